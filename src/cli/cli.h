@@ -1,0 +1,26 @@
+/* The ceasim command line: subcommands share option parsing and reporting. */
+#ifndef CEAS_CLI_H
+#define CEAS_CLI_H
+
+#include <signal.h>
+
+#include "ceas_task.h"
+
+extern volatile sig_atomic_t ceas_cli_stop;
+
+/* The command line as one string, for the command_line attribute. */
+const char *ceas_cli_command_line(void);
+
+/* Exit status for a ceasim status code: input errors 2, interrupts 130, else 1. */
+int ceas_cli_exit_code(int rc);
+/* Prints "ceasim: <message>" on stderr and returns the exit status. */
+int ceas_cli_fail(int rc);
+
+void ceas_cli_install_signals(void);
+void ceas_cli_progress(double fraction, double elapsed, void *ctx);
+void ceas_cli_print_observables(const ceas_task *t);
+
+int ceas_cli_run(int argc, char **argv);
+int ceas_cli_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,92 @@
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceas_io.h"
+#include "cli.h"
+
+volatile sig_atomic_t ceas_cli_stop = 0;
+static char command_line[8192];
+
+const char *ceas_cli_command_line(void) { return command_line; }
+
+int ceas_cli_exit_code(int rc) {
+  switch (rc) {
+    case CEAS_OK: return 0;
+    case CEAS_EINPUT: return 2;
+    case CEAS_EINTERRUPT: return 130;
+    default: return 1;
+  }
+}
+
+int ceas_cli_fail(int rc) {
+  fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  return ceas_cli_exit_code(rc);
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  ceas_cli_stop = 1;
+}
+
+void ceas_cli_install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: ceasim <command> [options]\n"
+          "\n"
+          "ceasim %s: Monte Carlo simulator of the CEAS-Ising NPU.\n"
+          "\n"
+          "commands:\n"
+          "  run     one Monte Carlo simulation: observables with error bars, HDF5 "
+          "output\n"
+          "  demo    2D Ising at a few beta values against the exact finite-size "
+          "answer\n"
+          "\n"
+          "options:\n"
+          "  -h, --help     this message (and `ceasim <command> --help`)\n"
+          "  -V, --version  print the version\n"
+          "\n"
+          "Exit status: 0 success, 1 runtime failure, 2 bad input, 130 "
+          "interrupted.\n",
+          ceas_version());
+}
+
+int main(int argc, char **argv) {
+  size_t used = 0;
+  for (int i = 0; i < argc && used + 1 < sizeof command_line; i++) {
+    int n = snprintf(command_line + used, sizeof command_line - used, "%s%s",
+                     i ? " " : "", argv[i]);
+    if (n < 0) break;
+    used += (size_t)n;
+  }
+  if (used >= sizeof command_line) used = sizeof command_line - 1;
+  ceas_io_init();
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("ceasim %s\n", ceas_version());
+    return 0;
+  }
+  if (!strcmp(cmd, "run")) return ceas_cli_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "demo")) return ceas_cli_demo(argc - 1, argv + 1);
+  fprintf(stderr, "ceasim: unknown command '%s' (expected run or demo; see ceasim --help)\n",
+          cmd);
+  return 2;
+}

@@ -1,0 +1,246 @@
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceas_io.h"
+#include "cli.h"
+
+static void run_usage(FILE *out) {
+  fprintf(out,
+          "usage: ceasim run [options]\n"
+          "\n"
+          "One Markov chain: thermalise, sweep, measure, print observables with "
+          "error bars\n"
+          "and integrated autocorrelation times, optionally write HDF5.\n"
+          "\n"
+          "model:\n"
+          "  --model M          ising2d (L x L torus), ising3d (L^3 torus) or graph "
+          "[ising2d]\n"
+          "  --L N              linear size, N >= 2 [16]\n"
+          "  --couplings FILE   graph couplings: text edge list ('i j J', 'h i v', "
+          "'n N',\n"
+          "                     '#' comments, 0-based) or HDF5 CSR (indptr, "
+          "indices, data, h)\n"
+          "  --h X              uniform field, added to a graph's own fields [0]\n"
+          "simulation:\n"
+          "  --beta B           inverse temperature, B >= 0 [0.44]\n"
+          "  --algo A           metropolis | heatbath | wolff | sw [metropolis]\n"
+          "  --sweeps N         measured sweeps [10000]\n"
+          "  --therm N          thermalisation sweeps before measuring [1000]\n"
+          "  --measure-every N  sweeps between measurements [1]\n"
+          "  --seed S           random seed (64-bit) [1]\n"
+          "  --stream S         independent random stream for the same seed [0]\n"
+          "  --init hot|cold    random or all-up start [hot]\n"
+          "  --wolff-clusters K clusters per Wolff sweep; 0 tunes it during\n"
+          "                     thermalisation so a sweep flips ~N spins [0]\n"
+          "output:\n"
+          "  --out FILE         write HDF5 (atomically; refuses to overwrite)\n"
+          "  --force            allow --out to replace an existing file\n"
+          "  --quiet            no progress line\n"
+          "\n"
+          "One sweep is N single-spin updates (metropolis, heatbath), a fixed\n"
+          "number of Wolff clusters flipping ~N spins, or one Swendsen-Wang update.\n"
+          "Cluster algorithms need ferromagnetic couplings and zero field.\n");
+}
+
+/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
+static int parse_count(const char *s, const char *what, uint64_t *out) {
+  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
+  double v;
+  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
+      v == floor(v)) {
+    *out = (uint64_t)v;
+    return CEAS_OK;
+  }
+  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
+                        what, s);
+}
+
+enum {
+  OPT_MODEL = 256, OPT_L, OPT_COUPLINGS, OPT_H, OPT_BETA, OPT_ALGO, OPT_SWEEPS,
+  OPT_THERM, OPT_MEASURE, OPT_SEED, OPT_STREAM, OPT_INIT, OPT_WOLFF, OPT_OUT,
+  OPT_FORCE, OPT_QUIET, OPT_HELP
+};
+
+static const struct option run_options[] = {
+    {"model", required_argument, 0, OPT_MODEL},
+    {"L", required_argument, 0, OPT_L},
+    {"couplings", required_argument, 0, OPT_COUPLINGS},
+    {"h", required_argument, 0, OPT_H},
+    {"beta", required_argument, 0, OPT_BETA},
+    {"algo", required_argument, 0, OPT_ALGO},
+    {"sweeps", required_argument, 0, OPT_SWEEPS},
+    {"therm", required_argument, 0, OPT_THERM},
+    {"measure-every", required_argument, 0, OPT_MEASURE},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"stream", required_argument, 0, OPT_STREAM},
+    {"init", required_argument, 0, OPT_INIT},
+    {"wolff-clusters", required_argument, 0, OPT_WOLFF},
+    {"out", required_argument, 0, OPT_OUT},
+    {"force", no_argument, 0, OPT_FORCE},
+    {"quiet", no_argument, 0, OPT_QUIET},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0}};
+
+typedef struct {
+  ceas_task_params p;
+  const char *out;
+  int force, quiet, help;
+} run_args;
+
+static int parse_run_args(int argc, char **argv, run_args *a) {
+  ceas_task_params_default(&a->p);
+  a->out = NULL;
+  a->force = a->quiet = a->help = 0;
+  opterr = 0;
+  optind = 1;
+  int c, rc = CEAS_OK;
+  long v;
+  while (!rc && (c = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+    const char *name = c >= OPT_MODEL && c <= OPT_HELP ? run_options[c - OPT_MODEL].name : "";
+    char what[64];
+    snprintf(what, sizeof what, "--%s", name);
+    switch (c) {
+      case OPT_MODEL: rc = ceas_lattice_model_parse(optarg, &a->p.model); break;
+      case OPT_L:
+        rc = ceas_parse_long(optarg, what, 2, 1L << 31, &v);
+        a->p.L = v;
+        break;
+      case OPT_COUPLINGS: a->p.couplings = optarg; break;
+      case OPT_H: rc = ceas_parse_double(optarg, what, &a->p.h); break;
+      case OPT_BETA:
+        rc = ceas_parse_double(optarg, what, &a->p.beta);
+        if (!rc && a->p.beta < 0)
+          rc = ceas_error_set(CEAS_EINPUT,
+                              "--beta: expected an inverse temperature >= 0, got %s",
+                              optarg);
+        break;
+      case OPT_ALGO: a->p.algo = optarg; break;
+      case OPT_SWEEPS: rc = parse_count(optarg, what, &a->p.sweeps); break;
+      case OPT_THERM: rc = parse_count(optarg, what, &a->p.therm); break;
+      case OPT_MEASURE:
+        rc = parse_count(optarg, what, &a->p.measure_every);
+        if (!rc && a->p.measure_every < 1)
+          rc = ceas_error_set(CEAS_EINPUT, "--measure-every: expected >= 1, got %s", optarg);
+        break;
+      case OPT_SEED: rc = ceas_parse_u64(optarg, what, &a->p.seed); break;
+      case OPT_STREAM: rc = ceas_parse_u64(optarg, what, &a->p.stream); break;
+      case OPT_INIT:
+        if (!strcmp(optarg, "hot"))
+          a->p.init = CEAS_INIT_HOT;
+        else if (!strcmp(optarg, "cold"))
+          a->p.init = CEAS_INIT_COLD;
+        else
+          rc = ceas_error_set(CEAS_EINPUT, "--init: expected hot or cold, got '%s'", optarg);
+        break;
+      case OPT_WOLFF:
+        rc = ceas_parse_long(optarg, what, 0, 1L << 40, &v);
+        a->p.wolff_clusters = v;
+        break;
+      case OPT_OUT: a->out = optarg; break;
+      case OPT_FORCE: a->force = 1; break;
+      case OPT_QUIET: a->quiet = 1; break;
+      case OPT_HELP: a->help = 1; break;
+      case ':':
+        rc = ceas_error_set(CEAS_EINPUT, "%s: expected a value", argv[optind - 1]);
+        break;
+      default:
+        rc = ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim run --help)",
+                            argv[optind - 1]);
+    }
+  }
+  if (!rc && optind < argc)
+    rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim run --help)",
+                        argv[optind]);
+  if (!rc && a->p.model != CEAS_MODEL_GRAPH) {
+    /* Lattice sizes are validated here too so the message names --L. */
+    if (a->p.L < 2)
+      rc = ceas_error_set(CEAS_EINPUT, "--L: expected a linear size >= 2, got %ld", a->p.L);
+  }
+  return rc;
+}
+
+void ceas_cli_progress(double fraction, double elapsed, void *ctx) {
+  (void)ctx;
+  double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
+  fprintf(stderr, "\r  %5.1f%%  %.0f s elapsed, about %.0f s to go   ", 100 * fraction,
+          elapsed, eta);
+  fflush(stderr);
+}
+
+void ceas_cli_print_observables(const ceas_task *t) {
+  const ceas_measure_result *r = &t->result;
+  printf("%-26s %14s %12s %14s\n", "observable", "mean", "error", "tau_int");
+  for (int o = 0; o < CEAS_OBS_COUNT; o++) {
+    const ceas_measure_value *v = &r->obs[o];
+    if (!v->defined) continue;
+    char tau[48] = "";
+    if (!isnan(v->tau_int)) snprintf(tau, sizeof tau, "%.3g +- %.2g", v->tau_int, v->tau_int_err);
+    printf("%-26s %14.8g %12.3g %14s\n", ceas_measure_obs_name(o), v->mean, v->error, tau);
+  }
+  printf("errors from %zu bins of %zu measurements%s\n", r->n_bins, r->bin_size,
+         r->converged ? ""
+                      : "  (WARNING: fewer than 16 tau_int per bin: run longer; "
+                        "error bars may be too small)");
+}
+
+static void print_header(const ceas_task *t) {
+  const ceas_task_params *p = &t->p;
+  if (p->model == CEAS_MODEL_GRAPH)
+    printf("ceasim %s  graph %s (%lld spins)", ceas_version(), p->couplings,
+           (long long)t->sys->n);
+  else
+    printf("ceasim %s  %s L=%ld (%lld spins)", ceas_version(),
+           ceas_lattice_model_name(p->model), p->L, (long long)t->sys->n);
+  printf("  beta=%.10g  h=%g  algo=%s  seed=%llu\n", p->beta, p->h, t->kernel->name,
+         (unsigned long long)p->seed);
+}
+
+int ceas_cli_run(int argc, char **argv) {
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a);
+  if (a.help) {
+    run_usage(stdout);
+    return 0;
+  }
+  if (rc) return ceas_cli_fail(rc);
+  if (a.out && (rc = ceas_io_check_output(a.out, a.force))) return ceas_cli_fail(rc);
+  ceas_task *t = NULL;
+  if ((rc = ceas_task_create(&a.p, &t))) return ceas_cli_fail(rc);
+  ceas_cli_install_signals();
+  int show = !a.quiet && isatty(STDERR_FILENO);
+  rc = ceas_task_run(t, &ceas_cli_stop, show ? ceas_cli_progress : NULL, NULL);
+  if (show) fprintf(stderr, "\r%60s\r", "");
+  if (rc) {
+    ceas_task_free(t);
+    return ceas_cli_fail(rc);
+  }
+  print_header(t);
+  printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
+         "(%.4g sweeps/s)",
+         (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
+         t->seconds, (double)(a.p.sweeps + a.p.therm) / t->seconds);
+  if (strcmp(t->kernel->name, "wolff") == 0)
+    printf(", %ld clusters/sweep of mean size %.4g", t->st->wolff_clusters,
+           t->mean_cluster_size);
+  printf("\n");
+  ceas_cli_print_observables(t);
+  if (a.out) {
+    ceas_io_file f;
+    rc = ceas_io_file_create(a.out, a.force, &f);
+    if (!rc) {
+      rc = ceas_task_write(t, f.file, ceas_cli_command_line());
+      if (rc)
+        ceas_io_file_abort(&f);
+      else
+        rc = ceas_io_file_commit(&f);
+    }
+    if (!rc) printf("wrote %s\n", a.out);
+  }
+  ceas_task_free(t);
+  return rc ? ceas_cli_fail(rc) : 0;
+}

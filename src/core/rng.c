@@ -1,0 +1,34 @@
+#include <Random123/philox.h>
+
+#include "ceas_core.h"
+
+void ceas_rng_bits(ceas_rng_key key, uint64_t c0, uint64_t c1, uint64_t c2,
+                   uint64_t c3, uint64_t out[4]) {
+  philox4x64_key_t k = {{key.seed, key.stream}};
+  philox4x64_ctr_t c = {{c0, c1, c2, c3}};
+  philox4x64_ctr_t r = philox4x64(c, k);
+  out[0] = r.v[0];
+  out[1] = r.v[1];
+  out[2] = r.v[2];
+  out[3] = r.v[3];
+}
+
+void ceas_rng_seq_init(ceas_rng_seq *s, ceas_rng_key key, uint64_t c0,
+                       uint64_t c1, uint64_t c2) {
+  s->key = key;
+  s->c0 = c0;
+  s->c1 = c1;
+  s->c2 = c2;
+  s->index = 0;
+}
+
+uint64_t ceas_rng_seq_next(ceas_rng_seq *s) {
+  /* The block is recomputed from (prefix, index / 4) whenever index crosses a
+   * multiple of four, so a cursor restored from (key, prefix, index) continues
+   * exactly where the original would have. */
+  uint64_t slot = s->index & 3u;
+  if (slot == 0)
+    ceas_rng_bits(s->key, s->c0, s->c1, s->c2, s->index >> 2, s->block);
+  s->index++;
+  return s->block[slot];
+}

@@ -1,0 +1,65 @@
+/*
+ * ceas_io — HDF5 output files that are never seen half-written.
+ *
+ * A file is created under a temporary name in the destination's directory
+ * ("<dir>/.<name>.tmp.<pid>") and becomes visible under its real name only when
+ * ceas_io_file_commit() succeeds. Without `force` the commit is a hard link that
+ * fails if the destination appeared in the meantime, so nothing a user has
+ * written is replaced; with `force` it is an atomic rename(). A killed process
+ * leaves at most a recognisable temporary file behind.
+ *
+ * ceas_io_check_output() is the early check a command makes before any work:
+ * the directory must exist and be writable, and the file must not exist unless
+ * `force`. Bad paths are the user's input: CEAS_EINPUT.
+ *
+ * The small writers put scalar attributes and datasets on any HDF5 location
+ * (file or group) and return CEAS_EIO with a message on failure. HDF5's own error
+ * stack printing is switched off by ceas_io_init(); messages come from here.
+ */
+#ifndef CEAS_IO_H
+#define CEAS_IO_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceas_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void ceas_io_init(void);
+
+int ceas_io_check_output(const char *path, int force);
+
+typedef struct {
+  hid_t file;
+  char *path;
+  char *tmp;
+  int force;
+} ceas_io_file;
+
+int ceas_io_file_create(const char *path, int force, ceas_io_file *f);
+/* Closes the file and moves it into place. On failure the temporary is removed. */
+int ceas_io_file_commit(ceas_io_file *f);
+/* Closes and removes the temporary (after an error or an interrupt). */
+void ceas_io_file_abort(ceas_io_file *f);
+
+int ceas_io_attr_string(hid_t loc, const char *name, const char *value);
+int ceas_io_attr_double(hid_t loc, const char *name, double value);
+int ceas_io_attr_int64(hid_t loc, const char *name, int64_t value);
+int ceas_io_attr_uint64(hid_t loc, const char *name, uint64_t value);
+
+int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
+                          size_t n);
+int ceas_io_write_scalar(hid_t loc, const char *name, double value,
+                         hid_t *dataset_out);
+/* Creates (or opens, if it exists) group `name` under loc; caller H5Gclose()s. */
+int ceas_io_group(hid_t loc, const char *name, hid_t *group);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

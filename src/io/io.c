@@ -1,0 +1,197 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ceas_io.h"
+
+void ceas_io_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/* dirname() may modify its argument and return static storage: work on a copy. */
+static int dir_of(const char *path, char *buf, size_t cap) {
+  if (strlen(path) >= cap)
+    return ceas_error_set(CEAS_EINPUT, "%s: path too long", path);
+  strcpy(buf, path);
+  char *d = dirname(buf);
+  memmove(buf, d, strlen(d) + 1);
+  return CEAS_OK;
+}
+
+int ceas_io_check_output(const char *path, int force) {
+  if (!path || !*path)
+    return ceas_error_set(CEAS_EINPUT, "--out: expected a file name");
+  char dir[4096];
+  int rc = dir_of(path, dir, sizeof dir);
+  if (rc) return rc;
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: output directory '%s' does not exist", path, dir);
+  if (access(dir, W_OK | X_OK) != 0)
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: output directory '%s' is not writable", path, dir);
+  if (lstat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return ceas_error_set(CEAS_EINPUT, "%s: is a directory, expected a file name",
+                            path);
+    if (!force)
+      return ceas_error_set(CEAS_EINPUT,
+                            "%s: file exists (use --force to overwrite it)", path);
+  }
+  return CEAS_OK;
+}
+
+int ceas_io_file_create(const char *path, int force, ceas_io_file *f) {
+  memset(f, 0, sizeof *f);
+  f->file = H5I_INVALID_HID;
+  int rc = ceas_io_check_output(path, force);
+  if (rc) return rc;
+  char dir[4096];
+  rc = dir_of(path, dir, sizeof dir);
+  if (rc) return rc;
+  char *base_copy = strdup(path);
+  if (!base_copy) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+  const char *base = basename(base_copy);
+  size_t cap = strlen(dir) + strlen(base) + 64;
+  f->tmp = malloc(cap);
+  f->path = strdup(path);
+  if (!f->tmp || !f->path) {
+    free(base_copy);
+    free(f->tmp);
+    free(f->path);
+    return ceas_error_set(CEAS_ENOMEM, "out of memory");
+  }
+  snprintf(f->tmp, cap, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
+  free(base_copy);
+  f->force = force;
+  f->file = H5Fcreate(f->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f->file < 0) {
+    rc = ceas_error_set(CEAS_EIO, "%s: cannot create HDF5 file", f->tmp);
+    free(f->tmp);
+    free(f->path);
+    f->tmp = f->path = NULL;
+    return rc;
+  }
+  return CEAS_OK;
+}
+
+static void file_release(ceas_io_file *f) {
+  free(f->tmp);
+  free(f->path);
+  f->tmp = f->path = NULL;
+  f->file = H5I_INVALID_HID;
+}
+
+void ceas_io_file_abort(ceas_io_file *f) {
+  if (f->file >= 0) H5Fclose(f->file);
+  if (f->tmp) unlink(f->tmp);
+  file_release(f);
+}
+
+int ceas_io_file_commit(ceas_io_file *f) {
+  int rc = CEAS_OK;
+  herr_t st = H5Fflush(f->file, H5F_SCOPE_GLOBAL);
+  if (H5Fclose(f->file) < 0 || st < 0)
+    rc = ceas_error_set(CEAS_EIO, "%s: HDF5 could not finish writing the file",
+                        f->path);
+  f->file = H5I_INVALID_HID;
+  if (!rc) {
+    if (f->force) {
+      if (rename(f->tmp, f->path) != 0)
+        rc = ceas_error_set(CEAS_EIO, "%s: cannot rename from %s: %s", f->path,
+                            f->tmp, strerror(errno));
+    } else if (link(f->tmp, f->path) != 0) {
+      rc = ceas_error_set(errno == EEXIST ? CEAS_EINPUT : CEAS_EIO,
+                          "%s: %s (the results are not written; use --force to "
+                          "overwrite)",
+                          f->path,
+                          errno == EEXIST ? "file appeared while running"
+                                          : strerror(errno));
+    }
+  }
+  unlink(f->tmp);
+  file_release(f);
+  return rc;
+}
+
+static int attr_write(hid_t loc, const char *name, hid_t type, const void *v) {
+  if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t st = a >= 0 ? H5Awrite(a, type, v) : -1;
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(space);
+  if (st < 0)
+    return ceas_error_set(CEAS_EIO, "HDF5: cannot write attribute '%s'", name);
+  return CEAS_OK;
+}
+
+int ceas_io_attr_string(hid_t loc, const char *name, const char *value) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, strlen(value) + 1);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  int rc = attr_write(loc, name, t, value);
+  H5Tclose(t);
+  return rc;
+}
+
+int ceas_io_attr_double(hid_t loc, const char *name, double value) {
+  return attr_write(loc, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+int ceas_io_attr_int64(hid_t loc, const char *name, int64_t value) {
+  return attr_write(loc, name, H5T_NATIVE_INT64, &value);
+}
+
+int ceas_io_attr_uint64(hid_t loc, const char *name, uint64_t value) {
+  return attr_write(loc, name, H5T_NATIVE_UINT64, &value);
+}
+
+int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
+                          size_t n) {
+  hsize_t dims[1] = {n};
+  hid_t space = H5Screate_simple(1, dims, NULL);
+  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                       H5P_DEFAULT, H5P_DEFAULT);
+  herr_t st = d >= 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                H5P_DEFAULT, x)
+                     : -1;
+  if (d >= 0) H5Dclose(d);
+  H5Sclose(space);
+  if (st < 0)
+    return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
+  return CEAS_OK;
+}
+
+int ceas_io_write_scalar(hid_t loc, const char *name, double value,
+                         hid_t *dataset_out) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                       H5P_DEFAULT, H5P_DEFAULT);
+  herr_t st = d >= 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                H5P_DEFAULT, &value)
+                     : -1;
+  H5Sclose(space);
+  if (st < 0) {
+    if (d >= 0) H5Dclose(d);
+    return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
+  }
+  if (dataset_out)
+    *dataset_out = d;
+  else
+    H5Dclose(d);
+  return CEAS_OK;
+}
+
+int ceas_io_group(hid_t loc, const char *name, hid_t *group) {
+  hid_t g = H5Lexists(loc, name, H5P_DEFAULT) > 0
+                ? H5Gopen2(loc, name, H5P_DEFAULT)
+                : H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) return ceas_error_set(CEAS_EIO, "HDF5: cannot create group '%s'", name);
+  *group = g;
+  return CEAS_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * ceas_lattice — Ising systems and their Monte Carlo update kernels.
+ *
+ * A system is N spins s_i = ±1 with symmetric couplings J_ij (CSR, both
+ * directions stored, no diagonal) and fields h_i:
+ *
+ *     H(s) = - sum_{i<j} J_ij s_i s_j - sum_i h_i s_i .
+ *
+ * Hypercubic lattices (ising2d: L x L, ising3d: L^3, periodic, J = 1 on each
+ * nearest-neighbour bond) are systems with geometry attached: site index
+ * i = x0 + L x1 + L^2 x2. At L = 2 the +x and -x neighbours coincide and each
+ * site's row lists that neighbour twice: the torus convention, where every site has
+ * 2d bonds. General graphs come from ceas_lattice_graph_alloc().
+ *
+ * Kernels are chosen by name from a small table (ceas_lattice_kernel_find). One
+ * call to a kernel's sweep() advances the chain by one sweep:
+ *   metropolis, heatbath   N single-spin updates. Lattices: checkerboard order
+ *                          (all sites with even x0+x1+x2, then odd), each site
+ *                          drawing from counter (sweep, site); graphs: N
+ *                          random-sequential updates, update k drawing from
+ *                          counter (sweep, k).
+ *   wolff                  a fixed number of single-cluster flips per sweep
+ *                          (ceas_lattice_state.wolff_clusters), which a run sets
+ *                          during thermalisation so that one sweep flips about N
+ *                          spins on average. Keeping it fixed while measuring
+ *                          keeps the kernel an exact power of the Wolff kernel.
+ *   sw                     one Swendsen–Wang update (all clusters).
+ * Cluster kernels need J_ij >= 0 and h = 0; ceas_lattice_kernel_check() says so
+ * with a message instead of running a wrong algorithm.
+ *
+ * Random numbers come from the state's key and the sweep counter only, so a
+ * state and its sweep counter determine the future exactly (checkpointable).
+ *
+ * Ownership: a system owns its arrays; a state owns its spins and work buffers
+ * and refers to (does not own) its system.
+ */
+#ifndef CEAS_LATTICE_H
+#define CEAS_LATTICE_H
+
+#include <stdint.h>
+
+#include "ceas_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  CEAS_MODEL_ISING2D,
+  CEAS_MODEL_ISING3D,
+  CEAS_MODEL_GRAPH
+} ceas_model_kind;
+
+typedef struct {
+  ceas_model_kind kind;
+  int dim;     /* 2 or 3 for lattices, 0 for graphs */
+  long L;      /* linear size for lattices, 0 for graphs */
+  int64_t n;   /* number of spins */
+  int64_t *indptr;  /* n + 1 */
+  int32_t *indices; /* nnz */
+  double *J;        /* nnz */
+  double *h;        /* n */
+  int uniform_ferro; /* all J_ij = 1 (lattices): kernels may use tables */
+  int has_field;     /* any h_i != 0 */
+  int all_ferro;     /* all J_ij >= 0 */
+} ceas_lattice_system;
+
+/* Lattice of the given kind and size (L >= 2) with uniform field h. */
+int ceas_lattice_hypercubic_alloc(ceas_model_kind kind, long L, double h,
+                                  ceas_lattice_system **out);
+
+/* General graph from CSR arrays (copied). Validates: indptr monotone from 0 to
+ * nnz, indices in range, no self-coupling, finite values, J symmetric (each
+ * (i,j) present with the same value as (j,i)). `source` names the input in
+ * messages. */
+int ceas_lattice_graph_alloc(int64_t n, const int64_t *indptr,
+                             const int32_t *indices, const double *J,
+                             const double *h, const char *source,
+                             ceas_lattice_system **out);
+
+void ceas_lattice_system_free(ceas_lattice_system *sys);
+
+const char *ceas_lattice_model_name(ceas_model_kind kind);
+int ceas_lattice_model_parse(const char *name, ceas_model_kind *kind);
+
+/* Energy (total, not per spin) and magnetisation sum of a configuration. */
+double ceas_lattice_energy(const ceas_lattice_system *sys, const int8_t *s);
+double ceas_lattice_magnetization(const ceas_lattice_system *sys,
+                                  const int8_t *s);
+
+/* F = |sum_x s_x e^{i k.x}|^2 / N averaged over the dim directions at
+ * |k| = 2 pi / L (the second-moment correlation length input). Lattices only;
+ * returns NaN for graphs. */
+double ceas_lattice_structure_factor_kmin(const ceas_lattice_system *sys,
+                                          const int8_t *s);
+
+/* ---- state and kernels -------------------------------------------------- */
+
+typedef struct ceas_lattice_work ceas_lattice_work; /* private buffers */
+
+typedef struct {
+  const ceas_lattice_system *sys;
+  int8_t *spins;
+  ceas_rng_key key;
+  uint64_t sweep;       /* sweeps done so far; the counter of the next sweep */
+  long wolff_clusters;  /* clusters per Wolff sweep (>= 1) */
+  uint64_t flipped;     /* spins flipped by cluster kernels (for tuning) */
+  ceas_lattice_work *work;
+} ceas_lattice_state;
+
+typedef enum { CEAS_INIT_HOT, CEAS_INIT_COLD } ceas_lattice_init;
+
+/* Random (hot, drawn from counter stream "init") or all-up (cold) start. */
+int ceas_lattice_state_alloc(const ceas_lattice_system *sys, ceas_rng_key key,
+                             ceas_lattice_init init,
+                             ceas_lattice_state **out);
+void ceas_lattice_state_free(ceas_lattice_state *st);
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int cluster; /* needs ferromagnetic couplings and zero field */
+  int (*sweep)(ceas_lattice_state *st, double beta);
+} ceas_lattice_kernel;
+
+/* NULL-terminated table and lookup by name (NULL if unknown). */
+extern const ceas_lattice_kernel *const ceas_lattice_kernels[];
+const ceas_lattice_kernel *ceas_lattice_kernel_find(const char *name);
+
+/* CEAS_EINPUT with a message if the kernel cannot run on this system. */
+int ceas_lattice_kernel_check(const ceas_lattice_kernel *k,
+                              const ceas_lattice_system *sys);
+
+/* One single-spin update of site i with uniform u in [0,1): the acceptance rule
+ * of metropolis/heatbath, exposed so tests can check detailed balance of the rule
+ * itself. Returns 1 if the spin flipped. */
+int ceas_lattice_site_metropolis(const ceas_lattice_system *sys, int8_t *s,
+                                 int64_t i, double beta, double u);
+int ceas_lattice_site_heatbath(const ceas_lattice_system *sys, int8_t *s,
+                               int64_t i, double beta, double u);
+
+/* A thermalisation-only Wolff sweep: clusters until at least N spins have
+ * flipped (the data-dependent stopping rule would bias measurements, so it is
+ * used only to learn the cluster count). Adds the clusters it used to *clusters. */
+int ceas_lattice_wolff_sweep_tune(ceas_lattice_state *st, double beta,
+                                  int64_t *clusters);
+
+/* One Wolff cluster flip seeded from the cursor; returns the cluster size. */
+int64_t ceas_lattice_wolff_step(ceas_lattice_state *st, double beta,
+                                ceas_rng_seq *rng);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * ceas_measure — statistics of Monte Carlo time series: binning, jackknife,
+ * integrated autocorrelation time, and the standard Ising observables with
+ * error bars.
+ *
+ * Conventions (see shared/REFERENCES.md): per-spin energy e = E/N, per-spin
+ * magnetisation m = M/N, N spins, inverse temperature beta.
+ *
+ *   energy                    <e>                               binning error
+ *   abs_magnetization         <|m|>                             binning error
+ *   m2, m4                    <m^2>, <m^4>                      binning error
+ *   specific_heat             beta^2 N (<e^2> - <e>^2)          jackknife
+ *   susceptibility            beta N <m^2>                      binning error
+ *   susceptibility_connected  beta N (<m^2> - <|m|>^2)          jackknife
+ *   binder                    1 - <m^4> / (3 <m^2>^2)           jackknife
+ *   xi_2nd                    sqrt(<S(0)>/<F> - 1) / (2 sin(pi/L)), lattices only;
+ *                             S(0) = N m^2, F = |sum_x s_x e^{i k.x}|^2 / N at
+ *                             |k| = 2 pi / L averaged over the d lattice
+ *                             directions; jackknife
+ *
+ * Error bars. All observables of one run share one bin size B: the smallest
+ * power of two with B >= 16 tau_int(max over e, |m|, m^2), provided this leaves
+ * at least CEAS_MEASURE_MIN_BINS bins; otherwise the largest power of two that
+ * does, and the result is flagged not converged (the run was too short for its
+ * autocorrelation time). Means get the standard error of the bin means;
+ * nonlinear observables get a bias-corrected delete-one-bin jackknife estimate and
+ * its error.
+ *
+ * tau_int uses Sokal's automatic window: tau(W) = 1/2 + sum_{t=1}^{W} rho(t) with
+ * the smallest W >= c tau(W) (c = CEAS_MEASURE_WINDOW_C); its error is the
+ * Madras–Sokal estimate tau sqrt(2 (2W + 1) / n). With this convention the
+ * variance of the mean of n samples is 2 tau_int sigma^2 / n.
+ *
+ * Memory: callers own every array; nothing here keeps state between calls.
+ */
+#ifndef CEAS_MEASURE_H
+#define CEAS_MEASURE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CEAS_MEASURE_MIN_BINS 32
+#define CEAS_MEASURE_WINDOW_C 6.0
+
+/* ---- generic estimators ------------------------------------------------- */
+
+/* Integrated autocorrelation time by automatic windowing. n >= 2. A constant
+ * series gives tau = 0.5, error 0, window 0. */
+int ceas_measure_tau_int(const double *x, size_t n, double *tau,
+                         double *tau_err, size_t *window);
+
+/* Means of consecutive bins of size b (the n % b samples at the start are
+ * dropped: they are the ones nearest thermalisation). Writes n / b values. */
+void ceas_measure_bin(const double *x, size_t n, size_t b, double *bins);
+
+/* Mean and standard error of the mean of n values treated as independent. */
+void ceas_measure_mean_error(const double *x, size_t n, double *mean,
+                             double *error);
+
+/* Binning analysis: for b = 1, 2, 4, ... while n / b >= CEAS_MEASURE_MIN_BINS,
+ * the error of the mean from bins of size b. Writes at most `cap` levels into
+ * err[] and returns the number written. */
+size_t ceas_measure_binning_levels(const double *x, size_t n, double *err,
+                                   size_t cap);
+
+/* Jackknife over nbins bins of k series, stored row-major: bins[i * k + j] is
+ * bin i of series j. f maps k means to the estimate. Returns the bias-corrected
+ * estimate nb f(all) - (nb - 1) mean_i f(without bin i) and its error. */
+typedef double (*ceas_measure_fn)(const double *means, void *ctx);
+int ceas_measure_jackknife(const double *bins, size_t nbins, size_t k,
+                           ceas_measure_fn f, void *ctx, double *value,
+                           double *error);
+
+/* ---- Ising observables -------------------------------------------------- */
+
+enum {
+  CEAS_OBS_ENERGY,
+  CEAS_OBS_ABS_M,
+  CEAS_OBS_M2,
+  CEAS_OBS_M4,
+  CEAS_OBS_SPECIFIC_HEAT,
+  CEAS_OBS_SUSCEPTIBILITY,
+  CEAS_OBS_SUSCEPTIBILITY_CONNECTED,
+  CEAS_OBS_BINDER,
+  CEAS_OBS_XI_2ND,
+  CEAS_OBS_COUNT
+};
+
+/* HDF5/CLI name of an observable, e.g. "abs_magnetization". */
+const char *ceas_measure_obs_name(int obs);
+
+typedef struct {
+  double mean;
+  double error;
+  double tau_int;     /* NaN where not defined (nonlinear observables) */
+  double tau_int_err; /* NaN where not defined */
+  int defined;        /* 0 e.g. for xi_2nd on a graph: mean/error are NaN */
+} ceas_measure_value;
+
+typedef struct {
+  ceas_measure_value obs[CEAS_OBS_COUNT];
+  size_t bin_size;
+  size_t n_bins;
+  int converged; /* 0 if fewer than 16 tau_int per bin could be afforded */
+} ceas_measure_result;
+
+/* Inputs: n measurements of e (per spin), m (per spin) and, for lattices, F (as
+ * defined above; pass NULL for graphs), the number of spins, beta, and the linear
+ * size L (ignored when F is NULL). n must be >= 2 * CEAS_MEASURE_MIN_BINS. */
+typedef struct {
+  const double *e;
+  const double *m;
+  const double *f;
+  size_t n;
+  double n_spins;
+  double beta;
+  long L;
+} ceas_measure_series;
+
+int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r);
+
+/* ---- exact references ---------------------------------------------------- */
+
+/* Exact energy and specific heat per spin of the L x L periodic Ising model
+ * (J = 1, h = 0) at inverse temperature beta: Kaufman (1949), in the form of
+ * Ferdinand & Fisher (1969), with analytic K-derivatives. L >= 2. The demo
+ * prints these beside its measurements. */
+int ceas_measure_exact_ising2d(long L, double beta, double *e, double *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

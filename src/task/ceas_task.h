@@ -1,0 +1,84 @@
+/*
+ * ceas_task — one Monte Carlo run: a system, a kernel, a beta, a seed; its
+ * thermalisation, measurements, analysis and HDF5 record.
+ *
+ * This is the unit that `ceasim run` executes once and that sweeps farm out
+ * (the ALPS split: the task knows how to sweep, measure and write itself; the
+ * caller owns scheduling and files). A task's results are a pure function of its
+ * parameters: the random stream is (seed, stream), and every draw is addressed by
+ * (sweep, site, purpose).
+ *
+ * Run layout: `therm` sweeps, then `sweeps` sweeps with a measurement after every
+ * `measure_every`-th, so sweeps / measure_every measurements (at least
+ * 2 * CEAS_MEASURE_MIN_BINS of them, so that error bars mean something).
+ * For `wolff` with wolff_clusters = 0 the thermalisation sweeps flip clusters until
+ * N spins have flipped and the count of clusters per sweep is then fixed at
+ * N / <cluster size> for the measured part (see ceas_lattice.h).
+ */
+#ifndef CEAS_TASK_H
+#define CEAS_TASK_H
+
+#include <hdf5.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "ceas_lattice.h"
+#include "ceas_measure.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  ceas_model_kind model;
+  long L;                 /* lattices */
+  const char *couplings;  /* graph: coupling file path */
+  double h;               /* uniform field (added to a graph's own fields) */
+  const char *algo;
+  double beta;
+  uint64_t seed;
+  uint64_t stream;
+  uint64_t sweeps;
+  uint64_t therm;
+  uint64_t measure_every;
+  ceas_lattice_init init;
+  long wolff_clusters;    /* 0: tune during thermalisation */
+} ceas_task_params;
+
+/* Defaults: ising2d, L 16, algo metropolis, beta 0.44, seed 1, 10000 sweeps,
+ * 1000 thermalisation sweeps, measuring every sweep, hot start. */
+void ceas_task_params_default(ceas_task_params *p);
+
+typedef struct {
+  ceas_task_params p;
+  ceas_lattice_system *sys;
+  const ceas_lattice_kernel *kernel;
+  ceas_lattice_state *st;
+  size_t n_meas;
+  double *e, *m, *f; /* per-spin series; f NULL for graphs */
+  ceas_measure_result result;
+  double mean_cluster_size; /* wolff: spins per cluster while measuring */
+  double seconds;           /* wall time of the sweeps */
+} ceas_task;
+
+/* Validates parameters (CEAS_EINPUT naming the option), builds the system (reading
+ * the coupling file for graphs) and checks the kernel applies. */
+int ceas_task_create(const ceas_task_params *p, ceas_task **out);
+void ceas_task_free(ceas_task *t);
+
+/* Progress callback: fraction done in [0,1], called at most a few times a second. */
+typedef void (*ceas_task_progress_fn)(double fraction, double elapsed, void *ctx);
+
+/* Runs all sweeps and analyses the series. Returns CEAS_EINTERRUPT if *stop
+ * becomes nonzero (checked between sweeps). */
+int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
+                  ceas_task_progress_fn progress, void *ctx);
+
+/* Writes attributes, /timeseries and /observables under loc (a file or group). */
+int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,229 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceas_io.h"
+#include "ceas_mapping.h"
+#include "ceas_task.h"
+
+void ceas_task_params_default(ceas_task_params *p) {
+  memset(p, 0, sizeof *p);
+  p->model = CEAS_MODEL_ISING2D;
+  p->L = 16;
+  p->algo = "metropolis";
+  p->beta = 0.44;
+  p->seed = 1;
+  p->sweeps = 10000;
+  p->therm = 1000;
+  p->measure_every = 1;
+  p->init = CEAS_INIT_HOT;
+}
+
+static int params_check(const ceas_task_params *p) {
+  if (!isfinite(p->beta) || p->beta < 0)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--beta: expected a finite inverse temperature >= 0, "
+                          "got %g",
+                          p->beta);
+  if (!isfinite(p->h))
+    return ceas_error_set(CEAS_EINPUT, "--h: expected a finite field, got %g", p->h);
+  if (p->measure_every < 1)
+    return ceas_error_set(CEAS_EINPUT, "--measure-every: expected >= 1");
+  if (p->sweeps / p->measure_every < 2 * CEAS_MEASURE_MIN_BINS)
+    return ceas_error_set(
+        CEAS_EINPUT,
+        "--sweeps: %llu sweeps measured every %llu give %llu measurements; error "
+        "bars need at least %d",
+        (unsigned long long)p->sweeps, (unsigned long long)p->measure_every,
+        (unsigned long long)(p->sweeps / p->measure_every),
+        2 * CEAS_MEASURE_MIN_BINS);
+  if (p->wolff_clusters < 0)
+    return ceas_error_set(CEAS_EINPUT, "--wolff-clusters: expected >= 0 (0 = tune)");
+  if (p->model == CEAS_MODEL_GRAPH && !p->couplings)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--model graph: expected --couplings FILE (edge list or "
+                          "HDF5 CSR)");
+  if (p->model != CEAS_MODEL_GRAPH && p->couplings)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--couplings: only used with --model graph (got --model "
+                          "%s)",
+                          ceas_lattice_model_name(p->model));
+  return CEAS_OK;
+}
+
+static int algo_lookup(const char *name, const ceas_lattice_kernel **k) {
+  *k = name ? ceas_lattice_kernel_find(name) : NULL;
+  if (*k) return CEAS_OK;
+  char list[256] = "";
+  for (int i = 0; ceas_lattice_kernels[i]; i++) {
+    if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    strncat(list, ceas_lattice_kernels[i]->name, sizeof list - strlen(list) - 1);
+  }
+  return ceas_error_set(CEAS_EINPUT, "--algo: unknown algorithm '%s' (expected %s)",
+                        name ? name : "", list);
+}
+
+int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
+  *out = NULL;
+  const ceas_lattice_kernel *kernel;
+  int rc = params_check(p);
+  if (!rc) rc = algo_lookup(p->algo, &kernel);
+  if (rc) return rc;
+  ceas_task *t = ceas_calloc(1, sizeof *t);
+  if (!t) return CEAS_ENOMEM;
+  t->p = *p;
+  t->kernel = kernel;
+  rc = p->model == CEAS_MODEL_GRAPH
+           ? ceas_mapping_read_couplings(p->couplings, p->h, &t->sys)
+           : ceas_lattice_hypercubic_alloc(p->model, p->L, p->h, &t->sys);
+  if (!rc) rc = ceas_lattice_kernel_check(kernel, t->sys);
+  ceas_rng_key key = {p->seed, p->stream};
+  if (!rc) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
+  if (!rc) {
+    t->n_meas = (size_t)(p->sweeps / p->measure_every);
+    t->e = ceas_malloc(t->n_meas * sizeof *t->e);
+    t->m = ceas_malloc(t->n_meas * sizeof *t->m);
+    if (p->model != CEAS_MODEL_GRAPH) t->f = ceas_malloc(t->n_meas * sizeof *t->f);
+    if (!t->e || !t->m || (p->model != CEAS_MODEL_GRAPH && !t->f)) rc = CEAS_ENOMEM;
+  }
+  if (rc) {
+    ceas_task_free(t);
+    return rc;
+  }
+  if (p->wolff_clusters > 0) t->st->wolff_clusters = p->wolff_clusters;
+  *out = t;
+  return CEAS_OK;
+}
+
+void ceas_task_free(ceas_task *t) {
+  if (!t) return;
+  ceas_lattice_state_free(t->st);
+  ceas_lattice_system_free(t->sys);
+  free(t->e);
+  free(t->m);
+  free(t->f);
+  free(t);
+}
+
+int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
+                  ceas_task_progress_fn progress, void *ctx) {
+  const ceas_task_params *p = &t->p;
+  ceas_lattice_state *st = t->st;
+  double n = (double)t->sys->n;
+  int tune = strcmp(t->kernel->name, "wolff") == 0 && p->wolff_clusters == 0;
+  uint64_t total = p->therm + p->sweeps;
+  double t0 = ceas_wtime(), last = t0;
+  int64_t tune_clusters = 0;
+  uint64_t tune_flipped = 0;
+  for (uint64_t k = 0; k < total; k++) {
+    if (stop && *stop)
+      return ceas_error_set(CEAS_EINTERRUPT, "interrupted after %llu of %llu sweeps",
+                            (unsigned long long)k, (unsigned long long)total);
+    int rc;
+    if (tune && k < p->therm) {
+      /* Learn the cluster size from the second half of thermalisation only:
+       * the first half still remembers the initial state. */
+      int64_t c = 0;
+      uint64_t before = st->flipped;
+      rc = ceas_lattice_wolff_sweep_tune(st, p->beta, &c);
+      if (2 * k >= p->therm) {
+        tune_clusters += c;
+        tune_flipped += st->flipped - before;
+      }
+      if (k + 1 == p->therm && tune_clusters > 0) {
+        double per = (double)tune_flipped / (double)tune_clusters;
+        long want = lround(n / per);
+        st->wolff_clusters = want < 1 ? 1 : want;
+      }
+    } else {
+      if (k == p->therm) st->flipped = 0;
+      rc = t->kernel->sweep(st, p->beta);
+    }
+    if (rc) return rc;
+    if (k >= p->therm && (k - p->therm + 1) % p->measure_every == 0) {
+      size_t i = (size_t)((k - p->therm + 1) / p->measure_every - 1);
+      t->e[i] = ceas_lattice_energy(t->sys, st->spins) / n;
+      t->m[i] = ceas_lattice_magnetization(t->sys, st->spins) / n;
+      if (t->f) t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, st->spins);
+    }
+    if (progress) {
+      double now = ceas_wtime();
+      if (now - last > 0.5) {
+        progress((double)(k + 1) / (double)total, now - t0, ctx);
+        last = now;
+      }
+    }
+  }
+  t->seconds = ceas_wtime() - t0;
+  if (t->kernel->cluster && p->sweeps > 0) {
+    double clusters = strcmp(t->kernel->name, "wolff") == 0
+                          ? (double)st->wolff_clusters * (double)p->sweeps
+                          : NAN;
+    t->mean_cluster_size = (double)st->flipped / clusters;
+  } else {
+    t->mean_cluster_size = NAN;
+  }
+  ceas_measure_series s = {t->e, t->m, t->f, t->n_meas, n, p->beta, t->sys->L};
+  return ceas_measure_analyze(&s, &t->result);
+}
+
+static int write_attrs(const ceas_task *t, hid_t loc, const char *cmdline) {
+  const ceas_task_params *p = &t->p;
+  int rc = 0;
+  rc = rc ? rc : ceas_io_attr_string(loc, "ceasim_version", ceas_version());
+  rc = rc ? rc : ceas_io_attr_string(loc, "command_line", cmdline ? cmdline : "");
+  rc = rc ? rc : ceas_io_attr_string(loc, "model", ceas_lattice_model_name(p->model));
+  rc = rc ? rc : ceas_io_attr_int64(loc, "L", t->sys->L);
+  rc = rc ? rc : ceas_io_attr_int64(loc, "dim", t->sys->dim);
+  rc = rc ? rc : ceas_io_attr_int64(loc, "n_spins", t->sys->n);
+  rc = rc ? rc : ceas_io_attr_double(loc, "beta", p->beta);
+  rc = rc ? rc : ceas_io_attr_double(loc, "h", p->h);
+  rc = rc ? rc : ceas_io_attr_string(loc, "algo", t->kernel->name);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, "seed", p->seed);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, "stream", p->stream);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, "sweeps", p->sweeps);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, "therm", p->therm);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, "measure_every", p->measure_every);
+  rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
+  rc = rc ? rc : ceas_io_attr_string(loc, "rng", "philox4x64-10 (Random123)");
+  if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
+  if (strcmp(t->kernel->name, "wolff") == 0)
+    rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", t->st->wolff_clusters);
+  if (t->kernel->cluster)
+    rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", t->mean_cluster_size);
+  return rc;
+}
+
+int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line) {
+  int rc = write_attrs(t, loc, command_line);
+  if (rc) return rc;
+  hid_t g;
+  if ((rc = ceas_io_group(loc, "timeseries", &g))) return rc;
+  rc = ceas_io_write_doubles(g, "energy", t->e, t->n_meas);
+  if (!rc) rc = ceas_io_write_doubles(g, "magnetization", t->m, t->n_meas);
+  if (!rc && t->f) rc = ceas_io_write_doubles(g, "structure_factor_kmin", t->f, t->n_meas);
+  H5Gclose(g);
+  if (rc) return rc;
+  if ((rc = ceas_io_group(loc, "observables", &g))) return rc;
+  const ceas_measure_result *r = &t->result;
+  rc = ceas_io_attr_int64(g, "bin_size", (int64_t)r->bin_size);
+  if (!rc) rc = ceas_io_attr_int64(g, "n_bins", (int64_t)r->n_bins);
+  if (!rc) rc = ceas_io_attr_int64(g, "converged", r->converged);
+  for (int o = 0; o < CEAS_OBS_COUNT && !rc; o++) {
+    const ceas_measure_value *v = &r->obs[o];
+    hid_t d;
+    rc = ceas_io_write_scalar(g, ceas_measure_obs_name(o), v->mean, &d);
+    if (rc) break;
+    rc = ceas_io_attr_double(d, "mean", v->mean);
+    if (!rc) rc = ceas_io_attr_double(d, "error", v->error);
+    if (!rc && !isnan(v->tau_int)) {
+      rc = ceas_io_attr_double(d, "tau_int", v->tau_int);
+      if (!rc) rc = ceas_io_attr_double(d, "tau_int_error", v->tau_int_err);
+    }
+    if (!rc && !v->defined)
+      rc = ceas_io_attr_string(d, "note", "not defined for this model");
+    H5Dclose(d);
+  }
+  H5Gclose(g);
+  return rc;
+}
