@@ -162,9 +162,9 @@ int exact_dos_thermo(const exact_dos *d, double beta, double h, exact_thermo *ou
     for (int dn = 0; dn <= n; ++dn) {
       const uint64_t g = d->count[u * row + dn];
       if (!g) continue;
-      const long double m = (long double)(n - 2 * dn) / N;
-      const long double e = (-(long double)(nb - 2 * u) - hh * (long double)(n - 2 * dn)) / N;
-      const long double w = expl(logl((long double)g) - b * e * N - amax);
+      const long double E = -(long double)(nb - 2 * u) - hh * (long double)(n - 2 * dn);
+      const long double w = expl(logl((long double)g) - b * E - amax);
+      const long double e = E / N, m = (long double)(n - 2 * dn) / N;
       S += w;
       Se += w * e;
       Se2 += w * e * e;
@@ -181,8 +181,9 @@ int exact_dos_thermo(const exact_dos *d, double beta, double h, exact_thermo *ou
     for (int dn = 0; dn <= n; ++dn) {
       const uint64_t g = d->count[u * row + dn];
       if (!g) continue;
-      const long double e = (-(long double)(nb - 2 * u) - hh * (long double)(n - 2 * dn)) / N;
-      const long double w = expl(logl((long double)g) - b * e * N - amax);
+      const long double E = -(long double)(nb - 2 * u) - hh * (long double)(n - 2 * dn);
+      const long double w = expl(logl((long double)g) - b * E - amax);
+      const long double e = E / N;
       Sv += w * (e - emean) * (e - emean);
     }
 
@@ -215,9 +216,8 @@ static long double graph_energy(int n, int nedges, const int *ei, const int *ej,
  * nedges / RESYNC per state. */
 #define RESYNC 4096u
 
-/* Walks all 2^n states in Gray-code order and calls back with (E, M). The
- * visitor is a switch rather than a function pointer to keep the hot loop
- * inlinable. */
+/* What to do with each state's (E, M): a mode flag rather than a function
+ * pointer, so the hot loop can inline it. */
 typedef struct {
   int mode; /* 0: find min/max E; 1: accumulate moments */
   long double Emin, Emax;
@@ -251,6 +251,7 @@ static void flush(enum_visitor *v) {
   }
 }
 
+/* Walks all 2^n states in Gray-code order, one spin flip per step. */
 static void enumerate(int n, int nedges, const int *ei, const int *ej, const double *J,
                       const double *h, const int *start, const int *adj,
                       const double *Jadj, signed char *s, enum_visitor *v) {

@@ -25,7 +25,8 @@
  *                          spins on average. Keeping it fixed while measuring
  *                          keeps the kernel an exact power of the Wolff kernel.
  *   sw                     one Swendsen–Wang update (all clusters).
- * Cluster kernels need J_ij >= 0 and h = 0; ceas_lattice_kernel_check() says so
+ * Cluster kernels need J_ij >= 0 and h = 0; checkerboard Metropolis is not
+ * ergodic on an L = 2 torus (see single.c). ceas_lattice_kernel_check() says so
  * with a message instead of running a wrong algorithm.
  *
  * Random numbers come from the state's key and the sweep counter only, so a
@@ -116,11 +117,13 @@ int ceas_lattice_state_alloc(const ceas_lattice_system *sys, ceas_rng_key key,
                              ceas_lattice_state **out);
 void ceas_lattice_state_free(ceas_lattice_state *st);
 
-typedef struct {
+typedef struct ceas_lattice_kernel {
   const char *name;
   const char *summary;
   int cluster; /* needs ferromagnetic couplings and zero field */
   int (*sweep)(ceas_lattice_state *st, double beta);
+  /* NULL, or CEAS_EINPUT with a message when the kernel would be wrong here. */
+  int (*check)(const struct ceas_lattice_kernel *k, const ceas_lattice_system *sys);
 } ceas_lattice_kernel;
 
 /* NULL-terminated table and lookup by name (NULL if unknown). */

@@ -106,13 +106,31 @@ static int sw_sweep(ceas_lattice_state *st, double beta) {
   return CEAS_OK;
 }
 
+/* The Fortuin–Kasteleyn construction behind both kernels needs every bond to
+ * favour alignment and no field to break the up/down symmetry. */
+static int cluster_check(const ceas_lattice_kernel *k,
+                         const ceas_lattice_system *sys) {
+  if (!sys->all_ferro)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--algo %s: cluster updates need ferromagnetic couplings "
+                          "(all J_ij >= 0), but the couplings have negative "
+                          "entries; use metropolis or heatbath",
+                          k->name);
+  if (sys->has_field)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--algo %s: cluster updates need zero field, but h is "
+                          "nonzero; use metropolis or heatbath",
+                          k->name);
+  return CEAS_OK;
+}
+
 const ceas_lattice_kernel ceas_lattice_kernel_wolff = {
     "wolff", "Wolff single-cluster updates, about N spins flipped per sweep", 1,
-    wolff_sweep};
+    wolff_sweep, cluster_check};
 
 const ceas_lattice_kernel ceas_lattice_kernel_sw = {
     "sw", "Swendsen-Wang: all Fortuin-Kasteleyn clusters, one update per sweep",
-    1, sw_sweep};
+    1, sw_sweep, cluster_check};
 
 extern const ceas_lattice_kernel ceas_lattice_kernel_metropolis;
 extern const ceas_lattice_kernel ceas_lattice_kernel_heatbath;

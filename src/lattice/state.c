@@ -87,17 +87,5 @@ void ceas_lattice_bond_probabilities(const ceas_lattice_system *sys,
 
 int ceas_lattice_kernel_check(const ceas_lattice_kernel *k,
                               const ceas_lattice_system *sys) {
-  if (!k->cluster) return CEAS_OK;
-  if (!sys->all_ferro)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--algo %s: cluster updates need ferromagnetic couplings "
-                          "(all J_ij >= 0), but the couplings have negative "
-                          "entries; use metropolis or heatbath",
-                          k->name);
-  if (sys->has_field)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--algo %s: cluster updates need zero field, but h is "
-                          "nonzero; use metropolis or heatbath",
-                          k->name);
-  return CEAS_OK;
+  return k->check ? k->check(k, sys) : CEAS_OK;
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Quick start 2/2: install what is missing, build Release (warnings are errors)
+# into build/ and an ASan+UBSan build into build-asan/, and run the whole test
+# suite through ctest in both.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/install-deps.sh
+jobs=$(nproc)
+start=$(date +%s)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=ON >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEASIM_WERROR=ON \
+  -DCEASIM_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+status=0
+echo "== release build =="
+ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+echo "== sanitizer build (ASan + UBSan) =="
+ctest --test-dir build-asan --output-on-failure -j"$jobs" || status=1
+echo "test.sh: $(( $(date +%s) - start )) s"
+exit $status
