@@ -13,6 +13,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 cli_init "$@"
 
+# A guard against hangs; none of these cases should take more than a moment.
+TIMEOUT=""
+if command -v timeout >/dev/null 2>&1; then TIMEOUT="timeout -k 5 120"; fi
+
 IN="$WORK/inputs"
 mkdir -p "$IN"
 CASE_N=0
@@ -35,7 +39,7 @@ expect_input_error() {
   shift 3
   local before after rc=0 out="$WORK/stdout" err="$WORK/stderr"
   before="$(list_dir "$OD")"
-  (cd "$OD" && exec "$CEASIM" "$@") >"$out" 2>"$err" </dev/null || rc=$?
+  (cd "$OD" && exec $TIMEOUT "$CEASIM" "$@") >"$out" 2>"$err" </dev/null || rc=$?
 
   if [ "$rc" -eq 2 ]; then ok "$name: exit status 2"; else not_ok "$name: exit status 2" "got $rc"; fi
 
@@ -68,7 +72,8 @@ expect_input_error() {
     not_ok "$name: message says what was expected (/$expect/)" "message: $msg"
   fi
 
-  if grep -qE '^(observable|energy|abs_magnetization|errors from|wrote )' "$out"; then
+  # run's table (observable / energy ... rows) or the demo's rows (' 0.30000 | ...').
+  if grep -qE '^(observable|energy|abs_magnetization|errors from|wrote )|^ *[0-9]+\.[0-9]+ +\|' "$out"; then
     not_ok "$name: no observable table on stdout" "stdout: $(head -c 200 "$out" | tr '\n' '|')"
   else
     ok "$name: no observable table on stdout"
@@ -79,7 +84,7 @@ expect_input_error() {
     ok "$name: output directory unchanged (no output or temporary file)"
   else
     not_ok "$name: output directory unchanged (no output or temporary file)" \
-      "before [$(echo $before)] after [$(echo $after)]"
+      "before [$(tr "\n" " " <<<"$before")] after [$(tr "\n" " " <<<"$after")]"
   fi
 }
 
@@ -277,6 +282,14 @@ with open(os.path.join(d, "garbage.h5"), "wb") as f:
 # The real file cut short (the data at its end is missing).
 with open(os.path.join(d, "truncated.h5"), "wb") as f:
     f.write(raw[: len(raw) - 64])
+# A well-formed file whose 'indices' dataset claims 2^61 entries (chunked, never
+# written, so the file stays tiny): the reader must refuse it (indptr[n] = 12)
+# without trusting that size; 2^61 * 8 bytes also wraps around size_t.
+with h5py.File(os.path.join(d, "hugeindices.h5"), "w") as f:
+    f["indptr"] = np.asarray(indptr, dtype=np.int64)
+    f.create_dataset("indices", shape=(2**61,), dtype=np.int64, chunks=(1024,))
+    f["data"] = np.asarray(data, dtype=np.float64)
+
 ok(raw[:8] == b"\x89HDF\r\n\x1a\n", "write HDF5 inputs: h5py wrote CSR files with an HDF5 signature")
 EOF
 
@@ -302,6 +315,10 @@ expect_input_error "HDF5: column index 7 out of range" "range.h5|7" "(out of ran
 new_case
 expect_input_error "HDF5: asymmetric J" "asym.h5" "symmetric" \
   run --model graph --couplings "$IN/asym.h5" "${SMALL[@]}" --out "$OD/result.h5"
+
+new_case
+expect_input_error "HDF5: 'indices' claims 2^61 entries (indptr[n] = 12)" "hugeindices.h5" "(indices|indptr|entries|expected)" \
+  run --model graph --couplings "$IN/hugeindices.h5" "${SMALL[@]}" --out "$OD/result.h5"
 
 # ---- algorithm / model mismatch -------------------------------------------------------
 
@@ -343,5 +360,17 @@ new_case
 mkdir "$OD/adir"
 expect_input_error "--out names a directory" "$OD/adir" "(directory|expected a file)" \
   run --L 4 "${SMALL[@]}" --out "$OD/adir"
+
+# ---- demo -------------------------------------------------------------------------------
+
+new_case
+expect_input_error "demo --sweeps 10" "--sweeps|10" "at least 64" demo --sweeps 10 --out "$OD/demo.h5"
+new_case
+expect_input_error "demo --algo foo" "--algo|foo" "expected.*metropolis" demo --sweeps 200 --algo foo --out "$OD/demo.h5"
+new_case
+expect_input_error "demo --L 2" "--L|2" "expected" demo --L 2 --sweeps 200 --out "$OD/demo.h5"
+new_case
+expect_input_error "demo: output directory does not exist" "nodir" "does not exist" \
+  demo --sweeps 200 --out "$OD/nodir/demo.h5"
 
 cli_finish

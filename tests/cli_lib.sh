@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Shared helpers for the ceasim CLI tests (sourced by tests/cli_*.sh).
 #
 # Usage from a test script:
@@ -125,3 +126,22 @@ cli_finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# Run directly (CMake registers every tests/cli_*.sh, this file included), it
+# checks what the other CLI tests need: the binary, python with h5py and numpy.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cli_init "$@"
+  v="$("$CEASIM" --version 2>&1)" || true
+  if [[ "$v" =~ ^ceasim\  ]]; then ok "prerequisites: $CEASIM --version runs ($v)"; else not_ok "prerequisites: $CEASIM --version runs" "$v"; fi
+  py_checks "prerequisites" <<'PYEOF'
+from chk import ok
+try:
+    import h5py
+    import numpy
+    ok(True, f"prerequisites: python has h5py {h5py.__version__} and numpy {numpy.__version__}")
+except ImportError as e:
+    ok(False, "prerequisites: python has h5py and numpy", str(e))
+PYEOF
+  cli_finish
+fi

@@ -77,19 +77,22 @@ Test(enumeration, ising2d_L4_field_single_spin, .timeout = 300) {
   exact_dos_free(d);
 }
 
-/* 2x2 torus: every neighbour is doubled (the L = 2 convention). Checkerboard
- * Metropolis is reducible there (see single.c) and must be refused. */
+/* 2x2 torus: every neighbour is doubled (the L = 2 convention). With textbook
+ * Metropolis (certain zero-energy flips) the checkerboard chain is reducible
+ * here and this test fails by 100 error bars (see single.c). */
 Test(enumeration, ising2d_L2_doubled_bonds, .timeout = 300) {
   exact_dos *d = exact_dos_hypercubic(2, 2);
   cr_assert_not_null(d);
-  for (int a = 1; a < 4; a++) lattice_case(CEAS_MODEL_ISING2D, 2, 0.0, all_algos[a], betas2d, 3, d);
+  for (int a = 0; a < 4; a++) lattice_case(CEAS_MODEL_ISING2D, 2, 0.0, all_algos[a], betas2d, 3, d);
   exact_dos_free(d);
-  ceas_task_params p;
-  ceas_task_params_default(&p);
-  p.L = 2;
-  ceas_task *t = NULL;
-  cr_expect_eq(ceas_task_create(&p, &t), CEAS_EINPUT);
-  cr_expect_null(t);
+}
+
+/* 3x3 torus: odd L, so the checkerboard colours touch across the boundary. */
+Test(enumeration, ising2d_L3_single_spin, .timeout = 300) {
+  exact_dos *d = exact_dos_hypercubic(2, 3);
+  cr_assert_not_null(d);
+  for (int a = 0; a < 2; a++) lattice_case(CEAS_MODEL_ISING2D, 3, 0.0, all_algos[a], betas2d, 3, d);
+  exact_dos_free(d);
 }
 
 /* 3D: 3x3x3 torus (2^27 states); beta_c(infinite) = 0.2217. One test for all

@@ -16,6 +16,9 @@ int ceas_cli_exit_code(int rc);
 /* Prints "ceasim: <message>" on stderr and returns the exit status. */
 int ceas_cli_fail(int rc);
 
+/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
+int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out);
+
 void ceas_cli_install_signals(void);
 void ceas_cli_progress(double fraction, double elapsed, void *ctx);
 void ceas_cli_print_observables(const ceas_task *t);

@@ -52,7 +52,7 @@ int ceas_cli_demo(int argc, char **argv) {
         p.L = v;
         break;
       case 'a': p.algo = optarg; break;
-      case 's': rc = ceas_parse_u64(optarg, "--sweeps", &p.sweeps); break;
+      case 's': rc = ceas_cli_parse_count(optarg, "--sweeps", &p.sweeps); break;
       case 'S': rc = ceas_parse_u64(optarg, "--seed", &p.seed); break;
       case 'o': out = optarg; break;
       case 'f': force = 1; break;
@@ -65,6 +65,13 @@ int ceas_cli_demo(int argc, char **argv) {
   if (!rc && optind < argc)
     rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s'", argv[optind]);
   if (!rc) rc = ceas_io_check_output(out, force);
+  if (!rc) {
+    /* Validate the run parameters before anything is printed or created. */
+    ceas_task *probe = NULL;
+    p.beta = demo_betas[0];
+    rc = ceas_task_create(&p, &probe);
+    ceas_task_free(probe);
+  }
   if (rc) return ceas_cli_fail(rc);
   ceas_cli_install_signals();
 

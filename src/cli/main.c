@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,19 @@ int ceas_cli_exit_code(int rc) {
 int ceas_cli_fail(int rc) {
   fprintf(stderr, "ceasim: %s\n", ceas_error_message());
   return ceas_cli_exit_code(rc);
+}
+
+/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
+int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out) {
+  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
+  double v;
+  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
+      v == floor(v)) {
+    *out = (uint64_t)v;
+    return CEAS_OK;
+  }
+  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
+                        what, s);
 }
 
 static void on_signal(int sig) {

@@ -47,19 +47,6 @@ static void run_usage(FILE *out) {
           "Cluster algorithms need ferromagnetic couplings and zero field.\n");
 }
 
-/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
-static int parse_count(const char *s, const char *what, uint64_t *out) {
-  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
-  double v;
-  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
-      v == floor(v)) {
-    *out = (uint64_t)v;
-    return CEAS_OK;
-  }
-  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
-                        what, s);
-}
-
 enum {
   OPT_MODEL = 256, OPT_L, OPT_COUPLINGS, OPT_H, OPT_BETA, OPT_ALGO, OPT_SWEEPS,
   OPT_THERM, OPT_MEASURE, OPT_SEED, OPT_STREAM, OPT_INIT, OPT_WOLFF, OPT_OUT,
@@ -120,10 +107,10 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
                               optarg);
         break;
       case OPT_ALGO: a->p.algo = optarg; break;
-      case OPT_SWEEPS: rc = parse_count(optarg, what, &a->p.sweeps); break;
-      case OPT_THERM: rc = parse_count(optarg, what, &a->p.therm); break;
+      case OPT_SWEEPS: rc = ceas_cli_parse_count(optarg, what, &a->p.sweeps); break;
+      case OPT_THERM: rc = ceas_cli_parse_count(optarg, what, &a->p.therm); break;
       case OPT_MEASURE:
-        rc = parse_count(optarg, what, &a->p.measure_every);
+        rc = ceas_cli_parse_count(optarg, what, &a->p.measure_every);
         if (!rc && a->p.measure_every < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--measure-every: expected >= 1, got %s", optarg);
         break;
@@ -224,7 +211,7 @@ int ceas_cli_run(int argc, char **argv) {
          "(%.4g sweeps/s)",
          (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
          t->seconds, (double)(a.p.sweeps + a.p.therm) / t->seconds);
-  if (strcmp(t->kernel->name, "wolff") == 0)
+  if (!isnan(t->mean_cluster_size))
     printf(", %ld clusters/sweep of mean size %.4g", t->st->wolff_clusters,
            t->mean_cluster_size);
   printf("\n");

@@ -25,8 +25,9 @@
  *                          spins on average. Keeping it fixed while measuring
  *                          keeps the kernel an exact power of the Wolff kernel.
  *   sw                     one Swendsen–Wang update (all clusters).
- * Cluster kernels need J_ij >= 0 and h = 0; checkerboard Metropolis is not
- * ergodic on an L = 2 torus (see single.c). ceas_lattice_kernel_check() says so
+ * Metropolis accepts zero-energy flips with probability 1/2 (not 1): with 1,
+ * checkerboard sweeps are reducible on small tori (see single.c).
+ * Cluster kernels need J_ij >= 0 and h = 0; ceas_lattice_kernel_check() says so
  * with a message instead of running a wrong algorithm.
  *
  * Random numbers come from the state's key and the sweep counter only, so a

@@ -9,6 +9,7 @@
 #include "ceas_mapping.h"
 
 #define MAX_SPINS 2147483647LL
+#define MAX_ENTRIES ((hsize_t)1 << 40)
 
 typedef struct {
   int64_t i, j;
@@ -297,6 +298,32 @@ static int read_1d(hid_t file, const char *path, const char *name, hid_t mem_typ
                         path, name, (unsigned long long)dims[0], (long long)expect);
     goto out;
   }
+  if (dims[0] > MAX_ENTRIES) {
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "%s: dataset '%s' claims %llu entries, more than the 2^40 a "
+                        "coupling file may hold (corrupt?)",
+                        path, name, (unsigned long long)dims[0]);
+    goto out;
+  }
+  /* A corrupt header can claim far more entries than the file stores; without
+   * filters (compression) the stored bytes must cover every entry, so check
+   * before allocating. Never-written chunks count as missing too: a coupling
+   * file with holes is not a coupling file. */
+  {
+    hid_t dcpl = H5Dget_create_plist(d);
+    int nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    hsize_t stored = H5Dget_storage_size(d);
+    hsize_t need = dims[0] * (hsize_t)H5Tget_size(ty);
+    if (nfilters == 0 && stored < need) {
+      rc = ceas_error_set(CEAS_EINPUT,
+                          "%s: dataset '%s' claims %llu entries but the file stores "
+                          "only %llu of their %llu bytes (truncated or corrupt)",
+                          path, name, (unsigned long long)dims[0],
+                          (unsigned long long)stored, (unsigned long long)need);
+      goto out;
+    }
+  }
   *data = ceas_malloc((size_t)dims[0] * elem);
   if (!*data) {
     rc = CEAS_ENOMEM;
@@ -336,15 +363,22 @@ static int read_hdf5(const char *path, double h_extra, ceas_lattice_system **out
     goto done;
   }
   int64_t n = np - 1;
-  if ((rc = read_1d(f, path, "indices", H5T_NATIVE_INT64, sizeof *idx64, -1, 0,
-                    (void **)&idx64, &nnz)))
-    goto done;
-  if (indptr[n] != nnz) {
-    rc = ceas_error_set(CEAS_EINPUT,
-                        "%s: indptr[n] = %lld but 'indices' has %lld entries", path,
-                        (long long)indptr[n], (long long)nnz);
+  if (n >= MAX_SPINS) {
+    rc = ceas_error_set(CEAS_EINPUT, "%s: 'indptr' describes %lld spins, expected < 2^31-1",
+                        path, (long long)n);
     goto done;
   }
+  /* indptr first: it fixes the length the other datasets must have. */
+  if (indptr[0] != 0 || indptr[n] < 0 || (hsize_t)indptr[n] > MAX_ENTRIES) {
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "%s: 'indptr' must start at 0 and end at the number of "
+                        "stored couplings (got %lld ... %lld)",
+                        path, (long long)indptr[0], (long long)indptr[n]);
+    goto done;
+  }
+  if ((rc = read_1d(f, path, "indices", H5T_NATIVE_INT64, sizeof *idx64, indptr[n], 0,
+                    (void **)&idx64, &nnz)))
+    goto done;
   if ((rc = read_1d(f, path, "data", H5T_NATIVE_DOUBLE, sizeof *J, nnz, 0,
                     (void **)&J, &nj)))
     goto done;

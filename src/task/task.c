@@ -105,12 +105,14 @@ void ceas_task_free(ceas_task *t) {
   free(t);
 }
 
+static int is_wolff(const ceas_task *t) { return strcmp(t->kernel->name, "wolff") == 0; }
+
 int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
                   ceas_task_progress_fn progress, void *ctx) {
   const ceas_task_params *p = &t->p;
   ceas_lattice_state *st = t->st;
   double n = (double)t->sys->n;
-  int tune = strcmp(t->kernel->name, "wolff") == 0 && p->wolff_clusters == 0;
+  int tune = is_wolff(t) && p->wolff_clusters == 0;
   uint64_t total = p->therm + p->sweeps;
   double t0 = ceas_wtime(), last = t0;
   int64_t tune_clusters = 0;
@@ -155,14 +157,9 @@ int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
     }
   }
   t->seconds = ceas_wtime() - t0;
-  if (t->kernel->cluster && p->sweeps > 0) {
-    double clusters = strcmp(t->kernel->name, "wolff") == 0
-                          ? (double)st->wolff_clusters * (double)p->sweeps
-                          : NAN;
-    t->mean_cluster_size = (double)st->flipped / clusters;
-  } else {
-    t->mean_cluster_size = NAN;
-  }
+  t->mean_cluster_size =
+      is_wolff(t) ? (double)st->flipped / ((double)st->wolff_clusters * (double)p->sweeps)
+                  : NAN;
   ceas_measure_series s = {t->e, t->m, t->f, t->n_meas, n, p->beta, t->sys->L};
   return ceas_measure_analyze(&s, &t->result);
 }
@@ -187,10 +184,10 @@ static int write_attrs(const ceas_task *t, hid_t loc, const char *cmdline) {
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   rc = rc ? rc : ceas_io_attr_string(loc, "rng", "philox4x64-10 (Random123)");
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
-  if (strcmp(t->kernel->name, "wolff") == 0)
+  if (is_wolff(t)) {
     rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", t->st->wolff_clusters);
-  if (t->kernel->cluster)
     rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", t->mean_cluster_size);
+  }
   return rc;
 }
 
