@@ -144,6 +144,9 @@ static void check_ar1_tau(double a, unsigned long seed) {
 
 Test(measure, tau_ar1_a09) { check_ar1_tau(0.9, 11); }
 Test(measure, tau_ar1_a05) { check_ar1_tau(0.5, 12); }
+/* tau = 49.5: the window (~300 lags) runs past the direct sums into the FFT
+ * autocovariance, which must give the same physics. */
+Test(measure, tau_ar1_a098_fft_path) { check_ar1_tau(0.98, 13); }
 
 /* Binning error of the AR(1) mean against the exact sqrt(2 tau / n). An error
  * estimated from nb bins has relative standard deviation 1/sqrt(2 nb); bins of

@@ -81,7 +81,8 @@ static inline uint64_t ceas_rng_below(uint64_t w, uint64_t n) {
 typedef struct {
   ceas_rng_key key;
   uint64_t c0, c1, c2;
-  uint64_t index; /* number of words drawn so far */
+  uint64_t index;   /* number of words drawn so far: the cursor's whole state */
+  uint64_t cached;  /* 1 + number of the block in `block`, 0 if none */
   uint64_t block[4];
 } ceas_rng_seq;
 

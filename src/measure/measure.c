@@ -1,3 +1,5 @@
+#include <gsl/gsl_fft_halfcomplex.h>
+#include <gsl/gsl_fft_real.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -48,6 +50,32 @@ void ceas_measure_mean_error(const double *x, size_t n, double *mean,
  * window: O(n W) rather than the O(n^2) of the full autocorrelation function.
  * `closed` is 0 when no W < n/2 satisfied W >= c tau(W); the value returned is
  * then the one at the largest W tried and only a lower bound in practice. */
+/* Beyond this many lags the direct O(n W) sums give way to one FFT: a slowly
+ * decorrelating series (critical slowing down, W in the thousands) then costs
+ * O(n log n) instead of O(n^2). */
+#define DIRECT_LAGS 64
+
+/* Unnormalised autocovariance sums r[t] = sum_i d_i d_{i+t}, d = x - mu, for all
+ * t < n, by Wiener–Khinchin with zero padding to >= 2n (no wrap-around). NULL if
+ * memory is short; the caller then keeps summing directly. */
+static double *autocovariance_fft(const double *x, size_t n, double mu) {
+  size_t len = 1;
+  while (len < 2 * n) len *= 2;
+  double *d = calloc(len, sizeof *d);
+  if (!d) return NULL;
+  for (size_t i = 0; i < n; i++) d[i] = x[i] - mu;
+  gsl_fft_real_radix2_transform(d, 1, len);
+  /* Halfcomplex layout: d[k] = Re X_k, d[len - k] = Im X_k. */
+  d[0] = d[0] * d[0];
+  d[len / 2] = d[len / 2] * d[len / 2];
+  for (size_t k = 1; k < len / 2; k++) {
+    d[k] = d[k] * d[k] + d[len - k] * d[len - k];
+    d[len - k] = 0.0;
+  }
+  gsl_fft_halfcomplex_radix2_inverse(d, 1, len);
+  return d;
+}
+
 static void tau_window(const double *x, size_t n, double *tau, double *tau_err,
                        size_t *window, int *closed) {
   int constant = 1;
@@ -82,17 +110,24 @@ static void tau_window(const double *x, size_t n, double *tau, double *tau_err,
   double t_sum = 0.5;
   size_t w = 0;
   int done = 0;
+  double *acov = NULL; /* all lags by FFT, once the window outgrows DIRECT_LAGS */
   while (w < w_max) {
     w++;
+    if (w > DIRECT_LAGS && !acov) acov = autocovariance_fft(x, n, mu);
     double c = 0.0;
     size_t m = n - w;
-    for (size_t i = 0; i < m; i++) c += (x[i] - mu) * (x[i + w] - mu);
+    if (acov) {
+      c = acov[w];
+    } else {
+      for (size_t i = 0; i < m; i++) c += (x[i] - mu) * (x[i + w] - mu);
+    }
     t_sum += (c / (double)m) / c0;
     if ((double)w >= CEAS_MEASURE_WINDOW_C * t_sum) {
       done = 1;
       break;
     }
   }
+  free(acov);
   *tau = t_sum;
   /* fabs: for anticorrelated series the truncated sum can be negative, and an
    * error bar must not be. */
