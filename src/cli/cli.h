@@ -25,5 +25,8 @@ void ceas_cli_print_observables(const ceas_task *t);
 
 int ceas_cli_run(int argc, char **argv);
 int ceas_cli_demo(int argc, char **argv);
+int ceas_cli_sweep(int argc, char **argv);
+int ceas_cli_collect(int argc, char **argv);
+int ceas_cli_analyze(int argc, char **argv);
 
 #endif

@@ -65,6 +65,9 @@ static void usage(FILE *out) {
           "output\n"
           "  demo    2D Ising at a few beta values against the exact finite-size "
           "answer\n"
+          "  sweep   a grid of (size, beta, replica) tasks over MPI ranks, resumable\n"
+          "  collect rebuild a sweep directory's summary.h5 from its task files\n"
+          "  analyze reweighting, crossings, finite-size scaling, zeta_CE fits\n"
           "\n"
           "options:\n"
           "  -h, --help     this message (and `ceasim <command> --help`)\n"
@@ -100,7 +103,10 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "run")) return ceas_cli_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) return ceas_cli_demo(argc - 1, argv + 1);
-  fprintf(stderr, "ceasim: unknown command '%s' (expected run or demo; see ceasim --help)\n",
+  if (!strcmp(cmd, "sweep")) return ceas_cli_sweep(argc - 1, argv + 1);
+  if (!strcmp(cmd, "collect")) return ceas_cli_collect(argc - 1, argv + 1);
+  if (!strcmp(cmd, "analyze")) return ceas_cli_analyze(argc - 1, argv + 1);
+  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect or analyze; see ceasim --help)\n",
           cmd);
   return 2;
 }
