@@ -1,14 +1,364 @@
-/* Placeholder until the sweep command lands. */
+/* `ceasim sweep` and `ceasim collect`. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <ini.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceas_parallel.h"
+#include "ceas_sweep.h"
 #include "cli.h"
 
+static void sweep_usage(FILE *out) {
+  fprintf(out,
+          "usage: [mpirun -np N] ceasim sweep [SWEEP.ini] [options]\n"
+          "\n"
+          "A grid of tasks (sizes x betas x replicas), each a `ceasim run`, spread over MPI\n"
+          "ranks (largest first), each written to DIR/tasks/ as it finishes. Killed or\n"
+          "interrupted? Run the same command again: finished tasks are kept, unfinished\n"
+          "ones resume from their checkpoints, and the results are bitwise those of an\n"
+          "uninterrupted run on any number of ranks.\n"
+          "\n"
+          "grid:\n"
+          "  --model M            ising2d | ising3d | graph [ising2d]\n"
+          "  --L 16,32,64         sizes (lattices)\n"
+          "  --couplings FILE     graph couplings (see ceasim run --help)\n"
+          "  --beta A:B:N         N betas from A to B inclusive, or a list 0.40,0.42\n"
+          "  --replicas R         independent runs per (L, beta) [1]\n"
+          "task (as in ceasim run):\n"
+          "  --algo A  --sweeps N  --therm N  --measure-every N  --seed S  --h X\n"
+          "  --init hot|cold  --wolff-clusters K\n"
+          "sweep:\n"
+          "  --out DIR            sweep directory (created if needed)\n"
+          "  --checkpoint-every S seconds between checkpoints of a running task [60]\n"
+          "  --force              start afresh in a directory with other parameters\n"
+          "  --no-analysis        do not run `ceasim analyze` and the plots at the end\n"
+          "  --quiet              no progress output\n"
+          "\n"
+          "A sweep file is INI: the same names as the options (without --, '-' or '_'),\n"
+          "one `key = value` per line, optionally under [sweep]; options on the command\n"
+          "line override it. Each task's random stream is a hash of (L, beta, replica).\n");
+}
+
+typedef struct {
+  ceas_sweep_spec spec;
+  int quiet, help, analysis;
+  char *L_text, *beta_text; /* parsed at the end, so that a later value wins */
+  char *strings[4];         /* owned copies: algo, couplings, out, ... */
+  int nstrings;
+  char bad_key[128];        /* first INI problem */
+  char bad_msg[512];
+} sweep_args;
+
+static const char *keep(sweep_args *a, const char *v) {
+  char *c = strdup(v);
+  if (a->nstrings < 4) a->strings[a->nstrings++] = c;
+  return c;
+}
+
+static const char *const known_keys =
+    "model, L, couplings, beta, replicas, algo, sweeps, therm, measure_every, seed, h, "
+    "init, wolff_clusters, out, checkpoint_every";
+
+/* One setting from the command line or the sweep file; `what` names it. */
+static int apply(sweep_args *a, const char *key, const char *value, const char *what) {
+  ceas_task_params *p = &a->spec.base;
+  char k[64];
+  snprintf(k, sizeof k, "%s", key);
+  for (char *c = k; *c; c++)
+    if (*c == '-') *c = '_';
+  long v;
+  if (!strcmp(k, "model")) return ceas_lattice_model_parse(value, &p->model);
+  if (!strcmp(k, "L")) {
+    free(a->L_text);
+    a->L_text = strdup(value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "beta")) {
+    free(a->beta_text);
+    a->beta_text = strdup(value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "couplings")) {
+    p->couplings = keep(a, value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "algo")) {
+    p->algo = keep(a, value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "out")) {
+    free(a->spec.dir);
+    a->spec.dir = strdup(value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "replicas")) {
+    int rc = ceas_parse_long(value, what, 1, 100000, &v);
+    a->spec.replicas = v;
+    return rc;
+  }
+  if (!strcmp(k, "sweeps")) return ceas_cli_parse_count(value, what, &p->sweeps);
+  if (!strcmp(k, "therm")) return ceas_cli_parse_count(value, what, &p->therm);
+  if (!strcmp(k, "measure_every")) {
+    int rc = ceas_cli_parse_count(value, what, &p->measure_every);
+    if (!rc && p->measure_every < 1)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: expected >= 1, got %s", what, value);
+    return rc;
+  }
+  if (!strcmp(k, "seed")) return ceas_parse_u64(value, what, &p->seed);
+  if (!strcmp(k, "h")) return ceas_parse_double(value, what, &p->h);
+  if (!strcmp(k, "init")) {
+    if (!strcmp(value, "hot")) p->init = CEAS_INIT_HOT;
+    else if (!strcmp(value, "cold")) p->init = CEAS_INIT_COLD;
+    else return ceas_error_set(CEAS_EINPUT, "%s: expected hot or cold, got '%s'", what, value);
+    return CEAS_OK;
+  }
+  if (!strcmp(k, "wolff_clusters")) {
+    int rc = ceas_parse_long(value, what, 0, 1L << 40, &v);
+    p->wolff_clusters = v;
+    return rc;
+  }
+  if (!strcmp(k, "checkpoint_every")) {
+    int rc = ceas_parse_double(value, what, &a->spec.checkpoint_every);
+    if (!rc && !(a->spec.checkpoint_every > 0))
+      rc = ceas_error_set(CEAS_EINPUT, "%s: expected seconds > 0, got %s", what, value);
+    return rc;
+  }
+  return ceas_error_set(CEAS_EINPUT, "%s: unknown key '%s' (expected %s)", what, key,
+                        known_keys);
+}
+
+typedef struct {
+  sweep_args *a;
+  const char *file;
+  int failed;
+} ini_ctx;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value) {
+  ini_ctx *c = user;
+  if (c->failed) return 1; /* report only the first problem */
+  if (*section && strcmp(section, "sweep")) {
+    snprintf(c->a->bad_msg, sizeof c->a->bad_msg,
+             "unknown section [%s] (expected [sweep] or none)", section);
+    c->failed = 1;
+    return 0;
+  }
+  if (apply(c->a, name, value, name)) {
+    snprintf(c->a->bad_msg, sizeof c->a->bad_msg, "%s", ceas_error_message());
+    c->failed = 1;
+    return 0;
+  }
+  return 1;
+}
+
+static int read_sweep_file(sweep_args *a, const char *file) {
+  ini_ctx c = {a, file, 0};
+  FILE *fp = fopen(file, "r");
+  if (!fp) return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file", file);
+  int line = ini_parse_file(fp, on_ini, &c);
+  fclose(fp);
+  if (line > 0) {
+    if (c.failed) return ceas_error_set(CEAS_EINPUT, "%s:%d: %s", file, line, a->bad_msg);
+    return ceas_error_set(CEAS_EINPUT, "%s:%d: expected 'key = value'", file, line);
+  }
+  if (line < 0) return ceas_error_set(CEAS_EINPUT, "%s: cannot read sweep file", file);
+  return CEAS_OK;
+}
+
+enum { OPT_FORCE = 300, OPT_QUIET, OPT_HELP, OPT_NOANA };
+
+static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
+  static const struct option opts[] = {
+      {"model", required_argument, 0, 'm'}, {"L", required_argument, 0, 'L'},
+      {"couplings", required_argument, 0, 'c'}, {"beta", required_argument, 0, 'b'},
+      {"replicas", required_argument, 0, 'r'}, {"algo", required_argument, 0, 'a'},
+      {"sweeps", required_argument, 0, 's'}, {"therm", required_argument, 0, 't'},
+      {"measure-every", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
+      {"h", required_argument, 0, 'h'}, {"init", required_argument, 0, 'i'},
+      {"wolff-clusters", required_argument, 0, 'w'}, {"out", required_argument, 0, 'o'},
+      {"checkpoint-every", required_argument, 0, 'k'}, {"force", no_argument, 0, OPT_FORCE},
+      {"quiet", no_argument, 0, OPT_QUIET}, {"help", no_argument, 0, OPT_HELP},
+      {"no-analysis", no_argument, 0, OPT_NOANA}, {0, 0, 0, 0}};
+  memset(a, 0, sizeof *a);
+  ceas_sweep_spec_init(&a->spec);
+  a->analysis = 1;
+  int rc = CEAS_OK;
+  /* A sweep file comes first so that options override it: find it before parsing. */
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] != '-') {
+      int is_value = 0;
+      if (i > 1 && argv[i - 1][0] == '-' && argv[i - 1][1] == '-') {
+        const char *prev = argv[i - 1] + 2;
+        for (int k = 0; opts[k].name; k++)
+          if (!strcmp(prev, opts[k].name) && opts[k].has_arg == required_argument) is_value = 1;
+      }
+      if (!is_value) {
+        if ((rc = read_sweep_file(a, argv[i]))) return rc;
+        break;
+      }
+    }
+  }
+  opterr = 0;
+  optind = 1;
+  int c, idx = 0;
+  while (!rc && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+    if (c == OPT_FORCE) a->spec.force = 1;
+    else if (c == OPT_QUIET) a->quiet = 1;
+    else if (c == OPT_HELP) a->help = 1;
+    else if (c == OPT_NOANA) a->analysis = 0;
+    else if (c == '?' || c == ':')
+      rc = ceas_error_set(CEAS_EINPUT, "unknown or incomplete option '%s' (see ceasim sweep --help)",
+                          argv[optind - 1]);
+    else {
+      char what[64];
+      snprintf(what, sizeof what, "--%s", opts[idx].name);
+      rc = apply(a, opts[idx].name, optarg, what);
+    }
+  }
+  int files = 0;
+  for (int i = optind; !rc && i < argc; i++)
+    if (++files > 1)
+      rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (one sweep file at most)",
+                          argv[i]);
+  if (!rc && a->L_text) rc = ceas_sweep_parse_sizes(a->L_text, "--L", &a->spec.L, &a->spec.nL);
+  if (!rc && a->beta_text)
+    rc = ceas_sweep_parse_betas(a->beta_text, "--beta", &a->spec.beta, &a->spec.nbeta);
+  return rc;
+}
+
+static void sweep_args_free(sweep_args *a) {
+  ceas_sweep_spec_free(&a->spec);
+  free(a->L_text);
+  free(a->beta_text);
+  for (int i = 0; i < a->nstrings; i++) free(a->strings[i]);
+}
+
+typedef struct {
+  const ceas_sweep_spec *spec;
+  const ceas_sweep_task *tasks;
+} farm_ctx;
+
+static int run_task(size_t index, const ceas_task_hooks *hooks, uint64_t *sweeps, void *ctx) {
+  farm_ctx *c = ctx;
+  return ceas_sweep_run_task(c->spec, &c->tasks[index], hooks, ceas_cli_command_line(), sweeps);
+}
+
+/* Everybody fails the same way; only rank 0 speaks. */
+static int fail_all(int rank, int rc) {
+  int code = ceas_cli_exit_code(rc);
+  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  MPI_Finalize();
+  return code;
+}
+
 int ceas_cli_sweep(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  return ceas_cli_fail(ceas_error_set(CEAS_EINPUT, "sweep: not implemented yet"));
+  int rank = 0, size = 1;
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  sweep_args a;
+  int rc = parse_sweep_args(argc, argv, &a);
+  if (a.help) {
+    if (rank == 0) sweep_usage(stdout);
+    sweep_args_free(&a);
+    MPI_Finalize();
+    return 0;
+  }
+  if (!rc) rc = ceas_sweep_check(&a.spec);
+  if (rc) {
+    sweep_args_free(&a);
+    return fail_all(rank, rc);
+  }
+  /* Rank 0 prepares the directory; the others learn the verdict. */
+  if (rank == 0) rc = ceas_sweep_prepare(&a.spec, ceas_cli_command_line());
+  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (rc) {
+    if (rank != 0) ceas_error_set(rc, "sweep directory preparation failed on rank 0");
+    sweep_args_free(&a);
+    return fail_all(rank, rc);
+  }
+  ceas_sweep_task *tasks = NULL;
+  size_t ntasks = 0;
+  rc = ceas_sweep_tasks(&a.spec, &tasks, &ntasks);
+  char *skip = calloc(ntasks ? ntasks : 1, 1);
+  double *cost = calloc(ntasks ? ntasks : 1, sizeof *cost);
+  if (!rc && (!skip || !cost)) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  if (rc) {
+    free(skip);
+    free(cost);
+    free(tasks);
+    sweep_args_free(&a);
+    return fail_all(rank, rc);
+  }
+  for (size_t i = 0; i < ntasks; i++) {
+    cost[i] = tasks[i].cost;
+    if (rank == 0) skip[i] = (char)ceas_sweep_task_done(&a.spec, &tasks[i]);
+  }
+  MPI_Bcast(skip, (int)ntasks, MPI_CHAR, 0, MPI_COMM_WORLD);
+  if (rank == 0 && !a.quiet) {
+    size_t left = 0;
+    for (size_t i = 0; i < ntasks; i++) left += !skip[i];
+    fprintf(stderr, "ceasim sweep: %zu tasks (%zu already done) on %d rank%s -> %s\n", ntasks,
+            ntasks - left, size, size == 1 ? "" : "s", a.spec.dir);
+  }
+  ceas_cli_install_signals();
+  farm_ctx ctx = {&a.spec, tasks};
+  ceas_parallel_farm_spec fs = {ntasks, cost, skip, run_task, &ctx, &ceas_cli_stop, !a.quiet};
+  ceas_parallel_farm_result res;
+  rc = ceas_parallel_farm(MPI_COMM_WORLD, &fs, &res);
+  int code = 0;
+  if (rank == 0) {
+    if (rc == CEAS_EINTERRUPT) {
+      fprintf(stderr,
+              "ceasim: sweep interrupted: %zu tasks finished, running tasks checkpointed; run "
+              "the same command again to resume\n",
+              res.done);
+      code = 130;
+    } else if (rc) {
+      fprintf(stderr, "ceasim: sweep failed: %s\n", ceas_error_message());
+      code = ceas_cli_exit_code(rc);
+    } else {
+      size_t ok = 0, bad = 0;
+      int crc = ceas_sweep_collect(a.spec.dir, ceas_cli_command_line(), &ok, &bad);
+      if (crc) {
+        fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+        code = ceas_cli_exit_code(crc);
+      } else {
+        printf("sweep complete: %zu tasks run, %zu were already done, %.1f s on %d rank%s\n",
+               res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s");
+        printf("summary: %s/summary.h5 (%zu tasks%s)\n", a.spec.dir, ok,
+               bad ? ", some task files damaged: see warnings" : "");
+      }
+    }
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  free(skip);
+  free(cost);
+  free(tasks);
+  sweep_args_free(&a);
+  MPI_Finalize();
+  return code;
 }
 
 int ceas_cli_collect(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  return ceas_cli_fail(ceas_error_set(CEAS_EINPUT, "collect: not implemented yet"));
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    printf("usage: ceasim collect DIR\n\nRebuilds DIR/summary.h5 (one row per task: L, beta, "
+           "replica, seed, stream,\nand every observable's mean, error and tau_int) from the "
+           "task files in DIR/tasks.\nDamaged task files are named in a warning and "
+           "skipped.\n");
+    return 0;
+  }
+  if (argc != 2)
+    return ceas_cli_fail(ceas_error_set(CEAS_EINPUT, "collect: expected one sweep directory"));
+  size_t ok = 0, bad = 0;
+  int rc = ceas_sweep_collect(argv[1], ceas_cli_command_line(), &ok, &bad);
+  if (rc) return ceas_cli_fail(rc);
+  printf("%s/summary.h5: %zu tasks", argv[1], ok);
+  if (bad) printf(", %zu damaged task file%s skipped (see warnings)", bad, bad == 1 ? "" : "s");
+  printf("\n");
+  return 0;
 }

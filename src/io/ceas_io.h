@@ -58,6 +58,26 @@ int ceas_io_write_scalar(hid_t loc, const char *name, double value,
 /* Creates (or opens, if it exists) group `name` under loc; caller H5Gclose()s. */
 int ceas_io_group(hid_t loc, const char *name, hid_t *group);
 
+int ceas_io_write_int8(hid_t loc, const char *name, const int8_t *x, size_t n);
+int ceas_io_write_int64s(hid_t loc, const char *name, const int64_t *x, size_t n);
+int ceas_io_write_uint64s(hid_t loc, const char *name, const uint64_t *x, size_t n);
+
+/* ---- reading (files ceasim wrote: checkpoints, task files) ------------------
+ * `source` names the file in messages; a missing or mistyped item is CEAS_EINPUT. */
+int ceas_io_read_attr_double(hid_t loc, const char *source, const char *name,
+                             double *value);
+int ceas_io_read_attr_int64(hid_t loc, const char *source, const char *name,
+                            int64_t *value);
+int ceas_io_read_attr_uint64(hid_t loc, const char *source, const char *name,
+                             uint64_t *value);
+int ceas_io_read_attr_string(hid_t loc, const char *source, const char *name,
+                             char *buf, size_t cap);
+/* Reads a 1-D dataset of exactly n elements into x (converted to the memory type). */
+int ceas_io_read_doubles(hid_t loc, const char *source, const char *name,
+                         double *x, size_t n);
+int ceas_io_read_int8(hid_t loc, const char *source, const char *name, int8_t *x,
+                      size_t n);
+
 #ifdef __cplusplus
 }
 #endif

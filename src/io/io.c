@@ -151,30 +151,57 @@ int ceas_io_attr_uint64(hid_t loc, const char *name, uint64_t value) {
   return attr_write(loc, name, H5T_NATIVE_UINT64, &value);
 }
 
-int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
-                          size_t n) {
+/* Object headers carry no modification times, so that the same run gives a
+ * byte-identical file. */
+static hid_t untimed_plist(hid_t cls) {
+  hid_t p = H5Pcreate(cls);
+  if (p >= 0) H5Pset_obj_track_times(p, 0);
+  return p;
+}
+
+static int write_1d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                    const void *x, size_t n) {
   hsize_t dims[1] = {n};
   hid_t space = H5Screate_simple(1, dims, NULL);
-  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                       H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = d >= 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-                                H5P_DEFAULT, x)
+  hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+  hid_t d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  herr_t st = d >= 0 ? (n ? H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) : 0)
                      : -1;
   if (d >= 0) H5Dclose(d);
+  H5Pclose(dcpl);
   H5Sclose(space);
   if (st < 0)
     return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
   return CEAS_OK;
 }
 
+int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
+                          size_t n) {
+  return write_1d(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, x, n);
+}
+
+int ceas_io_write_int8(hid_t loc, const char *name, const int8_t *x, size_t n) {
+  return write_1d(loc, name, H5T_STD_I8LE, H5T_NATIVE_INT8, x, n);
+}
+
+int ceas_io_write_int64s(hid_t loc, const char *name, const int64_t *x, size_t n) {
+  return write_1d(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, x, n);
+}
+
+int ceas_io_write_uint64s(hid_t loc, const char *name, const uint64_t *x, size_t n) {
+  return write_1d(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, x, n);
+}
+
 int ceas_io_write_scalar(hid_t loc, const char *name, double value,
                          hid_t *dataset_out) {
   hid_t space = H5Screate(H5S_SCALAR);
-  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                       H5P_DEFAULT, H5P_DEFAULT);
+  hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
+  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl,
+                       H5P_DEFAULT);
   herr_t st = d >= 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
                                 H5P_DEFAULT, &value)
                      : -1;
+  H5Pclose(dcpl);
   H5Sclose(space);
   if (st < 0) {
     if (d >= 0) H5Dclose(d);
@@ -188,10 +215,106 @@ int ceas_io_write_scalar(hid_t loc, const char *name, double value,
 }
 
 int ceas_io_group(hid_t loc, const char *name, hid_t *group) {
+  hid_t gcpl = untimed_plist(H5P_GROUP_CREATE);
   hid_t g = H5Lexists(loc, name, H5P_DEFAULT) > 0
                 ? H5Gopen2(loc, name, H5P_DEFAULT)
-                : H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                : H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  H5Pclose(gcpl);
   if (g < 0) return ceas_error_set(CEAS_EIO, "HDF5: cannot create group '%s'", name);
   *group = g;
   return CEAS_OK;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static int attr_read(hid_t loc, const char *source, const char *name, hid_t mem,
+                     void *v) {
+  if (H5Aexists(loc, name) <= 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: missing attribute '%s'", source, name);
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  herr_t st = a >= 0 ? H5Aread(a, mem, v) : -1;
+  if (a >= 0) H5Aclose(a);
+  if (st < 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: cannot read attribute '%s'", source, name);
+  return CEAS_OK;
+}
+
+int ceas_io_read_attr_double(hid_t loc, const char *source, const char *name,
+                             double *value) {
+  return attr_read(loc, source, name, H5T_NATIVE_DOUBLE, value);
+}
+
+int ceas_io_read_attr_int64(hid_t loc, const char *source, const char *name,
+                            int64_t *value) {
+  return attr_read(loc, source, name, H5T_NATIVE_INT64, value);
+}
+
+int ceas_io_read_attr_uint64(hid_t loc, const char *source, const char *name,
+                             uint64_t *value) {
+  return attr_read(loc, source, name, H5T_NATIVE_UINT64, value);
+}
+
+int ceas_io_read_attr_string(hid_t loc, const char *source, const char *name,
+                             char *buf, size_t cap) {
+  if (H5Aexists(loc, name) <= 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: missing attribute '%s'", source, name);
+  int rc = CEAS_OK;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  hid_t ft = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+  if (a < 0 || ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) > 0) {
+    rc = ceas_error_set(CEAS_EINPUT, "%s: attribute '%s' is not a fixed-length string",
+                        source, name);
+  } else {
+    size_t len = H5Tget_size(ft);
+    if (len + 1 > cap) {
+      rc = ceas_error_set(CEAS_EINPUT, "%s: attribute '%s' is too long", source, name);
+    } else {
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, len + 1);
+      /* HDF5 will not convert between character sets: read in the file's. */
+      H5Tset_cset(mt, H5Tget_cset(ft));
+      memset(buf, 0, len + 1);
+      if (H5Aread(a, mt, buf) < 0)
+        rc = ceas_error_set(CEAS_EINPUT, "%s: cannot read attribute '%s'", source, name);
+      H5Tclose(mt);
+    }
+  }
+  if (ft >= 0) H5Tclose(ft);
+  if (a >= 0) H5Aclose(a);
+  return rc;
+}
+
+static int read_1d(hid_t loc, const char *source, const char *name, hid_t mem,
+                   void *x, size_t n) {
+  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: missing dataset '%s'", source, name);
+  int rc = CEAS_OK;
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+  hsize_t dims[1] = {0};
+  if (d < 0 || sp < 0 || H5Sget_simple_extent_ndims(sp) != 1) {
+    rc = ceas_error_set(CEAS_EINPUT, "%s: dataset '%s' is not one-dimensional", source,
+                        name);
+  } else {
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (dims[0] != n)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: dataset '%s' has %llu entries, expected %zu",
+                          source, name, (unsigned long long)dims[0], n);
+    else if (n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: cannot read dataset '%s' (corrupt?)", source,
+                          name);
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (d >= 0) H5Dclose(d);
+  return rc;
+}
+
+int ceas_io_read_doubles(hid_t loc, const char *source, const char *name,
+                         double *x, size_t n) {
+  return read_1d(loc, source, name, H5T_NATIVE_DOUBLE, x, n);
+}
+
+int ceas_io_read_int8(hid_t loc, const char *source, const char *name, int8_t *x,
+                      size_t n) {
+  return read_1d(loc, source, name, H5T_NATIVE_INT8, x, n);
 }

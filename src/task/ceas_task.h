@@ -58,7 +58,12 @@ typedef struct {
   double *e, *m, *f; /* per-spin series; f NULL for graphs */
   ceas_measure_result result;
   double mean_cluster_size; /* wolff: spins per cluster while measuring */
-  double seconds;           /* wall time of the sweeps */
+  double seconds;           /* wall time of the sweeps (this process only) */
+  /* Wolff tuning accumulators (second half of thermalisation); part of the
+   * checkpointed state so that a resumed run tunes exactly as an unbroken one. */
+  int64_t tune_clusters;
+  uint64_t tune_flipped;
+  int analysed; /* result is valid */
 } ceas_task;
 
 /* Validates parameters (CEAS_EINPUT naming the option), builds the system (reading
@@ -73,6 +78,32 @@ typedef void (*ceas_task_progress_fn)(double fraction, double elapsed, void *ctx
  * becomes nonzero (checked between sweeps). */
 int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
                   ceas_task_progress_fn progress, void *ctx);
+
+/* What a scheduler can hook into a run. Every member may be zero/NULL. */
+typedef struct {
+  volatile sig_atomic_t *stop;   /* stop at the next sweep boundary when set */
+  int (*poll)(void *ctx);        /* called between sweeps; nonzero = stop */
+  void *poll_ctx;
+  ceas_task_progress_fn progress;
+  void *progress_ctx;
+  const char *checkpoint;        /* checkpoint file, written atomically */
+  double checkpoint_every;       /* seconds between checkpoints (> 0) */
+} ceas_task_hooks;
+
+/* Continues from wherever the task is (fresh, or loaded from a checkpoint) to the
+ * end, then analyses. When stopped it writes the checkpoint (if one is named)
+ * before returning CEAS_EINTERRUPT. */
+int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h);
+
+/* Sweeps done so far (thermalisation included). */
+uint64_t ceas_task_sweeps_done(const ceas_task *t);
+
+/* Checkpoint: spins, counters, tuning state and the measurements so far, with the
+ * parameters as attributes. Written to a temporary name and renamed, so a
+ * checkpoint file that exists is complete. Loading checks that the file belongs
+ * to this task (CEAS_EINPUT naming the file and the first differing parameter). */
+int ceas_task_checkpoint_write(const ceas_task *t, const char *path);
+int ceas_task_checkpoint_load(ceas_task *t, const char *path);
 
 /* Writes attributes, /timeseries and /observables under loc (a file or group). */
 int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line);

@@ -5,6 +5,7 @@
 #include "ceas_io.h"
 #include "ceas_mapping.h"
 #include "ceas_task.h"
+#include "task_private.h"
 
 void ceas_task_params_default(ceas_task_params *p) {
   memset(p, 0, sizeof *p);
@@ -107,64 +108,99 @@ void ceas_task_free(ceas_task *t) {
 
 static int is_wolff(const ceas_task *t) { return strcmp(t->kernel->name, "wolff") == 0; }
 
-int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
-                  ceas_task_progress_fn progress, void *ctx) {
+uint64_t ceas_task_sweeps_done(const ceas_task *t) { return t->st->sweep; }
+
+/* One sweep of the chain, number k = st->sweep, with its measurement. */
+static int task_step(ceas_task *t) {
   const ceas_task_params *p = &t->p;
   ceas_lattice_state *st = t->st;
   double n = (double)t->sys->n;
-  int tune = is_wolff(t) && p->wolff_clusters == 0;
+  uint64_t k = st->sweep;
+  int rc;
+  if (is_wolff(t) && p->wolff_clusters == 0 && k < p->therm) {
+    /* Learn the cluster size from the second half of thermalisation only:
+     * the first half still remembers the initial state. */
+    int64_t c = 0;
+    uint64_t before = st->flipped;
+    rc = ceas_lattice_wolff_sweep_tune(st, p->beta, &c);
+    if (2 * k >= p->therm) {
+      t->tune_clusters += c;
+      t->tune_flipped += st->flipped - before;
+    }
+    if (k + 1 == p->therm && t->tune_clusters > 0) {
+      double per = (double)t->tune_flipped / (double)t->tune_clusters;
+      long want = lround(n / per);
+      st->wolff_clusters = want < 1 ? 1 : want;
+    }
+  } else {
+    if (k == p->therm) st->flipped = 0;
+    rc = t->kernel->sweep(st, p->beta);
+  }
+  if (rc) return rc;
+  if (k >= p->therm && (k - p->therm + 1) % p->measure_every == 0) {
+    size_t i = (size_t)((k - p->therm + 1) / p->measure_every - 1);
+    t->e[i] = ceas_lattice_energy(t->sys, st->spins) / n;
+    t->m[i] = ceas_lattice_magnetization(t->sys, st->spins) / n;
+    if (t->f) t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, st->spins);
+  }
+  return CEAS_OK;
+}
+
+int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
+  static const ceas_task_hooks none = {0};
+  if (!h) h = &none;
+  const ceas_task_params *p = &t->p;
+  ceas_lattice_state *st = t->st;
   uint64_t total = p->therm + p->sweeps;
-  double t0 = ceas_wtime(), last = t0;
-  int64_t tune_clusters = 0;
-  uint64_t tune_flipped = 0;
-  for (uint64_t k = 0; k < total; k++) {
-    if (stop && *stop)
-      return ceas_error_set(CEAS_EINTERRUPT, "interrupted after %llu of %llu sweeps",
-                            (unsigned long long)k, (unsigned long long)total);
-    int rc;
-    if (tune && k < p->therm) {
-      /* Learn the cluster size from the second half of thermalisation only:
-       * the first half still remembers the initial state. */
-      int64_t c = 0;
-      uint64_t before = st->flipped;
-      rc = ceas_lattice_wolff_sweep_tune(st, p->beta, &c);
-      if (2 * k >= p->therm) {
-        tune_clusters += c;
-        tune_flipped += st->flipped - before;
+  double t0 = ceas_wtime(), last = t0, last_ckpt = t0;
+  while (st->sweep < total) {
+    int stop = (h->stop && *h->stop) || (h->poll && h->poll(h->poll_ctx));
+    if (stop) {
+      uint64_t k = st->sweep;
+      if (h->checkpoint) {
+        int rc = ceas_task_checkpoint_write(t, h->checkpoint);
+        if (rc) return rc;
       }
-      if (k + 1 == p->therm && tune_clusters > 0) {
-        double per = (double)tune_flipped / (double)tune_clusters;
-        long want = lround(n / per);
-        st->wolff_clusters = want < 1 ? 1 : want;
-      }
-    } else {
-      if (k == p->therm) st->flipped = 0;
-      rc = t->kernel->sweep(st, p->beta);
+      return ceas_error_set(CEAS_EINTERRUPT, "interrupted after %llu of %llu sweeps%s",
+                            (unsigned long long)k, (unsigned long long)total,
+                            h->checkpoint ? " (checkpoint written)" : "");
     }
+    int rc = task_step(t);
     if (rc) return rc;
-    if (k >= p->therm && (k - p->therm + 1) % p->measure_every == 0) {
-      size_t i = (size_t)((k - p->therm + 1) / p->measure_every - 1);
-      t->e[i] = ceas_lattice_energy(t->sys, st->spins) / n;
-      t->m[i] = ceas_lattice_magnetization(t->sys, st->spins) / n;
-      if (t->f) t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, st->spins);
-    }
-    if (progress) {
+    if (h->progress || h->checkpoint) {
       double now = ceas_wtime();
-      if (now - last > 0.5) {
-        progress((double)(k + 1) / (double)total, now - t0, ctx);
+      if (h->progress && now - last > 0.5) {
+        h->progress((double)st->sweep / (double)total, now - t0, h->progress_ctx);
         last = now;
+      }
+      if (h->checkpoint && h->checkpoint_every > 0 && now - last_ckpt >= h->checkpoint_every &&
+          st->sweep < total) {
+        if ((rc = ceas_task_checkpoint_write(t, h->checkpoint))) return rc;
+        last_ckpt = ceas_wtime();
       }
     }
   }
-  t->seconds = ceas_wtime() - t0;
+  t->seconds += ceas_wtime() - t0;
   t->mean_cluster_size =
       is_wolff(t) ? (double)st->flipped / ((double)st->wolff_clusters * (double)p->sweeps)
                   : NAN;
-  ceas_measure_series s = {t->e, t->m, t->f, t->n_meas, n, p->beta, t->sys->L};
-  return ceas_measure_analyze(&s, &t->result);
+  ceas_measure_series s = {t->e, t->m, t->f, t->n_meas, (double)t->sys->n, p->beta,
+                           t->sys->L};
+  int rc = ceas_measure_analyze(&s, &t->result);
+  t->analysed = rc == CEAS_OK;
+  return rc;
 }
 
-static int write_attrs(const ceas_task *t, hid_t loc, const char *cmdline) {
+int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
+                  ceas_task_progress_fn progress, void *ctx) {
+  ceas_task_hooks h = {0};
+  h.stop = stop;
+  h.progress = progress;
+  h.progress_ctx = ctx;
+  return ceas_task_run_hooks(t, &h);
+}
+
+int ceas_task_write_params(const ceas_task *t, hid_t loc, const char *cmdline) {
   const ceas_task_params *p = &t->p;
   int rc = 0;
   rc = rc ? rc : ceas_io_attr_string(loc, "ceasim_version", ceas_version());
@@ -192,7 +228,7 @@ static int write_attrs(const ceas_task *t, hid_t loc, const char *cmdline) {
 }
 
 int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line) {
-  int rc = write_attrs(t, loc, command_line);
+  int rc = ceas_task_write_params(t, loc, command_line);
   if (rc) return rc;
   hid_t g;
   if ((rc = ceas_io_group(loc, "timeseries", &g))) return rc;

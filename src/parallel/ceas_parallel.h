@@ -1,0 +1,60 @@
+/*
+ * ceas_parallel — MPI: a dynamic task farm.
+ *
+ * Tasks are handed out one at a time in the given order (callers sort largest
+ * first, so the long tasks start early and the short ones fill the gaps). Rank 0
+ * both works and deals: between its own sweeps it answers other ranks' requests
+ * (the task run's poll hook), so no core is spent on a dedicated master. With one
+ * rank the farm is a plain loop.
+ *
+ * Stopping. When any rank is told to stop (SIGINT/SIGTERM sets *stop) or a task
+ * fails, rank 0 tells every working rank to stop at its next sweep boundary; each
+ * rank checkpoints its task (the run function's business) and reports back; all
+ * ranks then return the same status: CEAS_EINTERRUPT, or the error.
+ *
+ * Protocol (tags on `comm`): a worker sends REQUEST {finished task or -1, status,
+ * sweeps done}; rank 0 replies ASSIGN {task index, or -1 = no more work, or -2 =
+ * stopping, and a STOP message was sent to you before this reply}. STOP goes to a
+ * worker at most once, so nothing is left unmatched at MPI_Finalize.
+ */
+#ifndef CEAS_PARALLEL_H
+#define CEAS_PARALLEL_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceas_task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  size_t ntasks;
+  const double *cost;  /* per task, for progress and ETA (spin updates) */
+  const char *skip;    /* per task: 1 = already finished (may be NULL) */
+  /* Runs task `index` with the farm's stop/poll hooks; reports sweeps performed. */
+  int (*run)(size_t index, const ceas_task_hooks *hooks, uint64_t *sweeps, void *ctx);
+  void *ctx;
+  volatile sig_atomic_t *stop;
+  int progress; /* rank 0 reports progress on stderr */
+} ceas_parallel_farm_spec;
+
+typedef struct {
+  size_t done;      /* tasks finished in this call (all ranks; rank 0's count) */
+  size_t skipped;   /* already finished before */
+  uint64_t sweeps;  /* sweeps performed in this call (all ranks; rank 0's count) */
+  double seconds;
+} ceas_parallel_farm_result;
+
+/* Collective over comm. Returns the same status on every rank. */
+int ceas_parallel_farm(MPI_Comm comm, const ceas_parallel_farm_spec *spec,
+                       ceas_parallel_farm_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

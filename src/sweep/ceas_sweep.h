@@ -1,0 +1,94 @@
+/*
+ * ceas_sweep — a grid of Monte Carlo tasks and the directory that holds it.
+ *
+ * A sweep is the product sizes x betas x replicas of one task template
+ * (ceas_task_params). Each task's random stream is a hash of its identity
+ * (L, beta, replica), never of its position in the grid or of the rank that runs
+ * it, so that a task's result is the same whether the grid is run on 1 or 2000
+ * ranks, extended later with more betas, or resumed after a kill.
+ *
+ * Directory layout (DIR):
+ *   sweep.h5                 the sweep's parameters (attributes; datasets L, beta)
+ *   tasks/<name>.h5          one per finished task, in the `ceasim run` layout,
+ *                            plus attributes `replica` and `task`
+ *   checkpoints/<name>.h5    the state of an unfinished task (removed when done)
+ *   summary.h5               one row per task file (ceas_sweep_collect)
+ * where <name> = L0032_beta0.44000000_r000 (graphs: graph_beta..._r000).
+ * Every file is written to a temporary name and renamed when complete.
+ *
+ * Rerunning a sweep into an existing directory continues it: finished tasks are
+ * skipped, unfinished ones resume from their checkpoints. A directory whose
+ * parameters (model, couplings, algo, seed, sweeps, therm, measure_every, h, init,
+ * wolff_clusters) differ is refused unless `force`, which starts it afresh.
+ */
+#ifndef CEAS_SWEEP_H
+#define CEAS_SWEEP_H
+
+#include <stddef.h>
+
+#include "ceas_task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  ceas_task_params base; /* everything but L, beta, stream */
+  long *L;               /* sizes (lattices); a graph sweep has none */
+  size_t nL;
+  double *beta;
+  size_t nbeta;
+  long replicas;
+  char *dir;
+  double checkpoint_every; /* seconds */
+  int force;
+} ceas_sweep_spec;
+
+void ceas_sweep_spec_init(ceas_sweep_spec *s);
+void ceas_sweep_spec_free(ceas_sweep_spec *s);
+
+/* "16,32,64" -> sizes >= 2, distinct. `what` names the option in messages. */
+int ceas_sweep_parse_sizes(const char *text, const char *what, long **L, size_t *n);
+/* "0.42:0.46:21" (both ends included, 21 points) or "0.40,0.41,0.44". */
+int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, size_t *n);
+
+/* Full validation of a spec (CEAS_EINPUT naming the option). */
+int ceas_sweep_check(const ceas_sweep_spec *s);
+
+typedef struct {
+  long L;
+  double beta;
+  long replica;
+  uint64_t stream;
+  double cost; /* spin updates: N (therm + sweeps) */
+  char name[64];
+} ceas_sweep_task;
+
+/* The task list, largest cost first (ties in grid order). */
+int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *n);
+
+/* Creates DIR (and parents), tasks/ and checkpoints/, compares or writes
+ * sweep.h5. Run by one process before any task starts. */
+int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line);
+
+/* 1 if the task's file exists (the task is finished). */
+int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t);
+
+/* Runs one task: resumes from its checkpoint if there is one, writes the task
+ * file, removes the checkpoint. `hooks` supplies stop/poll/progress; the
+ * checkpoint path and interval are filled in here. *sweeps_done reports the
+ * sweeps this call performed. */
+int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
+                        const ceas_task_hooks *hooks, const char *command_line,
+                        uint64_t *sweeps_done);
+
+/* Rebuilds DIR/summary.h5 from the files in DIR/tasks. A file that cannot be read is
+ * named in a warning on stderr and skipped; *n_ok and *n_bad count them. */
+int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
+                       size_t *n_bad);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

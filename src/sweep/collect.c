@@ -1,0 +1,168 @@
+/* summary.h5: one row per task file, rebuilt from the files themselves so that it
+ * can never disagree with them. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceas_io.h"
+#include "ceas_sweep.h"
+
+typedef struct {
+  int64_t L, replica, n_spins;
+  uint64_t seed, stream;
+  double beta;
+  double mean[CEAS_OBS_COUNT], error[CEAS_OBS_COUNT], tau[CEAS_OBS_COUNT];
+  int64_t converged;
+} row;
+
+static int cmp_row(const void *a, const void *b) {
+  const row *x = a, *y = b;
+  if (x->L != y->L) return x->L < y->L ? -1 : 1;
+  if (x->beta != y->beta) return x->beta < y->beta ? -1 : 1;
+  return (x->replica > y->replica) - (x->replica < y->replica);
+}
+
+static int read_row(const char *path, row *r) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return ceas_error_set(CEAS_EINPUT, "%s: not a readable HDF5 file", path);
+  int rc = ceas_io_read_attr_int64(f, path, "L", &r->L);
+  if (!rc) rc = ceas_io_read_attr_int64(f, path, "replica", &r->replica);
+  if (!rc) rc = ceas_io_read_attr_int64(f, path, "n_spins", &r->n_spins);
+  if (!rc) rc = ceas_io_read_attr_uint64(f, path, "seed", &r->seed);
+  if (!rc) rc = ceas_io_read_attr_uint64(f, path, "stream", &r->stream);
+  if (!rc) rc = ceas_io_read_attr_double(f, path, "beta", &r->beta);
+  hid_t g = H5I_INVALID_HID;
+  if (!rc) {
+    g = H5Lexists(f, "observables", H5P_DEFAULT) > 0 ? H5Gopen2(f, "observables", H5P_DEFAULT)
+                                                      : H5I_INVALID_HID;
+    if (g < 0) rc = ceas_error_set(CEAS_EINPUT, "%s: no /observables group", path);
+  }
+  if (!rc) rc = ceas_io_read_attr_int64(g, path, "converged", &r->converged);
+  for (int o = 0; !rc && o < CEAS_OBS_COUNT; o++) {
+    const char *name = ceas_measure_obs_name(o);
+    if (H5Lexists(g, name, H5P_DEFAULT) <= 0) {
+      rc = ceas_error_set(CEAS_EINPUT, "%s: missing /observables/%s", path, name);
+      break;
+    }
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) {
+      rc = ceas_error_set(CEAS_EINPUT, "%s: cannot open /observables/%s", path, name);
+      break;
+    }
+    rc = ceas_io_read_attr_double(d, path, "mean", &r->mean[o]);
+    if (!rc) rc = ceas_io_read_attr_double(d, path, "error", &r->error[o]);
+    r->tau[o] = NAN;
+    if (!rc && H5Aexists(d, "tau_int") > 0)
+      rc = ceas_io_read_attr_double(d, path, "tau_int", &r->tau[o]);
+    H5Dclose(d);
+  }
+  if (g >= 0) H5Gclose(g);
+  H5Fclose(f);
+  return rc;
+}
+
+int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
+                       size_t *n_bad) {
+  *n_ok = *n_bad = 0;
+  char tdir[4096];
+  snprintf(tdir, sizeof tdir, "%s/tasks", dir);
+  DIR *d = opendir(tdir);
+  if (!d)
+    return ceas_error_set(CEAS_EINPUT, "%s: not a sweep directory (no tasks/ inside)", dir);
+  row *rows = NULL;
+  size_t n = 0, cap = 0;
+  int rc = CEAS_OK;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    /* Temporary files start with '.'; only finished task files count. */
+    if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 3, ".h5")) continue;
+    char path[4096 + 256];
+    snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      row *p = realloc(rows, cap * sizeof *p);
+      if (!p) {
+        rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+        break;
+      }
+      rows = p;
+    }
+    if (read_row(path, &rows[n]) == CEAS_OK) {
+      n++;
+    } else {
+      fprintf(stderr, "ceasim: warning: skipping damaged task file: %s\n", ceas_error_message());
+      (*n_bad)++;
+    }
+  }
+  closedir(d);
+  if (rc) {
+    free(rows);
+    return rc;
+  }
+  qsort(rows, n, sizeof *rows, cmp_row);
+  char out[4096 + 16];
+  snprintf(out, sizeof out, "%s/summary.h5", dir);
+  ceas_io_file f;
+  if ((rc = ceas_io_file_create(out, 1, &f))) {
+    free(rows);
+    return rc;
+  }
+  int64_t *iv = calloc(n ? n : 1, sizeof *iv);
+  uint64_t *uv = calloc(n ? n : 1, sizeof *uv);
+  double *dv = calloc(n ? n : 1, sizeof *dv);
+  if (!iv || !uv || !dv) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  hid_t l = f.file;
+  if (!rc) rc = ceas_io_attr_string(l, "ceasim_version", ceas_version());
+  if (!rc) rc = ceas_io_attr_string(l, "command_line", command_line ? command_line : "");
+  if (!rc) rc = ceas_io_attr_int64(l, "n_tasks", (int64_t)n);
+  if (!rc) rc = ceas_io_attr_int64(l, "n_damaged", (int64_t)*n_bad);
+#define COL_I(field, name)                                  \
+  if (!rc) {                                                \
+    for (size_t i = 0; i < n; i++) iv[i] = rows[i].field;   \
+    rc = ceas_io_write_int64s(l, name, iv, n);              \
+  }
+#define COL_U(field, name)                                  \
+  if (!rc) {                                                \
+    for (size_t i = 0; i < n; i++) uv[i] = rows[i].field;   \
+    rc = ceas_io_write_uint64s(l, name, uv, n);             \
+  }
+  COL_I(L, "L");
+  COL_I(replica, "replica");
+  COL_I(n_spins, "n_spins");
+  COL_I(converged, "converged");
+  COL_U(seed, "seed");
+  COL_U(stream, "stream");
+#undef COL_I
+#undef COL_U
+  if (!rc) {
+    for (size_t i = 0; i < n; i++) dv[i] = rows[i].beta;
+    rc = ceas_io_write_doubles(l, "beta", dv, n);
+  }
+  for (int o = 0; !rc && o < CEAS_OBS_COUNT; o++) {
+    char name[96];
+    const char *base = ceas_measure_obs_name(o);
+    for (size_t i = 0; i < n; i++) dv[i] = rows[i].mean[o];
+    rc = ceas_io_write_doubles(l, base, dv, n);
+    snprintf(name, sizeof name, "%s_error", base);
+    for (size_t i = 0; !rc && i < n; i++) dv[i] = rows[i].error[o];
+    if (!rc) rc = ceas_io_write_doubles(l, name, dv, n);
+    snprintf(name, sizeof name, "%s_tau_int", base);
+    for (size_t i = 0; !rc && i < n; i++) dv[i] = rows[i].tau[o];
+    if (!rc) rc = ceas_io_write_doubles(l, name, dv, n);
+  }
+  free(iv);
+  free(uv);
+  free(dv);
+  free(rows);
+  if (rc) {
+    ceas_io_file_abort(&f);
+    return rc;
+  }
+  if ((rc = ceas_io_file_commit(&f))) return rc;
+  *n_ok = n;
+  return CEAS_OK;
+}

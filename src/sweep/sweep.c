@@ -1,0 +1,469 @@
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ceas_io.h"
+#include "ceas_sweep.h"
+
+void ceas_sweep_spec_init(ceas_sweep_spec *s) {
+  memset(s, 0, sizeof *s);
+  ceas_task_params_default(&s->base);
+  s->replicas = 1;
+  s->checkpoint_every = 60.0;
+}
+
+void ceas_sweep_spec_free(ceas_sweep_spec *s) {
+  free(s->L);
+  free(s->beta);
+  free(s->dir);
+  s->L = NULL;
+  s->beta = NULL;
+  s->dir = NULL;
+}
+
+/* Splits on commas into a fresh array of tokens (stored in *buf). */
+static int split_commas(const char *text, const char *what, char **buf, char ***tok,
+                        size_t *n) {
+  *buf = strdup(text ? text : "");
+  size_t cap = 1;
+  for (const char *c = text; c && *c; c++) cap += *c == ',';
+  *tok = calloc(cap, sizeof **tok);
+  if (!*buf || !*tok) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+  *n = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(*buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    while (*t == ' ') t++;
+    char *e = t + strlen(t);
+    while (e > t && e[-1] == ' ') *--e = '\0';
+    (*tok)[(*n)++] = t;
+  }
+  if (*n == 0 || *n != cap)
+    return ceas_error_set(CEAS_EINPUT, "%s: expected a comma-separated list, got '%s'", what,
+                          text ? text : "");
+  return CEAS_OK;
+}
+
+int ceas_sweep_parse_sizes(const char *text, const char *what, long **L, size_t *n) {
+  char *buf = NULL, **tok = NULL;
+  size_t nt = 0;
+  int rc = split_commas(text, what, &buf, &tok, &nt);
+  long *out = rc ? NULL : calloc(nt, sizeof *out);
+  if (!rc && !out) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < nt; i++) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s (entry %zu)", what, i + 1);
+    rc = ceas_parse_long(tok[i], msg, 2, 1L << 31, &out[i]);
+    for (size_t j = 0; !rc && j < i; j++)
+      if (out[j] == out[i])
+        rc = ceas_error_set(CEAS_EINPUT, "%s: size %ld is listed twice", what, out[i]);
+  }
+  free(buf);
+  free(tok);
+  if (rc) {
+    free(out);
+    return rc;
+  }
+  *L = out;
+  *n = nt;
+  return CEAS_OK;
+}
+
+int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, size_t *n) {
+  if (!text || !*text)
+    return ceas_error_set(CEAS_EINPUT, "%s: expected 'first:last:count' or a list", what);
+  if (strchr(text, ':')) {
+    char *buf = strdup(text), *save = NULL;
+    if (!buf) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+    char *a = strtok_r(buf, ":", &save), *b = strtok_r(NULL, ":", &save),
+         *c = strtok_r(NULL, ":", &save), *extra = strtok_r(NULL, ":", &save);
+    double lo, hi;
+    long cnt;
+    int rc = (!a || !b || !c || extra)
+                 ? ceas_error_set(CEAS_EINPUT,
+                                  "%s: expected 'first:last:count' (e.g. 0.42:0.46:21), "
+                                  "got '%s'",
+                                  what, text)
+                 : CEAS_OK;
+    if (!rc) rc = ceas_parse_double(a, what, &lo);
+    if (!rc) rc = ceas_parse_double(b, what, &hi);
+    if (!rc) rc = ceas_parse_long(c, what, 1, 1000000, &cnt);
+    if (!rc && (lo < 0 || hi < 0))
+      rc = ceas_error_set(CEAS_EINPUT, "%s: inverse temperatures must be >= 0, got '%s'",
+                          what, text);
+    if (!rc && cnt > 1 && !(hi > lo))
+      rc = ceas_error_set(CEAS_EINPUT,
+                          "%s: the range %s is empty or reversed (expected first < last)",
+                          what, text);
+    if (!rc && cnt == 1 && hi != lo)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: a count of 1 needs first == last, got '%s'",
+                          what, text);
+    free(buf);
+    if (rc) return rc;
+    double *out = calloc((size_t)cnt, sizeof *out);
+    if (!out) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+    for (long i = 0; i < cnt; i++)
+      out[i] = cnt == 1 ? lo : lo + (hi - lo) * (double)i / (double)(cnt - 1);
+    *beta = out;
+    *n = (size_t)cnt;
+    return CEAS_OK;
+  }
+  char *buf = NULL, **tok = NULL;
+  size_t nt = 0;
+  int rc = split_commas(text, what, &buf, &tok, &nt);
+  double *out = rc ? NULL : calloc(nt, sizeof *out);
+  if (!rc && !out) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < nt; i++) {
+    rc = ceas_parse_double(tok[i], what, &out[i]);
+    if (!rc && out[i] < 0)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: inverse temperatures must be >= 0, got %s", what,
+                          tok[i]);
+  }
+  free(buf);
+  free(tok);
+  if (rc) {
+    free(out);
+    return rc;
+  }
+  *beta = out;
+  *n = nt;
+  return CEAS_OK;
+}
+
+static void task_name(const ceas_sweep_spec *s, long L, double beta, long r, char *buf,
+                      size_t cap) {
+  if (s->base.model == CEAS_MODEL_GRAPH)
+    snprintf(buf, cap, "graph_beta%.8f_r%03ld", beta, r);
+  else
+    snprintf(buf, cap, "L%04ld_beta%.8f_r%03ld", L, beta, r);
+}
+
+int ceas_sweep_check(const ceas_sweep_spec *s) {
+  if (!s->dir || !*s->dir)
+    return ceas_error_set(CEAS_EINPUT, "--out: expected the sweep directory");
+  if (s->base.model == CEAS_MODEL_GRAPH) {
+    if (s->nL)
+      return ceas_error_set(CEAS_EINPUT, "--L: not used with --model graph (the couplings "
+                                         "file fixes the system)");
+  } else if (!s->nL) {
+    return ceas_error_set(CEAS_EINPUT, "--L: expected the sizes, e.g. --L 16,32,64");
+  }
+  if (!s->nbeta)
+    return ceas_error_set(CEAS_EINPUT, "--beta: expected 'first:last:count' or a list");
+  if (s->replicas < 1 || s->replicas > 100000)
+    return ceas_error_set(CEAS_EINPUT, "--replicas: expected 1 to 100000, got %ld",
+                          s->replicas);
+  if (!(s->checkpoint_every > 0))
+    return ceas_error_set(CEAS_EINPUT, "--checkpoint-every: expected seconds > 0");
+  /* Names carry beta to 8 decimals: two betas that print alike would share files. */
+  for (size_t i = 0; i < s->nbeta; i++)
+    for (size_t j = 0; j < i; j++) {
+      char a[64], b[64];
+      task_name(s, 0, s->beta[i], 0, a, sizeof a);
+      task_name(s, 0, s->beta[j], 0, b, sizeof b);
+      if (!strcmp(a, b))
+        return ceas_error_set(CEAS_EINPUT,
+                              "--beta: %.10g and %.10g coincide to 8 decimals (each beta "
+                              "needs its own task)",
+                              s->beta[j], s->beta[i]);
+    }
+  /* Each task's own parameters get the engine's checks (one probe per size). */
+  size_t nsize = s->nL ? s->nL : 1;
+  for (size_t i = 0; i < nsize; i++) {
+    ceas_task_params p = s->base;
+    if (s->nL) p.L = s->L[i];
+    p.beta = s->beta[0];
+    ceas_task *t = NULL;
+    int rc = ceas_task_create(&p, &t);
+    ceas_task_free(t);
+    if (rc) return rc;
+  }
+  return CEAS_OK;
+}
+
+/* splitmix64 finaliser: a well-mixed 64-bit hash of the task identity. */
+static uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+static uint64_t task_stream(long L, double beta, long replica) {
+  uint64_t bits;
+  memcpy(&bits, &beta, sizeof bits);
+  return mix64(mix64(mix64((uint64_t)L) ^ bits) ^ (uint64_t)replica);
+}
+
+static int cmp_cost(const void *a, const void *b) {
+  const ceas_sweep_task *x = a, *y = b;
+  if (x->cost != y->cost) return x->cost < y->cost ? 1 : -1;
+  return strcmp(x->name, y->name);
+}
+
+int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *n) {
+  size_t nsize = s->nL ? s->nL : 1;
+  size_t total = nsize * s->nbeta * (size_t)s->replicas;
+  ceas_sweep_task *t = calloc(total ? total : 1, sizeof *t);
+  if (!t) return ceas_error_set(CEAS_ENOMEM, "out of memory for %zu tasks", total);
+  size_t k = 0;
+  double per_spin = (double)(s->base.therm + s->base.sweeps);
+  for (size_t i = 0; i < nsize; i++) {
+    long L = s->nL ? s->L[i] : 0;
+    double nspins = 1;
+    if (s->base.model == CEAS_MODEL_ISING2D) nspins = (double)L * L;
+    if (s->base.model == CEAS_MODEL_ISING3D) nspins = (double)L * L * L;
+    for (size_t b = 0; b < s->nbeta; b++)
+      for (long r = 0; r < s->replicas; r++, k++) {
+        t[k].L = L;
+        t[k].beta = s->beta[b];
+        t[k].replica = r;
+        t[k].stream = task_stream(L, s->beta[b], r);
+        t[k].cost = nspins * per_spin;
+        task_name(s, L, s->beta[b], r, t[k].name, sizeof t[k].name);
+      }
+  }
+  qsort(t, total, sizeof *t, cmp_cost);
+  *tasks = t;
+  *n = total;
+  return CEAS_OK;
+}
+
+static int mkdir_p(const char *path) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return ceas_error_set(CEAS_EINPUT, "%s: path too long", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+      return ceas_error_set(CEAS_EINPUT, "--out %s: cannot create '%s': %s", path, buf,
+                            strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+    return ceas_error_set(CEAS_EINPUT, "--out %s: cannot create it: %s", path, strerror(errno));
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+    return ceas_error_set(CEAS_EINPUT, "--out %s: exists and is not a directory", path);
+  if (access(buf, W_OK | X_OK) != 0)
+    return ceas_error_set(CEAS_EINPUT, "--out %s: directory is not writable", path);
+  return CEAS_OK;
+}
+
+static void path_join(char *buf, size_t cap, const char *a, const char *b, const char *c) {
+  snprintf(buf, cap, "%s/%s%s%s", a, b, c ? "/" : "", c ? c : "");
+}
+
+/* Removes the .h5 files of a subdirectory: all of them for a forced restart, or
+ * only the temporaries (".name.tmp.pid") that a killed writer left behind. */
+static void clear_dir(const char *dir, const char *sub, int only_temporaries) {
+  char path[4096];
+  path_join(path, sizeof path, dir, sub, NULL);
+  DIR *d = opendir(path);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    int temporary = e->d_name[0] == '.' && strstr(e->d_name, ".h5.tmp.") != NULL;
+    if (temporary || (!only_temporaries && len > 3 && !strcmp(e->d_name + len - 3, ".h5"))) {
+      char f[4096 + 256];
+      snprintf(f, sizeof f, "%s/%s", path, e->d_name);
+      unlink(f);
+    }
+  }
+  closedir(d);
+}
+
+/* The parameters that fix every task's chain; a directory that disagrees on any
+ * of them holds different physics. */
+static int compare_existing(const ceas_sweep_spec *s, const char *path) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: not a readable sweep file (use --force to start "
+                                       "the sweep afresh)",
+                          path);
+  const ceas_task_params *p = &s->base;
+  char str[4096];
+  double d;
+  uint64_t u;
+  int64_t i64;
+  int rc;
+  const char *what = NULL;
+  char have[128] = "", want[128] = "";
+#define CMP_STR(name, value)                                                   \
+  if (!what) {                                                                 \
+    if ((rc = ceas_io_read_attr_string(f, path, name, str, sizeof str))) goto out; \
+    if (strcmp(str, value)) {                                                   \
+      what = name;                                                             \
+      snprintf(have, sizeof have, "%.120s", str);                                  \
+      snprintf(want, sizeof want, "%.120s", value);                                \
+    }                                                                          \
+  }
+#define CMP_NUM(name, reader, var, value, fmt, cast)                           \
+  if (!what) {                                                                 \
+    if ((rc = reader(f, path, name, &var))) goto out;                          \
+    if (var != (value)) {                                                      \
+      what = name;                                                             \
+      snprintf(have, sizeof have, fmt, (cast)var);                             \
+      snprintf(want, sizeof want, fmt, (cast)(value));                         \
+    }                                                                          \
+  }
+  CMP_STR("model", ceas_lattice_model_name(p->model));
+  CMP_STR("couplings", p->couplings ? p->couplings : "");
+  CMP_STR("algo", p->algo);
+  CMP_NUM("seed", ceas_io_read_attr_uint64, u, p->seed, "%llu", unsigned long long);
+  CMP_NUM("sweeps", ceas_io_read_attr_uint64, u, p->sweeps, "%llu", unsigned long long);
+  CMP_NUM("therm", ceas_io_read_attr_uint64, u, p->therm, "%llu", unsigned long long);
+  CMP_NUM("measure_every", ceas_io_read_attr_uint64, u, p->measure_every, "%llu",
+          unsigned long long);
+  CMP_NUM("h", ceas_io_read_attr_double, d, p->h, "%.17g", double);
+  CMP_STR("init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
+  CMP_NUM("wolff_clusters", ceas_io_read_attr_int64, i64, p->wolff_clusters, "%lld",
+          long long);
+#undef CMP_STR
+#undef CMP_NUM
+  rc = what ? ceas_error_set(CEAS_EINPUT,
+                             "%s: the existing sweep has %s = %s, this one %s (use --force "
+                             "to start it afresh, or another --out)",
+                             s->dir, what, have, want)
+            : CEAS_OK;
+out:
+  H5Fclose(f);
+  return rc;
+}
+
+static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
+                            const char *command_line) {
+  ceas_io_file f;
+  int rc = ceas_io_file_create(path, 1, &f);
+  if (rc) return rc;
+  const ceas_task_params *p = &s->base;
+  hid_t l = f.file;
+  rc = ceas_io_attr_string(l, "ceasim_version", ceas_version());
+  if (!rc) rc = ceas_io_attr_string(l, "command_line", command_line ? command_line : "");
+  if (!rc) rc = ceas_io_attr_string(l, "model", ceas_lattice_model_name(p->model));
+  if (!rc) rc = ceas_io_attr_string(l, "couplings", p->couplings ? p->couplings : "");
+  if (!rc) rc = ceas_io_attr_string(l, "algo", p->algo);
+  if (!rc) rc = ceas_io_attr_uint64(l, "seed", p->seed);
+  if (!rc) rc = ceas_io_attr_uint64(l, "sweeps", p->sweeps);
+  if (!rc) rc = ceas_io_attr_uint64(l, "therm", p->therm);
+  if (!rc) rc = ceas_io_attr_uint64(l, "measure_every", p->measure_every);
+  if (!rc) rc = ceas_io_attr_double(l, "h", p->h);
+  if (!rc) rc = ceas_io_attr_string(l, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
+  if (!rc) rc = ceas_io_attr_int64(l, "wolff_clusters", p->wolff_clusters);
+  if (!rc) rc = ceas_io_attr_int64(l, "replicas", s->replicas);
+  if (!rc) rc = ceas_io_attr_double(l, "checkpoint_every", s->checkpoint_every);
+  if (!rc) {
+    double *Ld = calloc(s->nL ? s->nL : 1, sizeof *Ld);
+    if (!Ld) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < s->nL; i++) Ld[i] = (double)s->L[i];
+    if (!rc) rc = ceas_io_write_doubles(l, "L", Ld, s->nL);
+    free(Ld);
+  }
+  if (!rc) rc = ceas_io_write_doubles(l, "beta", s->beta, s->nbeta);
+  if (rc) {
+    ceas_io_file_abort(&f);
+    return rc;
+  }
+  return ceas_io_file_commit(&f);
+}
+
+int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
+  int rc = mkdir_p(s->dir);
+  if (rc) return rc;
+  char path[4096];
+  path_join(path, sizeof path, s->dir, "sweep.h5", NULL);
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (s->force) {
+      clear_dir(s->dir, "tasks", 0);
+      clear_dir(s->dir, "checkpoints", 0);
+    } else if ((rc = compare_existing(s, path))) {
+      return rc;
+    }
+    clear_dir(s->dir, "tasks", 1);
+    clear_dir(s->dir, "checkpoints", 1);
+  } else if (!s->force) {
+    /* A directory with other content is not ours to fill. */
+    DIR *d = opendir(s->dir);
+    struct dirent *e;
+    int foreign = 0;
+    while (d && (e = readdir(d)))
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "tasks") &&
+          strcmp(e->d_name, "checkpoints"))
+        foreign = 1;
+    if (d) closedir(d);
+    if (foreign)
+      return ceas_error_set(CEAS_EINPUT,
+                            "--out %s: directory is not empty and holds no sweep.h5 (use "
+                            "an empty or new directory, or --force)",
+                            s->dir);
+  }
+  char sub[4096];
+  path_join(sub, sizeof sub, s->dir, "tasks", NULL);
+  if ((rc = mkdir_p(sub))) return rc;
+  path_join(sub, sizeof sub, s->dir, "checkpoints", NULL);
+  if ((rc = mkdir_p(sub))) return rc;
+  return write_sweep_file(s, path, command_line);
+}
+
+static void task_paths(const ceas_sweep_spec *s, const ceas_sweep_task *t, char *file,
+                       char *ckpt, size_t cap) {
+  char name[80];
+  snprintf(name, sizeof name, "%s.h5", t->name);
+  path_join(file, cap, s->dir, "tasks", name);
+  path_join(ckpt, cap, s->dir, "checkpoints", name);
+}
+
+int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t) {
+  char file[4096], ckpt[4096];
+  task_paths(s, t, file, ckpt, sizeof file);
+  return access(file, F_OK) == 0;
+}
+
+int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
+                        const ceas_task_hooks *hooks, const char *command_line,
+                        uint64_t *sweeps_done) {
+  char file[4096], ckpt[4096];
+  task_paths(s, t, file, ckpt, sizeof file);
+  *sweeps_done = 0;
+  ceas_task_params p = s->base;
+  p.L = t->L;
+  p.beta = t->beta;
+  p.stream = t->stream;
+  ceas_task *task = NULL;
+  int rc = ceas_task_create(&p, &task);
+  if (rc) return rc;
+  if (access(ckpt, F_OK) == 0 && (rc = ceas_task_checkpoint_load(task, ckpt))) {
+    ceas_task_free(task);
+    return rc;
+  }
+  uint64_t start = ceas_task_sweeps_done(task);
+  ceas_task_hooks h = hooks ? *hooks : (ceas_task_hooks){0};
+  h.checkpoint = ckpt;
+  h.checkpoint_every = s->checkpoint_every;
+  rc = ceas_task_run_hooks(task, &h);
+  *sweeps_done = ceas_task_sweeps_done(task) - start;
+  if (!rc) {
+    ceas_io_file f;
+    rc = ceas_io_file_create(file, s->force, &f);
+    if (!rc) {
+      rc = ceas_task_write(task, f.file, command_line);
+      if (!rc) rc = ceas_io_attr_int64(f.file, "replica", t->replica);
+      if (!rc) rc = ceas_io_attr_string(f.file, "task", t->name);
+      if (rc)
+        ceas_io_file_abort(&f);
+      else
+        rc = ceas_io_file_commit(&f);
+    }
+    if (!rc) unlink(ckpt);
+  }
+  ceas_task_free(task);
+  return rc;
+}
