@@ -88,7 +88,14 @@ typedef struct {
 
 void ceas_rng_seq_init(ceas_rng_seq *s, ceas_rng_key key, uint64_t c0,
                        uint64_t c1, uint64_t c2);
-uint64_t ceas_rng_seq_next(ceas_rng_seq *s);
+/* Refills s->block for block number index / 4 (out of line: the slow path). */
+void ceas_rng_seq_refill(ceas_rng_seq *s);
+
+/* Inline because cluster growth draws one word per bond it tries. */
+static inline uint64_t ceas_rng_seq_next(ceas_rng_seq *s) {
+  if (s->cached != (s->index >> 2) + 1) ceas_rng_seq_refill(s);
+  return s->block[s->index++ & 3u];
+}
 static inline double ceas_rng_seq_u01(ceas_rng_seq *s) {
   return ceas_rng_u01(ceas_rng_seq_next(s));
 }

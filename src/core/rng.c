@@ -23,13 +23,10 @@ void ceas_rng_seq_init(ceas_rng_seq *s, ceas_rng_key key, uint64_t c0,
   s->cached = 0;
 }
 
-uint64_t ceas_rng_seq_next(ceas_rng_seq *s) {
-  /* The block is a function of (prefix, index / 4) only, so a cursor whose index
-   * was set from a checkpoint continues exactly where the original would have. */
+/* The block is a function of (prefix, index / 4) only, so a cursor whose index
+ * was set from a checkpoint continues exactly where the original would have. */
+void ceas_rng_seq_refill(ceas_rng_seq *s) {
   uint64_t blk = s->index >> 2;
-  if (s->cached != blk + 1) {
-    ceas_rng_bits(s->key, s->c0, s->c1, s->c2, blk, s->block);
-    s->cached = blk + 1;
-  }
-  return s->block[s->index++ & 3u];
+  ceas_rng_bits(s->key, s->c0, s->c1, s->c2, blk, s->block);
+  s->cached = blk + 1;
 }

@@ -4,12 +4,21 @@
 
 #include "lattice_private.h"
 
+/* A bond of probability p is drawn by comparing a uniform 64-bit word with
+ * p 2^64: one integer compare, no conversion. p = 1 - exp(-2 beta J) < 1 for
+ * finite beta, so the threshold fits (and p = 1 at beta = inf is excluded). */
+static inline uint64_t bond_threshold(double p) {
+  return p >= 1.0 ? UINT64_MAX : (uint64_t)(p * 0x1.0p64);
+}
+
 int64_t ceas_lattice_wolff_step(ceas_lattice_state *st, double beta,
                                 ceas_rng_seq *rng) {
   const ceas_lattice_system *sys = st->sys;
   ceas_lattice_work *w = st->work;
   int8_t *s = st->spins;
   ceas_lattice_bond_probabilities(sys, w, beta);
+  const int64_t *indptr = sys->indptr;
+  const int32_t *indices = sys->indices;
   int64_t seed = (int64_t)ceas_rng_below(ceas_rng_seq_next(rng), (uint64_t)sys->n);
   int8_t old = s[seed];
   /* Spins are flipped when they join, so "s_j == old" means "not yet in the
@@ -18,10 +27,26 @@ int64_t ceas_lattice_wolff_step(ceas_lattice_state *st, double beta,
   s[seed] = (int8_t)-old;
   int64_t top = 0, size = 1;
   w->stack[top++] = seed;
+  if (sys->uniform_ferro) {
+    /* Lattices: one bond probability, no per-bond table to stream through. */
+    uint64_t thr = bond_threshold(w->padd[0]);
+    while (top > 0) {
+      int64_t i = w->stack[--top];
+      for (int64_t k = indptr[i]; k < indptr[i + 1]; k++) {
+        int32_t j = indices[k];
+        if (s[j] == old && ceas_rng_seq_next(rng) < thr) {
+          s[j] = (int8_t)-old;
+          w->stack[top++] = j;
+          size++;
+        }
+      }
+    }
+    return size;
+  }
   while (top > 0) {
     int64_t i = w->stack[--top];
-    for (int64_t k = sys->indptr[i]; k < sys->indptr[i + 1]; k++) {
-      int32_t j = sys->indices[k];
+    for (int64_t k = indptr[i]; k < indptr[i + 1]; k++) {
+      int32_t j = indices[k];
       if (s[j] != old || w->padd[k] == 0.0) continue;
       if (ceas_rng_seq_u01(rng) < w->padd[k]) {
         s[j] = (int8_t)-old;
