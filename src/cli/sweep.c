@@ -1,6 +1,9 @@
 /* `ceasim sweep` and `ceasim collect`. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <ini.h>
 #include <math.h>
 #include <mpi.h>
@@ -255,6 +258,58 @@ static int fail_all(int rank, int rc) {
   return code;
 }
 
+extern char **environ;
+
+/* Runs a program to completion; returns its exit status (or -1). */
+static int spawn_wait(char *const argv[]) {
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Where analysis/plot_sweep.py lives: $CEASIM_ANALYSIS_DIR, the source tree this
+ * binary was built from, or the installed share directory. */
+static const char *analysis_dir(void) {
+  const char *env = getenv("CEASIM_ANALYSIS_DIR");
+  if (env && *env) return env;
+  static const char *const candidates[] = {CEASIM_SOURCE_ANALYSIS_DIR,
+                                           CEASIM_INSTALL_ANALYSIS_DIR};
+  for (int i = 0; i < 2; i++) {
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/plot_sweep.py", candidates[i]);
+    if (access(probe, R_OK) == 0) return candidates[i];
+  }
+  return NULL;
+}
+
+/* After a complete sweep: `ceasim analyze DIR`, then the plots. Either failing is
+ * reported, but the sweep itself has succeeded. */
+static void analyse_and_plot(const char *dir) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return;
+  self[n] = '\0';
+  char *ana[] = {self, "analyze", (char *)dir, NULL};
+  fflush(stdout);
+  if (spawn_wait(ana) != 0) {
+    fprintf(stderr, "ceasim: warning: the analysis of %s did not complete (see above); run "
+                    "`ceasim analyze %s` to retry\n", dir, dir);
+    return;
+  }
+  const char *adir = analysis_dir();
+  char script[4096];
+  snprintf(script, sizeof script, "%s/plot_sweep.py", adir ? adir : ".");
+  char py[] = "/usr/bin/python3";
+  char *plot[] = {py, script, (char *)dir, NULL};
+  if (!adir || access(py, X_OK) != 0 || spawn_wait(plot) != 0)
+    fprintf(stderr, "ceasim: warning: no plots for %s (needs %s and analysis/plot_sweep.py; "
+                    "set CEASIM_ANALYSIS_DIR)\n", dir, py);
+  else
+    printf("plots: %s/plots/*.png\n", dir);
+}
+
 int ceas_cli_sweep(int argc, char **argv) {
   int rank = 0, size = 1;
   MPI_Init(&argc, &argv);
@@ -339,8 +394,10 @@ int ceas_cli_sweep(int argc, char **argv) {
   free(skip);
   free(cost);
   free(tasks);
-  sweep_args_free(&a);
   MPI_Finalize();
+  /* Outside MPI: spawning children from an MPI process is asking for trouble. */
+  if (rank == 0 && code == 0 && a.analysis) analyse_and_plot(a.spec.dir);
+  sweep_args_free(&a);
   return code;
 }
 
