@@ -1,0 +1,273 @@
+/*
+ * Peaks and crossings of curves that come with jackknife samples. Every sample
+ * goes through the same procedure as the full data, so the spread of the
+ * jackknife positions is the error of the position, including the part that
+ * comes from the curve's shape changing from sample to sample.
+ */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_min.h>
+#include <gsl/gsl_roots.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "ceas_analysis.h"
+#include "ceas_core.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+typedef struct {
+  const ceas_analysis_curve *a, *b;
+  int sample;
+  double sign; /* peaks: -1 so that the minimiser finds the maximum */
+} eval_ctx;
+
+static double value_of(const ceas_analysis_curve *c, double beta, int sample) {
+  return c->fn(beta, sample, c->which_value, c->ctx);
+}
+
+static double neg_value(double beta, void *p) {
+  const eval_ctx *e = p;
+  return -value_of(e->a, beta, e->sample);
+}
+
+static double difference(double beta, void *p) {
+  const eval_ctx *e = p;
+  return value_of(e->b, beta, e->sample) - value_of(e->a, beta, e->sample);
+}
+
+static double grid_x(double lo, double hi, size_t grid, size_t i) {
+  return i + 1 == grid ? hi : lo + (hi - lo) * (double)i / (double)(grid - 1);
+}
+
+/* ---- peaks ----------------------------------------------------------------------- */
+
+static int peak_one(const ceas_analysis_curve *c, int sample, size_t grid,
+                    gsl_min_fminimizer *m, double *x, double *y) {
+  size_t best = 0;
+  double vbest = -INFINITY;
+  for (size_t i = 0; i < grid; i++) {
+    double v = value_of(c, grid_x(c->lo, c->hi, grid, i), sample);
+    if (v > vbest) {
+      vbest = v;
+      best = i;
+    }
+  }
+  if (!isfinite(vbest) || best == 0 || best + 1 == grid) return 0;
+  double a = grid_x(c->lo, c->hi, grid, best - 1), b = grid_x(c->lo, c->hi, grid, best + 1);
+  double x0 = grid_x(c->lo, c->hi, grid, best);
+  eval_ctx e = {c, NULL, sample, -1.0};
+  gsl_function F = {neg_value, &e};
+  *x = x0;
+  *y = vbest;
+  /* The grid maximum brackets the true one; GSL refuses the bracket only on a
+   * tie with a neighbour, and then the grid point is as good as it gets. */
+  if (gsl_min_fminimizer_set(m, &F, x0, a, b) != GSL_SUCCESS) return 1;
+  for (int it = 0; it < 100; it++) {
+    if (gsl_min_fminimizer_iterate(m) != GSL_SUCCESS) break;
+    a = gsl_min_fminimizer_x_lower(m);
+    b = gsl_min_fminimizer_x_upper(m);
+    if (gsl_min_test_interval(a, b, 1e-12 * (1.0 + fabs(x0)), 0.0) == GSL_SUCCESS) break;
+  }
+  *x = gsl_min_fminimizer_x_minimum(m);
+  *y = -gsl_min_fminimizer_f_minimum(m);
+  return 1;
+}
+
+int ceas_analysis_peak_find(const ceas_analysis_curve *c, size_t grid,
+                            ceas_analysis_peak *p) {
+  p->found = 0;
+  p->beta = p->beta_error = p->value = p->value_error = NAN;
+  if (grid < 3 || !(c->hi > c->lo))
+    return ceas_error_set(CEAS_EINPUT, "peak: need >= 3 grid points and lo < hi");
+  const size_t B = c->n_blocks;
+  double *xs = ceas_malloc(2 * (B + 1) * sizeof *xs);
+  gsl_min_fminimizer *m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  if (!xs || !m) {
+    free(xs);
+    if (m) gsl_min_fminimizer_free(m);
+    return ceas_error_set(CEAS_ENOMEM, "peak: out of memory");
+  }
+  double *ys = xs + B + 1;
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  p->found = peak_one(c, -1, grid, m, &p->beta, &p->value);
+  if (p->found) {
+    int all = 1;
+    for (size_t b = 0; b < B; b++) {
+      if (!peak_one(c, (int)b, grid, m, &xs[b], &ys[b])) {
+        xs[b] = ys[b] = NAN;
+        all = 0;
+      }
+    }
+    if (all && B >= 2) {
+      p->beta_error = ceas_analysis_jackknife_error(xs, B);
+      p->value_error = ceas_analysis_jackknife_error(ys, B);
+    }
+  } else {
+    p->beta = p->value = NAN;
+  }
+  gsl_set_error_handler(old);
+  gsl_min_fminimizer_free(m);
+  free(xs);
+  return CEAS_OK;
+}
+
+/* ---- crossings ------------------------------------------------------------------- */
+
+/* Root of b - a in [x0, x1] where the difference changes sign. */
+static double refine_root(eval_ctx *e, gsl_root_fsolver *s, double x0, double x1,
+                          double d0, double d1) {
+  if (d0 == 0.0) return x0;
+  if (d1 == 0.0) return x1;
+  gsl_function F = {difference, e};
+  if (gsl_root_fsolver_set(s, &F, x0, x1) != GSL_SUCCESS) return 0.5 * (x0 + x1);
+  double r = 0.5 * (x0 + x1);
+  for (int it = 0; it < 100; it++) {
+    if (gsl_root_fsolver_iterate(s) != GSL_SUCCESS) break;
+    r = gsl_root_fsolver_root(s);
+    double lo = gsl_root_fsolver_x_lower(s), hi = gsl_root_fsolver_x_upper(s);
+    if (gsl_root_test_interval(lo, hi, 1e-13 * (1.0 + fabs(r)), 0.0) == GSL_SUCCESS) break;
+  }
+  return r;
+}
+
+/* Crossing for one sample. near: NaN for the full data (choose by direction and
+ * steepness), else the full-data crossing (choose the nearest sign change). */
+static int crossing_one(const ceas_analysis_curve *a, const ceas_analysis_curve *b,
+                        int sample, double lo, double hi, size_t grid, double near,
+                        gsl_root_fsolver *s, double *root) {
+  eval_ctx e = {a, b, sample, 1.0};
+  double best_score = -INFINITY;
+  int found = 0;
+  double bx0 = 0, bx1 = 0, bd0 = 0, bd1 = 0;
+  double xp = lo, dp = difference(lo, &e);
+  for (size_t i = 1; i < grid; i++) {
+    double x = grid_x(lo, hi, grid, i), d = difference(x, &e);
+    int rising = dp < 0 && d >= 0, falling = dp > 0 && d <= 0;
+    if (rising || falling) {
+      /* Full data: any rising change beats any falling one, then the steepest.
+       * Jackknife: the nearest to the full-data crossing. */
+      double score = !isnan(near) ? -fabs(0.5 * (xp + x) - near)
+                                  : (rising ? 1.0 : 0.0) + atan(fabs(d - dp)) / M_PI;
+      if (score > best_score) {
+        best_score = score;
+        bx0 = xp;
+        bx1 = x;
+        bd0 = dp;
+        bd1 = d;
+        found = 1;
+      }
+    }
+    xp = x;
+    dp = d;
+  }
+  if (!found) return 0;
+  *root = refine_root(&e, s, bx0, bx1, bd0, bd1);
+  return 1;
+}
+
+typedef struct {
+  double beta, value, s1, s2, inv_nu;
+} crossing_sample;
+
+static void crossing_extras(const ceas_analysis_curve *a, const ceas_analysis_curve *b,
+                            int sample, crossing_sample *cs) {
+  cs->value = 0.5 * (value_of(a, cs->beta, sample) + value_of(b, cs->beta, sample));
+  cs->s1 = cs->s2 = cs->inv_nu = NAN;
+  if (a->which_slope >= 0 && b->which_slope >= 0) {
+    cs->s1 = a->fn(cs->beta, sample, a->which_slope, a->ctx);
+    cs->s2 = b->fn(cs->beta, sample, b->which_slope, b->ctx);
+    if (cs->s1 > 0 && cs->s2 > 0 && b->L > a->L && a->L > 0)
+      cs->inv_nu = log(cs->s2 / cs->s1) / log(b->L / a->L);
+  }
+}
+
+int ceas_analysis_crossing_find(const ceas_analysis_curve *a,
+                                const ceas_analysis_curve *b, size_t grid,
+                                ceas_analysis_crossing *x) {
+  x->found = 0;
+  x->L1 = a->L;
+  x->L2 = b->L;
+  x->beta = x->beta_error = x->value = x->value_error = NAN;
+  x->slope1 = x->slope1_error = x->slope2 = x->slope2_error = NAN;
+  x->inv_nu = x->inv_nu_error = NAN;
+  if (a->n_blocks != b->n_blocks)
+    return ceas_error_set(CEAS_EINPUT, "crossing: curves have %zu and %zu jackknife blocks",
+                          a->n_blocks, b->n_blocks);
+  if (grid < 2) return ceas_error_set(CEAS_EINPUT, "crossing: need >= 2 grid points");
+  double lo = fmax(a->lo, b->lo), hi = fmin(a->hi, b->hi);
+  if (!(hi > lo)) return CEAS_OK;
+  const size_t B = a->n_blocks;
+  crossing_sample *jk = ceas_malloc((B + 1) * sizeof *jk);
+  double *col = ceas_malloc((B + 1) * sizeof *col);
+  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  if (!jk || !col || !s) {
+    free(jk);
+    free(col);
+    if (s) gsl_root_fsolver_free(s);
+    return ceas_error_set(CEAS_ENOMEM, "crossing: out of memory");
+  }
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  crossing_sample full;
+  if (crossing_one(a, b, -1, lo, hi, grid, NAN, s, &full.beta)) {
+    x->found = 1;
+    crossing_extras(a, b, -1, &full);
+    /* Jackknife samples differ from the full data by O(1/B) of the noise: look
+     * near the full crossing first (a window of 10% of the range), then
+     * everywhere. */
+    int all = 1;
+    double w = 0.05 * (hi - lo);
+    for (size_t k = 0; k < B; k++) {
+      double wl = fmax(lo, full.beta - w), wh = fmin(hi, full.beta + w);
+      size_t g = grid / 10 < 8 ? 8 : grid / 10;
+      int ok = crossing_one(a, b, (int)k, wl, wh, g, full.beta, s, &jk[k].beta);
+      if (!ok) ok = crossing_one(a, b, (int)k, lo, hi, grid, full.beta, s, &jk[k].beta);
+      if (ok)
+        crossing_extras(a, b, (int)k, &jk[k]);
+      else
+        all = 0, jk[k].beta = jk[k].value = jk[k].s1 = jk[k].s2 = jk[k].inv_nu = NAN;
+    }
+    x->beta = full.beta;
+    x->value = full.value;
+    x->slope1 = full.s1;
+    x->slope2 = full.s2;
+    x->inv_nu = full.inv_nu;
+    if (all) {
+#define JK_ERR(field, dst)                                       \
+  do {                                                           \
+    for (size_t k = 0; k < B; k++) col[k] = jk[k].field;         \
+    dst = ceas_analysis_jackknife_error(col, B);                 \
+  } while (0)
+      JK_ERR(beta, x->beta_error);
+      JK_ERR(value, x->value_error);
+      JK_ERR(s1, x->slope1_error);
+      JK_ERR(s2, x->slope2_error);
+      JK_ERR(inv_nu, x->inv_nu_error);
+#undef JK_ERR
+    }
+  }
+  gsl_set_error_handler(old);
+  gsl_root_fsolver_free(s);
+  free(jk);
+  free(col);
+  return CEAS_OK;
+}
+
+void ceas_analysis_curve_at(const ceas_analysis_curve *c, double beta, int slope,
+                            double *value, double *error) {
+  int which = slope ? c->which_slope : c->which_value;
+  *value = c->fn(beta, -1, which, c->ctx);
+  *error = NAN;
+  const size_t B = c->n_blocks;
+  if (B < 2) return;
+  double sum = 0, sum2 = 0;
+  for (size_t b = 0; b < B; b++) {
+    double d = c->fn(beta, (int)b, which, c->ctx) - *value;
+    if (!isfinite(d)) return;
+    sum += d;
+    sum2 += d * d;
+  }
+  double mean = sum / (double)B;
+  *error = sqrt(((double)B - 1.0) * fmax(sum2 / (double)B - mean * mean, 0.0));
+}

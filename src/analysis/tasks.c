@@ -1,0 +1,310 @@
+/*
+ * Reading a sweep directory: DIR/tasks/ *.h5, each in the `ceasim run` layout.
+ *
+ * A file that cannot be used is named on the warning stream and skipped, never
+ * silently dropped: a sweep with a crashed task must not quietly analyse to a
+ * different answer.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ceas_analysis.h"
+#include "ceas_core.h"
+#include "ceas_measure.h"
+
+static int read_attr_string(hid_t loc, const char *name, char *buf, size_t cap) {
+  if (H5Aexists(loc, name) <= 0) return -1;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  hid_t ft = H5Aget_type(a);
+  int rc = -1;
+  if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+    if (H5Tis_variable_str(ft) > 0) {
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, H5T_VARIABLE);
+      H5Tset_cset(mt, H5Tget_cset(ft));
+      char *s = NULL;
+      if (H5Aread(a, mt, &s) >= 0 && s) {
+        snprintf(buf, cap, "%s", s);
+        rc = 0;
+      }
+      if (s) H5free_memory(s);
+      H5Tclose(mt);
+    } else {
+      size_t sz = H5Tget_size(ft);
+      char *s = calloc(sz + 1, 1);
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, sz + 1);
+        H5Tset_cset(mt, H5Tget_cset(ft));
+      if (s && H5Aread(a, mt, s) >= 0) {
+        snprintf(buf, cap, "%s", s);
+        rc = 0;
+      }
+      H5Tclose(mt);
+      free(s);
+    }
+  }
+  if (ft >= 0) H5Tclose(ft);
+  H5Aclose(a);
+  return rc;
+}
+
+static int read_attr_num(hid_t loc, const char *name, hid_t mem_type, void *v) {
+  if (H5Aexists(loc, name) <= 0) return -1;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  hid_t sp = H5Aget_space(a);
+  int rc = -1;
+  if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1) {
+    hid_t ft = H5Aget_type(a);
+    H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    if ((cl == H5T_INTEGER || cl == H5T_FLOAT) && H5Aread(a, mem_type, v) >= 0) rc = 0;
+    if (ft >= 0) H5Tclose(ft);
+  }
+  if (sp >= 0) H5Sclose(sp);
+  H5Aclose(a);
+  return rc;
+}
+
+/* Length of a 1-D floating-point dataset, or -1 (missing, wrong shape/type). */
+static long long dataset_length(hid_t file, const char *path) {
+  if (H5Lexists(file, "timeseries", H5P_DEFAULT) <= 0) return -1;
+  if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return -1;
+  hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+  if (d < 0) return -1;
+  long long n = -1;
+  hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
+  if (sp >= 0 && t >= 0 && H5Tget_class(t) == H5T_FLOAT &&
+      H5Sget_simple_extent_ndims(sp) == 1) {
+    hsize_t dims[1];
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    n = (long long)dims[0];
+  }
+  if (t >= 0) H5Tclose(t);
+  if (sp >= 0) H5Sclose(sp);
+  H5Dclose(d);
+  return n;
+}
+
+static void warn_skip(FILE *warn, const char *path, const char *why) {
+  if (warn) fprintf(warn, "ceasim: warning: %s: %s; skipped\n", path, why);
+}
+
+/* Reads the attributes and checks the datasets of one file. 0: usable. */
+static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
+  memset(t, 0, sizeof *t);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) {
+    warn_skip(warn, path, "cannot be opened as an HDF5 file");
+    return -1;
+  }
+  char why[200] = "";
+  int64_t L = 0, dim = 0, n_spins = 0;
+  t->replica = -1;
+  if (read_attr_string(f, "model", t->model, sizeof t->model))
+    snprintf(why, sizeof why, "no 'model' attribute");
+  else if (read_attr_string(f, "algo", t->algo, sizeof t->algo))
+    snprintf(why, sizeof why, "no 'algo' attribute");
+  else if (read_attr_num(f, "beta", H5T_NATIVE_DOUBLE, &t->beta) || !isfinite(t->beta) ||
+           t->beta < 0)
+    snprintf(why, sizeof why, "no valid 'beta' attribute");
+  else if (read_attr_num(f, "h", H5T_NATIVE_DOUBLE, &t->h) || !isfinite(t->h))
+    snprintf(why, sizeof why, "no valid 'h' attribute");
+  else if (read_attr_num(f, "n_spins", H5T_NATIVE_INT64, &n_spins) || n_spins < 1)
+    snprintf(why, sizeof why, "no valid 'n_spins' attribute");
+  else if (read_attr_num(f, "L", H5T_NATIVE_INT64, &L) ||
+           read_attr_num(f, "dim", H5T_NATIVE_INT64, &dim))
+    snprintf(why, sizeof why, "no 'L' or 'dim' attribute");
+  if (!why[0]) {
+    int64_t rep;
+    if (!read_attr_num(f, "replica", H5T_NATIVE_INT64, &rep)) t->replica = rep;
+    uint64_t every = 1;
+    if (!read_attr_num(f, "measure_every", H5T_NATIVE_UINT64, &every) && every >= 1)
+      t->measure_every = every;
+    else
+      t->measure_every = 1;
+    t->L = (long)L;
+    t->dim = (long)dim;
+    t->n_spins = (double)n_spins;
+    long long ne = dataset_length(f, "timeseries/energy");
+    long long nm = dataset_length(f, "timeseries/magnetization");
+    long long nf = dataset_length(f, "timeseries/structure_factor_kmin");
+    if (ne < 0)
+      snprintf(why, sizeof why, "no readable dataset /timeseries/energy");
+    else if (nm < 0)
+      snprintf(why, sizeof why, "no readable dataset /timeseries/magnetization");
+    else if (ne != nm)
+      snprintf(why, sizeof why, "/timeseries/energy has %lld entries, magnetization %lld",
+               ne, nm);
+    else if (ne < 2 * CEAS_MEASURE_MIN_BINS)
+      snprintf(why, sizeof why, "%lld measurements, need at least %d", ne,
+               2 * CEAS_MEASURE_MIN_BINS);
+    else if (nf >= 0 && nf != ne)
+      snprintf(why, sizeof why, "/timeseries/structure_factor_kmin has %lld entries, energy %lld",
+               nf, ne);
+    t->n = ne > 0 ? (size_t)ne : 0;
+    t->has_f = nf >= 0;
+    /* Lattices must carry F: without it there is no xi and no xi/L crossing. */
+    if (!why[0] && strcmp(t->model, "graph") != 0 && !t->has_f)
+      snprintf(why, sizeof why, "no readable dataset /timeseries/structure_factor_kmin");
+    if (!why[0] && strcmp(t->model, "graph") != 0) {
+      double expect = pow((double)L, (double)dim);
+      if (L < 2 || dim < 1 || dim > 3 || expect != (double)n_spins)
+        snprintf(why, sizeof why, "L = %lld, dim = %lld do not match n_spins = %lld",
+                 (long long)L, (long long)dim, (long long)n_spins);
+    }
+  }
+  H5Fclose(f);
+  if (why[0]) {
+    warn_skip(warn, path, why);
+    return -1;
+  }
+  t->path = strdup(path);
+  if (!t->path) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ceas_analysis_tasks_free(ceas_analysis_task_info *tasks, size_t n) {
+  if (!tasks) return;
+  for (size_t i = 0; i < n; i++) free(tasks[i].path);
+  free(tasks);
+}
+
+int ceas_analysis_scan_dir(const char *dir, FILE *warn,
+                           ceas_analysis_task_info **tasks, size_t *n,
+                           size_t *skipped) {
+  *tasks = NULL;
+  *n = 0;
+  *skipped = 0;
+  struct stat st;
+  if (!dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return ceas_error_set(CEAS_EINPUT, "%s: no such directory (expected a sweep directory)",
+                          dir ? dir : "(null)");
+  size_t len = strlen(dir) + 8;
+  char *tdir = malloc(len);
+  if (!tdir) return ceas_error_set(CEAS_ENOMEM, "out of memory");
+  snprintf(tdir, len, "%s/tasks", dir);
+  DIR *d = opendir(tdir);
+  if (!d) {
+    int rc = ceas_error_set(CEAS_EINPUT, "%s: cannot read the task directory (%s)", tdir,
+                            strerror(errno));
+    free(tdir);
+    return rc;
+  }
+  char **names = NULL;
+  size_t count = 0, cap = 0;
+  struct dirent *e;
+  int rc = CEAS_OK;
+  while ((e = readdir(d))) {
+    size_t nl = strlen(e->d_name);
+    /* Hidden files are temporaries of tasks still being written. */
+    if (e->d_name[0] == '.' || nl < 4 || strcmp(e->d_name + nl - 3, ".h5") != 0) continue;
+    if (count == cap) {
+      size_t nc = cap ? 2 * cap : 64;
+      char **nn = realloc(names, nc * sizeof *nn);
+      if (!nn) {
+        rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+        break;
+      }
+      names = nn;
+      cap = nc;
+    }
+    size_t pl = strlen(tdir) + nl + 2;
+    names[count] = malloc(pl);
+    if (!names[count]) {
+      rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+      break;
+    }
+    snprintf(names[count], pl, "%s/%s", tdir, e->d_name);
+    count++;
+  }
+  closedir(d);
+  if (!rc && count == 0)
+    rc = ceas_error_set(CEAS_EINPUT, "%s: no task files (*.h5)", tdir);
+  ceas_analysis_task_info *out = NULL;
+  size_t used = 0;
+  if (!rc) {
+    qsort(names, count, sizeof *names, cmp_str);
+    out = ceas_calloc(count, sizeof *out);
+    if (!out) rc = CEAS_ENOMEM;
+  }
+  for (size_t i = 0; !rc && i < count; i++) {
+    struct stat fs;
+    if (stat(names[i], &fs) != 0 || !S_ISREG(fs.st_mode)) {
+      warn_skip(warn, names[i], "not a regular file");
+      ++*skipped;
+      continue;
+    }
+    int r = inspect(names[i], warn, &out[used]);
+    if (r > 0) rc = r;
+    else if (r == 0) used++;
+    else ++*skipped;
+  }
+  for (size_t i = 0; i < count; i++) free(names[i]);
+  free(names);
+  if (!rc && used == 0)
+    rc = ceas_error_set(CEAS_EINPUT, "%s: none of the %zu task files is usable", tdir, count);
+  free(tdir);
+  if (rc) {
+    ceas_analysis_tasks_free(out, used);
+    return rc;
+  }
+  *tasks = out;
+  *n = used;
+  return CEAS_OK;
+}
+
+static int read_series(hid_t f, const char *path, size_t n, double **out) {
+  *out = ceas_malloc((n ? n : 1) * sizeof **out);
+  if (!*out) return CEAS_ENOMEM;
+  hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+  herr_t st = d >= 0 ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) : -1;
+  if (d >= 0) H5Dclose(d);
+  if (st < 0) {
+    free(*out);
+    *out = NULL;
+    return ceas_error_set(CEAS_EINPUT, "cannot read /%s", path);
+  }
+  return CEAS_OK;
+}
+
+int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
+                            double **m, double **f) {
+  *e = *m = NULL;
+  if (f) *f = NULL;
+  hid_t file = H5Fopen(t->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return ceas_error_set(CEAS_EINPUT, "%s: cannot be opened", t->path);
+  int rc = read_series(file, "timeseries/energy", t->n, e);
+  if (!rc) rc = read_series(file, "timeseries/magnetization", t->n, m);
+  if (!rc && f && t->has_f) rc = read_series(file, "timeseries/structure_factor_kmin", t->n, f);
+  H5Fclose(file);
+  if (rc) {
+    const char *msg = ceas_error_message();
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", msg);
+    free(*e);
+    free(*m);
+    if (f) free(*f), *f = NULL;
+    *e = *m = NULL;
+    return ceas_error_set(rc, "%s: %s", t->path, buf);
+  }
+  for (size_t i = 0; i < t->n; i++)
+    if (!isfinite((*e)[i]) || !isfinite((*m)[i]) || (f && *f && !isfinite((*f)[i]))) {
+      free(*e);
+      free(*m);
+      if (f) free(*f), *f = NULL;
+      *e = *m = NULL;
+      return ceas_error_set(CEAS_EINPUT, "%s: measurement %zu is not finite", t->path, i);
+    }
+  return CEAS_OK;
+}
