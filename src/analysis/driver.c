@@ -435,7 +435,20 @@ static int fit_crossings(ana_state *s, int k, ana_fit *f, ana_estimate *est) {
     p[1] = d != 0 ? (f->y[0] - last) / d : 0.0;
   }
   if (f->n >= 4) {
+    double p0[3] = {p[0], p[1], p[2]};
     rc = ceas_analysis_fit_run(CEAS_FIT_SHIFT, f->x, f->y, f->dy, f->n, p, fixed, &f->fit);
+    /* When the crossings have stopped moving within their errors the data cannot
+     * fix x: the free fit then wanders off (x of order 10 with an error larger than
+     * itself) and its beta_c error means nothing. Fall back to the fixed exponent. */
+    double x = f->fit.par[2], dx = f->fit.err[2];
+    int undetermined = !f->fit.ok || !(x > 0) || !(dx < x) || x > 4 * x0;
+    if (!rc && undetermined && isfinite(s->nu0)) {
+      note(s, "%s crossings: the shift exponent is not determined by the data (x = %.3g +- "
+              "%.2g); fixed at 1/nu0 + omega = %.4g",
+           c->name, x, dx, x0);
+      fixed[2] = 1;
+      rc = ceas_analysis_fit_run(CEAS_FIT_SHIFT, f->x, f->y, f->dy, f->n, p0, fixed, &f->fit);
+    }
   } else if (f->n >= 2 && isfinite(s->nu0)) {
     fixed[2] = 1;
     rc = ceas_analysis_fit_run(CEAS_FIT_SHIFT, f->x, f->y, f->dy, f->n, p, fixed, &f->fit);
