@@ -149,13 +149,14 @@ def crossings_plot(f, out, written):
         if c is None or len(c["L1"]) == 0:
             continue
         ok = c["found"][()] == 1
-        ax.errorbar(c["L1"][ok], c["beta"][ok], yerr=c["beta_error"][ok], fmt="o", capsize=2,
-                    label=f"{q} crossings")
+        eb = ax.errorbar(c["L1"][ok], c["beta"][ok], yerr=c["beta_error"][ok], fmt="o",
+                         capsize=2, label=f"{q} crossings")
+        color = eb[0].get_color()
         drew = True
         g = f.get(f"fss/{name}")
         if fitted(g) and ok.any():
             xs = np.linspace(c["L1"][ok].min() * 0.8, c["L1"][ok].max() * 4, 100)
-            ax.plot(xs, fit_line(g, xs), lw=1,
+            ax.plot(xs, fit_line(g, xs), lw=1, color=color,
                     label=rf"fit: $\beta_c$ = {attr(g, 'beta_c'):.5f} ± {attr(g, 'beta_c_error'):.5f}")
     if not drew:
         plt.close(fig)
