@@ -16,7 +16,7 @@ cmake --build build-asan -j"$jobs" >/dev/null
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
 status=0
 echo "== release build =="
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1

@@ -1,5 +1,6 @@
 /* `ceasim sweep` and `ceasim collect`. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -50,17 +51,16 @@ static void sweep_usage(FILE *out) {
 typedef struct {
   ceas_sweep_spec spec;
   int quiet, help, analysis;
-  char *L_text, *beta_text; /* parsed at the end, so that a later value wins */
-  char *strings[4];         /* owned copies: algo, couplings, out, ... */
-  int nstrings;
+  char *algo, *couplings;  /* owned copies behind spec.base.algo / couplings */
   char bad_key[128];        /* first INI problem */
   char bad_msg[512];
 } sweep_args;
 
-static const char *keep(sweep_args *a, const char *v) {
-  char *c = strdup(v);
-  if (a->nstrings < 4) a->strings[a->nstrings++] = c;
-  return c;
+/* Replaces an owned string (a later setting wins over an earlier one). */
+static const char *replace(char **slot, const char *v) {
+  free(*slot);
+  *slot = strdup(v);
+  return *slot;
 }
 
 static const char *const known_keys =
@@ -76,22 +76,39 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
     if (*c == '-') *c = '_';
   long v;
   if (!strcmp(k, "model")) return ceas_lattice_model_parse(value, &p->model);
+  /* Lists and names are checked here, where the message can still say which line
+   * of a sweep file (or which option) they came from. */
   if (!strcmp(k, "L")) {
-    free(a->L_text);
-    a->L_text = strdup(value);
+    long *L = NULL;
+    size_t n = 0;
+    int rc = ceas_sweep_parse_sizes(value, what, &L, &n);
+    if (rc) return rc;
+    free(a->spec.L);
+    a->spec.L = L;
+    a->spec.nL = n;
     return CEAS_OK;
   }
   if (!strcmp(k, "beta")) {
-    free(a->beta_text);
-    a->beta_text = strdup(value);
+    double *b = NULL;
+    size_t n = 0;
+    int rc = ceas_sweep_parse_betas(value, what, &b, &n);
+    if (rc) return rc;
+    free(a->spec.beta);
+    a->spec.beta = b;
+    a->spec.nbeta = n;
     return CEAS_OK;
   }
   if (!strcmp(k, "couplings")) {
-    p->couplings = keep(a, value);
+    p->couplings = replace(&a->couplings, value);
     return CEAS_OK;
   }
   if (!strcmp(k, "algo")) {
-    p->algo = keep(a, value);
+    if (!ceas_lattice_kernel_find(value))
+      return ceas_error_set(CEAS_EINPUT,
+                            "%s: unknown algorithm '%s' (expected metropolis, heatbath, "
+                            "wolff or sw)",
+                            what, value);
+    p->algo = replace(&a->algo, value);
     return CEAS_OK;
   }
   if (!strcmp(k, "out")) {
@@ -160,8 +177,15 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 
 static int read_sweep_file(sweep_args *a, const char *file) {
   ini_ctx c = {a, file, 0};
+  struct stat st;
+  if (stat(file, &st) != 0)
+    return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file: %s", file, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return ceas_error_set(CEAS_EINPUT, "%s: expected a sweep file (INI), got a %s", file,
+                          S_ISDIR(st.st_mode) ? "directory" : "special file");
   FILE *fp = fopen(file, "r");
-  if (!fp) return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file", file);
+  if (!fp)
+    return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file: %s", file, strerror(errno));
   int line = ini_parse_file(fp, on_ini, &c);
   fclose(fp);
   if (line > 0) {
@@ -227,17 +251,13 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
     if (++files > 1)
       rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (one sweep file at most)",
                           argv[i]);
-  if (!rc && a->L_text) rc = ceas_sweep_parse_sizes(a->L_text, "--L", &a->spec.L, &a->spec.nL);
-  if (!rc && a->beta_text)
-    rc = ceas_sweep_parse_betas(a->beta_text, "--beta", &a->spec.beta, &a->spec.nbeta);
   return rc;
 }
 
 static void sweep_args_free(sweep_args *a) {
   ceas_sweep_spec_free(&a->spec);
-  free(a->L_text);
-  free(a->beta_text);
-  for (int i = 0; i < a->nstrings; i++) free(a->strings[i]);
+  free(a->algo);
+  free(a->couplings);
 }
 
 typedef struct {
@@ -303,11 +323,10 @@ static void analyse_and_plot(const char *dir) {
   snprintf(script, sizeof script, "%s/plot_sweep.py", adir ? adir : ".");
   char py[] = "/usr/bin/python3";
   char *plot[] = {py, script, (char *)dir, NULL};
+  /* The script itself prints where the PNGs are. */
   if (!adir || access(py, X_OK) != 0 || spawn_wait(plot) != 0)
     fprintf(stderr, "ceasim: warning: no plots for %s (needs %s and analysis/plot_sweep.py; "
                     "set CEASIM_ANALYSIS_DIR)\n", dir, py);
-  else
-    printf("plots: %s/plots/*.png\n", dir);
 }
 
 int ceas_cli_sweep(int argc, char **argv) {

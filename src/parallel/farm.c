@@ -161,7 +161,8 @@ static int run_one(farm *f, size_t idx, int (*poll)(void *), int *local_rc,
   h.poll = poll;
   h.poll_ctx = f;
   int rc = f->spec->run(idx, &h, sweeps, f->spec->ctx);
-  if (rc && rc != CEAS_EINTERRUPT)
+  /* Rank 0's caller reports its own failure; only the others must speak here. */
+  if (rc && rc != CEAS_EINTERRUPT && f->rank != 0)
     fprintf(stderr, "ceasim: rank %d: %s\n", f->rank, ceas_error_message());
   if (rc && (!*local_rc || *local_rc == CEAS_EINTERRUPT)) *local_rc = rc;
   return status_of(rc);

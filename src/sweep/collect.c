@@ -103,7 +103,7 @@ int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
     free(rows);
     return rc;
   }
-  qsort(rows, n, sizeof *rows, cmp_row);
+  if (n > 1) qsort(rows, n, sizeof *rows, cmp_row);
   char out[4096 + 16];
   snprintf(out, sizeof out, "%s/summary.h5", dir);
   ceas_io_file f;

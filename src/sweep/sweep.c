@@ -160,6 +160,12 @@ int ceas_sweep_check(const ceas_sweep_spec *s) {
                           s->replicas);
   if (!(s->checkpoint_every > 0))
     return ceas_error_set(CEAS_EINPUT, "--checkpoint-every: expected seconds > 0");
+  size_t nsize = s->nL ? s->nL : 1;
+  if ((double)nsize * (double)s->nbeta * (double)s->replicas > 1e7)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--beta/--L/--replicas: %zu x %zu x %ld tasks is more than the 10^7 "
+                          "a sweep directory holds",
+                          nsize, s->nbeta, s->replicas);
   /* Names carry beta to 8 decimals: two betas that print alike would share files. */
   for (size_t i = 0; i < s->nbeta; i++)
     for (size_t j = 0; j < i; j++) {
@@ -173,7 +179,6 @@ int ceas_sweep_check(const ceas_sweep_spec *s) {
                               s->beta[j], s->beta[i]);
     }
   /* Each task's own parameters get the engine's checks (one probe per size). */
-  size_t nsize = s->nL ? s->nL : 1;
   for (size_t i = 0; i < nsize; i++) {
     ceas_task_params p = s->base;
     if (s->nL) p.L = s->L[i];
@@ -200,6 +205,15 @@ static uint64_t task_stream(long L, double beta, long replica) {
   return mix64(mix64(mix64((uint64_t)L) ^ bits) ^ (uint64_t)replica);
 }
 
+/* A task's beta is the value its name shows (8 decimals): 0.40:0.46:16 computes
+ * 0.43600000000000005 where 0.40:0.46:6 and the list 0.436 give 0.436, and the
+ * same task must have the same beta, stream and file however the grid was written. */
+static double canonical_beta(double beta) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.8f", beta);
+  return strtod(buf, NULL);
+}
+
 static int cmp_cost(const void *a, const void *b) {
   const ceas_sweep_task *x = a, *y = b;
   if (x->cost != y->cost) return x->cost < y->cost ? 1 : -1;
@@ -221,9 +235,9 @@ int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *
     for (size_t b = 0; b < s->nbeta; b++)
       for (long r = 0; r < s->replicas; r++, k++) {
         t[k].L = L;
-        t[k].beta = s->beta[b];
+        t[k].beta = canonical_beta(s->beta[b]);
         t[k].replica = r;
-        t[k].stream = task_stream(L, s->beta[b], r);
+        t[k].stream = task_stream(L, t[k].beta, r);
         t[k].cost = nspins * per_spin;
         task_name(s, L, s->beta[b], r, t[k].name, sizeof t[k].name);
       }
@@ -322,7 +336,7 @@ static int compare_existing(const ceas_sweep_spec *s, const char *path) {
   CMP_NUM("therm", ceas_io_read_attr_uint64, u, p->therm, "%llu", unsigned long long);
   CMP_NUM("measure_every", ceas_io_read_attr_uint64, u, p->measure_every, "%llu",
           unsigned long long);
-  CMP_NUM("h", ceas_io_read_attr_double, d, p->h, "%.17g", double);
+  CMP_NUM("h", ceas_io_read_attr_double, d, p->h, "%.15g", double);
   CMP_STR("init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   CMP_NUM("wolff_clusters", ceas_io_read_attr_int64, i64, p->wolff_clusters, "%lld",
           long long);
@@ -389,6 +403,7 @@ int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
     }
     clear_dir(s->dir, "tasks", 1);
     clear_dir(s->dir, "checkpoints", 1);
+    clear_dir(s->dir, ".", 1);
   } else if (!s->force) {
     /* A directory with other content is not ours to fill. */
     DIR *d = opendir(s->dir);
@@ -396,7 +411,8 @@ int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
     int foreign = 0;
     while (d && (e = readdir(d)))
       if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "tasks") &&
-          strcmp(e->d_name, "checkpoints"))
+          strcmp(e->d_name, "checkpoints") &&
+          !(e->d_name[0] == '.' && strstr(e->d_name, ".tmp."))) /* a killed first write */
         foreign = 1;
     if (d) closedir(d);
     if (foreign)
