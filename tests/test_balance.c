@@ -11,6 +11,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,30 @@ typedef struct {
   double batch[NBATCH][MAXS];
 } record;
 
+/* Visit histogram against the Boltzmann weights, errors from batch means: every
+ * state expected >= 200 times gets |z| < zmax, and the sum of z^2 is checked too. */
+static void check_histogram(const tiny *t, const record *r, long long steps, double zmax,
+                            int min_states, const char *what) {
+  int used = 0;
+  double chi2 = 0;
+  for (int a = 0; a < (1 << t->n); a++) {
+    if (t->pi[a] * (double)steps < 200) continue;
+    double m = 0, v = 0;
+    for (int k = 0; k < NBATCH; k++) m += r->batch[k][a] / NBATCH;
+    for (int k = 0; k < NBATCH; k++) v += (r->batch[k][a] - m) * (r->batch[k][a] - m);
+    double err = sqrt(v / (NBATCH - 1) / NBATCH);
+    double z = (m - t->pi[a]) / err;
+    chi2 += z * z;
+    used++;
+    cr_expect(fabs(z) < zmax, "%s: state %d visited with frequency %.6f +- %.2g, Boltzmann %.6f",
+              what, a, m, err, t->pi[a]);
+  }
+  cr_expect(used >= min_states, "%s: too few states tested (%d)", what, used);
+  /* z^2 from 100 batches follows F(1, 99): mean 1.02, variance ~2.1 per state. */
+  cr_expect(chi2 < 1.02 * used + 5 * sqrt(2.1 * used), "%s: chi2 = %.1f for %d states",
+            what, chi2, used);
+}
+
 /* Detailed balance z-scores for every pair with enough moves both ways for the
  * normal approximation (expected >= 20), plus the histogram test. */
 static void check_record(const tiny *t, const record *r, long long steps, const char *what) {
@@ -100,25 +125,7 @@ static void check_record(const tiny *t, const record *r, long long steps, const 
                 a, b, z);
     }
   cr_expect(pairs >= ns, "%s: only %d pairs had enough transitions", what, pairs);
-  /* Histogram vs Boltzmann, errors from batch means. */
-  int used = 0;
-  double chi2 = 0;
-  for (int a = 0; a < ns; a++) {
-    if (t->pi[a] * (double)steps < 200) continue;
-    double m = 0, v = 0;
-    for (int k = 0; k < NBATCH; k++) m += r->batch[k][a] / NBATCH;
-    for (int k = 0; k < NBATCH; k++) v += (r->batch[k][a] - m) * (r->batch[k][a] - m);
-    double err = sqrt(v / (NBATCH - 1) / NBATCH);
-    double z = (m - t->pi[a]) / err;
-    chi2 += z * z;
-    used++;
-    cr_expect(fabs(z) < 5, "%s: state %d visited with frequency %.6f +- %.2g, Boltzmann %.6f",
-              what, a, m, err, t->pi[a]);
-  }
-  cr_expect(used >= 8, "%s: too few states tested", what);
-  /* z^2 from 100 batches follows F(1, 99): mean 1.02, variance ~2.1 per state. */
-  cr_expect(chi2 < 1.02 * used + 5 * sqrt(2.1 * used), "%s: chi2 = %.1f for %d states",
-            what, chi2, used);
+  check_histogram(t, r, steps, 5.0, 8, what);
 }
 
 static record *record_new(int ns) {
@@ -248,22 +255,9 @@ static void checkerboard_case(const char *algo) {
     k->sweep(st, t.beta);
     r->batch[n * NBATCH / steps][encode(st->spins, 9)] += (double)NBATCH / steps;
   }
-  /* Reuse the histogram half of check_record by hand: no pair test here. */
-  int used = 0;
-  double chi2 = 0;
-  for (int a = 0; a < 512; a++) {
-    if (t.pi[a] * (double)steps < 200) continue;
-    double m = 0, v = 0;
-    for (int b = 0; b < NBATCH; b++) m += r->batch[b][a] / NBATCH;
-    for (int b = 0; b < NBATCH; b++) v += (r->batch[b][a] - m) * (r->batch[b][a] - m);
-    double z = (m - t.pi[a]) / sqrt(v / (NBATCH - 1) / NBATCH);
-    chi2 += z * z;
-    used++;
-    cr_expect(fabs(z) < 5.5, "%s checkerboard: state %d z = %.2f", algo, a, z);
-  }
-  cr_expect(used > 100, "too few states tested (%d)", used);
-  cr_expect(chi2 < 1.02 * used + 5 * sqrt(2.1 * used), "%s checkerboard: chi2 = %.1f for %d",
-            algo, chi2, used);
+  char what[64];
+  snprintf(what, sizeof what, "%s checkerboard", algo);
+  check_histogram(&t, r, steps, 5.5, 100, what);
   record_free(r);
   ceas_lattice_state_free(st);
   ceas_lattice_system_free(sys);
