@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Write a small example transformer layer in the formats ceasim's weights
+loader reads (src/weights), plus the float64 reference the tests compare to.
+
+Files written into OUTDIR (all deterministic from --seed):
+  weights.h5                 float32 datasets X, W_q, W_k, W_v, W_o and group ffn/{W_1, W_2}
+  weights.safetensors        the same tensors, dtype F32 (names "ffn/W_1" etc.)
+  weights_f16.safetensors    the same, dtype F16 (numpy's float32 -> float16 rounding)
+  weights_bf16.safetensors   the same, dtype BF16 (float32 -> bfloat16, round to nearest even)
+  halfbits.safetensors       every 16-bit pattern as F16 ("f16") and as BF16 ("bf16")
+  reference.h5               float64 references: f32/<name>, f16/<name>, bf16/<name>,
+                             heads/<name>/<h> (per-head slices of the f32 tensors),
+                             halfbits/f16, halfbits/bf16
+
+Shapes follow PyTorch nn.Linear weights [out_features, in_features]:
+  X   [n_tokens, d_model]           token embeddings
+  W_q, W_k, W_v [n_heads*d_k, d_model]   head h = rows h*d_k ... (h+1)*d_k - 1
+  W_o [d_model, n_heads*d_k]        head h = columns h*d_k ... (h+1)*d_k - 1
+  ffn/W_1 [d_ff, d_model], ffn/W_2 [d_model, d_ff]
+
+safetensors is written by hand (struct + json), no torch or safetensors package.
+"""
+import argparse
+import json
+import os
+import struct
+
+import h5py
+import numpy as np
+
+ST_DTYPE = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "BF16": "<u2"}
+
+
+def to_bf16_bits(a):
+    """float32 array -> uint16 bfloat16 bit patterns, round to nearest even
+    (what torch's .to(torch.bfloat16) does for finite values)."""
+    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    bias = ((u >> 16) & 1) + 0x7FFF
+    out = ((u + bias) >> 16).astype(np.uint16)
+    nan = np.isnan(a)
+    out[nan] = 0x7FC0
+    return out
+
+
+def bf16_bits_to_f64(bits):
+    with np.errstate(invalid="ignore"):
+        return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: list of (name, dtype name, numpy array already in that dtype
+    (uint16 bit patterns for BF16))."""
+    header = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    blobs, offset = [], 0
+    for name, dtype, arr in tensors:
+        raw = np.ascontiguousarray(arr).astype(ST_DTYPE[dtype], copy=False).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # align the data section, as writers do
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def make(seed, n_tokens, d_model, n_heads, d_k, d_ff):
+    rng = np.random.default_rng(seed)
+    hk = n_heads * d_k
+    t = {
+        "X": rng.standard_normal((n_tokens, d_model)),
+        "W_q": rng.standard_normal((hk, d_model)) / np.sqrt(d_model),
+        "W_k": rng.standard_normal((hk, d_model)) / np.sqrt(d_model),
+        "W_v": rng.standard_normal((hk, d_model)) / np.sqrt(d_model),
+        "W_o": rng.standard_normal((d_model, hk)) / np.sqrt(hk),
+        "ffn/W_1": rng.standard_normal((d_ff, d_model)) / np.sqrt(d_model),
+        "ffn/W_2": rng.standard_normal((d_model, d_ff)) / np.sqrt(d_ff),
+    }
+    # A few values that exercise half precision: subnormal, overflow, tiny.
+    t["X"][0, :4] = [3e-6, -7e-8, 1e5, -65504.0]
+    return {k: v.astype(np.float32) for k, v in t.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n-tokens", type=int, default=6)
+    ap.add_argument("--d-model", type=int, default=12)
+    ap.add_argument("--n-heads", type=int, default=2)
+    ap.add_argument("--d-k", type=int, default=4)
+    ap.add_argument("--d-ff", type=int, default=16)
+    ap.add_argument("--no-halfbits", action="store_true",
+                    help="skip halfbits.safetensors (256 KiB) and its reference")
+    a = ap.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    t = make(a.seed, a.n_tokens, a.d_model, a.n_heads, a.d_k, a.d_ff)
+    meta = {"format": "pt", "seed": str(a.seed), "n_heads": str(a.n_heads)}
+    out = lambda name: os.path.join(a.outdir, name)
+
+    with h5py.File(out("weights.h5"), "w") as f:
+        for k, v in t.items():
+            f.create_dataset(k, data=v)
+        f.attrs["n_heads"] = a.n_heads
+    write_safetensors(out("weights.safetensors"), [(k, "F32", v) for k, v in t.items()], meta)
+    with np.errstate(over="ignore"):
+        f16 = {k: v.astype(np.float16) for k, v in t.items()}
+    write_safetensors(out("weights_f16.safetensors"), [(k, "F16", v) for k, v in f16.items()],
+                      meta)
+    bf16 = {k: to_bf16_bits(v) for k, v in t.items()}
+    write_safetensors(out("weights_bf16.safetensors"),
+                      [(k, "BF16", v) for k, v in bf16.items()], meta)
+
+    with h5py.File(out("reference.h5"), "w") as f:
+        for k in t:
+            f["f32/" + k] = t[k].astype(np.float64)
+            f["f16/" + k] = f16[k].astype(np.float64)
+            f["bf16/" + k] = bf16_bits_to_f64(bf16[k])
+        for k in ("W_q", "W_k", "W_v"):
+            for h in range(a.n_heads):
+                f[f"heads/{k}/{h}"] = t[k][h * a.d_k:(h + 1) * a.d_k, :].astype(np.float64)
+        for h in range(a.n_heads):
+            f[f"heads/W_o/{h}"] = t["W_o"][:, h * a.d_k:(h + 1) * a.d_k].astype(np.float64)
+        if not a.no_halfbits:
+            bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+            with np.errstate(invalid="ignore"):
+                f["halfbits/f16"] = bits.view(np.float16).astype(np.float64)
+            f["halfbits/bf16"] = bf16_bits_to_f64(bits)
+    if not a.no_halfbits:
+        bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+        write_safetensors(out("halfbits.safetensors"),
+                          [("f16", "F16", bits.view(np.float16)), ("bf16", "BF16", bits)])
+
+
+if __name__ == "__main__":
+    main()
