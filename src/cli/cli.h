@@ -19,6 +19,13 @@ int ceas_cli_fail(int rc);
 /* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
 int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out);
 
+/* One task option (model, h, sweeps, therm, measure-every, seed, init,
+ * wolff-clusters; '-' and '_' alike): CEAS_OK, CEAS_EINPUT naming `what`, or
+ * CEAS_CLI_NOT_A_TASK_OPTION when `key` is none of these. */
+#define CEAS_CLI_NOT_A_TASK_OPTION (-1)
+int ceas_cli_task_option(ceas_task_params *p, const char *key, const char *value,
+                         const char *what);
+
 void ceas_cli_install_signals(void);
 void ceas_cli_progress(double fraction, double elapsed, void *ctx);
 void ceas_cli_print_observables(const ceas_task *t);

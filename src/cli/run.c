@@ -92,13 +92,11 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
     char what[64];
     snprintf(what, sizeof what, "--%s", name);
     switch (c) {
-      case OPT_MODEL: rc = ceas_lattice_model_parse(optarg, &a->p.model); break;
       case OPT_L:
         rc = ceas_parse_long(optarg, what, 2, 1L << 31, &v);
         a->p.L = v;
         break;
       case OPT_COUPLINGS: a->p.couplings = optarg; break;
-      case OPT_H: rc = ceas_parse_double(optarg, what, &a->p.h); break;
       case OPT_BETA:
         rc = ceas_parse_double(optarg, what, &a->p.beta);
         if (!rc && a->p.beta < 0)
@@ -107,27 +105,15 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
                               optarg);
         break;
       case OPT_ALGO: a->p.algo = optarg; break;
-      case OPT_SWEEPS: rc = ceas_cli_parse_count(optarg, what, &a->p.sweeps); break;
-      case OPT_THERM: rc = ceas_cli_parse_count(optarg, what, &a->p.therm); break;
-      case OPT_MEASURE:
-        rc = ceas_cli_parse_count(optarg, what, &a->p.measure_every);
-        if (!rc && a->p.measure_every < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--measure-every: expected >= 1, got %s", optarg);
-        break;
-      case OPT_SEED: rc = ceas_parse_u64(optarg, what, &a->p.seed); break;
       case OPT_STREAM: rc = ceas_parse_u64(optarg, what, &a->p.stream); break;
+      case OPT_MODEL:
+      case OPT_H:
+      case OPT_SWEEPS:
+      case OPT_THERM:
+      case OPT_MEASURE:
+      case OPT_SEED:
       case OPT_INIT:
-        if (!strcmp(optarg, "hot"))
-          a->p.init = CEAS_INIT_HOT;
-        else if (!strcmp(optarg, "cold"))
-          a->p.init = CEAS_INIT_COLD;
-        else
-          rc = ceas_error_set(CEAS_EINPUT, "--init: expected hot or cold, got '%s'", optarg);
-        break;
-      case OPT_WOLFF:
-        rc = ceas_parse_long(optarg, what, 0, 1L << 40, &v);
-        a->p.wolff_clusters = v;
-        break;
+      case OPT_WOLFF: rc = ceas_cli_task_option(&a->p, name, optarg, what); break;
       case OPT_OUT: a->out = optarg; break;
       case OPT_FORCE: a->force = 1; break;
       case OPT_QUIET: a->quiet = 1; break;

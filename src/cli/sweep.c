@@ -75,13 +75,14 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
   for (char *c = k; *c; c++)
     if (*c == '-') *c = '_';
   long v;
-  if (!strcmp(k, "model")) return ceas_lattice_model_parse(value, &p->model);
+  int rc = ceas_cli_task_option(p, k, value, what);
+  if (rc != CEAS_CLI_NOT_A_TASK_OPTION) return rc;
   /* Lists and names are checked here, where the message can still say which line
    * of a sweep file (or which option) they came from. */
   if (!strcmp(k, "L")) {
     long *L = NULL;
     size_t n = 0;
-    int rc = ceas_sweep_parse_sizes(value, what, &L, &n);
+    rc = ceas_sweep_parse_sizes(value, what, &L, &n);
     if (rc) return rc;
     free(a->spec.L);
     a->spec.L = L;
@@ -91,7 +92,7 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
   if (!strcmp(k, "beta")) {
     double *b = NULL;
     size_t n = 0;
-    int rc = ceas_sweep_parse_betas(value, what, &b, &n);
+    rc = ceas_sweep_parse_betas(value, what, &b, &n);
     if (rc) return rc;
     free(a->spec.beta);
     a->spec.beta = b;
@@ -117,33 +118,12 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
     return CEAS_OK;
   }
   if (!strcmp(k, "replicas")) {
-    int rc = ceas_parse_long(value, what, 1, 100000, &v);
+    rc = ceas_parse_long(value, what, 1, 100000, &v);
     a->spec.replicas = v;
     return rc;
   }
-  if (!strcmp(k, "sweeps")) return ceas_cli_parse_count(value, what, &p->sweeps);
-  if (!strcmp(k, "therm")) return ceas_cli_parse_count(value, what, &p->therm);
-  if (!strcmp(k, "measure_every")) {
-    int rc = ceas_cli_parse_count(value, what, &p->measure_every);
-    if (!rc && p->measure_every < 1)
-      rc = ceas_error_set(CEAS_EINPUT, "%s: expected >= 1, got %s", what, value);
-    return rc;
-  }
-  if (!strcmp(k, "seed")) return ceas_parse_u64(value, what, &p->seed);
-  if (!strcmp(k, "h")) return ceas_parse_double(value, what, &p->h);
-  if (!strcmp(k, "init")) {
-    if (!strcmp(value, "hot")) p->init = CEAS_INIT_HOT;
-    else if (!strcmp(value, "cold")) p->init = CEAS_INIT_COLD;
-    else return ceas_error_set(CEAS_EINPUT, "%s: expected hot or cold, got '%s'", what, value);
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "wolff_clusters")) {
-    int rc = ceas_parse_long(value, what, 0, 1L << 40, &v);
-    p->wolff_clusters = v;
-    return rc;
-  }
   if (!strcmp(k, "checkpoint_every")) {
-    int rc = ceas_parse_double(value, what, &a->spec.checkpoint_every);
+    rc = ceas_parse_double(value, what, &a->spec.checkpoint_every);
     if (!rc && !(a->spec.checkpoint_every > 0))
       rc = ceas_error_set(CEAS_EINPUT, "%s: expected seconds > 0, got %s", what, value);
     return rc;
