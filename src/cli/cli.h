@@ -35,5 +35,7 @@ int ceas_cli_demo(int argc, char **argv);
 int ceas_cli_sweep(int argc, char **argv);
 int ceas_cli_collect(int argc, char **argv);
 int ceas_cli_analyze(int argc, char **argv);
+int ceas_cli_attention(int argc, char **argv);
+int ceas_cli_map(int argc, char **argv);
 
 #endif

@@ -68,6 +68,8 @@ static void usage(FILE *out) {
           "  sweep   a grid of (size, beta, replica) tasks over MPI ranks, resumable\n"
           "  collect rebuild a sweep directory's summary.h5 from its task files\n"
           "  analyze reweighting, crossings, finite-size scaling, zeta_CE fits\n"
+          "  attention an attention head as a Gibbs system: beta scan, Newton controller\n"
+          "  map     attention head or FFN block -> Ising couplings file (for run --model graph)\n"
           "\n"
           "options:\n"
           "  -h, --help     this message (and `ceasim <command> --help`)\n"
@@ -106,7 +108,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "sweep")) return ceas_cli_sweep(argc - 1, argv + 1);
   if (!strcmp(cmd, "collect")) return ceas_cli_collect(argc - 1, argv + 1);
   if (!strcmp(cmd, "analyze")) return ceas_cli_analyze(argc - 1, argv + 1);
-  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect or analyze; see ceasim --help)\n",
+  if (!strcmp(cmd, "attention")) return ceas_cli_attention(argc - 1, argv + 1);
+  if (!strcmp(cmd, "map")) return ceas_cli_map(argc - 1, argv + 1);
+  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention or map; see ceasim --help)\n",
           cmd);
   return 2;
 }

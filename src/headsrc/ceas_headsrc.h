@@ -1,0 +1,71 @@
+/*
+ * ceas_headsrc — where an attention head's Q and K come from, for the
+ * `ceasim attention` and `ceasim map` commands.
+ *
+ *  synthetic: ceas_attention_head_alloc() with a ceas_attention_spec
+ *    (--synthetic --tokens n --d-k d [--kind ...] --seed s).
+ *  weights file (safetensors or HDF5, src/weights), one of two layouts:
+ *    direct:     tensors Q and K, both [n, d_k] (names: --q, --k; default Q, K);
+ *    projection: token embeddings X [n, d_model] and PyTorch nn.Linear weights
+ *                W_q, W_k [n_heads*d_k, d_model] (names: --x, --wq, --wk;
+ *                default X, W_q, W_k); with --head h (needs --n-heads H) the rows
+ *                [h*d_k, (h+1)*d_k) are used, Q = X W_q,h^T, K = X W_k,h^T.
+ *                Without --head the whole projection is one head.
+ *    The layout is "direct" if --q/--k is given or the file has a tensor named
+ *    like --q (default Q); otherwise "projection".
+ *
+ * Every bad input is CEAS_EINPUT with a one-line message naming the option or
+ * the file and tensor (a missing tensor lists the ones present).
+ */
+#ifndef CEAS_HEADSRC_H
+#define CEAS_HEADSRC_H
+
+#include <stdint.h>
+
+#include "ceas_attention.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int synthetic;            /* --synthetic given */
+  ceas_attention_spec spec; /* synthetic head; n/d_k 0 = not given */
+  int have_seed;
+  const char *weights;      /* --weights FILE, or NULL */
+  const char *q, *k;        /* direct tensor names (NULL = default, not forced) */
+  const char *x, *wq, *wk;  /* projection tensor names */
+  long head;                /* --head, -1 if not given */
+  long n_heads;             /* --n-heads, 0 if not given */
+} ceas_headsrc_spec;
+
+void ceas_headsrc_spec_default(ceas_headsrc_spec *s);
+
+/* One head-source option by its long name without dashes ("synthetic" takes
+ * value NULL): CEAS_OK, CEAS_EINPUT naming `what`, or
+ * CEAS_HEADSRC_NOT_AN_OPTION when `key` is none of these. */
+#define CEAS_HEADSRC_NOT_AN_OPTION (-1)
+int ceas_headsrc_option(ceas_headsrc_spec *s, const char *key, const char *value,
+                        const char *what);
+
+/* Checks the combination (exactly one source, required options present). */
+int ceas_headsrc_validate(const ceas_headsrc_spec *s);
+
+typedef struct {
+  ceas_attention_head *head; /* n x d_k, row-major q and k */
+  const char *mode;          /* "synthetic", "direct" or "projection" */
+  char q_name[256], k_name[256], x_name[256]; /* tensors used ("" if none) */
+} ceas_headsrc;
+
+/* Loads the head. On failure *out is NULL. */
+int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out);
+void ceas_headsrc_free(ceas_headsrc *h);
+
+/* Short text naming the synthetic kind ("gaussian", "clustered", "lowrank"). */
+const char *ceas_headsrc_kind_name(ceas_attention_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
