@@ -56,22 +56,7 @@ static const struct option map_options[] = {
     {"out", required_argument, 0, OPT_OUT},
     {"force", no_argument, 0, OPT_FORCE},
     {"help", no_argument, 0, OPT_HELP},
-    {"synthetic", no_argument, 0, OPT_SRC},
-    {"tokens", required_argument, 0, OPT_SRC},
-    {"d-k", required_argument, 0, OPT_SRC},
-    {"kind", required_argument, 0, OPT_SRC},
-    {"clusters", required_argument, 0, OPT_SRC},
-    {"spread", required_argument, 0, OPT_SRC},
-    {"rank", required_argument, 0, OPT_SRC},
-    {"seed", required_argument, 0, OPT_SRC},
-    {"weights", required_argument, 0, OPT_SRC},
-    {"q", required_argument, 0, OPT_SRC},
-    {"k", required_argument, 0, OPT_SRC},
-    {"x", required_argument, 0, OPT_SRC},
-    {"wq", required_argument, 0, OPT_SRC},
-    {"wk", required_argument, 0, OPT_SRC},
-    {"head", required_argument, 0, OPT_SRC},
-    {"n-heads", required_argument, 0, OPT_SRC},
+    CEAS_CLI_HEADSRC_OPTIONS(OPT_SRC),
     {0, 0, 0, 0}};
 
 typedef struct {
