@@ -27,7 +27,7 @@ import sys
 import h5py
 import numpy as np
 
-from chk import close, fail, ok, text
+from chk import close, fail, ok, run_in, run_ok_in, text
 
 CEASIM, OUT, ANALYSIS = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, ANALYSIS)
@@ -35,15 +35,11 @@ from make_example_weights import write_safetensors  # noqa: E402
 
 
 def run(args):
-    return subprocess.run([CEASIM] + args, cwd=OUT, capture_output=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    return run_in(CEASIM, OUT, args)
 
 
 def run_ok(label, args):
-    p = run(args)
-    ok(p.returncode == 0 and p.stderr == b"", f"{label}: exit 0, quiet stderr",
-       f"rc {p.returncode}: {p.stderr.decode(errors='replace').strip()[:300]}")
-    return p
+    return run_ok_in(CEASIM, OUT, label, args)
 
 
 CURVES = ["beta", "H_mean", "H_err", "N_eff", "N_eff_err", "var_mean", "var_err", "heat_mean",

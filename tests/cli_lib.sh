@@ -68,6 +68,21 @@ def close(a, b, tol):
 
 def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def run_in(ceasim, cwd, args, timeout=120):
+    """Runs ceasim with args in cwd, no stdin, output captured."""
+    import subprocess
+    return subprocess.run([ceasim] + args, cwd=cwd, capture_output=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def run_ok_in(ceasim, cwd, label, args, timeout=120):
+    """run_in, checking exit 0 and a silent stderr (one check)."""
+    p = run_in(ceasim, cwd, args, timeout)
+    ok(p.returncode == 0 and p.stderr == b"", f"{label}: exit 0, quiet stderr",
+       f"rc {p.returncode}: {p.stderr.decode(errors='replace').strip()[:300]}")
+    return p
 EOF
 }
 
