@@ -118,7 +118,7 @@ static int parse_args(int argc, char **argv, att_args *a) {
   opterr = 0;
   optind = 1;
   int c, idx = 0, rc = CEAS_OK;
-  while (!rc && (c = getopt_long(argc, argv, "", att_options, &idx)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, att_options, &idx)) != -1) {
     char what[64];
     snprintf(what, sizeof what, "--%s", c >= OPT_BETA ? att_options[idx].name : "");
     switch (c) {
@@ -141,12 +141,7 @@ static int parse_args(int argc, char **argv, att_args *a) {
       case OPT_FORCE: a->force = 1; break;
       case OPT_HELP: a->help = 1; break;
       case OPT_SRC: rc = ceas_headsrc_option(&a->src, att_options[idx].name, optarg, what); break;
-      case ':':
-        rc = ceas_error_set(CEAS_EINPUT, "%s: expected a value", argv[optind - 1]);
-        break;
-      default:
-        rc = ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim attention --help)",
-                            argv[optind - 1]);
+      default: rc = ceas_cli_option_error(c, argv, "attention");
     }
   }
   if (!rc && optind < argc)
@@ -207,33 +202,6 @@ typedef struct {
   size_t n_clip, n_margin, n_guard;
 } att_result;
 
-static int write_source_attrs(hid_t f, const ceas_headsrc_spec *s, const ceas_headsrc *hs) {
-  int rc = ceas_io_attr_string(f, "source", hs->mode);
-  if (s->synthetic) {
-    if (!rc) rc = ceas_io_attr_string(f, "synthetic_kind", ceas_headsrc_kind_name(s->spec.kind));
-    if (!rc) rc = ceas_io_attr_uint64(f, "seed", s->spec.seed);
-    if (!rc && s->spec.kind == CEAS_ATTENTION_CLUSTERED) {
-      rc = ceas_io_attr_int64(f, "clusters", (int64_t)s->spec.clusters);
-      if (!rc) rc = ceas_io_attr_double(f, "spread", s->spec.spread);
-    }
-    if (!rc && s->spec.kind == CEAS_ATTENTION_LOWRANK)
-      rc = ceas_io_attr_int64(f, "rank", (int64_t)s->spec.rank);
-  } else {
-    if (!rc) rc = ceas_io_attr_string(f, "weights_file", s->weights);
-    if (!strcmp(hs->mode, "direct")) {
-      if (!rc) rc = ceas_io_attr_string(f, "tensor_q", hs->q_name);
-      if (!rc) rc = ceas_io_attr_string(f, "tensor_k", hs->k_name);
-    } else {
-      if (!rc) rc = ceas_io_attr_string(f, "tensor_x", hs->x_name);
-      if (!rc) rc = ceas_io_attr_string(f, "tensor_wq", hs->q_name);
-      if (!rc) rc = ceas_io_attr_string(f, "tensor_wk", hs->k_name);
-    }
-    if (!rc) rc = ceas_io_attr_int64(f, "head", s->head);
-    if (!rc) rc = ceas_io_attr_int64(f, "n_heads", s->n_heads ? s->n_heads : 1);
-  }
-  return rc;
-}
-
 static int write_output(hid_t f, const att_result *r) {
   const ceas_attention_scan *sc = r->sc;
   const ceas_attention_head *h = r->hs->head;
@@ -243,7 +211,7 @@ static int write_output(hid_t f, const att_result *r) {
   if (!rc) rc = ceas_io_attr_string(f, "score_convention",
                                     "raw scores s_ij = q_i.k_j, p_ij ~ exp(beta s_ij); "
                                     "textbook softmax is beta = 1/sqrt(d_k)");
-  if (!rc) rc = write_source_attrs(f, &r->a->src, r->hs);
+  if (!rc) rc = ceas_headsrc_write_attrs(f, &r->a->src, r->hs);
   if (!rc) rc = ceas_io_attr_int64(f, "n_tokens", (int64_t)n);
   if (!rc) rc = ceas_io_attr_int64(f, "d_k", (int64_t)h->d_k);
   if (!rc) rc = ceas_io_attr_double(f, "beta0", r->beta0);

@@ -74,7 +74,7 @@ static int parse_args(int argc, char **argv, map_args *a) {
   opterr = 0;
   optind = 1;
   int c, idx = 0, rc = CEAS_OK;
-  while (!rc && (c = getopt_long(argc, argv, "", map_options, &idx)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, map_options, &idx)) != -1) {
     char what[64];
     snprintf(what, sizeof what, "--%s", c >= OPT_FFN ? map_options[idx].name : "");
     switch (c) {
@@ -97,12 +97,7 @@ static int parse_args(int argc, char **argv, map_args *a) {
       case OPT_FORCE: a->force = 1; break;
       case OPT_HELP: a->help = 1; break;
       case OPT_SRC: rc = ceas_headsrc_option(&a->src, map_options[idx].name, optarg, what); break;
-      case ':':
-        rc = ceas_error_set(CEAS_EINPUT, "%s: expected a value", argv[optind - 1]);
-        break;
-      default:
-        rc = ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim map --help)",
-                            argv[optind - 1]);
+      default: rc = ceas_cli_option_error(c, argv, "map");
     }
   }
   if (!rc && optind < argc)
@@ -345,33 +340,11 @@ int ceas_cli_map(int argc, char **argv) {
         if (!rc) rc = ceas_io_attr_string(r, "spins", "0..d_model-1 visible (model dimension), "
                                                       "d_model..d_model+d_ff-1 hidden");
       } else {
-        if (!rc) rc = ceas_io_attr_string(r, "source", hs->mode);
+        if (!rc) rc = ceas_headsrc_write_attrs(r, &a.src, hs);
         if (!rc) rc = ceas_io_attr_int64(r, "d_k", (int64_t)hs->head->d_k);
         if (!rc) rc = ceas_io_attr_string(r, "coupling", "J = (S + S^T)/2 * scale, S = Q K^T raw "
                                                          "scores, diagonal dropped");
         if (!rc) rc = ceas_io_attr_double(r, "trace_scores", trace);
-        if (a.src.synthetic) {
-          if (!rc) rc = ceas_io_attr_string(r, "synthetic_kind", ceas_headsrc_kind_name(a.src.spec.kind));
-          if (!rc) rc = ceas_io_attr_uint64(r, "seed", a.src.spec.seed);
-          if (!rc && a.src.spec.kind == CEAS_ATTENTION_CLUSTERED) {
-            rc = ceas_io_attr_int64(r, "clusters", (int64_t)a.src.spec.clusters);
-            if (!rc) rc = ceas_io_attr_double(r, "spread", a.src.spec.spread);
-          }
-          if (!rc && a.src.spec.kind == CEAS_ATTENTION_LOWRANK)
-            rc = ceas_io_attr_int64(r, "rank", (int64_t)a.src.spec.rank);
-        } else {
-          if (!rc) rc = ceas_io_attr_string(r, "weights_file", a.src.weights);
-          if (!strcmp(hs->mode, "direct")) {
-            if (!rc) rc = ceas_io_attr_string(r, "tensor_q", hs->q_name);
-            if (!rc) rc = ceas_io_attr_string(r, "tensor_k", hs->k_name);
-          } else {
-            if (!rc) rc = ceas_io_attr_string(r, "tensor_x", hs->x_name);
-            if (!rc) rc = ceas_io_attr_string(r, "tensor_wq", hs->q_name);
-            if (!rc) rc = ceas_io_attr_string(r, "tensor_wk", hs->k_name);
-          }
-          if (!rc) rc = ceas_io_attr_int64(r, "head", a.src.head);
-          if (!rc) rc = ceas_io_attr_int64(r, "n_heads", a.src.n_heads ? a.src.n_heads : 1);
-        }
       }
       if (!rc) rc = ceas_io_write_int64s(r, "indptr", indptr, n + 1);
       if (!rc) rc = ceas_io_write_int64s(r, "indices", indices, nnz);

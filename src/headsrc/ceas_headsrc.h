@@ -20,6 +20,7 @@
 #ifndef CEAS_HEADSRC_H
 #define CEAS_HEADSRC_H
 
+#include <hdf5.h>
 #include <stdint.h>
 
 #include "ceas_attention.h"
@@ -60,6 +61,10 @@ typedef struct {
 /* Loads the head. On failure *out is NULL. */
 int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out);
 void ceas_headsrc_free(ceas_headsrc *h);
+
+/* The head's origin as attributes on loc: "source" (the mode), and the synthetic
+ * spec and seed, or the weights file, tensor names, head and n_heads. */
+int ceas_headsrc_write_attrs(hid_t loc, const ceas_headsrc_spec *s, const ceas_headsrc *hs);
 
 /* Short text naming the synthetic kind ("gaussian", "clustered", "lowrank"). */
 const char *ceas_headsrc_kind_name(ceas_attention_kind k);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_io.h"
 #include "ceas_weights.h"
 
 void ceas_headsrc_spec_default(ceas_headsrc_spec *s) {
@@ -286,4 +287,33 @@ int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out) {
   }
   *out = r;
   return CEAS_OK;
+}
+
+/* One description of a head's origin for every file that holds something made
+ * from it (attention curves, coupling files). */
+int ceas_headsrc_write_attrs(hid_t f, const ceas_headsrc_spec *s, const ceas_headsrc *hs) {
+  int rc = ceas_io_attr_string(f, "source", hs->mode);
+  if (s->synthetic) {
+    if (!rc) rc = ceas_io_attr_string(f, "synthetic_kind", ceas_headsrc_kind_name(s->spec.kind));
+    if (!rc) rc = ceas_io_attr_uint64(f, "seed", s->spec.seed);
+    if (!rc && s->spec.kind == CEAS_ATTENTION_CLUSTERED) {
+      rc = ceas_io_attr_int64(f, "clusters", (int64_t)s->spec.clusters);
+      if (!rc) rc = ceas_io_attr_double(f, "spread", s->spec.spread);
+    }
+    if (!rc && s->spec.kind == CEAS_ATTENTION_LOWRANK)
+      rc = ceas_io_attr_int64(f, "rank", (int64_t)s->spec.rank);
+  } else {
+    if (!rc) rc = ceas_io_attr_string(f, "weights_file", s->weights);
+    if (!strcmp(hs->mode, "direct")) {
+      if (!rc) rc = ceas_io_attr_string(f, "tensor_q", hs->q_name);
+      if (!rc) rc = ceas_io_attr_string(f, "tensor_k", hs->k_name);
+    } else {
+      if (!rc) rc = ceas_io_attr_string(f, "tensor_x", hs->x_name);
+      if (!rc) rc = ceas_io_attr_string(f, "tensor_wq", hs->q_name);
+      if (!rc) rc = ceas_io_attr_string(f, "tensor_wk", hs->k_name);
+    }
+    if (!rc) rc = ceas_io_attr_int64(f, "head", s->head);
+    if (!rc) rc = ceas_io_attr_int64(f, "n_heads", s->n_heads ? s->n_heads : 1);
+  }
+  return rc;
 }
