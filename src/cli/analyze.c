@@ -74,7 +74,7 @@ int ceas_cli_analyze(int argc, char **argv) {
   long v;
   opterr = 0;
   optind = 1;
-  while (!rc && (c = getopt_long(argc, argv, "", analyze_options, NULL)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, analyze_options, NULL)) != -1) {
     const char *name = c >= OPT_OUT && c <= OPT_HELP ? analyze_options[c - OPT_OUT].name : "";
     char what[64];
     snprintf(what, sizeof what, "--%s", name);
@@ -98,12 +98,7 @@ int ceas_cli_analyze(int argc, char **argv) {
       case OPT_UMIN: rc = ceas_parse_double(optarg, what, &o.u_min); break;
       case OPT_XIFRAC: rc = ceas_parse_double(optarg, what, &o.xi_max_frac); break;
       case OPT_HELP: help = 1; break;
-      case ':':
-        rc = ceas_error_set(CEAS_EINPUT, "%s: expected a value", argv[optind - 1]);
-        break;
-      default:
-        rc = ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim analyze --help)",
-                            argv[optind - 1]);
+      default: rc = ceas_cli_option_error(c, argv, "analyze");
     }
   }
   if (help) {

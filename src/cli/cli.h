@@ -26,6 +26,12 @@ int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out);
 int ceas_cli_task_option(ceas_task_params *p, const char *key, const char *value,
                          const char *what);
 
+/* Every command parses with getopt_long(argc, argv, CEAS_CLI_OPTSTRING, ...): the
+ * leading ':' makes a missing value come back as ':' instead of '?', so the two
+ * mistakes get their own messages here (CEAS_EINPUT naming the option). */
+#define CEAS_CLI_OPTSTRING ":"
+int ceas_cli_option_error(int c, char *const argv[], const char *command);
+
 void ceas_cli_install_signals(void);
 void ceas_cli_progress(double fraction, double elapsed, void *ctx);
 void ceas_cli_print_observables(const ceas_task *t);

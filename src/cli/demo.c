@@ -45,7 +45,7 @@ int ceas_cli_demo(int argc, char **argv) {
   long v;
   opterr = 0;
   optind = 1;
-  while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, NULL)) != -1) {
     switch (c) {
       case 'L':
         rc = ceas_parse_long(optarg, "--L", 4, 4096, &v);
@@ -57,9 +57,7 @@ int ceas_cli_demo(int argc, char **argv) {
       case 'o': out = optarg; break;
       case 'f': force = 1; break;
       case 'h': demo_usage(stdout); return 0;
-      default:
-        rc = ceas_error_set(CEAS_EINPUT, "unknown or incomplete option '%s' (see ceasim demo --help)",
-                            argv[optind - 1]);
+      default: rc = ceas_cli_option_error(c, argv, "demo");
     }
   }
   if (!rc && optind < argc)

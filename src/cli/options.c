@@ -1,5 +1,6 @@
 /* Task options shared by `run`, `sweep` and sweep files, parsed in one place so that
  * the commands cannot drift apart in what they accept or how they say no. */
+#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -38,4 +39,13 @@ int ceas_cli_task_option(ceas_task_params *p, const char *key, const char *value
     return rc;
   }
   return CEAS_CLI_NOT_A_TASK_OPTION;
+}
+
+int ceas_cli_option_error(int c, char *const argv[], const char *command) {
+  const char *opt = optind > 0 ? argv[optind - 1] : "";
+  if (c == ':')
+    return ceas_error_set(CEAS_EINPUT, "%s: expected a value (see ceasim %s --help)", opt,
+                          command);
+  return ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim %s --help)", opt,
+                        command);
 }

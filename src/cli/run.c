@@ -87,7 +87,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
   optind = 1;
   int c, rc = CEAS_OK;
   long v;
-  while (!rc && (c = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, run_options, NULL)) != -1) {
     const char *name = c >= OPT_MODEL && c <= OPT_HELP ? run_options[c - OPT_MODEL].name : "";
     char what[64];
     snprintf(what, sizeof what, "--%s", name);
@@ -118,12 +118,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
       case OPT_FORCE: a->force = 1; break;
       case OPT_QUIET: a->quiet = 1; break;
       case OPT_HELP: a->help = 1; break;
-      case ':':
-        rc = ceas_error_set(CEAS_EINPUT, "%s: expected a value", argv[optind - 1]);
-        break;
-      default:
-        rc = ceas_error_set(CEAS_EINPUT, "unknown option '%s' (see ceasim run --help)",
-                            argv[optind - 1]);
+      default: rc = ceas_cli_option_error(c, argv, "run");
     }
   }
   if (!rc && optind < argc)

@@ -212,14 +212,13 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
   opterr = 0;
   optind = 1;
   int c, idx = 0;
-  while (!rc && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, &idx)) != -1) {
     if (c == OPT_FORCE) a->spec.force = 1;
     else if (c == OPT_QUIET) a->quiet = 1;
     else if (c == OPT_HELP) a->help = 1;
     else if (c == OPT_NOANA) a->analysis = 0;
     else if (c == '?' || c == ':')
-      rc = ceas_error_set(CEAS_EINPUT, "unknown or incomplete option '%s' (see ceasim sweep --help)",
-                          argv[optind - 1]);
+      rc = ceas_cli_option_error(c, argv, "sweep");
     else {
       char what[64];
       snprintf(what, sizeof what, "--%s", opts[idx].name);
