@@ -163,6 +163,10 @@ expect_input_error "--sweeps -5" "--sweeps|-5" "expected.*(non-negative|whole|in
 new_case
 expect_input_error "unknown option --frobnicate" "--frobnicate" "unknown option" run --L 4 --frobnicate "${SMALL[@]}" --out "$OD/result.h5"
 new_case
+expect_input_error "--out without its value" "--out" "expected a value" run --L 4 "${SMALL[@]}" --out
+new_case
+expect_input_error "sweep --beta without its value" "--beta" "expected a value" sweep --L 4 --out "$OD/sw" --beta
+new_case
 expect_input_error "ceasim frobnicate" "frobnicate" "expected run, demo, sweep, collect, analyze, attention or map" frobnicate
 new_case
 expect_input_error "--model graph without --couplings" "--couplings" "expected --couplings" run --model graph "${SMALL[@]}" --out "$OD/result.h5"
