@@ -46,7 +46,7 @@ def save(fig, out, name, written):
     written.append(path)
 
 
-def curve_plot(f, out, q, ylabel, fname, written):
+def curve_plot(f, out, q, ylabel, fname, written, graph=False):
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     t = f["tasks"]
@@ -58,7 +58,7 @@ def curve_plot(f, out, q, ylabel, fname, written):
             ax.plot(b, y, color=c, lw=1)
             ax.fill_between(b, y - e, y + e, color=c, alpha=0.25, lw=0)
         ax.errorbar(t["beta"][idx], t[q][idx], yerr=t[q + "_error"][idx], fmt="o", ms=3,
-                    capsize=2, color=c, label=f"L = {L}")
+                    capsize=2, color=c, label=f"{'n' if graph else 'L'} = {L}")
     res = f.get("results")
     if res is not None and np.isfinite(attr(res, "beta_c")):
         ax.axvline(attr(res, "beta_c"), color="k", ls="--", lw=0.8,
@@ -226,8 +226,15 @@ def main():
     with h5py.File(path, "r") as f:
         if attr(f, "kind", "") != "ceasim analyze":
             sys.exit(f"plot_sweep.py: {path}: not written by `ceasim analyze`")
-        curve_plot(f, out, "binder", r"$U_4$", "binder.png", written)
-        curve_plot(f, out, "xi_over_L", r"$\xi_{2nd}/L$", "xi_over_L.png", written)
+        graph = attr(f, "model", "") == "graph"
+        curve_plot(f, out, "binder", r"$U_4$", "binder.png", written, graph)
+        if graph:
+            # Graphs have no structure factor: no xi; chi' carries the transition.
+            curve_plot(f, out, "susceptibility_connected", r"$\chi'$",
+                       "susceptibility.png", written, graph)
+            curve_plot(f, out, "specific_heat", r"$C$", "specific_heat.png", written, graph)
+        else:
+            curve_plot(f, out, "xi_over_L", r"$\xi_{2nd}/L$", "xi_over_L.png", written)
         collapse_plot(f, out, written)
         peaks_plot(f, out, written)
         crossings_plot(f, out, written)

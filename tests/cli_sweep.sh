@@ -138,7 +138,7 @@ for d, want in (("r1", 12), ("g1", 6)):
 
 # A task is the `ceasim run` with its stream: bitwise.
 for d, n, model_args in (("r1", "L0012_beta0.43000000_r001.h5", ["--L", "12"]),
-                         ("g1", "graph_beta0.50000000_r002.h5", ["--couplings", "ring.txt"])):
+                         ("g1", "graph_n000020_beta0.50000000_r002.h5", ["--couplings", "ring.txt"])):
     p = task_path(d, n)
     with h5py.File(p, "r") as f:
         a = f.attrs
@@ -218,12 +218,12 @@ for d, cmd in (("r1", [CEASIM] + G2 + ["--out", "r1"]), ("r2", [CEASIM] + G2 + [
 # The graph sweep: task names and the couplings attribute.
 with h5py.File(os.path.join(WORK, "g1", "sweep.h5"), "r") as f:
     ok(text(f.attrs.get("model", "")) == "graph" and text(f.attrs.get("couplings", "")) == "ring.txt"
-       and f["L"].shape == (0,),
-       "g1/sweep.h5: model graph, couplings = ring.txt, an empty L dataset",
+       and f["L"][()].tolist() == [20.0],
+       "g1/sweep.h5: model graph, couplings = ring.txt, L dataset = [n] = [20]",
        f"{dict(f.attrs)} L {f['L'].shape if 'L' in f else None}")
 names = sweepcmp.task_names(os.path.join(WORK, "g1"))
-want = [f"graph_beta{b:.8f}_r{r:03d}.h5" for b in (0.3, 0.5) for r in range(3)]
-ok(names == sorted(want), "g1: task files graph_beta<beta>_r<replica>.h5", f"{names}")
+want = [f"graph_n000020_beta{b:.8f}_r{r:03d}.h5" for b in (0.3, 0.5) for r in range(3)]
+ok(names == sorted(want), "g1: task files graph_n<n>_beta<beta>_r<replica>.h5", f"{names}")
 EOF
 
 # Nothing left behind.

@@ -69,6 +69,7 @@ typedef struct {
   char model[32];
   long dim;
   int known;                 /* exact / best-known values below are set */
+  int has_xi;                /* every task has F: xi_2nd, xi/L crossings, zeta_CE */
   double exact_beta_c, exact_nu, exact_gamma_over_nu;
   double omega;
   size_t n_tasks_found, n_tasks_skipped;

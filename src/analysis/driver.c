@@ -143,7 +143,7 @@ static int cmp_point(const void *a, const void *b) {
   return strcmp(x->info->path, y->info->path);
 }
 
-/* Keeps the tasks the analysis can use: lattice, h = 0, one model. */
+/* Keeps the tasks the analysis can use: h = 0, one model (lattice or graph). */
 static int select_tasks(ana_state *s) {
   const ceas_analysis_options *o = s->o;
   s->points = ceas_calloc(s->n_tasks, sizeof *s->points);
@@ -151,11 +151,12 @@ static int select_tasks(ana_state *s) {
   s->model[0] = '\0';
   for (size_t i = 0; i < s->n_tasks; i++) {
     const ceas_analysis_task_info *t = &s->tasks[i];
-    if (strcmp(t->model, "ising2d") != 0 && strcmp(t->model, "ising3d") != 0) {
+    if (strcmp(t->model, "ising2d") != 0 && strcmp(t->model, "ising3d") != 0 &&
+        strcmp(t->model, "graph") != 0) {
       if (o->warn)
         fprintf(o->warn,
-                "ceasim: warning: %s: model '%s': analyze needs ising2d or ising3d "
-                "lattices; skipped\n",
+                "ceasim: warning: %s: model '%s': analyze needs ising2d, ising3d or graph "
+                "tasks; skipped\n",
                 t->path, t->model);
       s->n_tasks_skipped++;
       continue;
@@ -180,8 +181,11 @@ static int select_tasks(ana_state *s) {
     s->points[s->n_points++].info = t;
   }
   if (s->n_points == 0)
-    return ceas_error_set(CEAS_EINPUT, "%s: no usable task (need ising2d/ising3d at h = 0)",
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: no usable task (need ising2d, ising3d or graph at h = 0)",
                           o->dir);
+  s->has_xi = 1;
+  for (size_t i = 0; i < s->n_points; i++) s->has_xi &= s->points[i].info->has_f;
   qsort(s->points, s->n_points, sizeof *s->points, cmp_point);
   return CEAS_OK;
 }
@@ -362,6 +366,7 @@ static int find_crossings(ana_state *s) {
     return CEAS_OK;
   }
   for (int k = 0; k < 2; k++) {
+    if (k == 1 && !s->has_xi) continue; /* graphs: no xi, only U4 crosses */
     s->cross[k].n = s->n_sizes - 1;
     s->cross[k].c = ceas_calloc(s->n_sizes - 1, sizeof *s->cross[k].c);
     if (!s->cross[k].c) return CEAS_ENOMEM;
@@ -560,7 +565,7 @@ static int fit_slopes(ana_state *s, ana_fit *fx, ana_fit *fu, ana_fit *bx, ana_f
   for (int k = 0; k < 2; k++) {
     ana_fit *f = fits[k], *g = bgs[k];
     const char *q = k ? "U4" : "xi/L";
-    if (f->n < 2) continue;
+    if (f->n < 2 || (k == 0 && !s->has_xi)) continue;
     f->attempted = 1;
     double p[2] = {1.0, 1.0};
     rc = ceas_analysis_fit_run(CEAS_FIT_POWER_LOG, f->x, f->y, f->dy, f->n, p, NULL, &f->fit);
@@ -654,6 +659,7 @@ static int do_collapse(ana_state *s) {
   double *L = buf, *b = buf + n, *y = buf + 2 * n, *dy = buf + 3 * n;
   int rc = CEAS_OK;
   for (int k = 0; k < 2 && !rc; k++) {
+    if (obs[k] == CEAS_OBS_XI_2ND && !s->has_xi) continue;
     for (size_t i = 0; i < n; i++) {
       const ana_point *p = &s->points[i];
       L[i] = (double)p->info->L;
@@ -751,6 +757,11 @@ static int cmp_str(const void *a, const void *b) { return strcmp(a, b); }
 static int zeta_ce(ana_state *s) {
   const ceas_analysis_options *o = s->o;
   if (!o->zeta_ce) return CEAS_OK;
+  if (!s->has_xi) {
+    note(s, "--zeta-ce: the tasks have no structure factor (graphs), so no xi_2nd; "
+            "zeta_CE skipped");
+    return CEAS_OK;
+  }
   double bc = NAN;
   if (!isnan(o->beta_c)) {
     bc = o->beta_c;
@@ -1100,7 +1111,12 @@ int ceas_analysis_run(const ceas_analysis_options *o) {
   if (!o->out && (rc = check_own_output(out_path))) goto done;
   if ((rc = ceas_io_check_output(out_path, force))) goto done;
   if ((rc = select_tasks(&s))) goto done;
-  if (!strcmp(s.model, "ising2d")) {
+  if (!strcmp(s.model, "graph")) {
+    /* No reference values; the size variable is n and exponents are per n (mean
+     * field: 1/nu_n = 1/2, gamma/nu_n = 1/2). No known correction: x is free. */
+    s.known = 0;
+    s.omega = 0.0;
+  } else if (!strcmp(s.model, "ising2d")) {
     s.known = 1;
     s.exact_beta_c = 0.5 * log1p(sqrt(2.0));
     s.exact_nu = 1.0;

@@ -129,8 +129,10 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
       t->measure_every = every;
     else
       t->measure_every = 1;
-    t->L = (long)L;
-    t->dim = (long)dim;
+    /* A graph has no linear size: its size variable is the spin count n. */
+    int graph = !strcmp(t->model, "graph");
+    t->L = graph ? (long)n_spins : (long)L;
+    t->dim = graph ? 0 : (long)dim;
     t->n_spins = (double)n_spins;
     long long ne = dataset_length(f, "timeseries/energy");
     long long nm = dataset_length(f, "timeseries/magnetization");

@@ -30,7 +30,8 @@ static void sweep_usage(FILE *out) {
           "grid:\n"
           "  --model M            ising2d | ising3d | graph [ising2d]\n"
           "  --L 16,32,64         sizes (lattices)\n"
-          "  --couplings FILE     graph couplings (see ceasim run --help)\n"
+          "  --couplings F1,F2..  graph couplings, one file per size (the size is the\n"
+          "                       file's n; e.g. heads of growing n from ceasim map)\n"
           "  --beta A:B:N         N betas from A to B inclusive, or a list 0.40,0.42\n"
           "  --replicas R         independent runs per (L, beta) [1]\n"
           "task (as in ceasim run):\n"
@@ -45,7 +46,7 @@ static void sweep_usage(FILE *out) {
           "\n"
           "A sweep file is INI: the same names as the options (without --, '-' or '_'),\n"
           "one `key = value` per line, optionally under [sweep]; options on the command\n"
-          "line override it. Each task's random stream is a hash of (L, beta, replica).\n");
+          "line override it. Each task's random stream is a hash of (L, beta, replica), n for graphs.\n");
 }
 
 typedef struct {

@@ -2,8 +2,11 @@
  * ceas_sweep — a grid of Monte Carlo tasks and the directory that holds it.
  *
  * A sweep is the product sizes x betas x replicas of one task template
- * (ceas_task_params). Each task's random stream is a hash of its identity
- * (L, beta, replica), never of its position in the grid or of the rank that runs
+ * (ceas_task_params). For graphs the sizes are the coupling files of a
+ * comma-separated --couplings list (a sequence of systems of growing n, e.g. the
+ * heads of n = 64 ... 1024 tokens that `ceasim map` wrote); a task's size is its
+ * file's spin count n, and two files of one sweep must differ in n. Each task's random stream is a hash of its identity
+ * (L or n, beta, replica), never of its position in the grid or of the rank that runs
  * it, so that a task's result is the same whether the grid is run on 1 or 2000
  * ranks, extended later with more betas, or resumed after a kill.
  *
@@ -13,7 +16,7 @@
  *                            plus attributes `replica` and `task`
  *   checkpoints/<name>.h5    the state of an unfinished task (removed when done)
  *   summary.h5               one row per task file (ceas_sweep_collect)
- * where <name> = L0032_beta0.44000000_r000 (graphs: graph_beta..._r000).
+ * where <name> = L0032_beta0.44000000_r000 (graphs: graph_n000256_beta..._r000).
  * Every file is written to a temporary name and renamed when complete.
  *
  * Rerunning a sweep into an existing directory continues it: finished tasks are
@@ -36,6 +39,11 @@ typedef struct {
   ceas_task_params base; /* everything but L, beta, stream */
   long *L;               /* sizes (lattices); a graph sweep has none */
   size_t nL;
+  /* Graphs: filled by ceas_sweep_check from base.couplings (comma-separated). */
+  char **graph;          /* the coupling files, in the order given */
+  long *graph_n;         /* their spin counts */
+  size_t ngraph;
+  char *graph_buf;
   double *beta;
   size_t nbeta;
   long replicas;
@@ -52,11 +60,14 @@ int ceas_sweep_parse_sizes(const char *text, const char *what, long **L, size_t 
 /* "0.42:0.46:21" (both ends included, 21 points) or "0.40,0.41,0.44". */
 int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, size_t *n);
 
-/* Full validation of a spec (CEAS_EINPUT naming the option). */
-int ceas_sweep_check(const ceas_sweep_spec *s);
+/* Full validation of a spec (CEAS_EINPUT naming the option); for graphs it also
+ * reads every coupling file once and records the files and their n in the spec,
+ * which ceas_sweep_tasks needs. */
+int ceas_sweep_check(ceas_sweep_spec *s);
 
 typedef struct {
-  long L;
+  long L;                /* lattice size, or a graph's n */
+  const char *couplings; /* graphs: this task's file (points into the spec) */
   double beta;
   long replica;
   uint64_t stream;
@@ -64,7 +75,7 @@ typedef struct {
   char name[64];
 } ceas_sweep_task;
 
-/* The task list, largest cost first (ties in grid order). */
+/* The task list, largest cost first (ties in grid order); needs ceas_sweep_check. */
 int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *n);
 
 /* Creates DIR (and parents), tasks/ and checkpoints/, compares or writes

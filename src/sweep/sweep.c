@@ -22,9 +22,16 @@ void ceas_sweep_spec_free(ceas_sweep_spec *s) {
   free(s->L);
   free(s->beta);
   free(s->dir);
+  free(s->graph);
+  free(s->graph_n);
+  free(s->graph_buf);
   s->L = NULL;
   s->beta = NULL;
   s->dir = NULL;
+  s->graph = NULL;
+  s->graph_n = NULL;
+  s->graph_buf = NULL;
+  s->ngraph = 0;
 }
 
 /* Splits on commas into a fresh array of tokens (stored in *buf). */
@@ -138,18 +145,61 @@ int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, si
 static void task_name(const ceas_sweep_spec *s, long L, double beta, long r, char *buf,
                       size_t cap) {
   if (s->base.model == CEAS_MODEL_GRAPH)
-    snprintf(buf, cap, "graph_beta%.8f_r%03ld", beta, r);
+    snprintf(buf, cap, "graph_n%06ld_beta%.8f_r%03ld", L, beta, r);
   else
     snprintf(buf, cap, "L%04ld_beta%.8f_r%03ld", L, beta, r);
 }
 
-int ceas_sweep_check(const ceas_sweep_spec *s) {
+/* Reads each coupling file of a graph sweep once: its n is the task's size. */
+static int resolve_graphs(ceas_sweep_spec *s) {
+  free(s->graph);
+  free(s->graph_n);
+  free(s->graph_buf);
+  s->graph = NULL;
+  s->graph_n = NULL;
+  s->graph_buf = NULL;
+  s->ngraph = 0;
+  if (!s->base.couplings || !*s->base.couplings)
+    return ceas_error_set(CEAS_EINPUT, "--couplings: expected a coupling file (or a "
+                                       "comma-separated list, one system per size)");
+  size_t n = 0;
+  int rc = split_commas(s->base.couplings, "--couplings", &s->graph_buf, &s->graph, &n);
+  if (!rc) {
+    s->graph_n = calloc(n, sizeof *s->graph_n);
+    if (!s->graph_n) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (!*s->graph[i]) {
+      rc = ceas_error_set(CEAS_EINPUT, "--couplings: entry %zu of '%s' is empty", i + 1,
+                          s->base.couplings);
+      break;
+    }
+    ceas_task_params p = s->base;
+    p.couplings = s->graph[i];
+    p.beta = s->nbeta ? s->beta[0] : p.beta;
+    ceas_task *t = NULL;
+    rc = ceas_task_create(&p, &t);
+    if (!rc) s->graph_n[i] = (long)t->sys->n;
+    ceas_task_free(t);
+    for (size_t j = 0; !rc && j < i; j++)
+      if (s->graph_n[j] == s->graph_n[i])
+        rc = ceas_error_set(CEAS_EINPUT,
+                            "--couplings: %s and %s both have n = %ld spins (a graph sweep "
+                            "takes one system per size; sweep other systems of the same n "
+                            "into another --out)",
+                            s->graph[j], s->graph[i], s->graph_n[i]);
+  }
+  if (!rc) s->ngraph = n;
+  return rc;
+}
+
+int ceas_sweep_check(ceas_sweep_spec *s) {
   if (!s->dir || !*s->dir)
     return ceas_error_set(CEAS_EINPUT, "--out: expected the sweep directory");
   if (s->base.model == CEAS_MODEL_GRAPH) {
     if (s->nL)
-      return ceas_error_set(CEAS_EINPUT, "--L: not used with --model graph (the couplings "
-                                         "file fixes the system)");
+      return ceas_error_set(CEAS_EINPUT, "--L: not used with --model graph (the sizes are "
+                                         "the n of the --couplings files)");
   } else if (!s->nL) {
     return ceas_error_set(CEAS_EINPUT, "--L: expected the sizes, e.g. --L 16,32,64");
   }
@@ -160,7 +210,10 @@ int ceas_sweep_check(const ceas_sweep_spec *s) {
                           s->replicas);
   if (!(s->checkpoint_every > 0))
     return ceas_error_set(CEAS_EINPUT, "--checkpoint-every: expected seconds > 0");
-  size_t nsize = s->nL ? s->nL : 1;
+  int graph = s->base.model == CEAS_MODEL_GRAPH;
+  size_t nsize = graph ? 1 : s->nL;
+  if (graph && s->base.couplings)
+    for (const char *c = s->base.couplings; *c; c++) nsize += *c == ',';
   if ((double)nsize * (double)s->nbeta * (double)s->replicas > 1e7)
     return ceas_error_set(CEAS_EINPUT,
                           "--beta/--L/--replicas: %zu x %zu x %ld tasks is more than the 10^7 "
@@ -179,6 +232,7 @@ int ceas_sweep_check(const ceas_sweep_spec *s) {
                               s->beta[j], s->beta[i]);
     }
   /* Each task's own parameters get the engine's checks (one probe per size). */
+  if (graph) return resolve_graphs(s);
   for (size_t i = 0; i < nsize; i++) {
     ceas_task_params p = s->base;
     if (s->nL) p.L = s->L[i];
@@ -221,20 +275,26 @@ static int cmp_cost(const void *a, const void *b) {
 }
 
 int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *n) {
-  size_t nsize = s->nL ? s->nL : 1;
+  int graph = s->base.model == CEAS_MODEL_GRAPH;
+  if (graph && !s->ngraph)
+    return ceas_error_set(CEAS_EINTERNAL, "ceas_sweep_tasks: graph files not resolved "
+                                          "(call ceas_sweep_check first)");
+  size_t nsize = graph ? s->ngraph : s->nL;
   size_t total = nsize * s->nbeta * (size_t)s->replicas;
   ceas_sweep_task *t = calloc(total ? total : 1, sizeof *t);
   if (!t) return ceas_error_set(CEAS_ENOMEM, "out of memory for %zu tasks", total);
   size_t k = 0;
   double per_spin = (double)(s->base.therm + s->base.sweeps);
   for (size_t i = 0; i < nsize; i++) {
-    long L = s->nL ? s->L[i] : 0;
-    double nspins = 1;
+    long L = graph ? s->graph_n[i] : s->L[i];
+    /* Work per sweep: a graph's couplings are typically dense (mapped heads). */
+    double nspins = (double)L * (graph ? (double)L : 1.0);
     if (s->base.model == CEAS_MODEL_ISING2D) nspins = (double)L * L;
     if (s->base.model == CEAS_MODEL_ISING3D) nspins = (double)L * L * L;
     for (size_t b = 0; b < s->nbeta; b++)
       for (long r = 0; r < s->replicas; r++, k++) {
         t[k].L = L;
+        t[k].couplings = graph ? s->graph[i] : NULL;
         t[k].beta = canonical_beta(s->beta[b]);
         t[k].replica = r;
         t[k].stream = task_stream(L, t[k].beta, r);
@@ -329,7 +389,26 @@ static int compare_existing(const ceas_sweep_spec *s, const char *path) {
     }                                                                          \
   }
   CMP_STR("model", ceas_lattice_model_name(p->model));
-  CMP_STR("couplings", p->couplings ? p->couplings : "");
+  if (!what && p->model == CEAS_MODEL_GRAPH) {
+    /* Sizes may be added to a graph sweep as to a lattice sweep, but every file it
+     * already holds tasks of must stay in the list. */
+    if ((rc = ceas_io_read_attr_string(f, path, "couplings", str, sizeof str))) goto out;
+    char *save = NULL;
+    for (char *e = strtok_r(str, ",", &save); e && !what; e = strtok_r(NULL, ",", &save)) {
+      while (*e == ' ') e++;
+      char *end = e + strlen(e);
+      while (end > e && end[-1] == ' ') *--end = '\0';
+      int found = 0;
+      for (size_t i = 0; i < s->ngraph && !found; i++) found = !strcmp(s->graph[i], e);
+      if (!found) {
+        what = "couplings";
+        snprintf(have, sizeof have, "%.120s", e);
+        snprintf(want, sizeof want, "a list without it");
+      }
+    }
+  } else {
+    CMP_STR("couplings", p->couplings ? p->couplings : "");
+  }
   CMP_STR("algo", p->algo);
   CMP_NUM("seed", ceas_io_read_attr_uint64, u, p->seed, "%llu", unsigned long long);
   CMP_NUM("sweeps", ceas_io_read_attr_uint64, u, p->sweeps, "%llu", unsigned long long);
@@ -374,10 +453,12 @@ static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
   if (!rc) rc = ceas_io_attr_int64(l, "replicas", s->replicas);
   if (!rc) rc = ceas_io_attr_double(l, "checkpoint_every", s->checkpoint_every);
   if (!rc) {
-    double *Ld = calloc(s->nL ? s->nL : 1, sizeof *Ld);
+    int graph = p->model == CEAS_MODEL_GRAPH;
+    size_t nsize = graph ? s->ngraph : s->nL;
+    double *Ld = calloc(nsize ? nsize : 1, sizeof *Ld);
     if (!Ld) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < s->nL; i++) Ld[i] = (double)s->L[i];
-    if (!rc) rc = ceas_io_write_doubles(l, "L", Ld, s->nL);
+    for (size_t i = 0; !rc && i < nsize; i++) Ld[i] = (double)(graph ? s->graph_n[i] : s->L[i]);
+    if (!rc) rc = ceas_io_write_doubles(l, "L", Ld, nsize);
     free(Ld);
   }
   if (!rc) rc = ceas_io_write_doubles(l, "beta", s->beta, s->nbeta);
@@ -450,7 +531,11 @@ int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
   task_paths(s, t, file, ckpt, sizeof file);
   *sweeps_done = 0;
   ceas_task_params p = s->base;
-  p.L = t->L;
+  if (t->couplings) {
+    p.couplings = t->couplings;
+  } else {
+    p.L = t->L;
+  }
   p.beta = t->beta;
   p.stream = t->stream;
   ceas_task *task = NULL;
