@@ -30,6 +30,47 @@ Test(core, philox_known_answers) {
   }
 }
 
+/* Random123 kat_vectors, philox4x32 10: counter (4 words), key (2 words) -> 4 words. */
+Test(core, philox4x32_known_answers) {
+  static const uint32_t kat[2][10] = {
+      {0, 0, 0, 0, 0, 0, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
+      {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u,
+       0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}};
+  for (int v = 0; v < 2; v++) {
+    ceas_rng_key32 key = {{kat[v][4], kat[v][5]}};
+    uint32_t out[4];
+    ceas_rng_bits32(key, kat[v][0], kat[v][1], kat[v][2], kat[v][3], out);
+    for (int w = 0; w < 4; w++)
+      cr_expect_eq(out[w], kat[v][6 + w], "vector %d word %d: %08x", v, w, out[w]);
+  }
+}
+
+/* The bulk (AVX2 where available) generator is the one-block generator, word for
+ * word: every group length, a start that is not a multiple of 8, and a start
+ * whose low counter word wraps inside a group of 8. */
+Test(core, fill32_equals_one_block_at_a_time) {
+  ceas_rng_key32 key = ceas_rng_key32_derive((ceas_rng_key){5, 9}, 2);
+  static const uint64_t starts[] = {0, 3, 0xfffffffbULL, 0x1fffffffcULL, 12345678901ULL};
+  for (size_t a = 0; a < sizeof starts / sizeof *starts; a++)
+    for (size_t n = 0; n <= 37; n++) {
+      uint32_t got[4 * 37 + 1], want[4];
+      got[4 * n] = 0xdeadbeefu;
+      ceas_rng_fill32(key, starts[a], 77, 0x80000001u, got, n);
+      cr_assert_eq(got[4 * n], 0xdeadbeefu, "wrote past %zu blocks", n);
+      for (size_t i = 0; i < n; i++) {
+        uint64_t b = starts[a] + i;
+        ceas_rng_bits32(key, (uint32_t)b, (uint32_t)(b >> 32), 77, 0x80000001u, want);
+        for (int w = 0; w < 4; w++)
+          cr_assert_eq(got[4 * i + w], want[w], "start %llx n %zu block %zu word %d",
+                       (unsigned long long)starts[a], n, i, w);
+      }
+    }
+  /* Distinct purposes and streams give distinct keys. */
+  ceas_rng_key32 k2 = ceas_rng_key32_derive((ceas_rng_key){5, 9}, 3);
+  ceas_rng_key32 k3 = ceas_rng_key32_derive((ceas_rng_key){5, 10}, 2);
+  cr_expect(memcmp(&key, &k2, sizeof key) != 0 && memcmp(&key, &k3, sizeof key) != 0);
+}
+
 Test(core, cursor_restarts_from_its_index) {
   ceas_rng_key key = {7, 3};
   ceas_rng_seq a;

@@ -69,11 +69,18 @@ ISING2D_TEST(heatbath)
 ISING2D_TEST(wolff)
 ISING2D_TEST(sw)
 
+/* The fields are strong enough that the state magnetised against the field carries
+ * weight < 1e-4 at every beta here (e^{-2 beta |h| N} <= e^{-7} at beta = 0.44, e^{-10}
+ * at 0.65), so a bias from never visiting it is < 1e-4 of any observable, far below
+ * the error bars. With h = 0.2 that state holds 1.5 % of the weight at beta = 0.65 but
+ * single-spin dynamics enter it only every ~7e4 sweeps (2-3 entries in 2e5 sweeps,
+ * measured): a 1e5-sweep run then cannot sample it, its binning error misses that
+ * mode, and the comparison passes or fails by the luck of the random stream. */
 Test(enumeration, ising2d_L4_field_single_spin, .timeout = 300) {
   exact_dos *d = exact_dos_hypercubic(2, 4);
   cr_assert_not_null(d);
-  lattice_case(CEAS_MODEL_ISING2D, 4, 0.2, "metropolis", betas2d, 3, d);
-  lattice_case(CEAS_MODEL_ISING2D, 4, -0.3, "heatbath", betas2d, 3, d);
+  lattice_case(CEAS_MODEL_ISING2D, 4, 0.5, "metropolis", betas2d, 3, d);
+  lattice_case(CEAS_MODEL_ISING2D, 4, -0.6, "heatbath", betas2d, 3, d);
   exact_dos_free(d);
 }
 

@@ -61,6 +61,25 @@ typedef struct {
 void ceas_rng_bits(ceas_rng_key key, uint64_t c0, uint64_t c1, uint64_t c2,
                    uint64_t c3, uint64_t out[4]);
 
+/* Bulk 32-bit numbers (Philox4x32-10, ~4x cheaper per bit than 4x64 here): for
+ * kernels that need one uniform per spin update. Its key has only 64 bits, so it
+ * is derived from (seed, stream, purpose) by the 4x64 generator; two different
+ * chains share a key with probability ~ (number of chains)^2 / 2^65, and within a
+ * chain the counter (which carries the sweep) never repeats. */
+typedef struct {
+  uint32_t k[2];
+} ceas_rng_key32;
+
+ceas_rng_key32 ceas_rng_key32_derive(ceas_rng_key key, uint64_t purpose);
+void ceas_rng_bits32(ceas_rng_key32 key, uint32_t c0, uint32_t c1, uint32_t c2,
+                     uint32_t c3, uint32_t out[4]);
+/* Blocks first .. first + n - 1 with counter (block low, block high, c2, c3):
+ * out[4 i + w] is word w of block first + i, exactly as ceas_rng_bits32 gives it.
+ * Eight blocks at a time in AVX2 where the CPU has it (~0.4 ns per word instead
+ * of ~2.4 ns one block at a time). */
+void ceas_rng_fill32(ceas_rng_key32 key, uint64_t first, uint32_t c2, uint32_t c3,
+                     uint32_t *out, size_t n);
+
 /* Uniform double in [0, 1) from the top 53 bits of a word. */
 static inline double ceas_rng_u01(uint64_t w) {
   return (double)(w >> 11) * 0x1.0p-53;

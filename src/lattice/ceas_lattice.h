@@ -15,8 +15,10 @@
  * Kernels are chosen by name from a small table (ceas_lattice_kernel_find). One
  * call to a kernel's sweep() advances the chain by one sweep:
  *   metropolis, heatbath   N single-spin updates. Lattices: checkerboard order
- *                          (all sites with even x0+x1+x2, then odd), each site
- *                          drawing from counter (sweep, site); graphs: N
+ *                          (all sites with even x0+x1+x2, then odd), update k
+ *                          of the sweep using 32-bit uniform k of the
+ *                          Philox4x32 stream (sweep, k/4) under a key derived
+ *                          from (seed, stream, kernel); graphs: N
  *                          random-sequential updates, update k drawing from
  *                          counter (sweep, k).
  *   wolff                  a fixed number of single-cluster flips per sweep

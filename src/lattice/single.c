@@ -1,5 +1,6 @@
 /* Single-spin kernels: Metropolis and heat-bath. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "lattice_private.h"
 
@@ -79,12 +80,99 @@ static void table_fill(accept_table *t, const ceas_lattice_system *sys,
     }
 }
 
-static inline int nbsum(const ceas_lattice_system *sys, const int8_t *s,
-                        int64_t i) {
-  int sum = 0;
-  for (int64_t k = sys->indptr[i]; k < sys->indptr[i + 1]; k++)
-    sum += s[sys->indices[k]];
-  return sum;
+/* Lattice sweeps draw 32-bit uniforms in visiting order: update k of sweep t uses
+ * word k & 3 of the Philox4x32-10 block with counter (k >> 2 as two 32-bit halves,
+ * t as two halves) under the key derived from (seed, stream, tag). The 4x64
+ * generator costs ~12 ns per block here and the update itself ~1 ns, so a cheap
+ * bulk generator is what makes the plain kernel fast. A 32-bit uniform compared
+ * with ceil(p 2^32) moves an acceptance probability by less than 2^-32, far below
+ * any statistical error a run can reach. */
+typedef struct {
+  ceas_rng_key32 key;
+  uint64_t sweep;
+  uint64_t k;
+  uint32_t u[4];
+} u32_cursor;
+
+static inline void u32_block(const u32_cursor *c, uint64_t blk, uint32_t out[4]) {
+  ceas_rng_bits32(c->key, (uint32_t)blk, (uint32_t)(blk >> 32), (uint32_t)c->sweep,
+                  (uint32_t)(c->sweep >> 32), out);
+}
+
+static inline uint32_t u32_next(u32_cursor *c) {
+  unsigned j = (unsigned)(c->k & 3u);
+  if (j == 0) u32_block(c, c->k >> 2, c->u);
+  c->k++;
+  return c->u[j];
+}
+
+/* The next m uniforms of the cursor into buf (the same numbers m calls of
+ * u32_next would give), so that the update loop has no refill branch. */
+static void u32_fill(u32_cursor *c, uint32_t *buf, int64_t m) {
+  int64_t i = 0;
+  while (i < m && (c->k & 3u)) buf[i++] = u32_next(c);
+  int64_t nb = (m - i) / 4;
+  ceas_rng_fill32(c->key, c->k >> 2, (uint32_t)c->sweep, (uint32_t)(c->sweep >> 32), buf + i,
+                  (size_t)nb);
+  c->k += 4 * (uint64_t)nb;
+  i += 4 * nb;
+  while (i < m) buf[i++] = u32_next(c);
+}
+
+/* Probability -> threshold t with P(u32 < t) = ceil(p 2^32) / 2^32. */
+static inline uint64_t threshold(double p) {
+  if (!(p > 0)) return 0;
+  if (p >= 1) return UINT64_C(1) << 32;
+  return (uint64_t)ceil(ldexp(p, 32));
+}
+
+/* Uniform ferromagnetic tori: neighbours by index arithmetic (no CSR loads) in the
+ * same checkerboard order as work->order (colour = parity of x + y + z, then
+ * row-major), so this path and the general one make identical chains. */
+static void uniform_sweep(ceas_lattice_state *st, const accept_table *t, int heatbath,
+                          u32_cursor *cur, uint32_t *ubuf) {
+  const ceas_lattice_system *sys = st->sys;
+  const int dim3 = sys->dim == 3;
+  int8_t *s = st->spins;
+  const int64_t L = sys->L, L2 = L * L;
+  const int64_t nz = sys->dim == 3 ? L : 1;
+  uint64_t thr[2][13];
+  for (int sp = 0; sp < 2; sp++)
+    for (int k = 0; k <= 2 * t->zmax; k++) thr[sp][k] = threshold(t->p[sp][k]);
+  for (int colour = 0; colour < 2; colour++)
+    for (int64_t z = 0; z < nz; z++) {
+      const int64_t zo = z * L2;
+      const int64_t zu = (z + 1 == L ? 0 : z + 1) * L2, zd = (z == 0 ? L - 1 : z - 1) * L2;
+      for (int64_t y = 0; y < L; y++) {
+        const int8_t *row = s + zo + y * L;
+        const int8_t *up = s + zo + (y + 1 == L ? 0 : y + 1) * L;
+        const int8_t *dn = s + zo + (y == 0 ? L - 1 : y - 1) * L;
+        const int8_t *fw = s + zu + y * L, *bw = s + zd + y * L;
+        int8_t *w = s + zo + y * L;
+        const int64_t x0 = (int64_t)((colour + y + z) & 1);
+        u32_fill(cur, ubuf, (L - x0 + 1) / 2);
+        const uint32_t *u = ubuf;
+        /* Branch-free update: acceptance is a coin flip near beta_c, and a
+         * mispredicted branch costs more than the whole update. For +-1 in int8,
+         * s ^ 0xFE = -s. The two ends of the row (periodic wrap) are peeled off
+         * so the interior loop has no conditionals. */
+#define CEAS_SITE_UPDATE(X, LEFT, RIGHT)                                         \
+  do {                                                                          \
+    int sum_ = row[LEFT] + row[RIGHT] + up[X] + dn[X];                          \
+    if (dim3) sum_ += fw[X] + bw[X];                                            \
+    int hit_ = (uint64_t)*u++ < thr[w[X] > 0][sum_ + t->zmax];                  \
+    w[X] = heatbath ? (int8_t)(2 * hit_ - 1) : (int8_t)(w[X] ^ (-hit_ & 0xFE)); \
+  } while (0)
+        int64_t x = x0;
+        if (x == 0) {
+          CEAS_SITE_UPDATE(0, L - 1, L > 1 ? 1 : 0);
+          x += 2;
+        }
+        for (; x < L - 1; x += 2) CEAS_SITE_UPDATE(x, x - 1, x + 1);
+        if (x == L - 1) CEAS_SITE_UPDATE(x, x - 1, 0);
+#undef CEAS_SITE_UPDATE
+      }
+    }
 }
 
 static int single_sweep(ceas_lattice_state *st, double beta, int heatbath) {
@@ -94,20 +182,21 @@ static int single_sweep(ceas_lattice_state *st, double beta, int heatbath) {
   accept_table t;
   table_fill(&t, sys, beta, heatbath);
   if (sys->kind != CEAS_MODEL_GRAPH) {
-    const int64_t *order = st->work->order;
-    for (int64_t k = 0; k < sys->n; k++) {
-      int64_t i = order[k];
-      double u = ceas_rng_u01(ceas_lattice_draw(st->key, st->sweep, (uint64_t)i, tag));
-      if (t.active) {
-        double p = t.p[s[i] > 0][nbsum(sys, s, i) + t.zmax];
+    u32_cursor cur = {ceas_rng_key32_derive(st->key, tag), st->sweep, 0, {0}};
+    if (t.active) {
+      uint32_t *ubuf = ceas_malloc(((size_t)sys->L / 2 + 1) * sizeof *ubuf);
+      if (!ubuf) return CEAS_ENOMEM;
+      uniform_sweep(st, &t, heatbath, &cur, ubuf);
+      free(ubuf);
+    } else {
+      const int64_t *order = st->work->order;
+      for (int64_t k = 0; k < sys->n; k++) {
+        int64_t i = order[k];
+        double u = ldexp((double)u32_next(&cur), -32);
         if (heatbath)
-          s[i] = u < p ? 1 : -1;
-        else if (u < p)
-          s[i] = (int8_t)-s[i];
-      } else if (heatbath) {
-        ceas_lattice_site_heatbath(sys, s, i, beta, u);
-      } else {
-        ceas_lattice_site_metropolis(sys, s, i, beta, u);
+          ceas_lattice_site_heatbath(sys, s, i, beta, u);
+        else
+          ceas_lattice_site_metropolis(sys, s, i, beta, u);
       }
     }
   } else {
