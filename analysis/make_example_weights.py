@@ -11,12 +11,19 @@ Files written into OUTDIR (all deterministic from --seed):
   reference.h5               float64 references: f32/<name>, f16/<name>, bf16/<name>,
                              heads/<name>/<h> (per-head slices of the f32 tensors),
                              halfbits/f16, halfbits/bf16
+  direct.h5                  (--direct) float64 Q, K, V of head 0 of the f32 tensors
+                             (Q = X W_q,0^T, ...): the direct layout of `ceasim map`
 
 Shapes follow PyTorch nn.Linear weights [out_features, in_features]:
   X   [n_tokens, d_model]           token embeddings
   W_q, W_k, W_v [n_heads*d_k, d_model]   head h = rows h*d_k ... (h+1)*d_k - 1
   W_o [d_model, n_heads*d_k]        head h = columns h*d_k ... (h+1)*d_k - 1
   ffn/W_1 [d_ff, d_model], ffn/W_2 [d_model, d_ff]
+  ffn/b_1 [d_ff], ffn/b_2 [d_model]  (--biases: FFN biases, y = W_2 f(W_1 x + b_1) + b_2)
+
+The optional extras (--biases, --direct) are off by default so that the default
+files keep exactly the tensors listed above (tests/test_weights.c counts them);
+they are drawn after everything else, so the other tensors do not change.
 
 safetensors is written by hand (struct + json), no torch or safetensors package.
 """
@@ -69,7 +76,7 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
-def make(seed, n_tokens, d_model, n_heads, d_k, d_ff):
+def make(seed, n_tokens, d_model, n_heads, d_k, d_ff, biases=False):
     rng = np.random.default_rng(seed)
     hk = n_heads * d_k
     t = {
@@ -81,6 +88,9 @@ def make(seed, n_tokens, d_model, n_heads, d_k, d_ff):
         "ffn/W_1": rng.standard_normal((d_ff, d_model)) / np.sqrt(d_model),
         "ffn/W_2": rng.standard_normal((d_model, d_ff)) / np.sqrt(d_ff),
     }
+    if biases:
+        t["ffn/b_1"] = 0.5 * rng.standard_normal(d_ff)
+        t["ffn/b_2"] = 0.5 * rng.standard_normal(d_model)
     # A few values that exercise half precision: subnormal, overflow, tiny.
     t["X"][0, :4] = [3e-6, -7e-8, 1e5, -65504.0]
     return {k: v.astype(np.float32) for k, v in t.items()}
@@ -98,9 +108,13 @@ def main():
     ap.add_argument("--d-ff", type=int, default=16)
     ap.add_argument("--no-halfbits", action="store_true",
                     help="skip halfbits.safetensors (256 KiB) and its reference")
+    ap.add_argument("--biases", action="store_true",
+                    help="add the FFN biases ffn/b_1 [d_ff] and ffn/b_2 [d_model]")
+    ap.add_argument("--direct", action="store_true",
+                    help="also write direct.h5 with float64 Q, K, V of head 0")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
-    t = make(a.seed, a.n_tokens, a.d_model, a.n_heads, a.d_k, a.d_ff)
+    t = make(a.seed, a.n_tokens, a.d_model, a.n_heads, a.d_k, a.d_ff, a.biases)
     meta = {"format": "pt", "seed": str(a.seed), "n_heads": str(a.n_heads)}
     out = lambda name: os.path.join(a.outdir, name)
 
@@ -132,6 +146,11 @@ def main():
             with np.errstate(invalid="ignore"):
                 f["halfbits/f16"] = bits.view(np.float16).astype(np.float64)
             f["halfbits/bf16"] = bf16_bits_to_f64(bits)
+    if a.direct:
+        x = t["X"].astype(np.float64)
+        with h5py.File(out("direct.h5"), "w") as f:
+            for k, w in (("Q", "W_q"), ("K", "W_k"), ("V", "W_v")):
+                f[k] = x @ t[w][:a.d_k, :].astype(np.float64).T
     if not a.no_halfbits:
         bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
         write_safetensors(out("halfbits.safetensors"),

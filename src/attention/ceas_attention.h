@@ -67,6 +67,10 @@ typedef struct {
 
 int ceas_attention_head_alloc(const ceas_attention_spec *spec,
                               ceas_attention_head **out);
+/* Value vectors of the synthetic head `spec` describes (any kind): v (n x d_v,
+ * caller-owned, row-major) i.i.d. N(0,1), row j a pure function of (seed, j) on
+ * a counter range disjoint from the one Q and K are drawn from. */
+void ceas_attention_head_values(const ceas_attention_spec *spec, size_t d_v, double *v);
 void ceas_attention_head_free(ceas_attention_head *h);
 
 /* Raw scores of query i: s[j] = q_i . k_j, j < n. */

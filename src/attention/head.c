@@ -8,7 +8,7 @@
 /* The stream tag keeps head draws disjoint from the Monte Carlo streams that use
  * the same user seed ("ATTN" in ASCII). c0 names what is drawn. */
 #define ATT_STREAM UINT64_C(0x4154544e)
-enum { P_Q = 1, P_K, P_CENTRE, P_XI, P_AQ, P_BQ, P_AK, P_BK };
+enum { P_Q = 1, P_K, P_CENTRE, P_XI, P_AQ, P_BQ, P_AK, P_BK, P_V };
 
 void ceas_attention_normal_fill(ceas_rng_key key, uint64_t c0, uint64_t c1,
                                 double *out, size_t len) {
@@ -26,6 +26,13 @@ void ceas_attention_normal_fill(ceas_rng_key key, uint64_t c0, uint64_t c1,
     }
     for (size_t i = 0; i < 4 && b * 4 + i < len; i++) out[b * 4 + i] = z[i];
   }
+}
+
+/* A purpose of its own (P_V) keeps the values off every counter that Q and K use,
+ * so heads drawn before values existed are unchanged. */
+void ceas_attention_head_values(const ceas_attention_spec *spec, size_t d_v, double *v) {
+  ceas_rng_key key = {spec->seed, ATT_STREAM};
+  for (size_t j = 0; j < spec->n; j++) ceas_attention_normal_fill(key, P_V, j, v + j * d_v, d_v);
 }
 
 void ceas_attention_head_free(ceas_attention_head *h) {

@@ -14,6 +14,11 @@
  *    The layout is "direct" if --q/--k is given or the file has a tensor named
  *    like --q (default Q); otherwise "projection".
  *
+ * Value vectors (only when the spec asks for them, want_v): direct tensor V
+ * [n, d_v] (--v), or V = X W_v^T with W_v [n_heads*d_v, d_model] (--wv, default
+ * W_v) sliced like W_q, W_k; synthetic heads draw V i.i.d. N(0,1) with d_v = d_k
+ * (ceas_attention_head_values).
+ *
  * Every bad input is CEAS_EINPUT with a one-line message naming the option or
  * the file and tensor (a missing tensor lists the ones present).
  */
@@ -36,6 +41,8 @@ typedef struct {
   const char *weights;      /* --weights FILE, or NULL */
   const char *q, *k;        /* direct tensor names (NULL = default, not forced) */
   const char *x, *wq, *wk;  /* projection tensor names */
+  const char *v, *wv;       /* value tensor names (direct V / projection W_v) */
+  int want_v;               /* load value vectors too */
   long head;                /* --head, -1 if not given */
   long n_heads;             /* --n-heads, 0 if not given */
 } ceas_headsrc_spec;
@@ -56,6 +63,9 @@ typedef struct {
   ceas_attention_head *head; /* n x d_k, row-major q and k */
   const char *mode;          /* "synthetic", "direct" or "projection" */
   char q_name[256], k_name[256], x_name[256]; /* tensors used ("" if none) */
+  double *v;                 /* n x d_v value vectors if want_v, else NULL */
+  size_t d_v;
+  char v_name[256];          /* V or W_v tensor used ("" if none) */
 } ceas_headsrc;
 
 /* Loads the head. On failure *out is NULL. */
@@ -63,7 +73,8 @@ int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out);
 void ceas_headsrc_free(ceas_headsrc *h);
 
 /* The head's origin as attributes on loc: "source" (the mode), and the synthetic
- * spec and seed, or the weights file, tensor names, head and n_heads. */
+ * spec and seed, or the weights file, tensor names (with tensor_v / tensor_wv
+ * when values were loaded), head and n_heads. */
 int ceas_headsrc_write_attrs(hid_t loc, const ceas_headsrc_spec *s, const ceas_headsrc *hs);
 
 /* Short text naming the synthetic kind ("gaussian", "clustered", "lowrank"). */

@@ -80,6 +80,8 @@ int ceas_headsrc_option(ceas_headsrc_spec *s, const char *key, const char *value
   if (!strcmp(key, "x")) { s->x = value; return CEAS_OK; }
   if (!strcmp(key, "wq")) { s->wq = value; return CEAS_OK; }
   if (!strcmp(key, "wk")) { s->wk = value; return CEAS_OK; }
+  if (!strcmp(key, "v")) { s->v = value; return CEAS_OK; }
+  if (!strcmp(key, "wv")) { s->wv = value; return CEAS_OK; }
   if (!strcmp(key, "head")) return ceas_parse_long(value, what, 0, 1L << 20, &s->head);
   if (!strcmp(key, "n-heads")) return ceas_parse_long(value, what, 1, 1L << 20, &s->n_heads);
   return CEAS_HEADSRC_NOT_AN_OPTION;
@@ -103,15 +105,16 @@ int ceas_headsrc_validate(const ceas_headsrc_spec *s) {
     if (s->spec.kind == CEAS_ATTENTION_LOWRANK && s->spec.rank > s->spec.d_k)
       return ceas_error_set(CEAS_EINPUT, "--rank: expected 1..%zu (the --d-k), got %zu",
                             s->spec.d_k, s->spec.rank);
-    if (s->q || s->k || s->x || s->wq || s->wk || s->head >= 0 || s->n_heads)
+    if (s->q || s->k || s->x || s->wq || s->wk || s->v || s->wv || s->head >= 0 ||
+        s->n_heads)
       return ceas_error_set(CEAS_EINPUT,
-                            "--synthetic: tensor options (--q --k --x --wq --wk --head "
-                            "--n-heads) need --weights");
+                            "--synthetic: tensor options (--q --k --v --x --wq --wk --wv "
+                            "--head --n-heads) need --weights");
   } else {
-    if ((s->q || s->k) && (s->x || s->wq || s->wk))
+    if ((s->q || s->k || s->v) && (s->x || s->wq || s->wk || s->wv))
       return ceas_error_set(CEAS_EINPUT,
-                            "--q/--k and --x/--wq/--wk: expected either direct Q, K or "
-                            "projections, got both");
+                            "--q/--k/--v and --x/--wq/--wk/--wv: expected either direct "
+                            "Q, K, V or projections, got both");
     if (s->head >= 0 && s->n_heads == 0)
       return ceas_error_set(CEAS_EINPUT,
                             "--head: expected --n-heads N too (to split W_q, W_k into heads)");
@@ -125,6 +128,7 @@ int ceas_headsrc_validate(const ceas_headsrc_spec *s) {
 void ceas_headsrc_free(ceas_headsrc *h) {
   if (!h) return;
   ceas_attention_head_free(h->head);
+  free(h->v);
   free(h);
 }
 
@@ -151,7 +155,14 @@ static int alloc_head(size_t n, size_t d, ceas_attention_head **out) {
   return CEAS_OK;
 }
 
-static int load_direct(ceas_weights *w, ceas_headsrc *r) {
+static int alloc_values(ceas_headsrc *r, size_t n, size_t d) {
+  r->v = malloc(n * d * sizeof *r->v);
+  if (!r->v) return ceas_error_set(CEAS_ENOMEM, "out of memory for %zu x %zu values", n, d);
+  r->d_v = d;
+  return CEAS_OK;
+}
+
+static int load_direct(ceas_weights *w, ceas_headsrc *r, int want_v) {
   ceas_weights_tensor q = {0}, k = {0};
   int rc = ceas_weights_read(w, r->q_name, &q);
   if (!rc) rc = ceas_weights_read(w, r->k_name, &k);
@@ -175,6 +186,20 @@ static int load_direct(ceas_weights *w, ceas_headsrc *r) {
     memcpy(r->head->q, q.data, q.size * sizeof *q.data);
     memcpy(r->head->k, k.data, k.size * sizeof *k.data);
   }
+  if (!rc && want_v) {
+    ceas_weights_tensor v = {0};
+    rc = ceas_weights_read(w, r->v_name, &v);
+    if (!rc) rc = need_rank2(w, &v);
+    if (!rc && (v.shape[0] != q.shape[0] || v.shape[1] < 1))
+      rc = ceas_error_set(CEAS_EINPUT,
+                          "%s: tensor '%s' [%lld, %lld]: expected shape [%lld, d_v] (one "
+                          "value vector per token of '%s')",
+                          ceas_weights_path(w), v.name, (long long)v.shape[0],
+                          (long long)v.shape[1], (long long)q.shape[0], q.name);
+    if (!rc) rc = alloc_values(r, (size_t)v.shape[0], (size_t)v.shape[1]);
+    if (!rc) memcpy(r->v, v.data, v.size * sizeof *v.data);
+    ceas_weights_tensor_free(&v);
+  }
   ceas_weights_tensor_free(&q);
   ceas_weights_tensor_free(&k);
   return rc;
@@ -192,8 +217,8 @@ static void project(const double *x, const double *w, size_t n, size_t d, size_t
 }
 
 static int load_projection(ceas_weights *w, const ceas_headsrc_spec *s, ceas_headsrc *r) {
-  ceas_weights_tensor x = {0}, wq = {0}, wk = {0}, hq = {0}, hk = {0};
-  const ceas_weights_tensor *pq = &wq, *pk = &wk;
+  ceas_weights_tensor x = {0}, wq = {0}, wk = {0}, hq = {0}, hk = {0}, wv = {0}, hv = {0};
+  const ceas_weights_tensor *pq = &wq, *pk = &wk, *pv = &wv;
   const char *path = ceas_weights_path(w);
   int rc = ceas_weights_read(w, r->x_name, &x);
   if (!rc) rc = ceas_weights_read(w, r->q_name, &wq);
@@ -201,6 +226,14 @@ static int load_projection(ceas_weights *w, const ceas_headsrc_spec *s, ceas_hea
   if (!rc) rc = need_rank2(w, &x);
   if (!rc) rc = need_rank2(w, &wq);
   if (!rc) rc = need_rank2(w, &wk);
+  if (!rc && s->want_v) rc = ceas_weights_read(w, r->v_name, &wv);
+  if (!rc && s->want_v) rc = need_rank2(w, &wv);
+  if (!rc && s->want_v && wv.shape[1] != x.shape[1])
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "%s: tensor '%s' [%lld, %lld]: expected [n_heads*d_v, %lld] (d_model "
+                        "of '%s', PyTorch layout [out, in])",
+                        path, wv.name, (long long)wv.shape[0], (long long)wv.shape[1],
+                        (long long)x.shape[1], x.name);
   if (!rc && (wq.shape[0] != wk.shape[0] || wq.shape[1] != wk.shape[1]))
     rc = ceas_error_set(CEAS_EINPUT,
                         "%s: tensors '%s' [%lld, %lld] and '%s' [%lld, %lld]: expected "
@@ -220,6 +253,8 @@ static int load_projection(ceas_weights *w, const ceas_headsrc_spec *s, ceas_hea
   if (!rc && s->head >= 0) {
     rc = ceas_weights_head(&wq, CEAS_WEIGHTS_HEAD_ROWS, s->n_heads, s->head, &hq);
     if (!rc) rc = ceas_weights_head(&wk, CEAS_WEIGHTS_HEAD_ROWS, s->n_heads, s->head, &hk);
+    if (!rc && s->want_v)
+      rc = ceas_weights_head(&wv, CEAS_WEIGHTS_HEAD_ROWS, s->n_heads, s->head, &hv);
     if (rc) {
       char msg[1024];
       snprintf(msg, sizeof msg, "%s", ceas_error_message());
@@ -228,21 +263,29 @@ static int load_projection(ceas_weights *w, const ceas_headsrc_spec *s, ceas_hea
     }
     pq = &hq;
     pk = &hk;
+    pv = &hv;
   }
   if (!rc && pq->shape[0] < 1)
     rc = ceas_error_set(CEAS_EINPUT, "%s: tensor '%s': expected d_k >= 1 rows", path,
                         pq->name);
+  if (!rc && s->want_v && pv->shape[0] < 1)
+    rc = ceas_error_set(CEAS_EINPUT, "%s: tensor '%s': expected d_v >= 1 rows", path,
+                        pv->name);
   if (!rc) rc = alloc_head((size_t)x.shape[0], (size_t)pq->shape[0], &r->head);
+  if (!rc && s->want_v) rc = alloc_values(r, (size_t)x.shape[0], (size_t)pv->shape[0]);
   if (!rc) {
     size_t n = (size_t)x.shape[0], d = (size_t)pq->shape[0], dm = (size_t)x.shape[1];
     project(x.data, pq->data, n, d, dm, r->head->q);
     project(x.data, pk->data, n, d, dm, r->head->k);
+    if (s->want_v) project(x.data, pv->data, n, r->d_v, dm, r->v);
   }
   ceas_weights_tensor_free(&x);
   ceas_weights_tensor_free(&wq);
   ceas_weights_tensor_free(&wk);
   ceas_weights_tensor_free(&hq);
   ceas_weights_tensor_free(&hk);
+  ceas_weights_tensor_free(&wv);
+  ceas_weights_tensor_free(&hv);
   return rc;
 }
 
@@ -255,6 +298,8 @@ int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out) {
   if (s->synthetic) {
     r->mode = "synthetic";
     rc = ceas_attention_head_alloc(&s->spec, &r->head);
+    if (!rc && s->want_v) rc = alloc_values(r, s->spec.n, s->spec.d_k);
+    if (!rc && s->want_v) ceas_attention_head_values(&s->spec, r->d_v, r->v);
   } else {
     ceas_weights *w = NULL;
     rc = ceas_weights_open(s->weights, &w);
@@ -262,7 +307,15 @@ int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out) {
       const ceas_weights_info *info;
       int direct = s->q || s->k ||
                    (!s->x && !s->wq && !s->wk && ceas_weights_find(w, "Q", &info) == CEAS_OK);
-      if (direct && s->head >= 0)
+      if (direct && s->wv)
+        rc = ceas_error_set(CEAS_EINPUT,
+                            "--wv: applies to projections (X, W_q, W_k, W_v), but %s is "
+                            "read as direct Q, K tensors (use --v NAME)", s->weights);
+      else if (!direct && s->v)
+        rc = ceas_error_set(CEAS_EINPUT,
+                            "--v: applies to direct Q, K, V tensors, but %s is read as "
+                            "projections (use --wv NAME)", s->weights);
+      else if (direct && s->head >= 0)
         rc = ceas_error_set(CEAS_EINPUT,
                             "--head: applies to projections (X, W_q, W_k), but %s is read "
                             "as direct Q, K tensors", s->weights);
@@ -270,12 +323,14 @@ int ceas_headsrc_load(const ceas_headsrc_spec *s, ceas_headsrc **out) {
         r->mode = "direct";
         snprintf(r->q_name, sizeof r->q_name, "%s", s->q ? s->q : "Q");
         snprintf(r->k_name, sizeof r->k_name, "%s", s->k ? s->k : "K");
-        rc = load_direct(w, r);
+        if (s->want_v) snprintf(r->v_name, sizeof r->v_name, "%s", s->v ? s->v : "V");
+        rc = load_direct(w, r, s->want_v);
       } else {
         r->mode = "projection";
         snprintf(r->x_name, sizeof r->x_name, "%s", s->x ? s->x : "X");
         snprintf(r->q_name, sizeof r->q_name, "%s", s->wq ? s->wq : "W_q");
         snprintf(r->k_name, sizeof r->k_name, "%s", s->wk ? s->wk : "W_k");
+        if (s->want_v) snprintf(r->v_name, sizeof r->v_name, "%s", s->wv ? s->wv : "W_v");
         rc = load_projection(w, s, r);
       }
       ceas_weights_close(w);
@@ -307,10 +362,12 @@ int ceas_headsrc_write_attrs(hid_t f, const ceas_headsrc_spec *s, const ceas_hea
     if (!strcmp(hs->mode, "direct")) {
       if (!rc) rc = ceas_io_attr_string(f, "tensor_q", hs->q_name);
       if (!rc) rc = ceas_io_attr_string(f, "tensor_k", hs->k_name);
+      if (!rc && hs->v) rc = ceas_io_attr_string(f, "tensor_v", hs->v_name);
     } else {
       if (!rc) rc = ceas_io_attr_string(f, "tensor_x", hs->x_name);
       if (!rc) rc = ceas_io_attr_string(f, "tensor_wq", hs->q_name);
       if (!rc) rc = ceas_io_attr_string(f, "tensor_wk", hs->k_name);
+      if (!rc && hs->v) rc = ceas_io_attr_string(f, "tensor_wv", hs->v_name);
     }
     if (!rc) rc = ceas_io_attr_int64(f, "head", s->head);
     if (!rc) rc = ceas_io_attr_int64(f, "n_heads", s->n_heads ? s->n_heads : 1);
