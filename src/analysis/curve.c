@@ -43,27 +43,38 @@ static double grid_x(double lo, double hi, size_t grid, size_t i) {
 
 /* ---- peaks ----------------------------------------------------------------------- */
 
-static int peak_one(const ceas_analysis_curve *c, int sample, size_t grid,
-                    gsl_min_fminimizer *m, double *x, double *y) {
+/* Maximum of one sample on [lo, hi]: grid scan, then Brent. 0 when the grid
+ * maximum sits at an end of the interval (no interior peak there). */
+static int peak_one(const ceas_analysis_curve *c, int sample, double lo, double hi,
+                    size_t grid, gsl_min_fminimizer *m, double *x, double *y) {
   size_t best = 0;
   double vbest = -INFINITY;
   for (size_t i = 0; i < grid; i++) {
-    double v = value_of(c, grid_x(c->lo, c->hi, grid, i), sample);
+    double v = value_of(c, grid_x(lo, hi, grid, i), sample);
     if (v > vbest) {
       vbest = v;
       best = i;
     }
   }
   if (!isfinite(vbest) || best == 0 || best + 1 == grid) return 0;
-  double a = grid_x(c->lo, c->hi, grid, best - 1), b = grid_x(c->lo, c->hi, grid, best + 1);
-  double x0 = grid_x(c->lo, c->hi, grid, best);
+  double a = grid_x(lo, hi, grid, best - 1), b = grid_x(lo, hi, grid, best + 1);
+  double x0 = grid_x(lo, hi, grid, best);
   eval_ctx e = {c, NULL, sample, -1.0};
   gsl_function F = {neg_value, &e};
   *x = x0;
   *y = vbest;
-  /* The grid maximum brackets the true one; GSL refuses the bracket only on a
-   * tie with a neighbour, and then the grid point is as good as it gets. */
-  if (gsl_min_fminimizer_set(m, &F, x0, a, b) != GSL_SUCCESS) return 1;
+  /* The grid maximum brackets the true one. GSL wants the middle point strictly
+   * above both ends; on a tie with a neighbour (a peak halfway between two grid
+   * points) the maximum lies between the tied points, whose midpoint then is
+   * strictly higher for a unimodal curve and makes a valid bracket. */
+  if (gsl_min_fminimizer_set(m, &F, x0, a, b) != GSL_SUCCESS) {
+    double va = value_of(c, a, sample), vb = value_of(c, b, sample);
+    double lo2 = vb >= va ? x0 : a, hi2 = vb >= va ? b : x0, mid = 0.5 * (lo2 + hi2);
+    if (gsl_min_fminimizer_set(m, &F, mid, lo2, hi2) != GSL_SUCCESS) return 1;
+    a = lo2;
+    b = hi2;
+    x0 = mid;
+  }
   for (int it = 0; it < 100; it++) {
     if (gsl_min_fminimizer_iterate(m) != GSL_SUCCESS) break;
     a = gsl_min_fminimizer_x_lower(m);
@@ -91,11 +102,21 @@ int ceas_analysis_peak_find(const ceas_analysis_curve *c, size_t grid,
   }
   double *ys = xs + B + 1;
   gsl_error_handler_t *old = gsl_set_error_handler_off();
-  p->found = peak_one(c, -1, grid, m, &p->beta, &p->value);
+  p->found = peak_one(c, -1, c->lo, c->hi, grid, m, &p->beta, &p->value);
   if (p->found) {
+    /* As for crossings: a jackknife sample's peak is near the full one, so each is
+     * looked for in a window of 10% of the range first (each evaluation costs a
+     * pass over every measured energy: for graphs with continuous couplings that
+     * is every measurement), and on the whole range only if the window's maximum
+     * is at its edge. */
     int all = 1;
+    double w = 0.05 * (c->hi - c->lo);
+    size_t g = grid / 10 < 9 ? 9 : grid / 10;
     for (size_t b = 0; b < B; b++) {
-      if (!peak_one(c, (int)b, grid, m, &xs[b], &ys[b])) {
+      double wl = fmax(c->lo, p->beta - w), wh = fmin(c->hi, p->beta + w);
+      int ok = peak_one(c, (int)b, wl, wh, g, m, &xs[b], &ys[b]);
+      if (!ok) ok = peak_one(c, (int)b, c->lo, c->hi, grid, m, &xs[b], &ys[b]);
+      if (!ok) {
         xs[b] = ys[b] = NAN;
         all = 0;
       }

@@ -293,10 +293,15 @@ static void eval_set(const ceas_analysis_rw *r, double beta, size_t s,
   }
   /* Exponents are <= 0 after the shift by wmax: exp in double is exact enough
    * (terms below 1e-308 of the largest do not matter); sums are long double. */
+  /* The weights are kept for the second pass: with continuous couplings (graphs)
+   * every measurement is its own energy and exp() dominates the analysis. */
+  double *pw = malloc(U * sizeof *pw);
   long double Z = 0.0L, sE = 0.0L, sq[NQ] = {0};
   for (size_t u = 0; u < U; u++) {
     if (!(S[u * NQ + Q_C] > 0)) continue;
-    long double p = exp(-beta * r->Eu[u] - lnD[u] - wmax);
+    double pd = exp(-beta * r->Eu[u] - lnD[u] - wmax);
+    if (pw) pw[u] = pd;
+    long double p = pd;
     Z += p * S[u * NQ + Q_C];
     sE += p * S[u * NQ + Q_C] * r->Eu[u];
     for (int q = 1; q < NQ; q++) sq[q] += p * S[u * NQ + q];
@@ -309,11 +314,12 @@ static void eval_set(const ceas_analysis_rw *r, double beta, size_t s,
   long double vE = 0.0L, cov[NQ] = {0};
   for (size_t u = 0; u < U; u++) {
     if (!(S[u * NQ + Q_C] > 0)) continue;
-    long double p = exp(-beta * r->Eu[u] - lnD[u] - wmax) / Z;
+    long double p = (pw ? pw[u] : exp(-beta * r->Eu[u] - lnD[u] - wmax)) / Z;
     long double d = (long double)r->Eu[u] - Ebar;
     vE += p * S[u * NQ + Q_C] * d * d;
     for (int q = 1; q < NQ; q++) cov[q] += p * S[u * NQ + q] * d;
   }
+  free(pw);
   const double N = r->n_spins;
   double m2 = (double)mean[Q_M2], m4 = (double)mean[Q_M4];
   double da = (double)mean[Q_DA];
