@@ -55,5 +55,6 @@ int ceas_cli_collect(int argc, char **argv);
 int ceas_cli_analyze(int argc, char **argv);
 int ceas_cli_attention(int argc, char **argv);
 int ceas_cli_map(int argc, char **argv);
+int ceas_cli_bench(int argc, char **argv);
 
 #endif

@@ -70,6 +70,7 @@ static void usage(FILE *out) {
           "  analyze reweighting, crossings, finite-size scaling, zeta_CE fits\n"
           "  attention an attention head as a Gibbs system: beta scan, Newton controller\n"
           "  map     attention head or FFN block -> Ising couplings file (for run --model graph)\n"
+          "  bench   spin-flip attempts per ns of each update kernel vs plain Metropolis\n"
           "\n"
           "options:\n"
           "  -h, --help     this message (and `ceasim <command> --help`)\n"
@@ -110,7 +111,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "analyze")) return ceas_cli_analyze(argc - 1, argv + 1);
   if (!strcmp(cmd, "attention")) return ceas_cli_attention(argc - 1, argv + 1);
   if (!strcmp(cmd, "map")) return ceas_cli_map(argc - 1, argv + 1);
-  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention or map; see ceasim --help)\n",
+  if (!strcmp(cmd, "bench")) return ceas_cli_bench(argc - 1, argv + 1);
+  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention, map or bench; see ceasim --help)\n",
           cmd);
   return 2;
 }

@@ -1,0 +1,74 @@
+/* Shared between the msc module's sources; not installed. */
+#ifndef CEAS_MSC_PRIVATE_H
+#define CEAS_MSC_PRIVATE_H
+
+#include "ceas_msc.h"
+
+/* The lattice as the kernels see it. Each colour c has its own array col[c] of
+ * rows (row = x1 in 2D, x1 + L x2 in 3D), each row n = L/2 sites of W = R/64
+ * uint64_t lanes: site (x0, row) of colour c is word col[c][(row n + x0/2) W +
+ * lane]. A site's four in-plane neighbours are then the other colour's words j
+ * and j +- 1 of the same row and word j of the rows above and below, so a row
+ * update streams through five (3D: seven) contiguous rows. */
+typedef struct {
+  int dim;
+  long L;
+  long n;         /* sites per row and colour: L / 2 */
+  int W;          /* uint64_t lanes per site: R / 64 */
+  uint64_t *col[2];
+  ceas_rng_key key;
+  /* thr[k] = ceil(a_k 2^32) for k = 0 .. d antiparallel neighbours:
+   * exp(-4 beta (d - k)) for k < d, 2^31 (a = 1/2) for k = d (dE = 0); k > d
+   * always flips. */
+  uint64_t thr[4];
+  /* Antithetic option (ceas_msc.h): pattern[c][k * W + lane], k = 0 .. 66, is
+   * P_c[k mod 64]; the three repeated entries let four consecutive classes load
+   * as one vector. */
+  int anti;
+  uint64_t *pattern[2];
+} msc_lattice;
+
+/* Per-row scratch of a kernel: n uniforms and d + 1 masks of n words (mask[k][j]
+ * all ones iff site j's uniform is below thr[k]; 32 bits wide, which halves the
+ * traffic, and broadcast or sign-extended to the spin words' width). */
+typedef struct {
+  uint32_t *u;
+  uint32_t *mask[4];
+  uint32_t *amask[4]; /* the same for ~u (antithetic option only) */
+} msc_scratch;
+
+/* One row update's operands (kernel_body.inc). */
+typedef struct {
+  uint64_t *a;
+  const uint64_t *b0, *bm, *bp, *bzm, *bzp;
+  int right;
+  const uint64_t *pat;
+  uint64_t q0; /* in-colour index of the row's first site */
+} msc_row;
+
+/* Updates every site of colour `colour` in slab `slab` (row x1 = slab in 2D,
+ * plane x2 = slab in 3D) with the uniforms of sweep `sweep`. */
+typedef void (*msc_slab_fn)(const msc_lattice *lat, const msc_scratch *s,
+                            int colour, long slab, uint64_t sweep);
+
+typedef struct {
+  const char *name;
+  msc_slab_fn slab[2]; /* [dim == 3] */
+} msc_isa;
+
+/* Kernel sets, best first, NULL-terminated; entries the CPU cannot run are
+ * skipped by msc_isa_supported(). */
+extern const msc_isa *const msc_isas[];
+int msc_isa_supported(const msc_isa *isa);
+
+struct ceas_msc_state {
+  msc_lattice lat;
+  msc_scratch scratch;
+  const msc_isa *isa;
+  long rows;      /* L (2D) or L^2 (3D) rows of L sites */
+  int64_t sites;
+  uint64_t sweep; /* sweeps done: the counter of the next sweep's draws */
+  int depth;      /* sweeps per wavefront pass, 0 = automatic */
+};
+
+#endif
