@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mpi.h>
+
+#include "ceas_decomp.h"
 #include "ceas_io.h"
 #include "cli.h"
 
@@ -37,6 +40,14 @@ static void run_usage(FILE *out) {
           "  --init hot|cold    random or all-up start [hot]\n"
           "  --wolff-clusters K clusters per Wolff sweep; 0 tunes it during\n"
           "                     thermalisation so a sweep flips ~N spins [0]\n"
+          "parallel:\n"
+          "  --decompose        one lattice over the MPI ranks (mpirun -np R ceasim run\n"
+          "                     ... --decompose; also fine without mpirun): rank r owns a\n"
+          "                     strip of rows (2D) or slabs (3D) with halo exchange.\n"
+          "                     ising2d/ising3d, metropolis or heatbath, L even, at least\n"
+          "                     one row/slab per rank. The result is bitwise the run\n"
+          "                     without --decompose, on any number of ranks. No\n"
+          "                     checkpoints: an interrupted run writes nothing.\n"
           "output:\n"
           "  --out FILE         write HDF5 (atomically; refuses to overwrite)\n"
           "  --force            allow --out to replace an existing file\n"
@@ -50,7 +61,7 @@ static void run_usage(FILE *out) {
 enum {
   OPT_MODEL = 256, OPT_L, OPT_COUPLINGS, OPT_H, OPT_BETA, OPT_ALGO, OPT_SWEEPS,
   OPT_THERM, OPT_MEASURE, OPT_SEED, OPT_STREAM, OPT_INIT, OPT_WOLFF, OPT_OUT,
-  OPT_FORCE, OPT_QUIET, OPT_HELP
+  OPT_FORCE, OPT_QUIET, OPT_DECOMPOSE, OPT_HELP
 };
 
 static const struct option run_options[] = {
@@ -70,19 +81,20 @@ static const struct option run_options[] = {
     {"out", required_argument, 0, OPT_OUT},
     {"force", no_argument, 0, OPT_FORCE},
     {"quiet", no_argument, 0, OPT_QUIET},
+    {"decompose", no_argument, 0, OPT_DECOMPOSE},
     {"help", no_argument, 0, OPT_HELP},
     {0, 0, 0, 0}};
 
 typedef struct {
   ceas_task_params p;
   const char *out;
-  int force, quiet, help;
+  int force, quiet, help, decompose;
 } run_args;
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
   ceas_task_params_default(&a->p);
   a->out = NULL;
-  a->force = a->quiet = a->help = 0;
+  a->force = a->quiet = a->help = a->decompose = 0;
   opterr = 0;
   optind = 1;
   int c, rc = CEAS_OK;
@@ -117,6 +129,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
       case OPT_OUT: a->out = optarg; break;
       case OPT_FORCE: a->force = 1; break;
       case OPT_QUIET: a->quiet = 1; break;
+      case OPT_DECOMPOSE: a->decompose = 1; break;
       case OPT_HELP: a->help = 1; break;
       default: rc = ceas_cli_option_error(c, argv, "run");
     }
@@ -140,8 +153,7 @@ void ceas_cli_progress(double fraction, double elapsed, void *ctx) {
   fflush(stderr);
 }
 
-void ceas_cli_print_observables(const ceas_task *t) {
-  const ceas_measure_result *r = &t->result;
+static void print_result(const ceas_measure_result *r) {
   printf("%-26s %14s %12s %14s\n", "observable", "mean", "error", "tau_int");
   for (int o = 0; o < CEAS_OBS_COUNT; o++) {
     const ceas_measure_value *v = &r->obs[o];
@@ -156,19 +168,118 @@ void ceas_cli_print_observables(const ceas_task *t) {
                         "error bars may be too small)");
 }
 
-static void print_header(const ceas_task *t) {
-  const ceas_task_params *p = &t->p;
+void ceas_cli_print_observables(const ceas_task *t) { print_result(&t->result); }
+
+static void print_header(const ceas_task_params *p, int64_t n_spins, const char *algo) {
   if (p->model == CEAS_MODEL_GRAPH)
     printf("ceasim %s  graph %s (%lld spins)", ceas_version(), p->couplings,
-           (long long)t->sys->n);
+           (long long)n_spins);
   else
     printf("ceasim %s  %s L=%ld (%lld spins)", ceas_version(),
-           ceas_lattice_model_name(p->model), p->L, (long long)t->sys->n);
-  printf("  beta=%.10g  h=%g  algo=%s  seed=%llu\n", p->beta, p->h, t->kernel->name,
+           ceas_lattice_model_name(p->model), p->L, (long long)n_spins);
+  printf("  beta=%.10g  h=%g  algo=%s  seed=%llu\n", p->beta, p->h, algo,
          (unsigned long long)p->seed);
 }
 
+/* Writes --out (atomically) through `write`; prints "wrote FILE". */
+static int write_output(const char *out, int force,
+                        int (*write)(const void *what, hid_t loc, const char *cmdline),
+                        const void *what) {
+  ceas_io_file f;
+  int rc = ceas_io_file_create(out, force, &f);
+  if (!rc) {
+    rc = write(what, f.file, ceas_cli_command_line());
+    if (rc)
+      ceas_io_file_abort(&f);
+    else
+      rc = ceas_io_file_commit(&f);
+  }
+  if (!rc) printf("wrote %s\n", out);
+  return rc;
+}
+
+static int write_task(const void *t, hid_t loc, const char *cmdline) {
+  return ceas_task_write(t, loc, cmdline);
+}
+
+static int write_decomposed(const void *r, hid_t loc, const char *cmdline) {
+  return ceas_decomp_run_write(r, loc, cmdline);
+}
+
+/* Everybody fails the same way; only rank 0 speaks. */
+static int fail_all(int rank, int rc) {
+  int code = ceas_cli_exit_code(rc);
+  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  MPI_Finalize();
+  return code;
+}
+
+/* `ceasim run ... --decompose`: MPI starts before parsing so that a bad option is
+ * reported once (by rank 0), not once per rank. */
+static int run_decomposed(int argc, char **argv) {
+  int rank = 0, size = 1;
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a);
+  if (a.help) {
+    if (rank == 0) run_usage(stdout);
+    MPI_Finalize();
+    return 0;
+  }
+  /* What cannot be decomposed first (a graph without --couplings is still a
+   * graph), then the checks of a plain run; every rank sees the same arguments and
+   * ranks, so all reach the same verdict. */
+  if (!rc) rc = ceas_decomp_check(a.p.model, a.p.L, a.p.algo, size);
+  if (!rc) rc = ceas_task_params_check(&a.p);
+  if (rc) return fail_all(rank, rc);
+  if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
+  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (rc) {
+    if (rank != 0) ceas_error_set(rc, "--out refused on rank 0");
+    return fail_all(rank, rc);
+  }
+  ceas_cli_install_signals();
+  int show = rank == 0 && !a.quiet && isatty(STDERR_FILENO);
+  ceas_decomp_hooks hooks = {&ceas_cli_stop, show ? ceas_cli_progress : NULL, NULL};
+  ceas_decomp_run *r = NULL;
+  rc = ceas_decomp_run_task(MPI_COMM_WORLD, &a.p, &hooks, &r);
+  if (show) fprintf(stderr, "\r%60s\r", "");
+  if (rc) return fail_all(rank, rc);
+  if (rank == 0) {
+    print_header(&a.p, r->n_spins, a.p.algo);
+    printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
+           "(%.4g sweeps/s), decomposed over %d rank%s\n",
+           (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, r->n_meas, r->seconds,
+           (double)(a.p.sweeps + a.p.therm) / r->seconds, size, size == 1 ? "" : "s");
+    print_result(&r->result);
+    printf("time on rank 0: %.3f s updates, %.3f s exchange (largest over ranks %.3f s), "
+           "%.3f s measurements; CPU time of all ranks %.3f s\n",
+           r->t_update, r->t_exchange, r->t_exchange_max, r->t_measure, r->cpu_seconds);
+    if (a.out) rc = write_output(a.out, a.force, write_decomposed, r);
+    if (rc) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  }
+  int code = ceas_cli_exit_code(rc);
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  ceas_decomp_run_free(r);
+  MPI_Finalize();
+  return code;
+}
+
+/* --decompose decides, before anything is parsed, whether MPI starts; getopt_long
+ * also takes an unambiguous prefix ("--dec"), and so must this. */
+static int wants_decompose(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) break;
+    size_t n = strlen(argv[i]);
+    if (n >= 3 && !strncmp(argv[i], "--decompose", n)) return 1;
+  }
+  return 0;
+}
+
 int ceas_cli_run(int argc, char **argv) {
+  if (wants_decompose(argc, argv)) return run_decomposed(argc, argv);
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
@@ -187,7 +298,7 @@ int ceas_cli_run(int argc, char **argv) {
     ceas_task_free(t);
     return ceas_cli_fail(rc);
   }
-  print_header(t);
+  print_header(&t->p, t->sys->n, t->kernel->name);
   printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
          "(%.4g sweeps/s)",
          (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
@@ -197,18 +308,7 @@ int ceas_cli_run(int argc, char **argv) {
            t->mean_cluster_size);
   printf("\n");
   ceas_cli_print_observables(t);
-  if (a.out) {
-    ceas_io_file f;
-    rc = ceas_io_file_create(a.out, a.force, &f);
-    if (!rc) {
-      rc = ceas_task_write(t, f.file, ceas_cli_command_line());
-      if (rc)
-        ceas_io_file_abort(&f);
-      else
-        rc = ceas_io_file_commit(&f);
-    }
-    if (!rc) printf("wrote %s\n", a.out);
-  }
+  if (a.out) rc = write_output(a.out, a.force, write_task, t);
   ceas_task_free(t);
   return rc ? ceas_cli_fail(rc) : 0;
 }

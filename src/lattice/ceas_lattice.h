@@ -155,6 +155,55 @@ int ceas_lattice_wolff_sweep_tune(ceas_lattice_state *st, double beta,
 int64_t ceas_lattice_wolff_step(ceas_lattice_state *st, double beta,
                                 ceas_rng_seq *rng);
 
+/* ---- pieces of the plain lattice kernel, for domain decomposition ---------
+ * src/decomp runs one torus over MPI ranks and must reproduce the single-rank
+ * metropolis/heatbath chain bitwise; these are the very pieces the single-rank
+ * sweep is built from, so the two cannot drift apart. */
+
+/* Acceptance thresholds of the uniform-torus kernel at (beta, h): a site with spin
+ * s and neighbour sum ns flips (metropolis) or becomes +1 (heatbath) iff its 32-bit
+ * uniform is < thr[s > 0][ns + zmax]. */
+typedef struct {
+  uint64_t thr[2][13];
+  int zmax;     /* 2 dim */
+  int heatbath; /* 0: metropolis */
+  int dim;      /* 2 or 3 */
+} ceas_lattice_rowkernel;
+
+void ceas_lattice_rowkernel_init(ceas_lattice_rowkernel *rk, int dim, double h, double beta,
+                                 int heatbath);
+
+/* Updates sites x0, x0 + 2, ... < L of row w in that order, the j-th with uniform
+ * u[j]; up/dn are the rows at y +- 1 and fw/bw those at z +- 1 (3D; ignored in 2D).
+ * Reads of w itself are the x +- 1 neighbours (periodic in x). */
+void ceas_lattice_rowkernel_row(const ceas_lattice_rowkernel *rk, int8_t *w, const int8_t *up,
+                                const int8_t *dn, const int8_t *fw, const int8_t *bw, int64_t L,
+                                int64_t x0, const uint32_t *u);
+
+/* The Philox4x32 key of the lattice metropolis (heatbath = 0) or heatbath sweeps. */
+ceas_rng_key32 ceas_lattice_sweep_key32(ceas_rng_key key, int heatbath);
+
+/* Uniforms k .. k + m - 1 of sweep `sweep` (update k of a sweep uses uniform k). */
+void ceas_lattice_uniforms32(ceas_rng_key32 key, uint64_t sweep, uint64_t k, uint32_t *buf,
+                             int64_t m);
+
+/* Initial spins of sites first .. first + n - 1, exactly as ceas_lattice_state_alloc
+ * sets them. */
+void ceas_lattice_initial_spins(ceas_rng_key key, ceas_lattice_init init, int64_t first,
+                                int64_t n, int8_t *out);
+
+/* Energy of a lattice configuration from its bond sum B = sum over bonds of
+ * s_i s_j and magnetisation M: -B - h M. ceas_lattice_energy uses it on lattices. */
+double ceas_lattice_energy_from_counts(int64_t bonds, int64_t m, double h);
+
+/* ceas_lattice_structure_factor_kmin from the axis projections:
+ * proj[d L + x] = sum of the spins with coordinate x along axis d. cs is NULL or
+ * the table of ceas_lattice_kmin_phases (same result, no cos/sin calls). */
+double ceas_lattice_structure_factor_from_projections(int dim, long L, const int64_t *proj,
+                                                      const double *cs);
+/* cs[x] = cos(2 pi x / L), cs[L + x] = sin(2 pi x / L), x < L (2 L entries). */
+void ceas_lattice_kmin_phases(long L, double *cs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,20 +51,10 @@ int ceas_lattice_site_heatbath(const ceas_lattice_system *sys, int8_t *s,
 
 /* For uniform ferromagnetic lattices the local field takes 4d+1 values per spin
  * sign; a table of exp() per sweep replaces one exp() per site. */
-typedef struct {
-  int active;
-  int zmax; /* 2 dim */
-  double p[2][13]; /* [spin>0][neighbour sum + zmax] */
-} accept_table;
-
-static void table_fill(accept_table *t, const ceas_lattice_system *sys,
-                       double beta, int heatbath) {
-  t->active = sys->kind != CEAS_MODEL_GRAPH && sys->uniform_ferro;
-  if (!t->active) return;
-  t->zmax = 2 * sys->dim;
-  double h = sys->h[0];
+static void table_fill(double p[2][13], int dim, double h, double beta, int heatbath) {
+  const int zmax = 2 * dim;
   for (int sp = 0; sp < 2; sp++)
-    for (int ns = -t->zmax; ns <= t->zmax; ns++) {
+    for (int ns = -zmax; ns <= zmax; ns++) {
       double f = ns + h;
       double v;
       if (heatbath) {
@@ -76,7 +66,7 @@ static void table_fill(accept_table *t, const ceas_lattice_system *sys,
         double dE = 2.0 * (sp ? 1 : -1) * f;
         v = dE < 0 ? 1.0 : dE == 0 ? 0.5 : exp(-beta * dE);
       }
-      t->p[sp][ns + t->zmax] = v;
+      p[sp][ns + zmax] = v;
     }
 }
 
@@ -119,6 +109,23 @@ static void u32_fill(u32_cursor *c, uint32_t *buf, int64_t m) {
   while (i < m) buf[i++] = u32_next(c);
 }
 
+ceas_rng_key32 ceas_lattice_sweep_key32(ceas_rng_key key, int heatbath) {
+  return ceas_rng_key32_derive(key, heatbath ? CEAS_TAG_HEATBATH : CEAS_TAG_METROPOLIS);
+}
+
+void ceas_lattice_uniforms32(ceas_rng_key32 key, uint64_t sweep, uint64_t k, uint32_t *buf,
+                             int64_t m) {
+  u32_cursor c = {key, sweep, k, {0}};
+  /* A cursor that starts inside a block must hold that block already. */
+  if (k & 3u) u32_block(&c, k >> 2, c.u);
+  while (m > 0 && (c.k & 3u)) {
+    *buf++ = c.u[c.k & 3u];
+    c.k++;
+    m--;
+  }
+  u32_fill(&c, buf, m);
+}
+
 /* Probability -> threshold t with P(u32 < t) = ceil(p 2^32) / 2^32. */
 static inline uint64_t threshold(double p) {
   if (!(p > 0)) return 0;
@@ -126,67 +133,130 @@ static inline uint64_t threshold(double p) {
   return (uint64_t)ceil(ldexp(p, 32));
 }
 
+void ceas_lattice_rowkernel_init(ceas_lattice_rowkernel *rk, int dim, double h, double beta,
+                                 int heatbath) {
+  double p[2][13];
+  table_fill(p, dim, h, beta, heatbath);
+  rk->dim = dim;
+  rk->zmax = 2 * dim;
+  rk->heatbath = heatbath;
+  for (int sp = 0; sp < 2; sp++)
+    for (int k = 0; k < 13; k++) rk->thr[sp][k] = k <= 2 * rk->zmax ? threshold(p[sp][k]) : 0;
+}
+
+/* One row of one colour: sites x0, x0 + 2, ... of w (length L), with the rows
+ * up/dn (and fw/bw in 3D) as the other neighbours and u[j] the uniform of the
+ * j-th site updated. Branch-free: acceptance is a coin flip near beta_c, and a
+ * mispredicted branch costs more than the whole update. For +-1 in int8,
+ * s ^ 0xFE = -s. The two ends of the row (periodic wrap) are peeled off so the
+ * interior loop has no conditionals. Inlined with constant dim3/heatbath, the
+ * compiler drops the unused branches. thr is flat with the spin -1 half second
+ * and indexed by the sign bit: written as thr[s > 0][...], gcc turns the row
+ * choice into a conditional jump that mispredicts half the time (25 % slower). */
+static inline void row_update(const uint64_t thr[26], int zmax, int dim3, int heatbath,
+                              int8_t *w, const int8_t *up, const int8_t *dn,
+                              const int8_t *fw, const int8_t *bw, int64_t L, int64_t x0,
+                              const uint32_t *u) {
+#define CEAS_SITE_UPDATE(X, LEFT, RIGHT)                                         \
+  do {                                                                          \
+    int sum_ = w[LEFT] + w[RIGHT] + up[X] + dn[X];                              \
+    if (dim3) sum_ += fw[X] + bw[X];                                            \
+    int hit_ = (uint64_t)*u++ < thr[((uint8_t)w[X] >> 7) * 13 + sum_ + zmax];    \
+    w[X] = heatbath ? (int8_t)(2 * hit_ - 1) : (int8_t)(w[X] ^ (-hit_ & 0xFE)); \
+  } while (0)
+  int64_t x = x0;
+  if (x == 0) {
+    CEAS_SITE_UPDATE(0, L - 1, L > 1 ? 1 : 0);
+    x += 2;
+  }
+  for (; x < L - 1; x += 2) CEAS_SITE_UPDATE(x, x - 1, x + 1);
+  if (x == L - 1) CEAS_SITE_UPDATE(x, x - 1, 0);
+#undef CEAS_SITE_UPDATE
+}
+
+static inline void thr_flat(const ceas_lattice_rowkernel *rk, uint64_t thr[26]) {
+  for (int k = 0; k < 13; k++) {
+    thr[k] = rk->thr[1][k];
+    thr[13 + k] = rk->thr[0][k];
+  }
+}
+
+/* Thresholds are copied to a local array first: stores to the int8 spins may alias
+ * anything reached through a pointer (int8_t is a character type), and a local
+ * whose address does not escape is the only way to keep them out of that. */
+void ceas_lattice_rowkernel_row(const ceas_lattice_rowkernel *rk, int8_t *w, const int8_t *up,
+                                const int8_t *dn, const int8_t *fw, const int8_t *bw, int64_t L,
+                                int64_t x0, const uint32_t *u) {
+  uint64_t thr[26];
+  thr_flat(rk, thr);
+  /* Four constant-folded copies: the flags would otherwise be tested per site. */
+  if (rk->dim == 3) {
+    if (rk->heatbath)
+      row_update(thr, 6, 1, 1, w, up, dn, fw, bw, L, x0, u);
+    else
+      row_update(thr, 6, 1, 0, w, up, dn, fw, bw, L, x0, u);
+  } else {
+    if (rk->heatbath)
+      row_update(thr, 4, 0, 1, w, up, dn, up, dn, L, x0, u);
+    else
+      row_update(thr, 4, 0, 0, w, up, dn, up, dn, L, x0, u);
+  }
+}
+
 /* Uniform ferromagnetic tori: neighbours by index arithmetic (no CSR loads) in the
  * same checkerboard order as work->order (colour = parity of x + y + z, then
  * row-major), so this path and the general one make identical chains. */
-static void uniform_sweep(ceas_lattice_state *st, const accept_table *t, int heatbath,
-                          u32_cursor *cur, uint32_t *ubuf) {
+static inline void uniform_sweep_t(ceas_lattice_state *st, const ceas_lattice_rowkernel *rk,
+                                   int dim3, int heatbath, u32_cursor *cur, uint32_t *ubuf) {
   const ceas_lattice_system *sys = st->sys;
-  const int dim3 = sys->dim == 3;
   int8_t *s = st->spins;
   const int64_t L = sys->L, L2 = L * L;
-  const int64_t nz = sys->dim == 3 ? L : 1;
-  uint64_t thr[2][13];
-  for (int sp = 0; sp < 2; sp++)
-    for (int k = 0; k <= 2 * t->zmax; k++) thr[sp][k] = threshold(t->p[sp][k]);
+  const int64_t nz = dim3 ? L : 1;
+  uint64_t thr[26];
+  thr_flat(rk, thr);
   for (int colour = 0; colour < 2; colour++)
     for (int64_t z = 0; z < nz; z++) {
       const int64_t zo = z * L2;
       const int64_t zu = (z + 1 == L ? 0 : z + 1) * L2, zd = (z == 0 ? L - 1 : z - 1) * L2;
       for (int64_t y = 0; y < L; y++) {
-        const int8_t *row = s + zo + y * L;
         const int8_t *up = s + zo + (y + 1 == L ? 0 : y + 1) * L;
         const int8_t *dn = s + zo + (y == 0 ? L - 1 : y - 1) * L;
         const int8_t *fw = s + zu + y * L, *bw = s + zd + y * L;
-        int8_t *w = s + zo + y * L;
         const int64_t x0 = (int64_t)((colour + y + z) & 1);
         u32_fill(cur, ubuf, (L - x0 + 1) / 2);
-        const uint32_t *u = ubuf;
-        /* Branch-free update: acceptance is a coin flip near beta_c, and a
-         * mispredicted branch costs more than the whole update. For +-1 in int8,
-         * s ^ 0xFE = -s. The two ends of the row (periodic wrap) are peeled off
-         * so the interior loop has no conditionals. */
-#define CEAS_SITE_UPDATE(X, LEFT, RIGHT)                                         \
-  do {                                                                          \
-    int sum_ = row[LEFT] + row[RIGHT] + up[X] + dn[X];                          \
-    if (dim3) sum_ += fw[X] + bw[X];                                            \
-    int hit_ = (uint64_t)*u++ < thr[w[X] > 0][sum_ + t->zmax];                  \
-    w[X] = heatbath ? (int8_t)(2 * hit_ - 1) : (int8_t)(w[X] ^ (-hit_ & 0xFE)); \
-  } while (0)
-        int64_t x = x0;
-        if (x == 0) {
-          CEAS_SITE_UPDATE(0, L - 1, L > 1 ? 1 : 0);
-          x += 2;
-        }
-        for (; x < L - 1; x += 2) CEAS_SITE_UPDATE(x, x - 1, x + 1);
-        if (x == L - 1) CEAS_SITE_UPDATE(x, x - 1, 0);
-#undef CEAS_SITE_UPDATE
+        row_update(thr, 2 * (2 + dim3), dim3, heatbath, s + zo + y * L, up, dn, fw, bw, L, x0,
+                   ubuf);
       }
     }
+}
+
+static void uniform_sweep(ceas_lattice_state *st, const ceas_lattice_rowkernel *rk,
+                          u32_cursor *cur, uint32_t *ubuf) {
+  if (rk->dim == 3) {
+    if (rk->heatbath)
+      uniform_sweep_t(st, rk, 1, 1, cur, ubuf);
+    else
+      uniform_sweep_t(st, rk, 1, 0, cur, ubuf);
+  } else {
+    if (rk->heatbath)
+      uniform_sweep_t(st, rk, 0, 1, cur, ubuf);
+    else
+      uniform_sweep_t(st, rk, 0, 0, cur, ubuf);
+  }
 }
 
 static int single_sweep(ceas_lattice_state *st, double beta, int heatbath) {
   const ceas_lattice_system *sys = st->sys;
   int8_t *s = st->spins;
   unsigned tag = heatbath ? CEAS_TAG_HEATBATH : CEAS_TAG_METROPOLIS;
-  accept_table t;
-  table_fill(&t, sys, beta, heatbath);
   if (sys->kind != CEAS_MODEL_GRAPH) {
-    u32_cursor cur = {ceas_rng_key32_derive(st->key, tag), st->sweep, 0, {0}};
-    if (t.active) {
+    u32_cursor cur = {ceas_lattice_sweep_key32(st->key, heatbath), st->sweep, 0, {0}};
+    if (sys->uniform_ferro) {
+      ceas_lattice_rowkernel rk;
+      ceas_lattice_rowkernel_init(&rk, sys->dim, sys->h[0], beta, heatbath);
       uint32_t *ubuf = ceas_malloc(((size_t)sys->L / 2 + 1) * sizeof *ubuf);
       if (!ubuf) return CEAS_ENOMEM;
-      uniform_sweep(st, &t, heatbath, &cur, ubuf);
+      uniform_sweep(st, &rk, &cur, ubuf);
       free(ubuf);
     } else {
       const int64_t *order = st->work->order;

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ceas_lattice.h"
+#include "lattice_private.h"
 
 static const char *const model_names[] = {"ising2d", "ising3d", "graph"};
 
@@ -235,7 +235,26 @@ fail:
   return rc;
 }
 
+/* Lattices (J = 1, uniform h): the bond sum is an integer and the energy is
+ * -B - h M, one rounding in all. A decomposed run reduces B and M over its ranks
+ * exactly (integers) and ends with the same expression, so the two agree bitwise
+ * however the sum was split. */
+double ceas_lattice_energy_from_counts(int64_t bonds, int64_t m, double h) {
+  return -(double)bonds - h * (double)m;
+}
+
 double ceas_lattice_energy(const ceas_lattice_system *sys, const int8_t *s) {
+  if (sys->kind != CEAS_MODEL_GRAPH && sys->uniform_ferro) {
+    int64_t twice = 0, m = 0;
+    for (int64_t i = 0; i < sys->n; i++) {
+      int loc = 0;
+      for (int64_t k = sys->indptr[i]; k < sys->indptr[i + 1]; k++) loc += s[sys->indices[k]];
+      twice += s[i] * loc;
+      m += s[i];
+    }
+    /* Each bond appears in both rows. */
+    return ceas_lattice_energy_from_counts(twice / 2, m, sys->h[0]);
+  }
   double bonds = 0, field = 0;
   for (int64_t i = 0; i < sys->n; i++) {
     double loc = 0;
@@ -255,6 +274,37 @@ double ceas_lattice_magnetization(const ceas_lattice_system *sys,
   return (double)m;
 }
 
+static double kmin_phase(long x, long L) {
+  const double two_pi = 6.283185307179586476925286766559;
+  return two_pi * (double)x / (double)L;
+}
+
+void ceas_lattice_kmin_phases(long L, double *cs) {
+  for (long x = 0; x < L; x++) {
+    cs[x] = cos(kmin_phase(x, L));
+    cs[L + x] = sin(kmin_phase(x, L));
+  }
+}
+
+double ceas_lattice_structure_factor_from_projections(int dim, long L, const int64_t *proj,
+                                                      const double *cs) {
+  double n = 1;
+  for (int d = 0; d < dim; d++) n *= (double)L;
+  double f = 0;
+  for (int d = 0; d < dim; d++) {
+    double re = 0, im = 0;
+    for (long x = 0; x < L; x++) {
+      /* A table holds the very values cos() and sin() return here. */
+      double c = cs ? cs[x] : cos(kmin_phase(x, L));
+      double sn = cs ? cs[L + x] : sin(kmin_phase(x, L));
+      re += (double)proj[d * L + x] * c;
+      im += (double)proj[d * L + x] * sn;
+    }
+    f += re * re + im * im;
+  }
+  return f / (dim * n);
+}
+
 double ceas_lattice_structure_factor_kmin(const ceas_lattice_system *sys,
                                           const int8_t *s) {
   if (sys->kind == CEAS_MODEL_GRAPH) return NAN;
@@ -267,17 +317,27 @@ double ceas_lattice_structure_factor_kmin(const ceas_lattice_system *sys,
   int64_t stride[3] = {1, L, L * L};
   for (int64_t i = 0; i < sys->n; i++)
     for (int d = 0; d < dim; d++) proj[d * L + (i / stride[d]) % L] += s[i];
-  const double two_pi = 6.283185307179586476925286766559;
-  double f = 0;
-  for (int d = 0; d < dim; d++) {
-    double re = 0, im = 0;
-    for (long x = 0; x < L; x++) {
-      double ph = two_pi * (double)x / (double)L;
-      re += (double)proj[d * L + x] * cos(ph);
-      im += (double)proj[d * L + x] * sin(ph);
-    }
-    f += re * re + im * im;
-  }
+  double f = ceas_lattice_structure_factor_from_projections(dim, L, proj, NULL);
   free(proj);
-  return f / (dim * (double)sys->n);
+  return f;
+}
+
+void ceas_lattice_initial_spins(ceas_rng_key key, ceas_lattice_init init, int64_t first,
+                                int64_t n, int8_t *out) {
+  if (init == CEAS_INIT_COLD) {
+    for (int64_t j = 0; j < n; j++) out[j] = 1;
+    return;
+  }
+  /* Site i takes the top bit of word i & 3 of block i >> 2 (ceas_lattice_draw, as
+   * in ceas_lattice_state_alloc); one block serves four sites. */
+  uint64_t b[4];
+  uint64_t have = UINT64_MAX;
+  for (int64_t j = 0; j < n; j++) {
+    uint64_t i = (uint64_t)(first + j);
+    if (i >> 2 != have) {
+      have = i >> 2;
+      ceas_rng_bits(key, 0, have, CEAS_TAG_INIT, 0, b);
+    }
+    out[j] = (b[i & 3u] >> 63) ? 1 : -1;
+  }
 }

@@ -108,6 +108,38 @@ int ceas_task_checkpoint_load(ceas_task *t, const char *path);
 /* Writes attributes, /timeseries and /observables under loc (a file or group). */
 int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line);
 
+/* ---- a run's record without the run -----------------------------------------
+ * What ceas_task_write and the analysis need, and nothing of the chain itself: a
+ * run that never holds the whole system in one place (src/decomp: one lattice over
+ * MPI ranks) fills this from its parameters and series and gets the same analysis
+ * and the same file layout as a task. */
+typedef struct {
+  const ceas_task_params *p;
+  const char *algo;          /* kernel name, as written in the "algo" attribute */
+  long L;                    /* 0 for graphs */
+  int dim;                   /* 0 for graphs */
+  int64_t n_spins;
+  const double *e, *m, *f;   /* per-spin series (f NULL for graphs) */
+  size_t n_meas;
+  const ceas_measure_result *result;
+  int wolff;                 /* write wolff_clusters_per_sweep, mean_cluster_size */
+  long wolff_clusters;
+  double mean_cluster_size;
+} ceas_task_summary;
+
+/* The summary of a task (pointers into t). */
+void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s);
+
+/* ceas_measure_analyze on the summary's series (s->result is not read). */
+int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r);
+
+/* ceas_task_write from a summary: the same attributes, /timeseries, /observables. */
+int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *command_line);
+
+/* The parameter checks of ceas_task_create that need no system (CEAS_EINPUT
+ * naming the option). */
+int ceas_task_params_check(const ceas_task_params *p);
+
 #ifdef __cplusplus
 }
 #endif

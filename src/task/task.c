@@ -20,7 +20,7 @@ void ceas_task_params_default(ceas_task_params *p) {
   p->init = CEAS_INIT_HOT;
 }
 
-static int params_check(const ceas_task_params *p) {
+int ceas_task_params_check(const ceas_task_params *p) {
   if (!isfinite(p->beta) || p->beta < 0)
     return ceas_error_set(CEAS_EINPUT,
                           "--beta: expected a finite inverse temperature >= 0, "
@@ -67,7 +67,7 @@ static int algo_lookup(const char *name, const ceas_lattice_kernel **k) {
 int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
   *out = NULL;
   const ceas_lattice_kernel *kernel;
-  int rc = params_check(p);
+  int rc = ceas_task_params_check(p);
   if (!rc) rc = algo_lookup(p->algo, &kernel);
   if (rc) return rc;
   ceas_task *t = ceas_calloc(1, sizeof *t);
@@ -184,11 +184,34 @@ int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
   t->mean_cluster_size =
       is_wolff(t) ? (double)st->flipped / ((double)st->wolff_clusters * (double)p->sweeps)
                   : NAN;
-  ceas_measure_series s = {t->e, t->m, t->f, t->n_meas, (double)t->sys->n, p->beta,
-                           t->sys->L};
-  int rc = ceas_measure_analyze(&s, &t->result);
+  ceas_task_summary s;
+  ceas_task_summary_of(t, &s);
+  int rc = ceas_task_analyze(&s, &t->result);
   t->analysed = rc == CEAS_OK;
   return rc;
+}
+
+void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
+  memset(s, 0, sizeof *s);
+  s->p = &t->p;
+  s->algo = t->kernel->name;
+  s->L = t->sys->L;
+  s->dim = t->sys->dim;
+  s->n_spins = t->sys->n;
+  s->e = t->e;
+  s->m = t->m;
+  s->f = t->f;
+  s->n_meas = t->n_meas;
+  s->result = &t->result;
+  s->wolff = is_wolff(t);
+  s->wolff_clusters = t->st->wolff_clusters;
+  s->mean_cluster_size = t->mean_cluster_size;
+}
+
+int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r) {
+  ceas_measure_series ser = {s->e, s->m, s->f, s->n_meas, (double)s->n_spins, s->p->beta,
+                             s->L};
+  return ceas_measure_analyze(&ser, r);
 }
 
 int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
@@ -200,18 +223,18 @@ int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
   return ceas_task_run_hooks(t, &h);
 }
 
-int ceas_task_write_params(const ceas_task *t, hid_t loc, const char *cmdline) {
-  const ceas_task_params *p = &t->p;
+static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdline) {
+  const ceas_task_params *p = s->p;
   int rc = 0;
   rc = rc ? rc : ceas_io_attr_string(loc, "ceasim_version", ceas_version());
   rc = rc ? rc : ceas_io_attr_string(loc, "command_line", cmdline ? cmdline : "");
   rc = rc ? rc : ceas_io_attr_string(loc, "model", ceas_lattice_model_name(p->model));
-  rc = rc ? rc : ceas_io_attr_int64(loc, "L", t->sys->L);
-  rc = rc ? rc : ceas_io_attr_int64(loc, "dim", t->sys->dim);
-  rc = rc ? rc : ceas_io_attr_int64(loc, "n_spins", t->sys->n);
+  rc = rc ? rc : ceas_io_attr_int64(loc, "L", s->L);
+  rc = rc ? rc : ceas_io_attr_int64(loc, "dim", s->dim);
+  rc = rc ? rc : ceas_io_attr_int64(loc, "n_spins", s->n_spins);
   rc = rc ? rc : ceas_io_attr_double(loc, "beta", p->beta);
   rc = rc ? rc : ceas_io_attr_double(loc, "h", p->h);
-  rc = rc ? rc : ceas_io_attr_string(loc, "algo", t->kernel->name);
+  rc = rc ? rc : ceas_io_attr_string(loc, "algo", s->algo);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "seed", p->seed);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "stream", p->stream);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "sweeps", p->sweeps);
@@ -220,25 +243,37 @@ int ceas_task_write_params(const ceas_task *t, hid_t loc, const char *cmdline) {
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   rc = rc ? rc : ceas_io_attr_string(loc, "rng", "philox4x64-10 (Random123)");
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
-  if (is_wolff(t)) {
-    rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", t->st->wolff_clusters);
-    rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", t->mean_cluster_size);
+  if (s->wolff) {
+    rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", s->wolff_clusters);
+    rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", s->mean_cluster_size);
   }
   return rc;
 }
 
+int ceas_task_write_params(const ceas_task *t, hid_t loc, const char *cmdline) {
+  ceas_task_summary s;
+  ceas_task_summary_of(t, &s);
+  return write_params(&s, loc, cmdline);
+}
+
 int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line) {
-  int rc = ceas_task_write_params(t, loc, command_line);
+  ceas_task_summary s;
+  ceas_task_summary_of(t, &s);
+  return ceas_task_write_summary(&s, loc, command_line);
+}
+
+int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *command_line) {
+  int rc = write_params(s, loc, command_line);
   if (rc) return rc;
   hid_t g;
   if ((rc = ceas_io_group(loc, "timeseries", &g))) return rc;
-  rc = ceas_io_write_doubles(g, "energy", t->e, t->n_meas);
-  if (!rc) rc = ceas_io_write_doubles(g, "magnetization", t->m, t->n_meas);
-  if (!rc && t->f) rc = ceas_io_write_doubles(g, "structure_factor_kmin", t->f, t->n_meas);
+  rc = ceas_io_write_doubles(g, "energy", s->e, s->n_meas);
+  if (!rc) rc = ceas_io_write_doubles(g, "magnetization", s->m, s->n_meas);
+  if (!rc && s->f) rc = ceas_io_write_doubles(g, "structure_factor_kmin", s->f, s->n_meas);
   H5Gclose(g);
   if (rc) return rc;
   if ((rc = ceas_io_group(loc, "observables", &g))) return rc;
-  const ceas_measure_result *r = &t->result;
+  const ceas_measure_result *r = s->result;
   rc = ceas_io_attr_int64(g, "bin_size", (int64_t)r->bin_size);
   if (!rc) rc = ceas_io_attr_int64(g, "n_bins", (int64_t)r->n_bins);
   if (!rc) rc = ceas_io_attr_int64(g, "converged", r->converged);

@@ -1,0 +1,195 @@
+/*
+ * ceas_decomp — one Ising lattice split over MPI ranks (domain decomposition).
+ *
+ * Geometry. The L x L (ising2d) or L^3 (ising3d) periodic lattice with J = 1 and a
+ * uniform field h, site index i = x + L y + L^2 z as in ceas_lattice.h. A "plane"
+ * is a row y (2D, L sites) or a slab z (3D, L^2 sites); the lattice has P = L
+ * planes. Rank r of R owns the contiguous planes [first_r, first_r + n_r), balanced
+ * (n_r = P / R or P / R + 1, the larger ones first), and stores them with one halo
+ * plane on each side: (n_r + 2) planes, the lower halo holding the plane just below
+ * its first (periodically: rank 0's lower halo is plane P - 1) and the upper halo
+ * the plane just above its last. No rank ever holds more than its strip: memory per
+ * rank is (n_r + 2) L^(d-1) bytes plus O(L) buffers, so L = 16384 on 2 ranks needs
+ * 135 MB each.
+ *
+ * Constraints (ceas_decomp_check, CEAS_EINPUT naming the constraint): L even (for
+ * odd L the two checkerboard colours touch across the periodic boundary, so a
+ * colour cannot be updated in an order-independent way), at least one plane per
+ * rank (P >= R), and a plane of at most 2^31 - 1 sites (one MPI message).
+ *
+ * Sweep (collective). The single-rank metropolis/heatbath sweep in checkerboard
+ * order: colour 0 (x + y + z even), then colour 1. Sites of one colour only read
+ * sites of the other, so a colour may be updated in any order and split over ranks.
+ * Per half-sweep c every rank
+ *   1. updates colour c in its first and last plane (these need the halos, which
+ *      are current),
+ *   2. posts MPI_Irecv / MPI_Isend of those two planes to its neighbours,
+ *   3. updates colour c in its interior planes while the messages travel
+ *      (MPI_Testall between planes drives the transfer of large messages),
+ *   4. MPI_Waitall: the halos now hold the neighbours' planes after half-sweep c.
+ * Boundary planes go first (rather than last after the wait) so that the halos are
+ * current at every half-sweep end: a measurement after a sweep then needs no extra
+ * exchange, and the overlap is the same. With one rank the "exchange" is two plane
+ * copies, no MPI. Two ranks exchange with each other in both directions (distinct
+ * tags).
+ *
+ * Random numbers: exactly those of the single-rank kernel (ceas_lattice.h). Site
+ * (x, y, z) of colour c in sweep t draws 32-bit uniform
+ *     k = c N / 2 + (y + L z) L / 2 + x / 2
+ * of the Philox4x32 stream of sweep t (key ceas_lattice_sweep_key32), which is its
+ * position in the single-rank visiting order. Initial spins come from
+ * ceas_lattice_initial_spins. Hence a decomposed run is bitwise the single-rank
+ * `ceasim run` with the same parameters, for every number of ranks.
+ *
+ * Measurements (collective, result on the root): the bond sum B = sum over bonds of
+ * s_i s_j and M = sum s_i as int64, the axis projections of the spins as int64
+ * (MPI_Reduce / MPI_Gatherv; integer sums are exact in any order); the root then
+ * evaluates E = -B - h M (ceas_lattice_energy_from_counts) and F(k_min)
+ * (ceas_lattice_structure_factor_from_projections, with a phase table holding the
+ * values cos/sin return there), the very expressions the single-rank code uses. So
+ * the time series are bitwise equal too.
+ *
+ * Pluggable plane kernel. The update of one colour in a range of local planes is a
+ * ceas_decomp_kernel (name, init, update, free) working on a ceas_decomp_strip
+ * view: the strip logic (halos, exchange, overlap, measurement) does not know how
+ * a plane is updated. The kernels here are the plain int8 metropolis and heatbath
+ * kernels of src/lattice; a multi-spin-coded kernel (src/msc) would plug in the
+ * same way, with its own storage of a plane behind the same halo protocol.
+ *
+ * No checkpoints yet: an interrupted decomposed run (SIGINT/SIGTERM on any rank;
+ * the ranks agree on stopping every few sweeps) returns CEAS_EINTERRUPT on every
+ * rank and writes nothing.
+ *
+ * Errors: every collective call returns the same status on every rank; a failure
+ * on one rank (e.g. CEAS_ENOMEM) is reported on all, with that rank's message.
+ * Ownership: a ceas_decomp owns its strip and buffers; a ceas_decomp_run owns its
+ * series (root only).
+ */
+#ifndef CEAS_DECOMP_H
+#define CEAS_DECOMP_H
+
+#include <hdf5.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "ceas_lattice.h"
+#include "ceas_measure.h"
+#include "ceas_task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CEAS_EINPUT with a message if (model, L, algo) cannot be decomposed over
+ * `ranks` ranks (see the constraints above); algo may be NULL (= metropolis). */
+int ceas_decomp_check(ceas_model_kind model, long L, const char *algo, int ranks);
+
+/* ---- the strip ------------------------------------------------------------ */
+
+/* What a plane kernel sees. Local plane p (0 <= p < n_planes) is global plane
+ * first_plane + p and lives at planes + (p + 1) * plane_sites; local planes -1 and
+ * n_planes are the halos. */
+typedef struct {
+  int dim;
+  long L;
+  int64_t n_sites;      /* L^dim, the whole lattice */
+  int64_t plane_sites;  /* L^(dim-1) */
+  int64_t first_plane;
+  int64_t n_planes;
+  int8_t *planes;       /* (n_planes + 2) * plane_sites spins, +-1 */
+  uint64_t sweep;       /* sweeps done: the counter of the next sweep */
+  ceas_rng_key key;
+} ceas_decomp_strip;
+
+static inline int8_t *ceas_decomp_plane(const ceas_decomp_strip *s, int64_t p) {
+  return s->planes + (p + 1) * s->plane_sites;
+}
+
+typedef struct ceas_decomp_kernel {
+  const char *name;
+  /* Per-run state (thresholds, buffers) for inverse temperature beta, field h. */
+  int (*init)(const ceas_decomp_strip *s, double beta, double h, void **ctx);
+  /* Updates colour `colour` of local planes [p0, p1) in sweep s->sweep. Reads
+   * planes p0 - 1 and p1, which may be halos. */
+  void (*update)(void *ctx, const ceas_decomp_strip *s, int colour, int64_t p0, int64_t p1);
+  void (*free)(void *ctx);
+} ceas_decomp_kernel;
+
+extern const ceas_decomp_kernel ceas_decomp_kernel_metropolis;
+extern const ceas_decomp_kernel ceas_decomp_kernel_heatbath;
+/* By name (metropolis, heatbath); NULL if none. */
+const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name);
+
+typedef struct ceas_decomp ceas_decomp;
+
+/* Collective over comm (duplicated internally). Allocates this rank's strip with
+ * the initial spins, fills the halos. */
+int ceas_decomp_alloc(MPI_Comm comm, ceas_model_kind model, long L, double beta, double h,
+                      ceas_rng_key key, ceas_lattice_init init,
+                      const ceas_decomp_kernel *kernel, ceas_decomp **out);
+void ceas_decomp_free(ceas_decomp *d);
+
+const ceas_decomp_strip *ceas_decomp_get_strip(const ceas_decomp *d);
+
+/* One sweep (collective). */
+int ceas_decomp_sweep(ceas_decomp *d);
+
+typedef struct {
+  int64_t bonds;  /* sum over bonds of s_i s_j */
+  int64_t m;      /* sum of the spins */
+  double energy;  /* -bonds - h m, total */
+  double sf_kmin; /* F(k_min) as ceas_lattice_structure_factor_kmin */
+} ceas_decomp_obs;
+
+/* Collective; *out is filled on `root` only. */
+int ceas_decomp_measure(ceas_decomp *d, int root, ceas_decomp_obs *out);
+
+/* Seconds this rank spent updating spins, in MPI exchange calls (posting,
+ * testing, waiting: the part of communication not hidden behind updates), and
+ * measuring, since allocation. */
+void ceas_decomp_times(const ceas_decomp *d, double *update, double *exchange,
+                       double *measure);
+
+/* ---- a whole run (`ceasim run --decompose`) -------------------------------- */
+
+typedef struct {
+  volatile sig_atomic_t *stop;   /* any rank's flag stops all ranks */
+  ceas_task_progress_fn progress; /* root only */
+  void *progress_ctx;
+} ceas_decomp_hooks;
+
+typedef struct {
+  ceas_task_params p;
+  int ranks;
+  int root;                /* this rank is the root (rank 0): holds the series */
+  int64_t n_spins;
+  int dim;
+  size_t n_meas;
+  double *e, *m, *f;       /* per-spin series, root only */
+  ceas_measure_result result; /* root only */
+  double seconds;          /* wall time of the sweeps and measurements */
+  double t_update, t_exchange, t_measure; /* the root's share (ceas_decomp_times) */
+  double t_exchange_max;   /* the largest exchange time over the ranks */
+  double cpu_seconds;      /* CPU time of the sweeps and measurements, all ranks */
+} ceas_decomp_run;
+
+/* Collective over comm: thermalisation, sweeps and measurements exactly as
+ * ceas_task_run (same parameters, same series), then the analysis on the root.
+ * Checks the parameters first (ceas_task_params_check, ceas_decomp_check). */
+int ceas_decomp_run_task(MPI_Comm comm, const ceas_task_params *p, const ceas_decomp_hooks *h,
+                         ceas_decomp_run **out);
+void ceas_decomp_run_free(ceas_decomp_run *r);
+
+/* Root only: the summary for ceas_task_write_summary (pointers into r). */
+void ceas_decomp_run_summary(const ceas_decomp_run *r, ceas_task_summary *s);
+
+/* Root only: the `ceasim run` layout (ceas_task_write_summary) plus the attributes
+ * decompose = 1 and ranks = R. */
+int ceas_decomp_run_write(const ceas_decomp_run *r, hid_t loc, const char *command_line);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,81 @@
+/* The plain int8 plane kernels: the single-rank metropolis/heatbath row update of
+ * src/lattice, fed with the uniforms the single-rank sweep would give each site. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceas_decomp.h"
+
+typedef struct {
+  ceas_lattice_rowkernel rk;
+  ceas_rng_key32 key;
+  uint32_t *u; /* L / 2 uniforms: one row of one colour */
+} plain_ctx;
+
+static int plain_init(const ceas_decomp_strip *s, double beta, double h, int heatbath,
+                      void **out) {
+  plain_ctx *c = ceas_calloc(1, sizeof *c);
+  if (!c) return CEAS_ENOMEM;
+  c->u = ceas_malloc(((size_t)s->L / 2 + 1) * sizeof *c->u);
+  if (!c->u) {
+    free(c);
+    return CEAS_ENOMEM;
+  }
+  ceas_lattice_rowkernel_init(&c->rk, s->dim, h, beta, heatbath);
+  c->key = ceas_lattice_sweep_key32(s->key, heatbath);
+  *out = c;
+  return CEAS_OK;
+}
+
+static int metropolis_init(const ceas_decomp_strip *s, double beta, double h, void **out) {
+  return plain_init(s, beta, h, 0, out);
+}
+
+static int heatbath_init(const ceas_decomp_strip *s, double beta, double h, void **out) {
+  return plain_init(s, beta, h, 1, out);
+}
+
+static void plain_free(void *ctx) {
+  plain_ctx *c = ctx;
+  if (!c) return;
+  free(c->u);
+  free(c);
+}
+
+/* Row r of the lattice (r = y + L z) in colour c: L / 2 sites (L even), starting at
+ * x0 = (c + y + z) & 1, whose uniforms are c N / 2 + r L / 2 onwards. */
+static void plain_update(void *ctx, const ceas_decomp_strip *s, int colour, int64_t p0,
+                         int64_t p1) {
+  plain_ctx *c = ctx;
+  const int64_t L = s->L, half = L / 2;
+  const uint64_t colour_base = (uint64_t)colour * (uint64_t)(s->n_sites / 2);
+  for (int64_t p = p0; p < p1; p++) {
+    const int64_t g = s->first_plane + p;
+    int8_t *w = ceas_decomp_plane(s, p);
+    const int8_t *above = ceas_decomp_plane(s, p + 1), *below = ceas_decomp_plane(s, p - 1);
+    if (s->dim == 2) {
+      ceas_lattice_uniforms32(c->key, s->sweep, colour_base + (uint64_t)(g * half), c->u, half);
+      ceas_lattice_rowkernel_row(&c->rk, w, above, below, NULL, NULL, L, (colour + g) & 1, c->u);
+    } else {
+      for (int64_t y = 0; y < L; y++) {
+        const int64_t r = y + L * g;
+        ceas_lattice_uniforms32(c->key, s->sweep, colour_base + (uint64_t)(r * half), c->u,
+                                half);
+        const int8_t *up = w + (y + 1 == L ? 0 : y + 1) * L, *dn = w + (y == 0 ? L - 1 : y - 1) * L;
+        ceas_lattice_rowkernel_row(&c->rk, w + y * L, up, dn, above + y * L, below + y * L, L,
+                                   (colour + y + g) & 1, c->u);
+      }
+    }
+  }
+}
+
+const ceas_decomp_kernel ceas_decomp_kernel_metropolis = {"metropolis", metropolis_init,
+                                                          plain_update, plain_free};
+const ceas_decomp_kernel ceas_decomp_kernel_heatbath = {"heatbath", heatbath_init, plain_update,
+                                                        plain_free};
+
+const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name) {
+  if (!name) return NULL;
+  if (!strcmp(name, "metropolis")) return &ceas_decomp_kernel_metropolis;
+  if (!strcmp(name, "heatbath")) return &ceas_decomp_kernel_heatbath;
+  return NULL;
+}
