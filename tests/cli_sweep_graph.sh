@@ -126,6 +126,9 @@ def peak(n, q):
 
 with h5py.File(os.path.join(W, "cw", "analysis.h5"), "r") as f:
     ok(text(f.attrs["model"]) == "graph", "analysis.h5: model graph")
+    ok(text(f["results"].attrs["reference_source"]).startswith("none"),
+       "analysis.h5: no reference values claimed for a graph",
+       text(f["results"].attrs["reference_source"]))
     L = f["peaks/L"][()].tolist()
     ok(L == [8.0, 16.0, 32.0], "analysis.h5: sizes are the n's 8, 16, 32", f"{L}")
     for q, key in (("chi", "susceptibility_connected"), ("C", "specific_heat")):

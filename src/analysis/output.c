@@ -400,7 +400,8 @@ static int write_fss(const ana_state *s, hid_t file) {
   if (!rc)
     rc = ceas_io_attr_string(
         g, "reference_source",
-        !strcmp(s->model, "ising2d")
+        !s->known ? "none (graph couplings: no reference values)"
+        : !strcmp(s->model, "ising2d")
             ? "exact: beta_c = ln(1+sqrt 2)/2 (Onsager), nu = 1, gamma/nu = 7/4"
             : "best known: beta_c = 0.221654626 (Ferrenberg, Xu, Landau 2018), nu = 0.629971, "
               "gamma/nu = 2 - eta = 1.963702 (conformal bootstrap)");
