@@ -18,20 +18,24 @@ void ceas_sweep_spec_init(ceas_sweep_spec *s) {
   s->checkpoint_every = 60.0;
 }
 
-void ceas_sweep_spec_free(ceas_sweep_spec *s) {
-  free(s->L);
-  free(s->beta);
-  free(s->dir);
+static void graphs_clear(ceas_sweep_spec *s) {
   free(s->graph);
   free(s->graph_n);
   free(s->graph_buf);
-  s->L = NULL;
-  s->beta = NULL;
-  s->dir = NULL;
   s->graph = NULL;
   s->graph_n = NULL;
   s->graph_buf = NULL;
   s->ngraph = 0;
+}
+
+void ceas_sweep_spec_free(ceas_sweep_spec *s) {
+  free(s->L);
+  free(s->beta);
+  free(s->dir);
+  s->L = NULL;
+  s->beta = NULL;
+  s->dir = NULL;
+  graphs_clear(s);
 }
 
 /* Splits on commas into a fresh array of tokens (stored in *buf). */
@@ -152,13 +156,7 @@ static void task_name(const ceas_sweep_spec *s, long L, double beta, long r, cha
 
 /* Reads each coupling file of a graph sweep once: its n is the task's size. */
 static int resolve_graphs(ceas_sweep_spec *s) {
-  free(s->graph);
-  free(s->graph_n);
-  free(s->graph_buf);
-  s->graph = NULL;
-  s->graph_n = NULL;
-  s->graph_buf = NULL;
-  s->ngraph = 0;
+  graphs_clear(s);
   if (!s->base.couplings || !*s->base.couplings)
     return ceas_error_set(CEAS_EINPUT, "--couplings: expected a coupling file (or a "
                                        "comma-separated list, one system per size)");
