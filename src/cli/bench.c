@@ -44,7 +44,10 @@ static void bench_usage(FILE *out) {
           "site,\n"
           "                 one shared uniform per site), msc-replica64-anti, "
           "msc-replica256-anti\n"
-          "                 (the same with the antithetic replica pattern) [all]\n"
+          "                 (the same with the antithetic replica pattern),\n"
+          "                 msc-single (one 2D lattice, 64 sites per word; L a "
+          "multiple\n"
+          "                 of 128; only when listed) [all but msc-single]\n"
           "  --seconds S    timed seconds per kernel and size, after a warm-up of "
           "S/10 [2]\n"
           "  --beta B       inverse temperature [beta_c: 0.4406868 (2D), 0.2216546 "
@@ -67,11 +70,12 @@ typedef enum {
   ALGO_MSC256,
   ALGO_MSC64_ANTI,
   ALGO_MSC256_ANTI,
+  ALGO_MSC_SINGLE,
   ALGO_COUNT
 } algo_id;
 static const char *const algo_names[ALGO_COUNT] = {
     "metropolis", "msc-replica64", "msc-replica256", "msc-replica64-anti",
-    "msc-replica256-anti"};
+    "msc-replica256-anti", "msc-single"};
 
 typedef struct {
   int models[2], n_models; /* dimension 2 or 3 */
@@ -212,7 +216,7 @@ static int parse_args(int argc, char **argv, bench_args *a, int *help) {
       if (id < 0) {
         rc = ceas_error_set(CEAS_EINPUT,
                             "--algo: expected metropolis, msc-replica64, msc-replica256, "
-                            "msc-replica64-anti or msc-replica256-anti, got '%s'",
+                            "msc-replica64-anti, msc-replica256-anti or msc-single, got '%s'",
                             items[i]);
         break;
       }
@@ -221,10 +225,17 @@ static int parse_args(int argc, char **argv, bench_args *a, int *help) {
       if (!seen) a->algos[a->n_algos++] = id;
     }
   } else if (!rc) {
-    for (int k = ALGO_MSC64; k < ALGO_COUNT; k++) a->algos[a->n_algos++] = k;
+    /* msc-single is left out: it takes only 2D sizes that are multiples of 128. */
+    for (int k = ALGO_MSC64; k < ALGO_MSC_SINGLE; k++) a->algos[a->n_algos++] = k;
   }
-  int msc = 0;
-  for (int k = 0; k < a->n_algos; k++) msc |= a->algos[k] != ALGO_METROPOLIS;
+  int msc = 0, single = 0;
+  for (int k = 0; k < a->n_algos; k++) {
+    msc |= a->algos[k] != ALGO_METROPOLIS;
+    single |= a->algos[k] == ALGO_MSC_SINGLE;
+  }
+  for (int m = 0; !rc && single && m < a->n_models; m++)
+    if (a->models[m] == 3)
+      rc = ceas_error_set(CEAS_EINPUT, "--algo: msc-single is 2D only, expected --model ising2d");
   for (int i = 0; !rc && i < a->n_L; i++) {
     for (int m = 0; !rc && m < a->n_models; m++)
       if (a->models[m] == 3 && a->L[i] > 2048)
@@ -234,6 +245,11 @@ static int parse_args(int argc, char **argv, bench_args *a, int *help) {
       rc = ceas_error_set(CEAS_EINPUT,
                           "--L: the msc kernels need an even size (checkerboard "
                           "sublattices on the torus), got %ld",
+                          a->L[i]);
+    if (!rc && single && a->L[i] % 128)
+      rc = ceas_error_set(CEAS_EINPUT,
+                          "--L: msc-single needs a multiple of 128 (a row's L/2 sites of "
+                          "one colour must fill whole 64-bit words), got %ld",
                           a->L[i]);
   }
   /* A size that cannot fit would page the machine to death before malloc said
@@ -292,11 +308,13 @@ typedef struct {
   ceas_lattice_state *plain;
   const ceas_lattice_kernel *kernel;
   ceas_msc_state *msc;
+  ceas_msc_single *single;
   double beta;
 } runner;
 
 static int run_sweeps(runner *r, uint64_t n) {
   if (r->msc) return ceas_msc_sweep(r->msc, r->beta, n);
+  if (r->single) return ceas_msc_single_sweep(r->single, r->beta, n);
   for (uint64_t i = 0; i < n; i++) {
     int rc = r->kernel->sweep(r->plain, r->beta);
     if (rc) return rc;
@@ -338,7 +356,7 @@ static int bench_one(const bench_args *a, int dim, long L, int algo, double beta
   res->L = L;
   res->algo = algo;
   res->beta = beta;
-  runner r = {algo, NULL, NULL, NULL, beta};
+  runner r = {algo, NULL, NULL, NULL, NULL, beta};
   ceas_lattice_system *sys = NULL;
   ceas_rng_key key = {a->seed, 0};
   int rc;
@@ -353,6 +371,11 @@ static int bench_one(const bench_args *a, int dim, long L, int algo, double beta
     res->isa = "int8";
     res->replicas = 1;
     sites = sys ? (double)sys->n : 0;
+  } else if (algo == ALGO_MSC_SINGLE) {
+    rc = ceas_msc_single_alloc(L, key, CEAS_MSC_HOT, &r.single);
+    res->isa = "bitslice";
+    res->replicas = 1;
+    sites = r.single ? (double)ceas_msc_single_sites(r.single) : 0;
   } else {
     res->replicas = algo == ALGO_MSC64 || algo == ALGO_MSC64_ANTI ? 64 : 256;
     rc = ceas_msc_alloc(dim, L, res->replicas, key, CEAS_MSC_HOT, &r.msc);
@@ -373,6 +396,7 @@ static int bench_one(const bench_args *a, int dim, long L, int algo, double beta
   ceas_lattice_state_free(r.plain);
   ceas_lattice_system_free(sys);
   ceas_msc_free(r.msc);
+  ceas_msc_single_free(r.single);
   return rc;
 }
 

@@ -142,6 +142,82 @@ void ceas_msc_set_state(ceas_msc_state *st, const uint64_t *words,
 /* Replica r's spins (+1 / -1) in site order i = x0 + L x1 + L^2 x2. */
 int ceas_msc_get_replica(const ceas_msc_state *st, int r, int8_t *spins);
 
+/* ==== single-lattice multi-spin coding (single.c) ============================
+ *
+ * One L x L torus (J = 1, h = 0), 64 sites per uint64_t: for the biggest systems,
+ * where replicas do not fit, and for the decomposition. L must be a multiple of
+ * 128: a row holds L / 2 sites of each colour, and with L / 2 a multiple of 64
+ * every row is a whole number of words, so the periodic wrap is a word wrap plus
+ * a one-bit carry and no word mixes two rows.
+ *
+ * Layout: row y, colour c (site (x, y) has colour (x + y) & 1) is nw = L / 128
+ * words; site x = 2 j + ((c + y) & 1) is bit j & 63 of word j >> 6. A set bit is
+ * spin -1. The site's neighbours, all of colour 1 - c, are the same bit j in
+ * rows y +- 1, and in row y the bits j and j - 1 ((c + y) even) or j and j + 1
+ * ((c + y) odd): one shift with the carry from the next or previous word.
+ *
+ * Update: synchronous checkerboard (colour 0 then colour 1; a colour's sites do
+ * not interact, so updating them at once is the sequential chain), the rule of
+ * the engine's metropolis kernel: with k of 4 neighbours antiparallel a site
+ * flips always for k >= 3, with probability 1/2 for k = 2 (dE = 0, see
+ * src/lattice/single.c), p1 = exp(-4 beta) for k = 1, p2 = exp(-8 beta) for k = 0.
+ *
+ * Random numbers: Philox4x32-10 (ceas_rng_fill32 / ceas_rng_bits32) under key
+ * ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE). Word w of row y and colour c
+ * in sweep t owns 33 64-bit slots: slot s is 32-bit words 2 (s & 1) (low half)
+ * and 2 (s & 1) + 1 (high half) of the block with index ((s / 2) L + y) nw + w
+ * and counter words c2 = t mod 2^32, c3 = 2 (t >> 32) + c. Slot 0 is the
+ * Bernoulli(1/2) mask; slots 1..32 are the bit planes of 64 uniforms U (slot 1
+ * the most significant): the site at bit i has the 32-bit uniform U_i = sum over
+ * k = 0..31 of (bit i of slot 1 + k) 2^(31 - k).
+ * The site flips for k = 1 iff U_i < T1 and for k = 0 iff U_i < T2, with T =
+ * ceil(p 2^32) (p >= 1: always): the comparison is done plane by plane from the
+ * top; the first 9 planes are drawn in bulk for every word, deeper ones only for
+ * the words where a bit that matters (sites with k = 1 for T1, k = 0 for T2) is
+ * still undecided (~8% of them near beta_c), never all 32. Truncating U to 32 bits moves
+ * each probability up by less than 2^-32, as in the plain kernel. Both thresholds
+ * share one U: the masks of one word are correlated (U < T2 implies U < T1), but
+ * a site uses only one of them, and different sites have independent U.
+ * Every draw is fixed by (seed, stream, sweep, colour, row, word, slot), so the
+ * result does not depend on the order of the updates. Not bitwise the plain
+ * kernel's chain (different random numbers), the same Markov chain in law.
+ * The hot start: word w of row y, colour c = ceas_rng_bits(key, y, w,
+ * CEAS_MSC_TAG_SINGLE_INIT, c)[0].
+ * Speed: ~2 flips/ns at L = 1024 on one core here, bound by the random planes
+ * (bench/README.md); the bitwise pass has an AVX2 clone chosen at run time.
+ */
+#define CEAS_MSC_TAG_SINGLE UINT64_C(0x6d73630004)
+#define CEAS_MSC_TAG_SINGLE_INIT UINT64_C(0x6d73630005)
+
+typedef struct ceas_msc_single ceas_msc_single;
+
+/* L a multiple of 128, 128 <= L <= 65536. */
+int ceas_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
+                          ceas_msc_single **out);
+void ceas_msc_single_free(ceas_msc_single *st);
+long ceas_msc_single_L(const ceas_msc_single *st);
+int64_t ceas_msc_single_sites(const ceas_msc_single *st);
+uint64_t ceas_msc_single_sweeps_done(const ceas_msc_single *st);
+
+/* n sweeps at inverse temperature beta (finite, >= 0). */
+int ceas_msc_single_sweep(ceas_msc_single *st, double beta, uint64_t n);
+
+/* E = -sum over the 2 N bonds of s_i s_j, M = sum_i s_i, from popcounts. */
+void ceas_msc_single_measure(const ceas_msc_single *st, int64_t *E, int64_t *M);
+
+/* Spins (+1 / -1) in site order i = x + L y; set_spins also sets sweeps done. */
+void ceas_msc_single_get_spins(const ceas_msc_single *st, int8_t *spins);
+void ceas_msc_single_set_spins(ceas_msc_single *st, const int8_t *spins,
+                               uint64_t sweeps_done);
+
+/* The Bernoulli masks of word w of row y, colour c in sweep t of an L-torus as
+ * the kernel's plane-by-plane comparison gives them, with every bit needed: bit
+ * i of *b1 is U_i < ceil(p1 2^32), of *b2 U_i < ceil(p2 2^32), *half is slot 0.
+ * For tests (all three zero if out of memory). */
+void ceas_msc_single_bernoulli(ceas_rng_key key, long L, uint64_t t, int c, long y,
+                               long w, double p1, double p2, uint64_t *b1,
+                               uint64_t *b2, uint64_t *half);
+
 #ifdef __cplusplus
 }
 #endif
