@@ -102,7 +102,8 @@ __attribute__((target("avx2"))) static void fill32_avx2(ceas_rng_key32 key,
 void ceas_rng_fill32(ceas_rng_key32 key, uint64_t first, uint32_t c2, uint32_t c3,
                      uint32_t *out, size_t n) {
 #ifdef CEAS_HAVE_FILL32_AVX2
-  /* CEASIM_NO_AVX2 forces the scalar path (tests compare the two). */
+  /* CEASIM_NO_AVX2=1 forces the scalar path, to time or check it by hand; the
+   * tests compare whichever path runs with the one-block generator. */
   static int avx2 = -1;
   if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") && !getenv("CEASIM_NO_AVX2");
   if (avx2) {
