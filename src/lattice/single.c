@@ -81,6 +81,7 @@ typedef struct {
   ceas_rng_key32 key;
   uint64_t sweep;
   uint64_t k;
+  uint64_t cached; /* 1 + the block held in u, 0 for none */
   uint32_t u[4];
 } u32_cursor;
 
@@ -89,11 +90,15 @@ static inline void u32_block(const u32_cursor *c, uint64_t blk, uint32_t out[4])
                   (uint32_t)(c->sweep >> 32), out);
 }
 
+/* Works from any k, also one inside a block (a strip of a decomposed lattice
+ * starts wherever its first row's uniforms do). */
 static inline uint32_t u32_next(u32_cursor *c) {
-  unsigned j = (unsigned)(c->k & 3u);
-  if (j == 0) u32_block(c, c->k >> 2, c->u);
-  c->k++;
-  return c->u[j];
+  uint64_t blk = c->k >> 2;
+  if (c->cached != blk + 1) {
+    u32_block(c, blk, c->u);
+    c->cached = blk + 1;
+  }
+  return c->u[c->k++ & 3u];
 }
 
 /* The next m uniforms of the cursor into buf (the same numbers m calls of
@@ -115,14 +120,7 @@ ceas_rng_key32 ceas_lattice_sweep_key32(ceas_rng_key key, int heatbath) {
 
 void ceas_lattice_uniforms32(ceas_rng_key32 key, uint64_t sweep, uint64_t k, uint32_t *buf,
                              int64_t m) {
-  u32_cursor c = {key, sweep, k, {0}};
-  /* A cursor that starts inside a block must hold that block already. */
-  if (k & 3u) u32_block(&c, k >> 2, c.u);
-  while (m > 0 && (c.k & 3u)) {
-    *buf++ = c.u[c.k & 3u];
-    c.k++;
-    m--;
-  }
+  u32_cursor c = {key, sweep, k, 0, {0}};
   u32_fill(&c, buf, m);
 }
 
@@ -250,7 +248,7 @@ static int single_sweep(ceas_lattice_state *st, double beta, int heatbath) {
   int8_t *s = st->spins;
   unsigned tag = heatbath ? CEAS_TAG_HEATBATH : CEAS_TAG_METROPOLIS;
   if (sys->kind != CEAS_MODEL_GRAPH) {
-    u32_cursor cur = {ceas_lattice_sweep_key32(st->key, heatbath), st->sweep, 0, {0}};
+    u32_cursor cur = {ceas_lattice_sweep_key32(st->key, heatbath), st->sweep, 0, 0, {0}};
     if (sys->uniform_ferro) {
       ceas_lattice_rowkernel rk;
       ceas_lattice_rowkernel_init(&rk, sys->dim, sys->h[0], beta, heatbath);
