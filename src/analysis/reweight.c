@@ -55,6 +55,7 @@ struct ceas_analysis_rw {
   double *f;        /* (B + 1) x K */
   double *lnD;      /* (B + 1) x U */
   double *Eu;       /* U, shifted by E0 */
+  double *weights;  /* U: scratch of eval_set (evaluations run one at a time) */
   double beta_min, beta_max, lo, hi, min_overlap;
 };
 
@@ -84,6 +85,7 @@ void ceas_analysis_rw_free(ceas_analysis_rw *rw) {
   free(rw->f);
   free(rw->lnD);
   free(rw->Eu);
+  free(rw->weights);
   free(rw);
 }
 
@@ -295,12 +297,12 @@ static void eval_set(const ceas_analysis_rw *r, double beta, size_t s,
    * (terms below 1e-308 of the largest do not matter); sums are long double. */
   /* The weights are kept for the second pass: with continuous couplings (graphs)
    * every measurement is its own energy and exp() dominates the analysis. */
-  double *pw = malloc(U * sizeof *pw);
+  double *pw = r->weights;
   long double Z = 0.0L, sE = 0.0L, sq[NQ] = {0};
   for (size_t u = 0; u < U; u++) {
     if (!(S[u * NQ + Q_C] > 0)) continue;
     double pd = exp(-beta * r->Eu[u] - lnD[u] - wmax);
-    if (pw) pw[u] = pd;
+    pw[u] = pd;
     long double p = pd;
     Z += p * S[u * NQ + Q_C];
     sE += p * S[u * NQ + Q_C] * r->Eu[u];
@@ -314,12 +316,11 @@ static void eval_set(const ceas_analysis_rw *r, double beta, size_t s,
   long double vE = 0.0L, cov[NQ] = {0};
   for (size_t u = 0; u < U; u++) {
     if (!(S[u * NQ + Q_C] > 0)) continue;
-    long double p = (pw ? pw[u] : exp(-beta * r->Eu[u] - lnD[u] - wmax)) / Z;
+    long double p = pw[u] / Z;
     long double d = (long double)r->Eu[u] - Ebar;
     vE += p * S[u * NQ + Q_C] * d * d;
     for (int q = 1; q < NQ; q++) cov[q] += p * S[u * NQ + q] * d;
   }
-  free(pw);
   const double N = r->n_spins;
   double m2 = (double)mean[Q_M2], m4 = (double)mean[Q_M4];
   double da = (double)mean[Q_DA];
@@ -516,8 +517,9 @@ int ceas_analysis_rw_create(const ceas_analysis_rw_run *runs, size_t K,
   r->lnA = ceas_malloc((B + 1) * K * sizeof *r->lnA);
   r->f = ceas_calloc((B + 1) * K, sizeof *r->f);
   r->lnD = ceas_malloc((B + 1) * U * sizeof *r->lnD);
+  r->weights = ceas_malloc(U * sizeof *r->weights);
   double *blk = ceas_calloc(B * U * NQ, sizeof *blk);
-  if (!r->Eu || !r->S || !r->lnA || !r->f || !r->lnD || !blk) {
+  if (!r->Eu || !r->S || !r->lnA || !r->f || !r->lnD || !r->weights || !blk) {
     free(blk);
     rc = CEAS_ENOMEM;
     goto fail;
