@@ -40,6 +40,12 @@ static ceas_analysis_rw *reweight(ceas_task **t, size_t k, size_t blocks) {
     runs[i].m = t[i]->m;
     runs[i].f = t[i]->f;
     runs[i].tau = t[i]->result.obs[CEAS_OBS_ENERGY].tau_int;
+    runs[i].replicas = (size_t)t[i]->replicas;
+    if (t[i]->replicas > 1) {
+      runs[i].n *= (size_t)t[i]->replicas;
+      runs[i].tau = ceas_analysis_packed_tau(t[i]->e, t[i]->n_meas, (size_t)t[i]->replicas,
+                                             runs[i].tau);
+    }
   }
   ceas_analysis_rw *rw = NULL;
   int rc = ceas_analysis_rw_create(runs, k, (double)t[0]->sys->n, t[0]->p.L, blocks, &rw);
@@ -69,6 +75,26 @@ static void compare_exact(const ceas_analysis_rw *rw, const exact_dos *dos, doub
   mc_expect_close(what, v[CEAS_RW_SUSCEPTIBILITY_CONNECTED],
                   e[CEAS_RW_SUSCEPTIBILITY_CONNECTED], beta * N * (x.m2 - x.abs_m * x.abs_m),
                   4.0);
+}
+
+/* Replica-packed runs (64 replicas a word, antithetic and shared uniforms mixed):
+ * the reweighting takes all n x R samples, blocks whole times and weights each run
+ * by its effective sample number (ceas_analysis_packed_tau), and must still
+ * reproduce the exact 4x4 thermodynamics between and beyond the runs. */
+Test(reweight, packed_replicas_match_enumeration_4x4) {
+  exact_dos *dos = exact_dos_hypercubic(2, 4);
+  cr_assert_not_null(dos);
+  const double betas[3] = {0.35, 0.42, 0.49};
+  ceas_task *t[3];
+  for (int i = 0; i < 3; i++)
+    t[i] = run_task(4, betas[i], i == 1 ? "msc-replica64" : "msc-replica64-anti", 20000,
+                    2011 + (uint64_t)i);
+  ceas_analysis_rw *rw = reweight(t, 3, 20);
+  const double targets[] = {0.33, 0.40, 0.45, 0.51};
+  for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) compare_exact(rw, dos, targets[i]);
+  ceas_analysis_rw_free(rw);
+  for (int i = 0; i < 3; i++) ceas_task_free(t[i]);
+  exact_dos_free(dos);
 }
 
 Test(reweight, multi_histogram_matches_enumeration_4x4) {
@@ -187,7 +213,7 @@ Test(reweight, matches_direct_simulation_L16) {
 
 Test(reweight, bad_input) {
   double e[100] = {0}, m[100] = {0};
-  ceas_analysis_rw_run r = {0.4, 100, e, m, NULL, 1.0};
+  ceas_analysis_rw_run r = {0.4, 100, e, m, NULL, 1.0, 1};
   ceas_analysis_rw *rw = NULL;
   cr_expect_eq(ceas_analysis_rw_create(&r, 1, 16, 4, 1, &rw), CEAS_EINPUT);
   cr_expect_eq(ceas_analysis_rw_create(&r, 0, 16, 4, 10, &rw), CEAS_EINPUT);

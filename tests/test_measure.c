@@ -535,3 +535,64 @@ Test(measure, bad_input) {
   s = good;
   cr_assert_eq(ceas_measure_analyze(&s, &res), CEAS_EINPUT);
 }
+
+/* ---- replicas measured together ------------------------------------------ */
+
+/* R copies of one chain are worth one chain: every mean, error and tau must be
+ * the one-chain result (up to the rounding of summing R equal values). This is
+ * the case of replica-packed kernels whose replicas lock together, and shows the
+ * errors never treat replicas as independent. */
+Test(measure, identical_replicas_are_one_chain) {
+  const size_t n = 1 << 14, R = 8;
+  gsl_rng *r = new_rng(77);
+  double *e = alloc_series(n), *m = alloc_series(n), *f = alloc_series(n);
+  ar1(r, 0.9, e, n);
+  ar1(r, 0.8, m, n);
+  for (size_t i = 0; i < n; i++) f[i] = 1.0 + m[i] * m[i];
+  double *eR = alloc_series(n * R), *mR = alloc_series(n * R), *fR = alloc_series(n * R);
+  for (size_t i = 0; i < n * R; i++) eR[i] = e[i / R], mR[i] = m[i / R], fR[i] = f[i / R];
+  ceas_measure_series one = {.e = e, .m = m, .f = f, .n = n, .n_spins = 64, .beta = 0.4, .L = 8};
+  ceas_measure_series rep = one;
+  rep.e = eR, rep.m = mR, rep.f = fR, rep.replicas = R;
+  ceas_measure_result a, b;
+  cr_assert_eq(ceas_measure_analyze(&one, &a), 0);
+  cr_assert_eq(ceas_measure_analyze(&rep, &b), 0, "%s", ceas_error_message());
+  cr_assert_eq(a.bin_size, b.bin_size);
+  cr_assert_eq(a.n_bins, b.n_bins);
+  for (int o = 0; o < CEAS_OBS_COUNT; o++) {
+    const ceas_measure_value *x = &a.obs[o], *y = &b.obs[o];
+    NEAR(y->mean, x->mean, 1e-9 * (1 + fabs(x->mean)), ceas_measure_obs_name(o));
+    NEAR(y->error, x->error, 1e-9 * x->error, ceas_measure_obs_name(o));
+    if (!isnan(x->tau_int)) NEAR(y->tau_int, x->tau_int, 1e-9 * x->tau_int, "tau");
+  }
+  free(e), free(m), free(f), free(eR), free(mR), free(fR);
+  gsl_rng_free(r);
+}
+
+/* R independent AR(1) chains: the error of the energy mean is that of n R
+ * samples, sqrt(2 tau / (n R)) (binning bias and the 1/sqrt(2 nb) scatter of an
+ * error estimate as in check_ar1_binning), and tau is the chains' own tau. */
+Test(measure, independent_replicas_average) {
+  const size_t n = 1 << 14, R = 16;
+  const double a = 0.5;
+  gsl_rng *r = new_rng(78);
+  double *x = alloc_series(n), *e = alloc_series(n * R), *m = alloc_series(n * R);
+  for (size_t k = 0; k < R; k++) {
+    ar1(r, a, x, n);
+    for (size_t i = 0; i < n; i++) e[i * R + k] = x[i];
+  }
+  gaussian(r, 0.0, 1.0, m, n * R);
+  ceas_measure_series s = {.e = e, .m = m, .n = n, .n_spins = 16, .beta = 0.3, .replicas = R};
+  ceas_measure_result res;
+  cr_assert_eq(ceas_measure_analyze(&s, &res), 0, "%s", ceas_error_message());
+  double exact = sqrt(2.0 * ar1_tau(a) / (double)(n * R));
+  double nb = (double)res.n_bins;
+  double bias = fabs(ar1_bin_error(a, res.bin_size, res.n_bins) / sqrt(2.0 * ar1_tau(a) / (double)n) - 1.0);
+  NEAR(res.obs[CEAS_OBS_ENERGY].error / exact, 1.0, 4.0 / sqrt(2.0 * nb) + bias,
+       "replica-averaged error / exact");
+  NEAR(res.obs[CEAS_OBS_ENERGY].mean, 0.0, 4.0 * exact, "mean");
+  NEAR(res.obs[CEAS_OBS_ENERGY].tau_int, ar1_tau(a), 4.0 * res.obs[CEAS_OBS_ENERGY].tau_int_err,
+       "tau of the average");
+  free(x), free(e), free(m);
+  gsl_rng_free(r);
+}

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_lattice.h"
 #include "ceas_measure.h"
 #include "ceas_msc.h"
 #include "exact_ref.h"
@@ -322,6 +323,35 @@ Test(msc, measure_equals_direct_sums) {
   cr_assert(avg.e == -3.0 && avg.e2 == 9.0 && avg.abs_m == 1.0 && avg.m2 == 1.0 &&
             avg.m4 == 1.0);
   ceas_msc_free(st);
+}
+
+/* Per-replica F(k_min), counted bit-sliced, is the engine's F of that replica's
+ * spins: the same expression, so equal up to the order of the additions inside
+ * ceas_lattice_structure_factor_kmin (relative 1e-12). */
+Test(msc, structure_factor_equals_the_engines) {
+  static const int dims[] = {2, 2, 3, 3};
+  static const long Ls[] = {2, 24, 2, 6};
+  for (int c = 0; c < 4; c++)
+    for (int R = 64; R <= 256; R *= 4) {
+      ceas_msc_state *st = new_state(dims[c], Ls[c], R, 5, CEAS_MSC_HOT);
+      cr_assert_eq(ceas_msc_sweep(st, 0.3, 2), 0);
+      double F[256];
+      cr_assert_eq(ceas_msc_measure_sf(st, F), 0);
+      ceas_lattice_system *sys = NULL;
+      cr_assert_eq(ceas_lattice_hypercubic_alloc(dims[c] == 2 ? CEAS_MODEL_ISING2D
+                                                               : CEAS_MODEL_ISING3D,
+                                                 Ls[c], 0.0, &sys), 0);
+      int8_t *s = malloc((size_t)ceas_msc_sites(st));
+      for (int r = 0; r < R; r++) {
+        ceas_msc_get_replica(st, r, s);
+        double want = ceas_lattice_structure_factor_kmin(sys, s);
+        cr_assert(fabs(F[r] - want) <= 1e-12 * (1.0 + want), "%dD L=%ld R=%d replica %d: %.17g vs %.17g",
+                  dims[c], Ls[c], R, r, F[r], want);
+      }
+      free(s);
+      ceas_lattice_system_free(sys);
+      ceas_msc_free(st);
+    }
 }
 
 Test(msc, bad_input_is_refused) {

@@ -54,15 +54,28 @@ const char *ceas_analysis_rw_name(int q);
  * e, m and, on lattices, F (NULL otherwise). tau is its integrated
  * autocorrelation time of the energy (ceas_measure convention, >= 0.5): the run
  * is weighted by its effective sample number n / (2 tau). tau <= 0 means
- * "estimate it here". */
+ * "estimate it here".
+ * replicas = R > 1: R chains measured together (a replica-packed kernel), the n
+ * samples time-major with n a multiple of R; jackknife blocks then cut between
+ * times, never between the replicas of one time, and tau must be the effective
+ * one of the n samples (n / (2 tau) independent samples in all; it is not
+ * estimated here). */
 typedef struct {
   double beta;
   size_t n;
   const double *e, *m, *f;
   double tau;
+  size_t replicas;
 } ceas_analysis_rw_run;
 
 typedef struct ceas_analysis_rw ceas_analysis_rw;
+
+/* The effective tau of a replica-packed run for ceas_analysis_rw_run: e holds n
+ * times of R replicas (time-major), tau_avg is the integrated autocorrelation
+ * time of the replica-averaged energy (ceas_measure_analyze's with replicas = R).
+ * tau_eff = R tau_avg var(replica average) / var(single sample): tau_avg for
+ * independent replicas, R tau_avg for identical ones. */
+double ceas_analysis_packed_tau(const double *e, size_t n, size_t R, double tau_avg);
 
 /* Ferrenberg–Swendsen multi-histogram reweighting of k >= 1 runs of one system
  * (n_spins spins, linear size L for xi) with n_blocks jackknife blocks per run
@@ -247,6 +260,8 @@ typedef struct {
   int64_t replica;   /* -1 if the file has no replica attribute */
   uint64_t measure_every; /* sweeps between measurements (1 if not recorded) */
   size_t n;          /* measurements */
+  size_t packed;     /* values per measurement: packed_replicas of a replica-packed
+                        kernel (n x packed datasets), else 1 */
   int has_f;         /* /timeseries/structure_factor_kmin present */
 } ceas_analysis_task_info;
 

@@ -190,6 +190,31 @@ static int select_tasks(ana_state *s) {
   return CEAS_OK;
 }
 
+/* n R / (2 tau_eff) must be the run's number of independent samples, sigma^2 /
+ * var(grand mean) with sigma^2 the variance of single samples and var(grand
+ * mean) = 2 tau_avg sigma_avg^2 / n from the replica-averaged series. */
+double ceas_analysis_packed_tau(const double *e, size_t n, size_t R, double tau_avg) {
+  long double s = 0, s2 = 0, a = 0, a2 = 0;
+  for (size_t t = 0; t < n; t++) {
+    long double sum = 0;
+    for (size_t r = 0; r < R; r++) {
+      long double x = e[t * R + r];
+      sum += x;
+      s += x;
+      s2 += x * x;
+    }
+    sum /= (long double)R;
+    a += sum;
+    a2 += sum * sum;
+  }
+  long double N = (long double)(n * R);
+  double var = (double)(s2 / N - (s / N) * (s / N));
+  double var_avg = (double)(a2 / n - (a / n) * (a / n));
+  if (!(var > 0) || !(var_avg > 0)) return (double)R * tau_avg;
+  double t = (double)R * tau_avg * var_avg / var;
+  return t < 0.5 ? 0.5 : t;
+}
+
 /* Loads, measures and reweights the runs of one size; drops unreadable ones. */
 static int build_size(ana_state *s, ana_size *z) {
   const ceas_analysis_options *o = s->o;
@@ -211,7 +236,7 @@ static int build_size(ana_state *s, ana_size *z) {
     rc = ceas_analysis_task_load(t, &e, &m, &f); /* its messages name the file */
     if (rc == CEAS_ENOMEM) goto done;
     if (!rc) {
-      ceas_measure_series ser = {e, m, f, t->n, t->n_spins, t->beta, t->L};
+      ceas_measure_series ser = {e, m, f, t->n, t->n_spins, t->beta, t->L, t->packed};
       rc = ceas_measure_analyze(&ser, &p->res);
       if (rc == CEAS_ENOMEM) goto done;
       if (rc) {
@@ -235,11 +260,13 @@ static int build_size(ana_state *s, ana_size *z) {
     keep[i] = 1;
     ceas_analysis_rw_run *r = &runs[used++];
     r->beta = t->beta;
-    r->n = t->n;
+    r->n = t->n * (t->packed > 1 ? t->packed : 1);
     r->e = e;
     r->m = m;
     r->f = f;
     r->tau = p->res.obs[CEAS_OBS_ENERGY].tau_int;
+    r->replicas = t->packed;
+    if (t->packed > 1) r->tau = ceas_analysis_packed_tau(e, t->n, t->packed, r->tau);
     n_spins = t->n_spins;
     double tau_max = fmax(p->res.obs[CEAS_OBS_ENERGY].tau_int,
                           fmax(p->res.obs[CEAS_OBS_ABS_M].tau_int,

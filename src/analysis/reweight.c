@@ -425,10 +425,18 @@ static int check_runs(const ceas_analysis_rw_run *runs, size_t k, double n_spins
                             r->f ? "has a" : "has no", has_f ? "has" : "has none");
     if (!isfinite(r->beta) || r->beta < 0)
       return ceas_error_set(CEAS_EINPUT, "reweighting: run %zu has beta = %g", i, r->beta);
-    if (r->n < B)
+    const size_t R = r->replicas > 1 ? r->replicas : 1;
+    if (r->n % R)
+      return ceas_error_set(CEAS_EINPUT,
+                            "reweighting: run %zu has %zu samples, not a multiple of its "
+                            "%zu replicas", i, r->n, R);
+    if (r->n / R < B)
       return ceas_error_set(CEAS_EINPUT,
                             "reweighting: run %zu has %zu samples, fewer than %zu blocks",
-                            i, r->n, B);
+                            i, r->n / R, B);
+    if (R > 1 && !(r->tau > 0 && isfinite(r->tau)))
+      return ceas_error_set(CEAS_EINPUT,
+                            "reweighting: run %zu has replicas but no effective tau", i);
     for (size_t j = 0; j < r->n; j++)
       if (!isfinite(r->e[j]) || !isfinite(r->m[j]) || (has_f && !isfinite(r->f[j])))
         return ceas_error_set(CEAS_EINPUT,
@@ -528,8 +536,9 @@ int ceas_analysis_rw_create(const ceas_analysis_rw_run *runs, size_t K,
   for (size_t k = 0; k < K; k++) {
     const ceas_analysis_rw_run *run = &runs[k];
     const double a = weight[k];
+    const size_t R = run->replicas > 1 ? run->replicas : 1, nt = run->n / R;
     for (size_t j = 0; j < run->n; j++) {
-      size_t b = j * B / run->n;
+      size_t b = j / R * B / nt;
       size_t u = find_energy(all, U, run->e[j] * n_spins);
       double *row = blk + (b * U + u) * NQ;
       double m2 = run->m[j] * run->m[j];
@@ -541,13 +550,13 @@ int ceas_analysis_rw_create(const ceas_analysis_rw_run *runs, size_t K,
       row[Q_M4] += a * m2 * m2;
       if (r->has_f) row[Q_F] += a * run->f[j];
     }
-    /* Block b holds samples j with floor(j B / n) = b. */
+    /* Block b holds the times t with floor(t B / nt) = b, all replicas of each. */
     for (size_t s = 0; s <= B; s++) {
       size_t kept = run->n;
       if (s > 0) {
         size_t b = s - 1;
-        size_t first = (b * run->n + B - 1) / B, last = ((b + 1) * run->n + B - 1) / B;
-        kept -= last - first;
+        size_t first = (b * nt + B - 1) / B, last = ((b + 1) * nt + B - 1) / B;
+        kept -= (last - first) * R;
       }
       r->lnA[s * K + k] = log(a * (double)kept);
     }

@@ -73,18 +73,21 @@ static int read_attr_num(hid_t loc, const char *name, hid_t mem_type, void *v) {
 }
 
 /* Length of a 1-D floating-point dataset, or -1 (missing, wrong shape/type). */
-static long long dataset_length(hid_t file, const char *path) {
+/* Rows of a 1-D or 2-D float dataset (-1 if none); *cols its columns (1 if 1-D). */
+static long long dataset_length(hid_t file, const char *path, long long *cols) {
+  *cols = -1;
   if (H5Lexists(file, "timeseries", H5P_DEFAULT) <= 0) return -1;
   if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return -1;
   hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
   if (d < 0) return -1;
   long long n = -1;
   hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
-  if (sp >= 0 && t >= 0 && H5Tget_class(t) == H5T_FLOAT &&
-      H5Sget_simple_extent_ndims(sp) == 1) {
-    hsize_t dims[1];
+  int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+  if (t >= 0 && H5Tget_class(t) == H5T_FLOAT && (nd == 1 || nd == 2)) {
+    hsize_t dims[2] = {0, 1};
     H5Sget_simple_extent_dims(sp, dims, NULL);
     n = (long long)dims[0];
+    *cols = (long long)dims[1];
   }
   if (t >= 0) H5Tclose(t);
   if (sp >= 0) H5Sclose(sp);
@@ -134,10 +137,18 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
     t->L = graph ? (long)n_spins : (long)L;
     t->dim = graph ? 0 : (long)dim;
     t->n_spins = (double)n_spins;
-    long long ne = dataset_length(f, "timeseries/energy");
-    long long nm = dataset_length(f, "timeseries/magnetization");
-    long long nf = dataset_length(f, "timeseries/structure_factor_kmin");
-    if (ne < 0)
+    long long ce, cm, cf;
+    long long ne = dataset_length(f, "timeseries/energy", &ce);
+    long long nm = dataset_length(f, "timeseries/magnetization", &cm);
+    long long nf = dataset_length(f, "timeseries/structure_factor_kmin", &cf);
+    int64_t packed = 1;
+    if (read_attr_num(f, "packed_replicas", H5T_NATIVE_INT64, &packed)) packed = 1;
+    if (packed < 1 || (ne >= 0 && ce != packed) || (nm >= 0 && cm != packed) ||
+        (nf >= 0 && cf != packed))
+      snprintf(why, sizeof why,
+               "series have %lld/%lld/%lld columns, packed_replicas = %lld", ce, cm, cf,
+               (long long)packed);
+    else if (ne < 0)
       snprintf(why, sizeof why, "no readable dataset /timeseries/energy");
     else if (nm < 0)
       snprintf(why, sizeof why, "no readable dataset /timeseries/magnetization");
@@ -151,6 +162,7 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
       snprintf(why, sizeof why, "/timeseries/structure_factor_kmin has %lld entries, energy %lld",
                nf, ne);
     t->n = ne > 0 ? (size_t)ne : 0;
+    t->packed = (size_t)packed;
     t->has_f = nf >= 0;
     /* Lattices must carry F: without it there is no xi and no xi/L crossing. */
     if (!why[0] && strcmp(t->model, "graph") != 0 && !t->has_f)
@@ -286,9 +298,10 @@ int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
   if (f) *f = NULL;
   hid_t file = H5Fopen(t->path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) return ceas_error_set(CEAS_EINPUT, "%s: cannot be opened", t->path);
-  int rc = read_series(file, "timeseries/energy", t->n, e);
-  if (!rc) rc = read_series(file, "timeseries/magnetization", t->n, m);
-  if (!rc && f && t->has_f) rc = read_series(file, "timeseries/structure_factor_kmin", t->n, f);
+  const size_t len = t->n * (t->packed > 1 ? t->packed : 1);
+  int rc = read_series(file, "timeseries/energy", len, e);
+  if (!rc) rc = read_series(file, "timeseries/magnetization", len, m);
+  if (!rc && f && t->has_f) rc = read_series(file, "timeseries/structure_factor_kmin", len, f);
   H5Fclose(file);
   if (rc) {
     const char *msg = ceas_error_message();
@@ -300,7 +313,7 @@ int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
     *e = *m = NULL;
     return ceas_error_set(rc, "%s: %s", t->path, buf);
   }
-  for (size_t i = 0; i < t->n; i++)
+  for (size_t i = 0; i < len; i++)
     if (!isfinite((*e)[i]) || !isfinite((*m)[i]) || (f && *f && !isfinite((*f)[i]))) {
       free(*e);
       free(*m);

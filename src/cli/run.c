@@ -31,7 +31,13 @@ static void run_usage(FILE *out) {
           "  --h X              uniform field, added to a graph's own fields [0]\n"
           "simulation:\n"
           "  --beta B           inverse temperature, B >= 0 [0.44]\n"
-          "  --algo A           metropolis | heatbath | wolff | sw [metropolis]\n"
+          "  --algo A           metropolis | heatbath | wolff | sw | msc-replica64 |\n"
+          "                     msc-replica256 | msc-replica64-anti | msc-replica256-anti\n"
+          "                     | msc-single [metropolis]; msc-* are multi-spin coded\n"
+          "                     (ising2d/3d, h = 0): msc-replica* run 64 or 256 replicas\n"
+          "                     at once and average over them (-anti: antithetic random\n"
+          "                     numbers, replicas far less correlated: use it to\n"
+          "                     measure), msc-single one 2D lattice, L a multiple of 128\n"
           "  --sweeps N         measured sweeps [10000]\n"
           "  --therm N          thermalisation sweeps before measuring [1000]\n"
           "  --measure-every N  sweeps between measurements [1]\n"
@@ -298,7 +304,7 @@ int ceas_cli_run(int argc, char **argv) {
     ceas_task_free(t);
     return ceas_cli_fail(rc);
   }
-  print_header(&t->p, t->sys->n, t->kernel->name);
+  print_header(&t->p, t->sys->n, t->algo);
   printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
          "(%.4g sweeps/s)",
          (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,

@@ -105,11 +105,7 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
     return CEAS_OK;
   }
   if (!strcmp(k, "algo")) {
-    if (!ceas_lattice_kernel_find(value))
-      return ceas_error_set(CEAS_EINPUT,
-                            "%s: unknown algorithm '%s' (expected metropolis, heatbath, "
-                            "wolff or sw)",
-                            what, value);
+    if ((rc = ceas_task_algo_check(value, what))) return rc;
     p->algo = replace(&a->algo, value);
     return CEAS_OK;
   }

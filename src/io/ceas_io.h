@@ -53,6 +53,9 @@ int ceas_io_attr_uint64(hid_t loc, const char *name, uint64_t value);
 
 int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
                           size_t n);
+/* rows x cols, row-major (x[i * cols + j]). */
+int ceas_io_write_doubles_2d(hid_t loc, const char *name, const double *x, size_t rows,
+                             size_t cols);
 int ceas_io_write_scalar(hid_t loc, const char *name, double value,
                          hid_t *dataset_out);
 /* Creates (or opens, if it exists) group `name` under loc; caller H5Gclose()s. */
@@ -77,6 +80,8 @@ int ceas_io_read_doubles(hid_t loc, const char *source, const char *name,
                          double *x, size_t n);
 int ceas_io_read_int8(hid_t loc, const char *source, const char *name, int8_t *x,
                       size_t n);
+int ceas_io_read_uint64s(hid_t loc, const char *source, const char *name, uint64_t *x,
+                         size_t n);
 
 #ifdef __cplusplus
 }

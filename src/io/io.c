@@ -159,10 +159,11 @@ static hid_t untimed_plist(hid_t cls) {
   return p;
 }
 
-static int write_1d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
-                    const void *x, size_t n) {
-  hsize_t dims[1] = {n};
-  hid_t space = H5Screate_simple(1, dims, NULL);
+static int write_nd(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                    const void *x, int rank, const hsize_t *dims) {
+  size_t n = 1;
+  for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+  hid_t space = H5Screate_simple(rank, dims, NULL);
   hid_t dcpl = untimed_plist(H5P_DATASET_CREATE);
   hid_t d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   herr_t st = d >= 0 ? (n ? H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) : 0)
@@ -173,6 +174,18 @@ static int write_1d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
   if (st < 0)
     return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
   return CEAS_OK;
+}
+
+static int write_1d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                    const void *x, size_t n) {
+  hsize_t dims[1] = {n};
+  return write_nd(loc, name, file_type, mem_type, x, 1, dims);
+}
+
+int ceas_io_write_doubles_2d(hid_t loc, const char *name, const double *x, size_t rows,
+                             size_t cols) {
+  hsize_t dims[2] = {rows, cols};
+  return write_nd(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, x, 2, dims);
 }
 
 int ceas_io_write_doubles(hid_t loc, const char *name, const double *x,
@@ -317,4 +330,9 @@ int ceas_io_read_doubles(hid_t loc, const char *source, const char *name,
 int ceas_io_read_int8(hid_t loc, const char *source, const char *name, int8_t *x,
                       size_t n) {
   return read_1d(loc, source, name, H5T_NATIVE_INT8, x, n);
+}
+
+int ceas_io_read_uint64s(hid_t loc, const char *source, const char *name, uint64_t *x,
+                         size_t n) {
+  return read_1d(loc, source, name, H5T_NATIVE_UINT64, x, n);
 }

@@ -109,7 +109,17 @@ typedef struct {
 
 /* Inputs: n measurements of e (per spin), m (per spin) and, for lattices, F (as
  * defined above; pass NULL for graphs), the number of spins, beta, and the linear
- * size L (ignored when F is NULL). n must be >= 2 * CEAS_MEASURE_MIN_BINS. */
+ * size L (ignored when F is NULL). n must be >= 2 * CEAS_MEASURE_MIN_BINS.
+ *
+ * Replicas (replicas = R > 1; 0 and 1 mean one chain): R chains measured at the
+ * same n times, stored time-major (e[t * R + r] is replica r at time t), e.g.
+ * the replicas of one multi-spin-coded word, which share random numbers and are
+ * therefore NOT independent. Every <.> is then the mean over all n R samples,
+ * tau_int is that of the replica-averaged series (in measurements), the bin size
+ * is chosen from it as above, and a bin holds b consecutive times with all their
+ * replicas: errors come from the scatter of time bins only, so they are right
+ * whatever the correlation between replicas (R identical replicas give exactly
+ * the one-chain result). */
 typedef struct {
   const double *e;
   const double *m;
@@ -118,6 +128,7 @@ typedef struct {
   double n_spins;
   double beta;
   long L;
+  size_t replicas;
 } ceas_measure_series;
 
 int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r);

@@ -343,9 +343,10 @@ static int validate_series(const ceas_measure_series *s) {
     return ceas_error_set(CEAS_EINPUT,
                           "%s: linear size L must be >= 2 for xi_2nd, got %ld",
                           who, s->L);
-  int rc = check_finite(s->e, s->n, who, "e");
-  if (!rc) rc = check_finite(s->m, s->n, who, "m");
-  if (!rc && s->f) rc = check_finite(s->f, s->n, who, "F");
+  const size_t total = s->n * (s->replicas > 1 ? s->replicas : 1);
+  int rc = check_finite(s->e, total, who, "e");
+  if (!rc) rc = check_finite(s->m, total, who, "m");
+  if (!rc && s->f) rc = check_finite(s->f, total, who, "F");
   return rc;
 }
 
@@ -361,24 +362,29 @@ int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r) {
   if (rc) return rc;
 
   const size_t n = s->n;
+  const size_t R = s->replicas > 1 ? s->replicas : 1;
   const size_t k = s->f ? COL_MAX : COL_F;
   double *buf = ceas_malloc(n * sizeof *buf);
   if (!buf) return CEAS_ENOMEM;
 
-  /* tau_int of e, |m|, m^2, m^4; the first three fix the bin size. */
+  /* tau_int of e, |m|, m^2, m^4 (of the replica averages: the estimators are
+   * those averages, and their autocorrelation in time is what decides how
+   * many of them are independent); the first three fix the bin size. */
   double tau[4], tau_err[4];
   size_t win;
   int closed, all_closed = 1;
-  tau_window(s->e, n, &tau[0], &tau_err[0], &win, &closed);
-  all_closed &= closed;
-  for (size_t i = 0; i < n; i++) buf[i] = fabs(s->m[i]);
-  tau_window(buf, n, &tau[1], &tau_err[1], &win, &closed);
-  all_closed &= closed;
-  for (size_t i = 0; i < n; i++) buf[i] = s->m[i] * s->m[i];
-  tau_window(buf, n, &tau[2], &tau_err[2], &win, &closed);
-  all_closed &= closed;
-  for (size_t i = 0; i < n; i++) buf[i] *= buf[i];
-  tau_window(buf, n, &tau[3], &tau_err[3], &win, &closed);
+  for (int q = 0; q < 4; q++) {
+    for (size_t i = 0; i < n; i++) {
+      double acc = 0.0;
+      for (size_t r = 0; r < R; r++) {
+        double x = s->e[i * R + r], m = s->m[i * R + r];
+        acc += q == 0 ? x : q == 1 ? fabs(m) : q == 2 ? m * m : (m * m) * (m * m);
+      }
+      buf[i] = acc / (double)R;
+    }
+    tau_window(buf, n, &tau[q], &tau_err[q], &win, &closed);
+    if (q < 3) all_closed &= closed;
+  }
   free(buf);
 
   double tau_max = fmax(tau[0], fmax(tau[1], tau[2]));
@@ -391,20 +397,22 @@ int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r) {
   r->converged = all_closed && (double)b >= 16.0 * tau_max;
 
   double e0 = 0.0, a0 = 0.0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n * R; i++) {
     e0 += s->e[i];
     a0 += fabs(s->m[i]);
   }
-  e0 /= (double)n;
-  a0 /= (double)n;
+  e0 /= (double)(n * R);
+  a0 /= (double)(n * R);
 
   double *bins = ceas_calloc(nb * k, sizeof *bins);
   if (!bins) return CEAS_ENOMEM;
   const size_t off = n % b;
   for (size_t ib = 0; ib < nb; ib++) {
     double *row = bins + ib * k;
-    for (size_t j = 0; j < b; j++) {
-      size_t i = off + ib * b + j;
+    /* A bin is b consecutive times with all R replicas of each: replicas of
+     * one time may be correlated with each other, bins far apart are not. */
+    for (size_t j = 0; j < b * R; j++) {
+      size_t i = (off + ib * b) * R + j;
       double de = s->e[i] - e0;
       double m2 = s->m[i] * s->m[i];
       double da = fabs(s->m[i]) - a0;
@@ -416,7 +424,7 @@ int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r) {
       row[COL_M4] += m2 * m2;
       if (s->f) row[COL_F] += s->f[i];
     }
-    for (size_t c = 0; c < k; c++) row[c] /= (double)b;
+    for (size_t c = 0; c < k; c++) row[c] /= (double)(b * R);
   }
 
   obs_ctx ctx = {s->beta, s->n_spins,

@@ -119,6 +119,11 @@ int ceas_msc_depth(const ceas_msc_state *st);
  * carry-save vertical counters, exact integers. */
 int ceas_msc_measure(const ceas_msc_state *st, int64_t *E, int64_t *M);
 
+/* Per-replica structure factor at the smallest wave vector, F[r] exactly as
+ * ceas_lattice_structure_factor_kmin gives it for replica r's spins (the same
+ * expression, from the axis projections, counted bit-sliced). CEAS_ENOMEM. */
+int ceas_msc_measure_sf(const ceas_msc_state *st, double *F);
+
 /* One point of the replica-averaged time series: means over the R replicas of
  * e = E/N, e^2, |m|, m^2, m^4 with m = M/N. Analyse a run's series with the
  * binning / jackknife of ceas_measure.h; <e^2> - <e>^2 of these averages is the

@@ -5,7 +5,10 @@
  * plane[j] holds bit j of all 64 counts of a lane. Words enter in groups of eight
  * through a Harley–Seal carry-save tree (running ones, twos, fours; one "eights"
  * word per group), so the ripple into the planes happens once per eight words. */
+#include <stdlib.h>
 #include <string.h>
+
+#include "ceas_lattice.h"
 
 #include "msc_private.h"
 
@@ -129,4 +132,66 @@ void ceas_msc_replica_average(const ceas_msc_state *st, const int64_t *E,
   out->abs_m = sm / R;
   out->m2 = sm2 / R;
   out->m4 = sm4 / R;
+}
+
+/* Like vc_total, for counts known to stay below 2^K: only K planes to read. */
+static void vc_total_k(vcount *v, int64_t *out, int K) {
+  ripple(v->plane, 0, v->ones);
+  ripple(v->plane, 1, v->twos);
+  ripple(v->plane, 2, v->fours);
+  for (int i = 0; i < v->nbuf; i++) ripple(v->plane, 0, v->buf[i]);
+  for (int r = 0; r < 64; r++) {
+    uint64_t c = 0;
+    for (int j = 0; j < K; j++) c |= ((v->plane[j] >> r) & 1) << j;
+    out[r] = (int64_t)c;
+  }
+}
+
+int ceas_msc_measure_sf(const ceas_msc_state *st, double *F) {
+  const msc_lattice *lat = &st->lat;
+  const int d = lat->dim, W = lat->W, R = 64 * W;
+  const long L = lat->L, n = lat->n, nz = d == 3 ? L : 1;
+  const size_t rw = (size_t)n * (size_t)W;
+  const int64_t per_plane = st->sites / L; /* sites with one coordinate fixed */
+  int K = 1;
+  while (K < 63 && (INT64_C(1) << K) <= per_plane) K++;
+  /* Counter (axis a, coordinate x, lane l): the down spins of every replica of
+   * the lane in the plane x_a = x, bit-sliced, so a projection costs a few word
+   * operations per site word instead of one per replica and site. */
+  const size_t nvc = (size_t)d * (size_t)L * (size_t)W;
+  vcount *vc = ceas_calloc(nvc, sizeof *vc);
+  int64_t *proj = ceas_malloc((size_t)d * (size_t)L * sizeof *proj);
+  int64_t *cnt = ceas_malloc(nvc * 64 * sizeof *cnt);
+  double *cs = ceas_malloc(2 * (size_t)L * sizeof *cs);
+  if (!vc || !proj || !cnt || !cs) {
+    free(vc), free(proj), free(cnt), free(cs);
+    return CEAS_ENOMEM;
+  }
+  for (int c = 0; c < 2; c++)
+    for (long z = 0; z < nz; z++)
+      for (long y = 0; y < L; y++) {
+        const uint64_t *a = lat->col[c] + (size_t)(z * L + y) * rw;
+        const long p = (c + y + z) & 1;
+        vcount *vy = vc + ((size_t)L + (size_t)y) * W;
+        vcount *vz = d == 3 ? vc + ((size_t)2 * L + (size_t)z) * W : NULL;
+        for (long j = 0; j < n; j++) {
+          vcount *vx = vc + (size_t)(2 * j + p) * W;
+          for (int l = 0; l < W; l++) {
+            const uint64_t w = a[(size_t)j * W + l];
+            vc_add(&vx[l], w);
+            vc_add(&vy[l], w);
+            if (vz) vc_add(&vz[l], w);
+          }
+        }
+      }
+  for (size_t i = 0; i < nvc; i++) vc_total_k(&vc[i], cnt + 64 * i, K);
+  ceas_lattice_kmin_phases(L, cs);
+  for (int r = 0; r < R; r++) {
+    const int l = r / 64, b = r % 64;
+    for (size_t ax = 0; ax < (size_t)d * (size_t)L; ax++)
+      proj[ax] = per_plane - 2 * cnt[(ax * W + (size_t)l) * 64 + (size_t)b];
+    F[r] = ceas_lattice_structure_factor_from_projections(d, L, proj, cs);
+  }
+  free(vc), free(proj), free(cnt), free(cs);
+  return CEAS_OK;
 }

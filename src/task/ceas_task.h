@@ -14,6 +14,22 @@
  * For `wolff` with wolff_clusters = 0 the thermalisation sweeps flip clusters until
  * N spins have flipped and the count of clusters per sweep is then fixed at
  * N / <cluster size> for the measured part (see ceas_lattice.h).
+ *
+ * Algorithms: the kernels of ceas_lattice.h (metropolis, heatbath, wolff, sw) and
+ * the multi-spin-coded ones of ceas_msc.h, for ising2d/ising3d with h = 0:
+ *   msc-replica64, msc-replica256     R = 64 / 256 replicas in one packed word
+ *                                     sharing one uniform per site (Isakov et al.)
+ *   msc-replica64-anti, -256-anti     the same with antithetic uniforms: replicas
+ *                                     stay far less correlated (ceas_msc.h); the
+ *                                     choice for measurements
+ *   msc-single                        one lattice, 64 sites per word (2D, L a
+ *                                     multiple of 128)
+ * A replica-packed task measures all R replicas: its series hold n_meas x R values
+ * (time-major, e[i * R + r]), analysed as ceas_measure_series with replicas = R
+ * (error bars from time bins of all replicas, so right however correlated the
+ * replicas are), and written as n_meas x R datasets with the attribute
+ * packed_replicas = R. A sweep is one sweep of every replica; sweeps between two
+ * measurements run as one call so the kernel can block them in time.
  */
 #ifndef CEAS_TASK_H
 #define CEAS_TASK_H
@@ -24,6 +40,7 @@
 
 #include "ceas_lattice.h"
 #include "ceas_measure.h"
+#include "ceas_msc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,11 +68,17 @@ void ceas_task_params_default(ceas_task_params *p);
 
 typedef struct {
   ceas_task_params p;
+  const char *algo;         /* the kernel's name */
   ceas_lattice_system *sys;
-  const ceas_lattice_kernel *kernel;
-  ceas_lattice_state *st;
+  const ceas_lattice_kernel *kernel; /* NULL for the msc kernels */
+  ceas_lattice_state *st;            /* NULL for the msc kernels */
+  ceas_msc_state *msc;               /* msc-replica*, else NULL */
+  ceas_msc_single *mss;              /* msc-single, else NULL */
+  int replicas;                      /* chains per measurement (1 unless msc-replica*) */
+  int64_t *msc_E, *msc_M;            /* msc scratch: per-replica totals */
+  int8_t *msc_spins;                 /* msc-single scratch: the spins, for F */
   size_t n_meas;
-  double *e, *m, *f; /* per-spin series; f NULL for graphs */
+  double *e, *m, *f; /* per-spin series, n_meas x replicas; f NULL for graphs */
   ceas_measure_result result;
   double mean_cluster_size; /* wolff: spins per cluster while measuring */
   double seconds;           /* wall time of the sweeps (this process only) */
@@ -121,6 +144,7 @@ typedef struct {
   int64_t n_spins;
   const double *e, *m, *f;   /* per-spin series (f NULL for graphs) */
   size_t n_meas;
+  int replicas;              /* values per measurement, time-major; 0 or 1: one */
   const ceas_measure_result *result;
   int wolff;                 /* write wolff_clusters_per_sweep, mean_cluster_size */
   long wolff_clusters;
@@ -137,8 +161,13 @@ int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r);
 int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *command_line);
 
 /* The parameter checks of ceas_task_create that need no system (CEAS_EINPUT
- * naming the option). */
+ * naming the option), including whether the algorithm exists and applies to the
+ * model, size and field. */
 int ceas_task_params_check(const ceas_task_params *p);
+
+/* CEAS_OK if `name` is an algorithm a task can run, else CEAS_EINPUT listing them
+ * (`what` names the input in the message, e.g. "--algo"). */
+int ceas_task_algo_check(const char *name, const char *what);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 #include "task_private.h"
 
 static size_t measurements_done(const ceas_task *t) {
-  uint64_t k = t->st->sweep;
+  uint64_t k = ceas_task_sweeps_done(t);
   return k > t->p.therm ? (size_t)((k - t->p.therm) / t->p.measure_every) : 0;
 }
 
@@ -26,6 +26,43 @@ static void maybe_die(const char *var, long count) {
   if (v && atol(v) == count) raise(SIGKILL);
 }
 
+/* The chain's state: int8 spins, or the packed words of a replica-packed kernel. */
+static int write_spins(const ceas_task *t, hid_t loc) {
+  if (t->st) return ceas_io_write_int8(loc, "spins", t->st->spins, (size_t)t->sys->n);
+  if (t->mss) {
+    ceas_msc_single_get_spins(t->mss, t->msc_spins);
+    return ceas_io_write_int8(loc, "spins", t->msc_spins, (size_t)t->sys->n);
+  }
+  size_t nw = ceas_msc_state_words(t->msc);
+  uint64_t *w = ceas_malloc(nw * sizeof *w), done;
+  if (!w) return CEAS_ENOMEM;
+  ceas_msc_get_state(t->msc, w, &done);
+  int rc = ceas_io_write_uint64s(loc, "packed_state", w, nw);
+  free(w);
+  return rc;
+}
+
+static int read_spins(ceas_task *t, hid_t f, const char *path, uint64_t sweep) {
+  if (t->msc) {
+    size_t nw = ceas_msc_state_words(t->msc);
+    uint64_t *w = ceas_malloc(nw * sizeof *w);
+    if (!w) return CEAS_ENOMEM;
+    int rc = ceas_io_read_uint64s(f, path, "packed_state", w, nw);
+    if (!rc) ceas_msc_set_state(t->msc, w, sweep);
+    free(w);
+    return rc;
+  }
+  int8_t *spins = t->st ? t->st->spins : t->msc_spins;
+  int rc = ceas_io_read_int8(f, path, "spins", spins, (size_t)t->sys->n);
+  for (int64_t i = 0; !rc && i < t->sys->n; i++)
+    if (spins[i] != 1 && spins[i] != -1)
+      rc = ceas_error_set(CEAS_EINPUT, "%s: spin %lld is %d, not +-1", path, (long long)i,
+                          spins[i]);
+  if (!rc && t->mss) ceas_msc_single_set_spins(t->mss, spins, sweep);
+  if (!rc && t->st) t->st->sweep = sweep;
+  return rc;
+}
+
 int ceas_task_checkpoint_write(const ceas_task *t, const char *path) {
   static long written = 0;
   ceas_io_file f;
@@ -33,20 +70,21 @@ int ceas_task_checkpoint_write(const ceas_task *t, const char *path) {
   if (rc) return rc;
   hid_t loc = f.file;
   const ceas_lattice_state *st = t->st;
-  size_t nm = measurements_done(t);
+  const size_t nm = measurements_done(t) * (size_t)t->replicas;
   rc = ceas_task_write_params(t, loc, "checkpoint");
   if (!rc) rc = ceas_io_attr_int64(loc, "wolff_clusters_requested", t->p.wolff_clusters);
-  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_sweep", st->sweep);
-  if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_wolff_clusters", st->wolff_clusters);
-  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_flipped", st->flipped);
+  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_sweep", ceas_task_sweeps_done(t));
+  if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_wolff_clusters", st ? st->wolff_clusters : 1);
+  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_flipped", st ? st->flipped : 0);
   if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_tune_clusters", t->tune_clusters);
   if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_tune_flipped", t->tune_flipped);
   if (!rc) rc = ceas_io_attr_double(loc, "checkpoint_seconds", t->seconds);
-  if (!rc) rc = ceas_io_write_int8(loc, "spins", st->spins, (size_t)t->sys->n);
+  if (!rc) rc = write_spins(t, loc);
   if (!rc) {
     H5Fflush(loc, H5F_SCOPE_GLOBAL);
     maybe_die("CEASIM_TEST_KILL_IN_CHECKPOINT", written + 1);
   }
+  /* Replica-packed tasks: measurements x replicas values, flat (time-major). */
   if (!rc) rc = ceas_io_write_doubles(loc, "energy", t->e, nm);
   if (!rc) rc = ceas_io_write_doubles(loc, "magnetization", t->m, nm);
   if (!rc && t->f) rc = ceas_io_write_doubles(loc, "structure_factor_kmin", t->f, nm);
@@ -80,7 +118,7 @@ static int same_task(const ceas_task *t, hid_t f, const char *path) {
   if ((rc = ceas_io_read_attr_double(f, path, "h", &d))) return rc;
   if (d != p->h) return DIFFER("h");
   if ((rc = ceas_io_read_attr_string(f, path, "algo", s, sizeof s))) return rc;
-  if (strcmp(s, t->kernel->name)) return DIFFER("algo");
+  if (strcmp(s, t->algo)) return DIFFER("algo");
   if ((rc = ceas_io_read_attr_uint64(f, path, "seed", &u64))) return rc;
   if (u64 != p->seed) return DIFFER("seed");
   if ((rc = ceas_io_read_attr_uint64(f, path, "stream", &u64))) return rc;
@@ -102,7 +140,6 @@ static int same_task(const ceas_task *t, hid_t f, const char *path) {
 int ceas_task_checkpoint_load(ceas_task *t, const char *path) {
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return ceas_error_set(CEAS_EINPUT, "%s: not a readable checkpoint", path);
-  ceas_lattice_state *st = t->st;
   uint64_t sweep = 0, flipped = 0, tune_flipped = 0;
   int64_t clusters = 0, tune_clusters = 0;
   double seconds = 0;
@@ -115,25 +152,23 @@ int ceas_task_checkpoint_load(ceas_task *t, const char *path) {
   if (!rc) rc = ceas_io_read_attr_double(f, path, "checkpoint_seconds", &seconds);
   if (!rc && (sweep > t->p.therm + t->p.sweeps || clusters < 1))
     rc = ceas_error_set(CEAS_EINPUT, "%s: checkpoint counters out of range", path);
+  if (!rc) rc = read_spins(t, f, path, sweep);
   if (!rc) {
-    st->sweep = sweep;
-    size_t nm = measurements_done(t);
-    rc = ceas_io_read_int8(f, path, "spins", st->spins, (size_t)t->sys->n);
-    if (!rc) rc = ceas_io_read_doubles(f, path, "energy", t->e, nm);
+    size_t nm = measurements_done(t) * (size_t)t->replicas;
+    rc = ceas_io_read_doubles(f, path, "energy", t->e, nm);
     if (!rc) rc = ceas_io_read_doubles(f, path, "magnetization", t->m, nm);
     if (!rc && t->f) rc = ceas_io_read_doubles(f, path, "structure_factor_kmin", t->f, nm);
-    for (int64_t i = 0; !rc && i < t->sys->n; i++)
-      if (st->spins[i] != 1 && st->spins[i] != -1)
-        rc = ceas_error_set(CEAS_EINPUT, "%s: spin %lld is %d, not +-1", path, (long long)i,
-                            st->spins[i]);
   }
   H5Fclose(f);
   if (rc) {
-    st->sweep = 0;
+    /* Half-loaded: back to a fresh start's counter (the caller gives up anyway). */
+    if (t->st) t->st->sweep = 0;
     return rc;
   }
-  st->wolff_clusters = clusters;
-  st->flipped = flipped;
+  if (t->st) {
+    t->st->wolff_clusters = clusters;
+    t->st->flipped = flipped;
+  }
   t->tune_clusters = tune_clusters;
   t->tune_flipped = tune_flipped;
   t->seconds = seconds;

@@ -20,6 +20,26 @@ void ceas_task_params_default(ceas_task_params *p) {
   p->init = CEAS_INIT_HOT;
 }
 
+/* The multi-spin-coded kernels a task can run (ceas_msc.h). */
+typedef struct {
+  const char *name;
+  int replicas; /* packed replicas; 1 for the single-lattice kernel */
+  int anti;     /* antithetic uniforms */
+  int single;
+} msc_algo;
+
+static const msc_algo msc_algos[] = {
+    {"msc-replica64", 64, 0, 0},       {"msc-replica256", 256, 0, 0},
+    {"msc-replica64-anti", 64, 1, 0},  {"msc-replica256-anti", 256, 1, 0},
+    {"msc-single", 1, 0, 1},
+};
+
+static const msc_algo *msc_find(const char *name) {
+  for (size_t i = 0; name && i < sizeof msc_algos / sizeof msc_algos[0]; i++)
+    if (!strcmp(name, msc_algos[i].name)) return &msc_algos[i];
+  return NULL;
+}
+
 int ceas_task_params_check(const ceas_task_params *p) {
   if (!isfinite(p->beta) || p->beta < 0)
     return ceas_error_set(CEAS_EINPUT,
@@ -49,49 +69,96 @@ int ceas_task_params_check(const ceas_task_params *p) {
                           "--couplings: only used with --model graph (got --model "
                           "%s)",
                           ceas_lattice_model_name(p->model));
+  int rc = ceas_task_algo_check(p->algo, "--algo");
+  if (rc) return rc;
+  const msc_algo *a = msc_find(p->algo);
+  if (!a) return CEAS_OK;
+  if (p->model == CEAS_MODEL_GRAPH || (a->single && p->model != CEAS_MODEL_ISING2D))
+    return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model %s (got %s)", a->name,
+                          a->single ? "ising2d" : "ising2d or ising3d",
+                          ceas_lattice_model_name(p->model));
+  if (p->h != 0)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--h: the multi-spin-coded kernels have no field (got %g with "
+                          "--algo %s; use metropolis or heatbath)",
+                          p->h, a->name);
+  if (a->single && (p->L < 128 || p->L % 128 || p->L > 65536))
+    return ceas_error_set(CEAS_EINPUT,
+                          "--L: --algo %s packs a row of each colour into 64-bit words "
+                          "and needs L a multiple of 128 up to 65536 (got %ld)",
+                          a->name, p->L);
+  if (!a->single && (p->L < 2 || p->L % 2 || p->L > (p->model == CEAS_MODEL_ISING3D ? 2048 : 65536)))
+    return ceas_error_set(CEAS_EINPUT,
+                          "--L: --algo %s needs an even L from 2 to %d (checkerboard "
+                          "colours; got %ld)",
+                          a->name, p->model == CEAS_MODEL_ISING3D ? 2048 : 65536, p->L);
   return CEAS_OK;
 }
 
-static int algo_lookup(const char *name, const ceas_lattice_kernel **k) {
-  *k = name ? ceas_lattice_kernel_find(name) : NULL;
-  if (*k) return CEAS_OK;
-  char list[256] = "";
+int ceas_task_algo_check(const char *name, const char *what) {
+  if (name && (ceas_lattice_kernel_find(name) || msc_find(name))) return CEAS_OK;
+  char list[512] = "";
   for (int i = 0; ceas_lattice_kernels[i]; i++) {
     if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
     strncat(list, ceas_lattice_kernels[i]->name, sizeof list - strlen(list) - 1);
   }
-  return ceas_error_set(CEAS_EINPUT, "--algo: unknown algorithm '%s' (expected %s)",
+  for (size_t i = 0; i < sizeof msc_algos / sizeof msc_algos[0]; i++) {
+    strncat(list, ", ", sizeof list - strlen(list) - 1);
+    strncat(list, msc_algos[i].name, sizeof list - strlen(list) - 1);
+  }
+  return ceas_error_set(CEAS_EINPUT, "%s: unknown algorithm '%s' (expected %s)", what,
                         name ? name : "", list);
+}
+
+static int msc_create(ceas_task *t, const msc_algo *a) {
+  const ceas_task_params *p = &t->p;
+  ceas_rng_key key = {p->seed, p->stream};
+  ceas_msc_init init = p->init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT;
+  int rc;
+  if (a->single) {
+    rc = ceas_msc_single_alloc(p->L, key, init, &t->mss);
+    if (!rc && !(t->msc_spins = ceas_malloc((size_t)t->sys->n))) rc = CEAS_ENOMEM;
+    return rc;
+  }
+  rc = ceas_msc_alloc(t->sys->dim, p->L, a->replicas, key, init, &t->msc);
+  if (rc) return rc;
+  ceas_msc_set_antithetic(t->msc, a->anti);
+  t->msc_E = ceas_malloc((size_t)a->replicas * sizeof *t->msc_E);
+  t->msc_M = ceas_malloc((size_t)a->replicas * sizeof *t->msc_M);
+  return t->msc_E && t->msc_M ? CEAS_OK : CEAS_ENOMEM;
 }
 
 int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
   *out = NULL;
-  const ceas_lattice_kernel *kernel;
   int rc = ceas_task_params_check(p);
-  if (!rc) rc = algo_lookup(p->algo, &kernel);
   if (rc) return rc;
+  const msc_algo *ma = msc_find(p->algo);
   ceas_task *t = ceas_calloc(1, sizeof *t);
   if (!t) return CEAS_ENOMEM;
   t->p = *p;
-  t->kernel = kernel;
+  t->kernel = ma ? NULL : ceas_lattice_kernel_find(p->algo);
+  t->algo = ma ? ma->name : t->kernel->name;
+  t->replicas = ma ? ma->replicas : 1;
   rc = p->model == CEAS_MODEL_GRAPH
            ? ceas_mapping_read_couplings(p->couplings, p->h, &t->sys)
            : ceas_lattice_hypercubic_alloc(p->model, p->L, p->h, &t->sys);
-  if (!rc) rc = ceas_lattice_kernel_check(kernel, t->sys);
   ceas_rng_key key = {p->seed, p->stream};
-  if (!rc) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
+  if (!rc && ma) rc = msc_create(t, ma);
+  if (!rc && !ma) rc = ceas_lattice_kernel_check(t->kernel, t->sys);
+  if (!rc && !ma) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
   if (!rc) {
     t->n_meas = (size_t)(p->sweeps / p->measure_every);
-    t->e = ceas_malloc(t->n_meas * sizeof *t->e);
-    t->m = ceas_malloc(t->n_meas * sizeof *t->m);
-    if (p->model != CEAS_MODEL_GRAPH) t->f = ceas_malloc(t->n_meas * sizeof *t->f);
+    size_t len = t->n_meas * (size_t)t->replicas;
+    t->e = ceas_malloc(len * sizeof *t->e);
+    t->m = ceas_malloc(len * sizeof *t->m);
+    if (p->model != CEAS_MODEL_GRAPH) t->f = ceas_malloc(len * sizeof *t->f);
     if (!t->e || !t->m || (p->model != CEAS_MODEL_GRAPH && !t->f)) rc = CEAS_ENOMEM;
   }
   if (rc) {
     ceas_task_free(t);
     return rc;
   }
-  if (p->wolff_clusters > 0) t->st->wolff_clusters = p->wolff_clusters;
+  if (p->wolff_clusters > 0 && t->st) t->st->wolff_clusters = p->wolff_clusters;
   *out = t;
   return CEAS_OK;
 }
@@ -99,6 +166,11 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
 void ceas_task_free(ceas_task *t) {
   if (!t) return;
   ceas_lattice_state_free(t->st);
+  ceas_msc_free(t->msc);
+  ceas_msc_single_free(t->mss);
+  free(t->msc_E);
+  free(t->msc_M);
+  free(t->msc_spins);
   ceas_lattice_system_free(t->sys);
   free(t->e);
   free(t->m);
@@ -106,12 +178,57 @@ void ceas_task_free(ceas_task *t) {
   free(t);
 }
 
-static int is_wolff(const ceas_task *t) { return strcmp(t->kernel->name, "wolff") == 0; }
+static int is_wolff(const ceas_task *t) { return strcmp(t->algo, "wolff") == 0; }
 
-uint64_t ceas_task_sweeps_done(const ceas_task *t) { return t->st->sweep; }
+uint64_t ceas_task_sweeps_done(const ceas_task *t) {
+  if (t->msc) return ceas_msc_sweeps_done(t->msc);
+  if (t->mss) return ceas_msc_single_sweeps_done(t->mss);
+  return t->st->sweep;
+}
+
+/* Sweeps per call of an msc kernel at most: the calls are where a stop request is
+ * noticed, and a few dozen sweeps already give the kernel its temporal blocking. */
+#define MSC_CHUNK 64
+
+/* The msc kernels advance by whole stretches (to the end of thermalisation or to
+ * the next measurement, at most MSC_CHUNK), then measure if a measurement is due. */
+static int msc_step(ceas_task *t) {
+  const ceas_task_params *p = &t->p;
+  uint64_t k = ceas_task_sweeps_done(t);
+  uint64_t n = k < p->therm ? p->therm - k
+                            : p->measure_every - (k - p->therm) % p->measure_every;
+  if (n > MSC_CHUNK) n = MSC_CHUNK;
+  /* sweeps need not be a multiple of measure_every: the tail is swept, unmeasured. */
+  if (n > p->therm + p->sweeps - k) n = p->therm + p->sweeps - k;
+  int rc = t->msc ? ceas_msc_sweep(t->msc, p->beta, n)
+                  : ceas_msc_single_sweep(t->mss, p->beta, n);
+  if (rc) return rc;
+  k += n;
+  if (k <= p->therm || (k - p->therm) % p->measure_every) return CEAS_OK;
+  const size_t i = (size_t)((k - p->therm) / p->measure_every - 1);
+  const double N = (double)t->sys->n;
+  if (t->msc) {
+    const size_t R = (size_t)t->replicas;
+    if ((rc = ceas_msc_measure(t->msc, t->msc_E, t->msc_M))) return rc;
+    if ((rc = ceas_msc_measure_sf(t->msc, t->f + i * R))) return rc;
+    for (size_t r = 0; r < R; r++) {
+      t->e[i * R + r] = (double)t->msc_E[r] / N;
+      t->m[i * R + r] = (double)t->msc_M[r] / N;
+    }
+    return CEAS_OK;
+  }
+  int64_t E, M;
+  ceas_msc_single_measure(t->mss, &E, &M);
+  ceas_msc_single_get_spins(t->mss, t->msc_spins);
+  t->e[i] = (double)E / N;
+  t->m[i] = (double)M / N;
+  t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, t->msc_spins);
+  return CEAS_OK;
+}
 
 /* One sweep of the chain, number k = st->sweep, with its measurement. */
 static int task_step(ceas_task *t) {
+  if (!t->st) return msc_step(t);
   const ceas_task_params *p = &t->p;
   ceas_lattice_state *st = t->st;
   double n = (double)t->sys->n;
@@ -150,13 +267,12 @@ int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
   static const ceas_task_hooks none = {0};
   if (!h) h = &none;
   const ceas_task_params *p = &t->p;
-  ceas_lattice_state *st = t->st;
   uint64_t total = p->therm + p->sweeps;
   double t0 = ceas_wtime(), last = t0, last_ckpt = t0;
-  while (st->sweep < total) {
+  while (ceas_task_sweeps_done(t) < total) {
     int stop = (h->stop && *h->stop) || (h->poll && h->poll(h->poll_ctx));
     if (stop) {
-      uint64_t k = st->sweep;
+      uint64_t k = ceas_task_sweeps_done(t);
       if (h->checkpoint) {
         int rc = ceas_task_checkpoint_write(t, h->checkpoint);
         if (rc) return rc;
@@ -170,17 +286,19 @@ int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
     if (h->progress || h->checkpoint) {
       double now = ceas_wtime();
       if (h->progress && now - last > 0.5) {
-        h->progress((double)st->sweep / (double)total, now - t0, h->progress_ctx);
+        h->progress((double)ceas_task_sweeps_done(t) / (double)total, now - t0,
+                    h->progress_ctx);
         last = now;
       }
       if (h->checkpoint && h->checkpoint_every > 0 && now - last_ckpt >= h->checkpoint_every &&
-          st->sweep < total) {
+          ceas_task_sweeps_done(t) < total) {
         if ((rc = ceas_task_checkpoint_write(t, h->checkpoint))) return rc;
         last_ckpt = ceas_wtime();
       }
     }
   }
   t->seconds += ceas_wtime() - t0;
+  const ceas_lattice_state *st = t->st;
   t->mean_cluster_size =
       is_wolff(t) ? (double)st->flipped / ((double)st->wolff_clusters * (double)p->sweeps)
                   : NAN;
@@ -194,7 +312,7 @@ int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
 void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
   memset(s, 0, sizeof *s);
   s->p = &t->p;
-  s->algo = t->kernel->name;
+  s->algo = t->algo;
   s->L = t->sys->L;
   s->dim = t->sys->dim;
   s->n_spins = t->sys->n;
@@ -202,15 +320,16 @@ void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
   s->m = t->m;
   s->f = t->f;
   s->n_meas = t->n_meas;
+  s->replicas = t->replicas;
   s->result = &t->result;
   s->wolff = is_wolff(t);
-  s->wolff_clusters = t->st->wolff_clusters;
+  s->wolff_clusters = t->st ? t->st->wolff_clusters : 0;
   s->mean_cluster_size = t->mean_cluster_size;
 }
 
 int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r) {
   ceas_measure_series ser = {s->e, s->m, s->f, s->n_meas, (double)s->n_spins, s->p->beta,
-                             s->L};
+                             s->L, s->replicas > 1 ? (size_t)s->replicas : 1};
   return ceas_measure_analyze(&ser, r);
 }
 
@@ -243,6 +362,7 @@ static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdli
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   rc = rc ? rc : ceas_io_attr_string(loc, "rng", "philox4x64-10 (Random123)");
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
+  if (s->replicas > 1) rc = rc ? rc : ceas_io_attr_int64(loc, "packed_replicas", s->replicas);
   if (s->wolff) {
     rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", s->wolff_clusters);
     rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", s->mean_cluster_size);
@@ -262,14 +382,22 @@ int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line) {
   return ceas_task_write_summary(&s, loc, command_line);
 }
 
+/* One value per measurement, or a measurements x replicas table. */
+static int write_series(hid_t g, const char *name, const double *x,
+                        const ceas_task_summary *s) {
+  if (s->replicas > 1)
+    return ceas_io_write_doubles_2d(g, name, x, s->n_meas, (size_t)s->replicas);
+  return ceas_io_write_doubles(g, name, x, s->n_meas);
+}
+
 int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *command_line) {
   int rc = write_params(s, loc, command_line);
   if (rc) return rc;
   hid_t g;
   if ((rc = ceas_io_group(loc, "timeseries", &g))) return rc;
-  rc = ceas_io_write_doubles(g, "energy", s->e, s->n_meas);
-  if (!rc) rc = ceas_io_write_doubles(g, "magnetization", s->m, s->n_meas);
-  if (!rc && s->f) rc = ceas_io_write_doubles(g, "structure_factor_kmin", s->f, s->n_meas);
+  rc = write_series(g, "energy", s->e, s);
+  if (!rc) rc = write_series(g, "magnetization", s->m, s);
+  if (!rc && s->f) rc = write_series(g, "structure_factor_kmin", s->f, s);
   H5Gclose(g);
   if (rc) return rc;
   if ((rc = ceas_io_group(loc, "observables", &g))) return rc;
