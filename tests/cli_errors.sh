@@ -167,7 +167,7 @@ expect_input_error "--out without its value" "--out" "expected a value" run --L 
 new_case
 expect_input_error "sweep --beta without its value" "--beta" "expected a value" sweep --L 4 --out "$OD/sw" --beta
 new_case
-expect_input_error "ceasim frobnicate" "frobnicate" "expected run, demo, sweep, collect, analyze, attention, map or bench" frobnicate
+expect_input_error "ceasim frobnicate" "frobnicate" "expected run, demo, sweep, collect, analyze, attention, map, bench or anneal" frobnicate
 new_case
 expect_input_error "--model graph without --couplings" "--couplings" "expected --couplings" run --model graph "${SMALL[@]}" --out "$OD/result.h5"
 

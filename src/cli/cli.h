@@ -56,5 +56,6 @@ int ceas_cli_analyze(int argc, char **argv);
 int ceas_cli_attention(int argc, char **argv);
 int ceas_cli_map(int argc, char **argv);
 int ceas_cli_bench(int argc, char **argv);
+int ceas_cli_anneal(int argc, char **argv);
 
 #endif

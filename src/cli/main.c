@@ -71,6 +71,7 @@ static void usage(FILE *out) {
           "  attention an attention head as a Gibbs system: beta scan, Newton controller\n"
           "  map     attention head or FFN block -> Ising couplings file (for run --model graph)\n"
           "  bench   spin-flip attempts per ns of each update kernel vs plain Metropolis\n"
+          "  anneal  minimise an Ising energy (couplings, G-set MaxCut, SK, EA): sa, reads, TTS\n"
           "\n"
           "options:\n"
           "  -h, --help     this message (and `ceasim <command> --help`)\n"
@@ -112,7 +113,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "attention")) return ceas_cli_attention(argc - 1, argv + 1);
   if (!strcmp(cmd, "map")) return ceas_cli_map(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) return ceas_cli_bench(argc - 1, argv + 1);
-  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention, map or bench; see ceasim --help)\n",
+  if (!strcmp(cmd, "anneal")) return ceas_cli_anneal(argc - 1, argv + 1);
+  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention, map, bench or anneal; see ceasim --help)\n",
           cmd);
   return 2;
 }

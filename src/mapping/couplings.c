@@ -190,7 +190,7 @@ static int read_text(const char *path, FILE *fp, double h_extra,
                         path, bad, (long long)n, n_line);
     goto done;
   }
-  qsort(edges, ne, sizeof *edges, cmp_edge);
+  if (ne > 1) qsort(edges, ne, sizeof *edges, cmp_edge); /* qsort(NULL, 0) is UB */
   for (size_t k = 1; k < ne; k++)
     if (edges[k].i == edges[k - 1].i && edges[k].j == edges[k - 1].j) {
       rc = ceas_error_set(CEAS_EINPUT,

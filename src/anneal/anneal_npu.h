@@ -1,0 +1,227 @@
+/* The NPU hardware model and the analog-dynamics methods (sb, analog) of
+ * src/anneal; internal to the module, not part of the installed contract.
+ *
+ * The machine: couplings of finite precision (ceas_anneal_quantize), Gaussian
+ * analog noise on the local fields it computes (ceas_anneal_noise), one
+ * matrix-vector product (MVM) of the couplings per time step of the analog methods
+ * (ceas_anneal_mvm), a spin readout s = sign(x) whose energy is tracked
+ * (ceas_anneal_readout), and a cost model counting spin updates, multiply-
+ * accumulates and bytes moved, priced in picojoules (ceas_anneal_cost).
+ *
+ * Random numbers follow ceas_anneal.h: read r of a run with seed S draws only from
+ * the key (S, r) (quantisation, a property of the instance, from (S, edge)), each
+ * draw addressed by what it is for (purpose, step, site), so results are pure
+ * functions of (problem, parameters, S, r). docs/anneal_dynamics.md has the model
+ * equations, the defaults with their sources and measured speeds. */
+#ifndef CEAS_ANNEAL_NPU_H
+#define CEAS_ANNEAL_NPU_H
+
+#include "ceas_anneal.h"
+
+/* ---- coupling precision -------------------------------------------------- */
+
+typedef enum { CEAS_ANNEAL_ROUND_NEAREST, CEAS_ANNEAL_ROUND_STOCHASTIC } ceas_anneal_rounding;
+
+int ceas_anneal_rounding_parse(const char *s, ceas_anneal_rounding *out);
+const char *ceas_anneal_rounding_name(ceas_anneal_rounding r);
+
+#define CEAS_ANNEAL_JBITS_MAX 32
+
+/* What quantisation did to the couplings (each coupling i < j counted once; the
+ * fields h are not quantised). Errors are relative to j_max. */
+typedef struct {
+  int bits;                      /* 0: infinite precision */
+  ceas_anneal_rounding rounding;
+  double j_max;                  /* max |J_ij| of the original */
+  double step;                   /* grid step j_max / (2^(bits-1) - 1); 0 for bits 0 */
+  int64_t couplings;
+  int64_t zeroed;                /* nonzero couplings that became 0 */
+  double max_err;                /* max |J_q - J| / j_max (0 when j_max = 0) */
+  double rms_err;                /* sqrt(mean (J_q - J)^2) / j_max */
+} ceas_anneal_quant_report;
+
+/* A new problem with every coupling on the symmetric uniform grid
+ * {k step : |k| <= 2^(bits-1) - 1}, step = max|J| / (2^(bits-1) - 1), which holds
+ * 0 and ±max|J| exactly (so ±J instances are unchanged for every bits >= 2).
+ * Nearest: round half away from zero, |J_q - J| <= step/2 for every coupling.
+ * Stochastic: J_q = step (floor(J/step) + [u < frac(J/step)]), u uniform in [0, 1)
+ * from Philox key (seed, "quantise") and counter (i, j) with i < j: unbiased,
+ * E[J_q] = J, both directions of a coupling get the same value, and the result
+ * does not depend on the order in which couplings are visited.
+ * bits = 0 is the identity: a copy with every coupling and field bitwise equal and
+ * the same CSR order, so any method gives bitwise the results of the original.
+ * bits must be 0 or 2 .. CEAS_ANNEAL_JBITS_MAX (1 bit would leave only 0).
+ * The copy keeps the original's source, origin and instance data, and gets a dense
+ * copy when the original has one. rep may be NULL. */
+int ceas_anneal_quantize(const ceas_anneal_problem *pb, int bits,
+                         ceas_anneal_rounding rounding, uint64_t seed,
+                         ceas_anneal_problem **out, ceas_anneal_quant_report *rep);
+
+/* Recomputes each read's best energy (and the run's best) on `pb` from the stored
+ * configurations: for runs made on a quantised copy, the energy on the true
+ * couplings. final_energy and the target statistics are left as they are. */
+void ceas_anneal_rescore(const ceas_anneal_problem *pb, ceas_anneal_result *r);
+
+/* ---- analog noise on local fields ------------------------------------------ */
+
+/* Gaussian noise sigma * N(0, 1) per (step, site), from the Philox4x32 key derived
+ * from (seed, read, purpose): block site/4 of counter (block, step) gives four
+ * 32-bit words and, by Box-Muller on pairs of them, the normals of sites
+ * 4b .. 4b+3. A 32-bit uniform truncates the tails at 6.66 sigma. */
+typedef struct {
+  ceas_rng_key32 key;
+  float sigma;  /* absolute, in the units of the fields it is added to */
+} ceas_anneal_noise;
+
+/* Purposes of the noise streams (ASCII "FNOISE" and "DW"). */
+#define CEAS_ANNEAL_PURPOSE_FIELD_NOISE UINT64_C(0x464e4f495345)
+#define CEAS_ANNEAL_PURPOSE_DW UINT64_C(0x4457)
+
+void ceas_anneal_noise_init(ceas_anneal_noise *nz, uint64_t seed, uint64_t read,
+                            uint64_t purpose, double sigma);
+/* The noise of one site at one step. */
+float ceas_anneal_noise_site(const ceas_anneal_noise *nz, uint64_t step, int64_t site);
+/* out[i] += noise of site i at `step`, i = 0 .. n-1 (equal to noise_site). */
+void ceas_anneal_noise_add(const ceas_anneal_noise *nz, uint64_t step, int64_t n,
+                           float *out);
+/* The field noise of the NPU: sigma_rel times the problem's field scale, expressed
+ * in the units (pb->unit) in which the annealers hold their fields. */
+void ceas_anneal_field_noise_init(ceas_anneal_noise *nz, const ceas_anneal_problem *pb,
+                                  uint64_t seed, uint64_t read, double sigma_rel);
+
+/* ---- cost model ------------------------------------------------------------ */
+
+/* Work of the machine (not of this simulator, which may skip zeros or reuse
+ * results): a full field evaluation multiplies every stored coupling entry once. */
+typedef struct {
+  uint64_t spin_updates; /* single-site state updates (Metropolis decision, oscillator step) */
+  uint64_t macs;         /* coupling multiply-accumulates */
+  uint64_t bytes;        /* bytes moved between memory and arithmetic */
+} ceas_anneal_cost;
+
+/* Picojoules per operation. Defaults (ceas_anneal_cost_pj_default) from Horowitz,
+ * "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm,
+ * 0.9 V: MAC = multiply + add, float32 3.7 + 0.9 = 4.6 pJ for bits 0, 8-bit int
+ * 0.2 + 0.03 = 0.23 pJ for bits 2..8, 32-bit int 3.1 + 0.1 = 3.2 pJ for 9..32; a
+ * spin update is priced as one float32 multiply-add (4.6 pJ); a byte as an 8 KB
+ * SRAM access, 10 pJ per 64 bits = 1.25 pJ (off-chip DRAM would be ~160 pJ/byte,
+ * 640 pJ per 32-bit word in the same table). */
+typedef struct {
+  double spin_update;
+  double mac;
+  double byte;
+} ceas_anneal_cost_pj;
+
+void ceas_anneal_cost_pj_default(int coupling_bits, ceas_anneal_cost_pj *pj);
+/* "mac=0.2,byte=160,update=1" (any subset, in pJ, each finite and >= 0), applied
+ * on top of *pj. */
+int ceas_anneal_cost_pj_parse(const char *spec, ceas_anneal_cost_pj *pj);
+double ceas_anneal_cost_energy_pj(const ceas_anneal_cost *c, const ceas_anneal_cost_pj *pj);
+/* Storage of one coupling: 4 bytes (float32) for bits 0, else ceil(bits / 8). */
+int ceas_anneal_coupling_bytes(int bits);
+/* One full field evaluation: nnz MACs; bytes: every coupling read, the state
+ * vector read (4 n) and the fields written (4 n). */
+void ceas_anneal_cost_mvm(const ceas_anneal_problem *pb, int bits, ceas_anneal_cost *c);
+/* The field update after site i flips (sa's bookkeeping): deg(i) MACs; bytes: deg(i)
+ * couplings read and deg(i) float32 fields read and written. */
+void ceas_anneal_cost_row(const ceas_anneal_problem *pb, int64_t i, int bits,
+                          ceas_anneal_cost *c);
+void ceas_anneal_cost_add(ceas_anneal_cost *acc, const ceas_anneal_cost *c, uint64_t times);
+
+/* ---- the machine's matrix-vector product ------------------------------------ */
+
+/* out_i = sum_j J_ij x_j / unit over the problem's dense float32 rows, dense int8
+ * rows or CSR, whichever it has (in that order of preference: int8 when present).
+ * Dense rows are summed in 16 fixed lanes combined by a fixed tree, so the
+ * vectorised (AVX2) and baseline loops give bitwise the same sums. */
+void ceas_anneal_mvm(const ceas_anneal_problem *pb, const float *x, float *out);
+
+/* ---- spin readout ----------------------------------------------------------- */
+
+/* s = sign(x) (x >= 0 reads +1) with its local fields g = (J s + h) / unit kept up
+ * to date flip by flip (or recomputed when many spins changed), its energy, the best
+ * configuration so far, the target and the trace: the bookkeeping that sb and
+ * analog share. Energies in double; with couplings of one magnitude and no field
+ * the fields are exact integers and the running energy is exact. */
+typedef struct {
+  const ceas_anneal_problem *pb;
+  const ceas_anneal_params *p;
+  int8_t *s;
+  float *g;          /* (J s + h) / unit */
+  float *sf;         /* scratch: s as float32 (dense float32 recomputes) */
+  int64_t *changed;  /* scratch: sites to flip */
+  int exact;         /* integer fields: nothing drifts, nothing is refreshed */
+  int avx2;          /* vectorised loops (unless CEASIM_NO_AVX2 is set) */
+  double e;          /* running energy of s (total, not in units) */
+  uint64_t since_refresh;
+  /* per read */
+  ceas_anneal_read *res;
+  int8_t *best;
+  double *trace;
+  double best_e, last_checked, t0;
+} ceas_anneal_readout;
+
+int ceas_anneal_readout_init(ceas_anneal_readout *ro, const ceas_anneal_problem *pb,
+                             const ceas_anneal_params *p);
+void ceas_anneal_readout_free(ceas_anneal_readout *ro);
+/* Starts a read: s = sign(x), fields from scratch, best = s. */
+void ceas_anneal_readout_start(ceas_anneal_readout *ro, const float *x,
+                               ceas_anneal_read *res, int8_t *best, double *trace);
+/* After step k (from 0): s = sign(x); counts sign changes into res->flips, keeps
+ * the best, checks the target (confirmed with the exact energy) and records the
+ * trace. */
+void ceas_anneal_readout_step(ceas_anneal_readout *ro, uint64_t k, const float *x);
+/* Ends a read: exact best and final energies, updates (steps x n), seconds. */
+void ceas_anneal_readout_finish(ceas_anneal_readout *ro, uint64_t steps);
+
+/* ---- the analog methods ---------------------------------------------------- */
+
+/* Parameters of sb and analog (NaN: the method's default, see
+ * ceas_anneal_dyn_params_default and docs/anneal_dynamics.md). Times are in the
+ * units of the equations of motion; couplings enter through c0 / eps, which by
+ * default scale with 1/field_scale so that the same numbers suit every instance. */
+typedef struct {
+  double dt;          /* time step: sb 1.25, analog 0.1 */
+  double a0;          /* sb: bifurcation parameter a0 [1] */
+  double c0;          /* sb: coupling; NaN -> 0.5 / (sigma_J sqrt(n)) */
+  double eps;         /* analog: coupling; NaN -> eps_rel / field_scale */
+  double eps_rel;     /* analog [1] */
+  double p0, p1;      /* analog: pump ramp p(t) linear from p0 to p1 [-1, 1.5] */
+  double noise;       /* analog: sigma of the Wiener increment [0.3] */
+  double x_init;      /* initial x (and sb's y) uniform in [-x_init, x_init] [0.1 sb, 0.01 analog] */
+  double field_noise; /* NPU: Gaussian noise on every computed local field, relative
+                         to the field scale [0] */
+  int j_bits;         /* for the cost model only: precision of the stored couplings
+                         (quantise the problem with ceas_anneal_quantize) [0] */
+  uint64_t check_every; /* bSB/analog: read out sign(x) every that many steps [1] */
+} ceas_anneal_dyn_params;
+
+void ceas_anneal_dyn_params_default(ceas_anneal_dyn_params *d);
+
+extern const ceas_anneal_method ceas_anneal_method_sb_ballistic, ceas_anneal_method_sb_discrete,
+    ceas_anneal_method_analog;
+
+/* The methods' work space with explicit parameters (the table entries' alloc()
+ * uses the defaults); the result is freed with the method's free(). NULL d: the
+ * defaults. m must be one of the three methods above. */
+int ceas_anneal_dyn_alloc(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                          const ceas_anneal_params *p, const ceas_anneal_dyn_params *d,
+                          void **work);
+/* The machine's cost of the last read made with this work space (sb, analog). */
+const ceas_anneal_cost *ceas_anneal_dyn_cost(const void *work);
+
+/* Internal to sb.c / analog.c: their work structs begin with this header. */
+typedef struct {
+  const ceas_anneal_method *method;
+  ceas_anneal_cost cost;
+} ceas_anneal_dyn_head;
+
+/* The checks every dynamics method makes of dt, x_init, field_noise, check_every
+ * and j_bits (CEAS_EINPUT naming `name` and the option). */
+int ceas_anneal_dyn_check(const char *name, const ceas_anneal_dyn_params *d);
+int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+                         const ceas_anneal_dyn_params *d, int discrete, void **work);
+int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+                             const ceas_anneal_dyn_params *d, void **work);
+
+#endif

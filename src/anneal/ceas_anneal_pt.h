@@ -1,0 +1,118 @@
+/*
+ * ceas_anneal_pt — parallel tempering (replica exchange) over MPI ranks, on any
+ * problem of ceas_anneal.h. Part of the anneal module (kept in its own header
+ * while the module's main header is being written; same prefix and rules).
+ *
+ * Walkers and temperatures. M walkers (configurations) and a ladder of M inverse
+ * temperatures beta_0 < ... < beta_{M-1}. Walker w lives on rank w R / M (R ranks;
+ * contiguous blocks) for the whole run and never moves: an exchange swaps the
+ * temperatures of two walkers, not their spins, so a swap costs no communication
+ * beyond the M energies every rank receives (MPI_Allgatherv) each exchange round.
+ *
+ * Sweep of a walker at beta: sites 0 .. n-1 in order, Metropolis with local fields
+ * f_i = sum_j J_ij s_j + h_i kept up to date (dE = 2 s_i f_i), acceptance
+ * min(1, e^{-beta dE}) for dE != 0 and 1/2 for dE = 0 (as every Metropolis kernel of
+ * ceasim: with a(0) = 1 a fixed visiting order can be reducible). The walker's energy
+ * is the sum of its accepted dE's from the exact initial energy, so it is the same
+ * number on any rank count.
+ *
+ * Exchange round k (after every `exchange_every` sweeps): pairs of neighbouring
+ * temperatures (t, t+1) for t = k mod 2, k mod 2 + 2, ...; the walkers a (at t) and
+ * b (at t+1) swap temperatures with probability
+ *     min(1, exp((beta_{t+1} - beta_t)(E_b - E_a)))
+ * (ceas_anneal_pt_accept), the uniform drawn from Philox (seed, read) at counter
+ * (round, t, 0, TAG_SWAP). Every rank takes every decision from the same energies and
+ * the same numbers, so all ranks hold the same permutation.
+ *
+ * Random numbers: walker w is the exact-field walker of anneal_walk.h with id w
+ * under the key (seed, read), tags TAG_SWEEP and TAG_INIT. So a run is a pure
+ * function of (problem, parameters, seed, read): bitwise the same on any number of
+ * ranks (tested on 1, 2 and 3).
+ *
+ * Ladder. Default geometric from beta_min to beta_max. With tune_rounds > 0 the
+ * first tune_rounds x tune_sweeps sweeps re-place the inner temperatures for uniform
+ * exchange acceptance: after each round the gap t has "resistance" w_t = -ln A_t
+ * (A_t its measured acceptance, floored at 1e-3) and the betas are moved so that each
+ * gap carries an equal share of the total resistance (piecewise-linear inverse of
+ * the cumulative resistance over the old betas). For Gaussian energy histograms
+ * -ln A ~ (dbeta)^2 C / 2 per gap locally, so equal shares mean equal acceptance. The
+ * endpoints never move; statistics restart after tuning.
+ *
+ * Reported: per gap the exchange acceptance (after tuning); round trips (a walker
+ * that has touched beta_0 reaches beta_{M-1} and then beta_0 again) with the mean
+ * sweeps per round trip; per temperature <E>/n with a binned error; the best energy
+ * seen by any walker, its configuration and the sweep it was first reached; sweeps
+ * and wall time to a target energy.
+ *
+ * Errors: CEAS_EINPUT for bad parameters (naming them), CEAS_ENOMEM; every rank
+ * returns the same status. Collective: all ranks call with the same arguments.
+ */
+#ifndef CEAS_ANNEAL_PT_H
+#define CEAS_ANNEAL_PT_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "ceas_anneal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CEAS_ANNEAL_PT_TAG_SWEEP UINT64_C(0x7074000001)
+#define CEAS_ANNEAL_PT_TAG_SWAP UINT64_C(0x7074000002)
+#define CEAS_ANNEAL_PT_TAG_INIT UINT64_C(0x7074000003)
+
+typedef struct {
+  int temperatures;         /* M >= 2 */
+  double beta_min, beta_max;/* 0 <= beta_min < beta_max, finite */
+  const double *ladder;     /* optional: M increasing betas (overrides min/max) */
+  uint64_t sweeps;          /* measured sweeps after tuning, >= 1 */
+  uint64_t exchange_every;  /* sweeps between exchange rounds, >= 1 */
+  int tune_rounds;          /* >= 0 */
+  uint64_t tune_sweeps;     /* sweeps per tuning round (>= 1 if tune_rounds > 0) */
+  uint64_t seed;
+  uint64_t read;            /* the read number: key (seed, read) */
+  int has_target;
+  double target, target_tol;/* reached when E <= target + tol */
+} ceas_anneal_pt_params;
+
+void ceas_anneal_pt_params_default(ceas_anneal_pt_params *p);
+
+typedef struct {
+  int M;
+  int64_t n;
+  double *betas;            /* M: the ladder used for the measured sweeps */
+  double *acceptance;       /* M - 1: per gap, measured sweeps */
+  uint64_t *attempts;       /* M - 1 */
+  uint64_t round_trips;     /* all walkers, measured sweeps */
+  double sweeps_per_round_trip; /* measured sweeps x M / round trips (NaN if none) */
+  double *e_mean, *e_err;   /* M: <E>/n per temperature, binned error (NaN if short) */
+  double *e_series;         /* n_series x M: E/n of each temperature after every
+                               exchange round of the measured sweeps, time-major */
+  uint64_t n_series;
+  double best_energy;
+  uint64_t best_sweep;      /* first sweep (counting tuning) at which it was held */
+  int8_t *best_config;      /* n */
+  int reached;
+  uint64_t sweeps_to_target;
+  double seconds_to_target;
+  uint64_t updates;         /* spin updates attempted, all walkers */
+  double seconds;
+} ceas_anneal_pt_result;
+
+/* Exchange acceptance of walkers with energies e_lo at beta_lo and e_hi at beta_hi. */
+double ceas_anneal_pt_accept(double beta_lo, double e_lo, double beta_hi, double e_hi);
+
+/* Collective. *out valid on every rank. */
+int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
+                       const ceas_anneal_pt_params *p, volatile sig_atomic_t *stop,
+                       ceas_anneal_pt_result **out);
+void ceas_anneal_pt_result_free(ceas_anneal_pt_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,203 @@
+/* sb: simulated bifurcation, ballistic (bSB) and discrete (dSB) variants
+ * (Goto, Tatsumura & Dixon, Sci. Adv. 5, eaav2372 (2019); Goto et al., Sci. Adv. 7,
+ * eabe7953 (2021)).
+ *
+ * Oscillator i has position x_i and momentum y_i (float32). Step k of S (from 0),
+ * symplectic Euler with a(t_k) = a0 k / (S - 1) (a0 when S = 1):
+ *
+ *     y_i += dt [ -(a0 - a(t_k)) x_i + c0 (sum_j J_ij f(x_j) + h_i + noise_ik) ]
+ *     x_i += dt a0 y_i
+ *     |x_i| > 1:  x_i = sign(x_i), y_i = 0        (perfectly inelastic walls)
+ *
+ * with f(x) = x (bSB) or sign(x) (dSB). The spins are s = sign(x); their energy is
+ * read out after every step (bSB: every check_every steps) and the best state is
+ * kept (anneal_npu.h, ceas_anneal_readout).
+ *
+ * Each step is one matrix-vector product of the couplings. bSB multiplies the
+ * float32 positions by the dense rows (int8 or float32) or the CSR. dSB's product
+ * J sign(x) is exactly the readout's field vector, which follows the sign changes
+ * flip by flip (one row each) and is recomputed from scratch when many signs
+ * changed; with couplings of one magnitude and no field it is an exact integer
+ * either way, so the two routes give the same step.
+ *
+ * Defaults (docs/anneal_dynamics.md): a0 = 1, dt = 1.25 and c0 = 0.5 / (sigma_J
+ * sqrt(n)), sigma_J = sqrt(sum_{i != j} J_ij^2 / (n (n - 1))), as in the 2021 paper;
+ * x_i(0), y_i(0) uniform in [-0.1, 0.1] from the read's key. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anneal_npu.h"
+#include "anneal_private.h"
+
+/* Purpose of the read's Philox4x32 key for the initial state (ASCII "SB"). */
+#define PURPOSE_SB UINT64_C(0x5342)
+#define INIT_C 0xFFFFFFFFu
+
+typedef struct {
+  ceas_anneal_dyn_head head; /* first: ceas_anneal_dyn_cost reads it */
+  const ceas_anneal_problem *pb;
+  const ceas_anneal_params *p;
+  ceas_anneal_dyn_params d;
+  int discrete;
+  double c0;         /* in the problem's energy units */
+  float *x, *y, *F;  /* positions, momenta, forces (couplings in units) */
+  float *hu;         /* h / unit */
+  uint32_t *u;       /* initial-state words, 4 ceil(n/2) */
+  ceas_anneal_readout ro;
+  ceas_anneal_cost step_cost;
+} sb_work;
+
+static int sb_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
+  if (pb->n < 1) return ceas_error_set(CEAS_EINPUT, "sb: the problem has no spins");
+  if (!p->schedule || p->schedule->sweeps < 1)
+    return ceas_error_set(CEAS_EINPUT, "sb: expected at least one time step (--sweeps)");
+  if (p->order != CEAS_ANNEAL_ORDER_SEQUENTIAL)
+    return ceas_error_set(CEAS_EINPUT,
+                          "sb: all oscillators move together in each step; --order "
+                          "random does not apply");
+  return CEAS_OK;
+}
+
+static void sb_free(void *work) {
+  sb_work *w = work;
+  if (!w) return;
+  free(w->x);
+  free(w->y);
+  free(w->F);
+  free(w->hu);
+  free(w->u);
+  ceas_anneal_readout_free(&w->ro);
+  free(w);
+}
+
+int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+                         const ceas_anneal_dyn_params *d_in, int discrete, void **out) {
+  *out = NULL;
+  const char *name = discrete ? "sb-discrete" : "sb-ballistic";
+  ceas_anneal_dyn_params d;
+  if (d_in)
+    d = *d_in;
+  else
+    ceas_anneal_dyn_params_default(&d);
+  if (isnan(d.dt)) d.dt = 1.25;
+  if (isnan(d.x_init)) d.x_init = 0.1;
+  int rc = ceas_anneal_dyn_check(name, &d);
+  if (rc) return rc;
+  if (!(d.a0 > 0) || !isfinite(d.a0))
+    return ceas_error_set(CEAS_EINPUT, "%s: --a0 must be finite and > 0, got %g", name, d.a0);
+  /* sigma_J sqrt(n) = sqrt(sum_ij J_ij^2 / (n - 1)) = field_scale sqrt(n / (n - 1)). */
+  double sj_rootn = pb->n > 1 ? pb->field_scale * sqrt((double)pb->n / (double)(pb->n - 1))
+                              : pb->field_scale;
+  if (isnan(d.c0)) d.c0 = 0.5 / sj_rootn;
+  if (!(d.c0 > 0) || !isfinite(d.c0))
+    return ceas_error_set(CEAS_EINPUT, "%s: --c0 must be finite and > 0, got %g", name, d.c0);
+  sb_work *w = ceas_calloc(1, sizeof *w);
+  if (!w) return CEAS_ENOMEM;
+  w->head.method = discrete ? &ceas_anneal_method_sb_discrete : &ceas_anneal_method_sb_ballistic;
+  w->pb = pb;
+  w->p = p;
+  w->d = d;
+  w->discrete = discrete;
+  w->c0 = d.c0;
+  size_t n = (size_t)pb->n;
+  w->x = ceas_malloc(n * sizeof *w->x);
+  w->y = ceas_malloc(n * sizeof *w->y);
+  w->F = ceas_malloc(n * sizeof *w->F);
+  w->hu = ceas_malloc(n * sizeof *w->hu);
+  w->u = ceas_malloc(4 * ((n + 1) / 2) * sizeof *w->u);
+  if (!w->x || !w->y || !w->F || !w->hu || !w->u ||
+      (rc = ceas_anneal_readout_init(&w->ro, pb, p))) {
+    sb_free(w);
+    return rc ? rc : CEAS_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) w->hu[i] = (float)(pb->h[i] / pb->unit);
+  ceas_anneal_cost_mvm(pb, d.j_bits, &w->step_cost);
+  w->step_cost.spin_updates = n;
+  w->step_cost.bytes += 16 * (uint64_t)n; /* x and y read and written */
+  *out = w;
+  return CEAS_OK;
+}
+
+static int sb_alloc_ballistic(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+                              void **work) {
+  return ceas_anneal_sb_alloc(pb, p, p->method_params, 0, work);
+}
+
+static int sb_alloc_discrete(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+                             void **work) {
+  return ceas_anneal_sb_alloc(pb, p, p->method_params, 1, work);
+}
+
+/* The element-wise half of a step: momenta, positions, walls. */
+static void sb_move(int64_t n, float *restrict x, float *restrict y, const float *restrict F,
+                    float ka, float kc, float kx) {
+  for (int64_t i = 0; i < n; i++) {
+    float yi = y[i] + (kc * F[i] - ka * x[i]);
+    float xi = x[i] + kx * yi;
+    int wall = xi > 1.0f || xi < -1.0f;
+    x[i] = wall ? (xi > 0 ? 1.0f : -1.0f) : xi;
+    y[i] = wall ? 0.0f : yi;
+  }
+}
+
+static int sb_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
+                   ceas_anneal_read *res, int8_t *best, double *trace) {
+  sb_work *w = work;
+  const ceas_anneal_problem *pb = w->pb;
+  const ceas_anneal_params *p = w->p;
+  const int64_t n = pb->n;
+  const uint64_t S = p->schedule->sweeps;
+  memset(&w->head.cost, 0, sizeof w->head.cost);
+  ceas_rng_key key = {p->seed, r};
+  ceas_rng_fill32(ceas_rng_key32_derive(key, PURPOSE_SB), 0, INIT_C, INIT_C, w->u,
+                  (size_t)((n + 1) / 2));
+  const float xi = (float)w->d.x_init;
+  for (int64_t i = 0; i < n; i++) {
+    w->x[i] = ((float)(w->u[2 * i] >> 8) * 0x1p-23f - 1.0f) * xi;
+    w->y[i] = ((float)(w->u[2 * i + 1] >> 8) * 0x1p-23f - 1.0f) * xi;
+  }
+  ceas_anneal_noise nz;
+  ceas_anneal_field_noise_init(&nz, pb, p->seed, r, w->d.field_noise);
+  ceas_anneal_readout_start(&w->ro, w->x, res, best, trace);
+  const double a0 = w->d.a0, dt = w->d.dt;
+  const float kc = (float)(dt * w->c0 * pb->unit), kx = (float)(dt * a0);
+  const uint64_t every = w->discrete ? 1 : w->d.check_every;
+  for (uint64_t k = 0; k < S; k++) {
+    if (hooks && hooks->stop && *hooks->stop)
+      return ceas_error_set(CEAS_EINTERRUPT, "interrupted");
+    double a = S > 1 ? a0 * (double)k / (double)(S - 1) : a0;
+    if (w->discrete) {
+      memcpy(w->F, w->ro.g, (size_t)n * sizeof *w->F);
+    } else {
+      ceas_anneal_mvm(pb, w->x, w->F);
+      if (pb->has_field)
+        for (int64_t i = 0; i < n; i++) w->F[i] += w->hu[i];
+    }
+    if (nz.sigma > 0) ceas_anneal_noise_add(&nz, k, n, w->F);
+    sb_move(n, w->x, w->y, w->F, (float)(dt * (a0 - a)), kc, kx);
+    if ((k + 1) % every == 0 || k + 1 == S ||
+        (p->trace_every && (k + 1) % p->trace_every == 0))
+      ceas_anneal_readout_step(&w->ro, k, w->x);
+    if ((k + 1) % 256 == 0 && hooks && hooks->sweeps_done) hooks->sweeps_done(hooks->ctx, k + 1);
+  }
+  ceas_anneal_readout_finish(&w->ro, S);
+  ceas_anneal_cost_add(&w->head.cost, &w->step_cost, S);
+  return CEAS_OK;
+}
+
+const ceas_anneal_method ceas_anneal_method_sb_ballistic = {
+    "sb-ballistic",
+    "ballistic simulated bifurcation (Goto et al. 2021): one float32 MVM per step",
+    sb_check,
+    sb_alloc_ballistic,
+    sb_read,
+    sb_free};
+
+const ceas_anneal_method ceas_anneal_method_sb_discrete = {
+    "sb-discrete",
+    "discrete simulated bifurcation (Goto et al. 2021): forces from sign(x)",
+    sb_check,
+    sb_alloc_discrete,
+    sb_read,
+    sb_free};
