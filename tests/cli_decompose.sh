@@ -12,9 +12,14 @@
 #    The cases cover uneven strips (10 rows on 4 ranks: 3, 3, 2, 2; 6 slabs: 2, 2,
 #    1, 1), one row per rank (L = 4 on 4 ranks), and rows whose uniforms start
 #    inside a Philox block (L / 2 = 3, 5, 6 not multiples of 4);
+#  - --algo msc-single (the multi-spin-coded plane kernel, colour-packed rows of
+#    64-site words): 2D L = 256 hot, L = 384 cold and 3D L = 128 are cases of the
+#    list above (against `ceasim run --algo msc-single`; tests/test_decomp.c also
+#    ties the strip to the ceas_msc_single torus chain sweep by sweep). 384 rows on
+#    4 ranks split the bulk random-number chunks differently from one rank;
 #  - bad input (odd L, wolff, sw, a graph, too many ranks for the rows, a run too
-#    short to measure) -> exit status 2, one "ceasim:" line naming the constraint,
-#    no output file.
+#    short to measure, msc-single with L not a multiple of 128 or a field) -> exit
+#    status 2, one "ceasim:" line naming the constraint, no output file.
 #
 # usage: bash tests/cli_decompose.sh /path/to/ceasim
 set -euo pipefail
@@ -34,6 +39,9 @@ CASES=(
   "2D L=4 one row per rank%--model ising2d --L 4 --beta 0.3 --stream 3"
   "3D L=6 h=0 metropolis%--model ising3d --L 6 --beta 0.22"
   "3D L=6 h=0.1 heatbath%--model ising3d --L 6 --beta 0.25 --h 0.1 --algo heatbath"
+  "2D L=256 msc-single%--model ising2d --L 256 --beta 0.44 --algo msc-single"
+  "2D L=384 msc-single cold%--model ising2d --L 384 --beta 0.3 --init cold --stream 2 --measure-every 2 --sweeps 256 --algo msc-single"
+  "3D L=128 msc-single%--model ising3d --L 128 --beta 0.2216546 --sweeps 64 --therm 4 --algo msc-single"
 )
 COMMON=(--sweeps 128 --therm 24 --seed 9 --quiet)
 
@@ -124,6 +132,7 @@ for i in range(ncases):
             ok(False, f"{label}: files readable", str(e))
 EOF
 
+
 # The series must also be a real chain (not, say, a frozen one that trivially
 # agrees): the 2D L=8 series at beta = 0.44 take many values, energies in [-2, 0].
 py_checks "the chain moves" "$WORK" <<'EOF'
@@ -149,10 +158,13 @@ printf 'n 4\n0 1 1.0\n1 2 1.0\n2 3 1.0\n3 0 1.0\n' >"$WORK/ring.txt"
 BAD=(
   "odd L (2D)%--decompose.*L = 7.*odd.*even%--model ising2d --L 7"
   "odd L (3D)%--decompose.*L = 5.*odd.*even%--model ising3d --L 5"
-  "wolff%--decompose.*--algo wolff.*metropolis or heatbath%--L 8 --algo wolff"
-  "sw%--decompose.*--algo sw.*metropolis or heatbath%--L 8 --algo sw"
+  "wolff%--decompose.*--algo wolff.*metropolis or heatbath.*msc-single%--L 8 --algo wolff"
+  "sw%--decompose.*--algo sw.*metropolis or heatbath.*msc-single%--L 8 --algo sw"
   "graph%--decompose.*lattice.*--model graph%--model graph --couplings ring.txt"
   "too short to measure%--sweeps.*measurements.*64%--L 8 --sweeps 10"
+  "msc-single L=192%--decompose: --algo msc-single needs L a multiple of 128.*L = 192%--L 192 --algo msc-single"
+  "msc-single L=64 (3D)%--decompose: --algo msc-single needs L a multiple of 128.*L = 64%--model ising3d --L 64 --algo msc-single"
+  "msc-single with a field%--h: --algo msc-single has no field yet, expected 0, got 0.1%--L 128 --h 0.1 --algo msc-single"
 )
 i=0
 for c in "${BAD[@]}"; do

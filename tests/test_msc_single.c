@@ -4,16 +4,19 @@
  *
  * 1. The packed kernel is the rule of the header and nothing else: a scalar
  *    reference written here from that text (one spin at a time, int8 spins, each
- *    site's 32-bit uniform assembled from the Philox4x32 slots with
- *    ceas_rng_bits32, compared as an integer with ceil(p 2^32)) reaches bitwise
+ *    site's 32-bit uniform assembled from its 8 Philox4x32 slots and, on a tie
+ *    with the threshold, its row's deep stream, all with ceas_rng_bits32,
+ *    compared as an integer with ceil(p 2^32)) reaches bitwise
  *    the same configuration after several sweeps, at L = 128 (one word per row
  *    and colour: the carry wraps onto the word itself), L = 256 (carries
  *    between words) and L = 384 (three words), for beta = 0 (p = 1), 0.3, 0.44,
  *    1 and 3.
  * 2. Bit-sliced Bernoulli masks: the frequency of ones over 2^21 bits agrees with
  *    ceil(p 2^32) / 2^32 within 4 binomial standard deviations, for p with short
- *    and long binary expansions, and the mask of the smaller p is a subset of the
- *    other's (they share one uniform per bit).
+ *    and long binary expansions, and the bits of neighbouring sites are
+ *    independent: disjoint pairs of adjacent bits are both set with frequency
+ *    p^2 within 4 sigma (a tied site's low bits come from its row's deep
+ *    stream in order, which must not correlate it with its neighbour).
  * 3. E and M from popcounts equal the sums over the unpacked spins.
  * 4. Physics against Kaufman's exact finite-torus energy and specific heat at
  *    L = 128, beta = 0.3, 0.44, 0.6: within 4 error bars, the error bar from
@@ -42,45 +45,86 @@ static uint64_t ref_threshold(double p) {
   return (uint64_t)ceil(ldexp(p, 32));
 }
 
-/* Slot s of word w, row y, colour c, sweep t, as the header defines it. */
-static uint64_t ref_slot(ceas_rng_key32 k, long L, uint64_t t, int c, long y, long w, int s) {
+/* Slot s of word w, row r, colour c, sweep t, as the header defines it (R rows). */
+static uint64_t ref_slot(ceas_rng_key32 k, long L, uint64_t R, uint64_t t, int c, uint64_t r,
+                         long w, int s) {
   uint64_t nw = (uint64_t)L / 128;
-  uint64_t blk = ((uint64_t)(s / 2) * (uint64_t)L + (uint64_t)y) * nw + (uint64_t)w;
+  uint64_t blk = ((uint64_t)(s / 2) * R + r) * nw + (uint64_t)w;
   uint32_t o[4];
   ceas_rng_bits32(k, (uint32_t)blk, (uint32_t)(blk >> 32), (uint32_t)t,
                   (uint32_t)(2 * (t >> 32) + (uint64_t)c), o);
   return (uint64_t)o[2 * (s & 1)] | (uint64_t)o[2 * (s & 1) + 1] << 32;
 }
 
-static void ref_sweep(int8_t *s, long L, ceas_rng_key key, uint64_t t, double beta) {
+/* Word k of row r's deep stream (block 16 R nw + (k / 4) R + r). */
+static uint32_t ref_deep(ceas_rng_key32 kk, long L, uint64_t R, uint64_t t, int c, uint64_t r,
+                         uint64_t k) {
+  uint64_t nw = (uint64_t)L / 128;
+  uint64_t blk = 16 * R * nw + (k / 4) * R + r;
+  uint32_t o[4];
+  ceas_rng_bits32(kk, (uint32_t)blk, (uint32_t)(blk >> 32), (uint32_t)t,
+                  (uint32_t)(2 * (t >> 32) + (uint64_t)c), o);
+  return o[k & 3];
+}
+
+/* One sweep of the header's rule, one spin at a time: dim 2 or 3, site order
+ * x + L y + L^2 z. A site of class q = d - k >= 1 compares the top 8 bits of
+ * its U (slots 0..7) with T_q's; on a tie it takes the next word of its row's
+ * deep stream, in the order of j, for the low 24 bits. */
+static void ref_sweep(int dim, int8_t *s, long L, ceas_rng_key key, uint64_t t, double beta) {
   ceas_rng_key32 k = ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE);
-  uint64_t T1 = ref_threshold(exp(-4 * beta)), T2 = ref_threshold(exp(-8 * beta));
-  uint64_t slots[33];
+  uint64_t T[4] = {0};
+  for (int q = 1; q <= dim; q++) T[q] = ref_threshold(exp(-4 * beta * q));
+  const long nz = dim == 3 ? L : 1;
+  const uint64_t R = (uint64_t)(L * nz);
+  uint64_t slots[8];
   for (int c = 0; c < 2; c++)
-    for (long y = 0; y < L; y++)
-      for (long w = 0; w < L / 128; w++) {
-        for (int q = 0; q < 33; q++) slots[q] = ref_slot(k, L, t, c, y, w, q);
-        for (int bit = 0; bit < 64; bit++) {
-          long j = 64 * w + bit, x = 2 * j + ((c + y) & 1);
-          int8_t me = s[y * L + x];
-          int nb[4] = {s[((y + L - 1) % L) * L + x], s[((y + 1) % L) * L + x],
-                       s[y * L + (x + 1) % L], s[y * L + (x + L - 1) % L]};
-          int kk = 0;
-          for (int q = 0; q < 4; q++) kk += nb[q] != me;
-          uint64_t U = 0;
-          for (int q = 0; q < 32; q++) U |= ((slots[1 + q] >> bit) & 1) << (31 - q);
-          int flip = kk >= 3 || (kk == 2 && ((slots[0] >> bit) & 1)) ||
-                     (kk == 1 && U < T1) || (kk == 0 && U < T2);
-          if (flip) s[y * L + x] = (int8_t)-me;
+    for (long z = 0; z < nz; z++)
+      for (long y = 0; y < L; y++) {
+        uint64_t r = (uint64_t)(y + L * z), deep = 0;
+        for (long w = 0; w < L / 128; w++) {
+          for (int q = 0; q < 8; q++) slots[q] = ref_slot(k, L, R, t, c, r, w, q);
+          for (int bit = 0; bit < 64; bit++) {
+            long j = 64 * w + bit, x = 2 * j + ((c + y + z) & 1);
+            size_t i = (size_t)((z * L + y) * L + x);
+            int8_t me = s[i];
+            int nb[6] = {s[(z * L + (y + L - 1) % L) * L + x], s[(z * L + (y + 1) % L) * L + x],
+                         s[(z * L + y) * L + (x + 1) % L], s[(z * L + y) * L + (x + L - 1) % L],
+                         0, 0};
+            if (dim == 3) {
+              nb[4] = s[(((z + L - 1) % L) * L + y) * L + x];
+              nb[5] = s[(((z + 1) % L) * L + y) * L + x];
+            }
+            int kk = 0;
+            for (int q = 0; q < 2 * dim; q++) kk += nb[q] != me;
+            uint64_t top = 0; /* U's top 8 bits */
+            for (int q = 0; q < 8; q++) top |= ((slots[q] >> bit) & 1) << (7 - q);
+            int flip;
+            if (kk > dim)
+              flip = 1;
+            else if (kk == dim) /* U < 2^31: the top bit is 0 */
+              flip = !(top >> 7);
+            else {
+              uint64_t Tq = T[dim - kk];
+              if (Tq >> 32)
+                flip = 1;
+              else if (top != Tq >> 24)
+                flip = top < Tq >> 24;
+              else
+                flip = (ref_deep(k, L, R, t, c, r, deep++) >> 8) < (Tq & 0xffffff);
+            }
+            if (flip) s[i] = (int8_t)-me;
+          }
         }
       }
 }
 
-static void reference_case(long L) {
-  ceas_rng_key key = {2024 + (uint64_t)L, 3};
+static void reference_case_dim(int dim, long L, const double *betas, int nb) {
+  ceas_rng_key key = {2024 + (uint64_t)L + 100 * (uint64_t)dim, 3};
   ceas_msc_single *st = NULL;
-  cr_assert_eq(ceas_msc_single_alloc(L, key, CEAS_MSC_HOT, &st), 0);
-  size_t N = (size_t)(L * L);
+  cr_assert_eq(ceas_msc_single_alloc_dim(dim, L, key, CEAS_MSC_HOT, &st), 0, "%s",
+               ceas_error_message());
+  size_t N = (size_t)ceas_msc_single_sites(st);
   int8_t *ref = malloc(N), *got = malloc(N);
   cr_assert(ref && got);
   ceas_msc_single_get_spins(st, ref);
@@ -88,29 +132,33 @@ static void reference_case(long L) {
   for (size_t i = 0; i < N; i++) down += ref[i] < 0;
   /* The hot start is not a degenerate configuration. */
   cr_expect(fabs((double)down / (double)N - 0.5) < 4 * 0.5 / sqrt((double)N), "%ld down", down);
-  static const double betas[] = {0.0, 0.44, 0.44, 0.44, 1.0, 3.0, 0.44};
-  for (int i = 0; i < 7; i++) {
-    ref_sweep(ref, L, key, ceas_msc_single_sweeps_done(st), betas[i]);
+  for (int i = 0; i < nb; i++) {
+    ref_sweep(dim, ref, L, key, ceas_msc_single_sweeps_done(st), betas[i]);
     cr_assert_eq(ceas_msc_single_sweep(st, betas[i], 1), 0);
     ceas_msc_single_get_spins(st, got);
     size_t diff = 0;
     for (size_t q = 0; q < N; q++) diff += got[q] != ref[q];
-    cr_assert_eq(diff, 0, "L=%ld sweep %d (beta %g): %zu sites differ", L, i, betas[i], diff);
+    cr_assert_eq(diff, 0, "%dD L=%ld sweep %d (beta %g): %zu sites differ", dim, L, i, betas[i],
+                 diff);
   }
   /* Several sweeps in one call are the same as single calls. */
-  for (int i = 0; i < 3; i++) ref_sweep(ref, L, key, ceas_msc_single_sweeps_done(st) + (uint64_t)i, 0.3);
-  cr_assert_eq(ceas_msc_single_sweep(st, 0.3, 3), 0);
+  for (int i = 0; i < 2; i++)
+    ref_sweep(dim, ref, L, key, ceas_msc_single_sweeps_done(st) + (uint64_t)i, 0.3);
+  cr_assert_eq(ceas_msc_single_sweep(st, 0.3, 2), 0);
   ceas_msc_single_get_spins(st, got);
-  cr_assert(!memcmp(got, ref, N), "L=%ld: three sweeps in one call differ", L);
+  cr_assert(!memcmp(got, ref, N), "%dD L=%ld: two sweeps in one call differ", dim, L);
   /* E and M from popcounts against the unpacked spins. */
   int64_t E, M, e = 0, m = 0;
   ceas_msc_single_measure(st, &E, &M);
-  for (long y = 0; y < L; y++)
-    for (long x = 0; x < L; x++) {
-      int s0 = got[y * L + x];
-      m += s0;
-      e -= s0 * (got[y * L + (x + 1) % L] + got[((y + 1) % L) * L + x]);
-    }
+  const long nz = dim == 3 ? L : 1;
+  for (long z = 0; z < nz; z++)
+    for (long y = 0; y < L; y++)
+      for (long x = 0; x < L; x++) {
+        int s0 = got[(z * L + y) * L + x];
+        m += s0;
+        e -= s0 * (got[(z * L + y) * L + (x + 1) % L] + got[(z * L + (y + 1) % L) * L + x]);
+        if (dim == 3) e -= s0 * got[(((z + 1) % L) * L + y) * L + x];
+      }
   cr_expect_eq(E, e);
   cr_expect_eq(M, m);
   /* set_spins round-trips. */
@@ -123,11 +171,24 @@ static void reference_case(long L) {
   ceas_msc_single_free(st);
 }
 
+static void reference_case(long L) {
+  static const double betas[] = {0.0, 0.44, 0.44, 0.44, 1.0, 3.0, 0.44};
+  reference_case_dim(2, L, betas, 7);
+}
+
 Test(msc_single, scalar_reference_L128) { reference_case(128); }
 Test(msc_single, scalar_reference_L256) { reference_case(256); }
 /* Three words per row (not a power of two) and a last bulk-draw chunk of fewer
  * rows than the others. */
 Test(msc_single, scalar_reference_L384) { reference_case(384); }
+
+/* 3D: six neighbours, three thresholds e^{-4 beta q}, the 1/2 rule at k = 3;
+ * one word per row at L = 128 (the carry wraps onto the word itself) and the
+ * y wrap inside each plane. */
+Test(msc_single, scalar_reference_3d_L128, .timeout = 120) {
+  static const double betas[] = {0.0, 0.2216546, 0.2216546, 1.0, 0.1};
+  reference_case_dim(3, 128, betas, 5);
+}
 
 Test(msc_single, bad_input) {
   ceas_msc_single *st = NULL;
@@ -136,6 +197,9 @@ Test(msc_single, bad_input) {
   cr_expect(strstr(ceas_error_message(), "multiple of 128") != NULL, "%s", ceas_error_message());
   cr_expect_eq(ceas_msc_single_alloc(64, key, CEAS_MSC_HOT, &st), CEAS_EINPUT);
   cr_expect_eq(ceas_msc_single_alloc(65536 + 128, key, CEAS_MSC_HOT, &st), CEAS_EINPUT);
+  cr_expect_eq(ceas_msc_single_alloc_dim(3, 192, key, CEAS_MSC_HOT, &st), CEAS_EINPUT);
+  cr_expect_eq(ceas_msc_single_alloc_dim(3, 2048 + 128, key, CEAS_MSC_HOT, &st), CEAS_EINPUT);
+  cr_expect_eq(ceas_msc_single_alloc_dim(4, 128, key, CEAS_MSC_HOT, &st), CEAS_EINPUT);
   cr_expect_null(st);
   cr_assert_eq(ceas_msc_single_alloc(128, key, CEAS_MSC_COLD, &st), 0);
   cr_expect_eq(ceas_msc_single_sweep(st, NAN, 1), CEAS_EINPUT);
@@ -171,7 +235,7 @@ Test(msc_single, bernoulli_masks, .timeout = 120) {
   ceas_rng_key key = {77, 5};
   for (int k = 0; k < 5; k++) {
     double p1 = pairs[k][0], p2 = pairs[k][1];
-    uint64_t n1 = 0, n2 = 0, nh = 0, bad = 0;
+    uint64_t n1 = 0, n2 = 0, nh = 0, pp1 = 0, pp2 = 0;
     double n = 0;
     /* Every word of two sweeps, both colours: 2^21 bits. */
     for (uint64_t t = 0; t < 2; t++)
@@ -183,7 +247,9 @@ Test(msc_single, bernoulli_masks, .timeout = 120) {
             n1 += (uint64_t)__builtin_popcountll(b1);
             n2 += (uint64_t)__builtin_popcountll(b2);
             nh += (uint64_t)__builtin_popcountll(h);
-            bad += (b2 & ~b1) != 0;
+            const uint64_t even = UINT64_C(0x5555555555555555);
+            pp1 += (uint64_t)__builtin_popcountll(b1 & (b1 >> 1) & even);
+            pp2 += (uint64_t)__builtin_popcountll(b2 & (b2 >> 1) & even);
             n += 64;
           }
     char what[64];
@@ -193,8 +259,11 @@ Test(msc_single, bernoulli_masks, .timeout = 120) {
     expect_frequency(what, n2, n, ceil(ldexp(p2, 32)) / 4294967296.0);
     snprintf(what, sizeof what, "pair %d half", k);
     expect_frequency(what, nh, n, 0.5);
-    cr_expect_eq(bad, 0, "pair %d: %llu words with U < p2 but not U < p1", k,
-                 (unsigned long long)bad);
+    const double q1 = ceil(ldexp(p1, 32)) / 4294967296.0, q2 = ceil(ldexp(p2, 32)) / 4294967296.0;
+    snprintf(what, sizeof what, "pair %d p1, adjacent bits", k);
+    expect_frequency(what, pp1, n / 2, q1 * q1);
+    snprintf(what, sizeof what, "pair %d p2, adjacent bits", k);
+    expect_frequency(what, pp2, n / 2, q2 * q2);
   }
 }
 
@@ -287,4 +356,109 @@ Test(msc_single, kaufman_beta_0_44, .timeout = 120) {
 }
 Test(msc_single, kaufman_beta_0_6, .timeout = 120) {
   kaufman_case(0.6, CEAS_MSC_COLD, 13, 2000, 20000, 1);
+}
+
+/* ---- 3D physics ------------------------------------------------------------
+ * No exact 3D reference exists at packing sizes (L >= 128), so the single-
+ * lattice kernel is compared with the replica-packed kernel (ceas_msc.h, tested
+ * against exact enumeration in test_msc.c; a different code and different
+ * random numbers) at beta = 0.2, where the correlation length is ~2 lattice
+ * spacings: the energy per site and the specific heat of L = 32 and L = 128
+ * then differ by ~exp(-16), far below the error bars. Error bars from bins of
+ * >= 16 tau_int (the replica average as one series: its replicas are not
+ * independent), the specific heat by jackknife over those bins. */
+
+typedef struct {
+  double mean, err, c, cerr, tau;
+  size_t nb;
+} energy_stats;
+
+static energy_stats energy_binned(const char *what, const double *e, size_t n, double beta,
+                                  double N) {
+  double *e2 = malloc(n * sizeof *e2);
+  cr_assert(e2);
+  for (size_t i = 0; i < n; i++) e2[i] = e[i] * e[i];
+  double tmax = 0.5;
+  for (int j = 0; j < 2; j++) {
+    double tau, terr;
+    size_t win;
+    cr_assert_eq(ceas_measure_tau_int(j ? e2 : e, n, &tau, &terr, &win), 0);
+    if (tau > tmax) tmax = tau;
+  }
+  energy_stats r = {0};
+  size_t B = (size_t)ceil(16.0 * tmax);
+  r.nb = n / B;
+  r.tau = tmax;
+  cr_assert(r.nb >= 32, "%s: tau_int %.1f needs bins of %zu, only %zu", what, tmax, B, r.nb);
+  double *be = malloc(r.nb * sizeof *be), *be2 = malloc(r.nb * sizeof *be2),
+         *bins = malloc(2 * r.nb * sizeof *bins);
+  cr_assert(be && be2 && bins);
+  ceas_measure_bin(e, n, B, be);
+  ceas_measure_bin(e2, n, B, be2);
+  for (size_t i = 0; i < r.nb; i++) {
+    bins[2 * i] = be[i];
+    bins[2 * i + 1] = be2[i];
+  }
+  ceas_measure_mean_error(be, r.nb, &r.mean, &r.err);
+  c_ctx ctx = {beta, N};
+  cr_assert_eq(ceas_measure_jackknife(bins, r.nb, 2, specific_heat, &ctx, &r.c, &r.cerr), 0);
+  free(be);
+  free(be2);
+  free(bins);
+  free(e2);
+  return r;
+}
+
+Test(msc_single, physics_3d_against_replica_kernel, .timeout = 300) {
+  const double beta = 0.2;
+  /* Single lattice, L = 128. */
+  const size_t n = 768;
+  ceas_msc_single *st = NULL;
+  cr_assert_eq(ceas_msc_single_alloc_dim(3, 128, (ceas_rng_key){31, 0}, CEAS_MSC_HOT, &st), 0);
+  cr_assert_eq(ceas_msc_single_sweep(st, beta, 64), 0);
+  const double N = (double)ceas_msc_single_sites(st);
+  double *e = malloc(n * sizeof *e);
+  cr_assert(e);
+  for (size_t t = 0; t < n; t++) {
+    cr_assert_eq(ceas_msc_single_sweep(st, beta, 1), 0);
+    int64_t E, M;
+    ceas_msc_single_measure(st, &E, &M);
+    e[t] = (double)E / N;
+  }
+  ceas_msc_single_free(st);
+  energy_stats a = energy_binned("single L=128", e, n, beta, N);
+  /* Replica-packed, L = 32, 64 replicas with antithetic uniforms; the specific
+   * heat from the replica average's variance would be wrong (the average
+   * fluctuates less than one replica), so the replica kernel's series here is
+   * replica 0 alone for C and the average for e. */
+  const size_t nr = 1024; /* every 4th sweep: a measurement costs more than a sweep */
+  ceas_msc_state *rs = NULL;
+  cr_assert_eq(ceas_msc_alloc(3, 32, 64, (ceas_rng_key){32, 0}, CEAS_MSC_HOT, &rs), 0);
+  ceas_msc_set_antithetic(rs, 1);
+  cr_assert_eq(ceas_msc_sweep(rs, beta, 256), 0);
+  const double Nr = (double)ceas_msc_sites(rs);
+  double *er = malloc(nr * sizeof *er), *e0 = malloc(nr * sizeof *e0);
+  int64_t E[64], M[64];
+  cr_assert(er && e0);
+  for (size_t t = 0; t < nr; t++) {
+    cr_assert_eq(ceas_msc_sweep(rs, beta, 4), 0);
+    cr_assert_eq(ceas_msc_measure(rs, E, M), 0);
+    double se = 0;
+    for (int r = 0; r < 64; r++) se += (double)E[r] / Nr;
+    er[t] = se / 64;
+    e0[t] = (double)E[0] / Nr;
+  }
+  ceas_msc_free(rs);
+  energy_stats b = energy_binned("replica average L=32", er, nr, beta, Nr);
+  energy_stats b0 = energy_binned("replica 0 L=32", e0, nr, beta, Nr);
+  cr_log_info("3D beta=0.2: single L=128 e %.6f(%.0f) C %.4f(%.0f); replica L=32 e %.6f(%.0f) "
+              "C (replica 0) %.4f(%.0f)",
+              a.mean, 1e6 * a.err, a.c, 1e4 * a.cerr, b.mean, 1e6 * b.err, b0.c, 1e4 * b0.cerr);
+  expect_close("3D beta=0.2 energy, single L=128 vs replica L=32", a.mean,
+               sqrt(a.err * a.err + b.err * b.err), b.mean);
+  expect_close("3D beta=0.2 specific heat, single L=128 vs replica 0 at L=32", a.c,
+               sqrt(a.cerr * a.cerr + b0.cerr * b0.cerr), b0.c);
+  free(e);
+  free(er);
+  free(e0);
 }

@@ -93,8 +93,9 @@ Test(task_msc, bad_parameters) {
   cr_expect_eq(ceas_task_create(&p, &t), CEAS_EINPUT);
   cr_expect(strstr(ceas_error_message(), "128") != NULL, "%s", ceas_error_message());
   p.L = 128;
-  p.model = CEAS_MODEL_ISING3D;
+  p.model = CEAS_MODEL_GRAPH;
   cr_expect_eq(ceas_task_create(&p, &t), CEAS_EINPUT);
+  p.model = CEAS_MODEL_ISING3D;
   p.algo = "msc-replica512";
   cr_expect_eq(ceas_task_create(&p, &t), CEAS_EINPUT);
   cr_expect(strstr(ceas_error_message(), "msc-replica256-anti") != NULL, "%s",

@@ -37,7 +37,7 @@ static void run_usage(FILE *out) {
           "                     (ising2d/3d, h = 0): msc-replica* run 64 or 256 replicas\n"
           "                     at once and average over them (-anti: antithetic random\n"
           "                     numbers, replicas far less correlated: use it to\n"
-          "                     measure), msc-single one 2D lattice, L a multiple of 128\n"
+          "                     measure), msc-single one lattice (2D/3D), L a multiple of 128\n"
           "  --sweeps N         measured sweeps [10000]\n"
           "  --therm N          thermalisation sweeps before measuring [1000]\n"
           "  --measure-every N  sweeps between measurements [1]\n"
@@ -50,7 +50,8 @@ static void run_usage(FILE *out) {
           "  --decompose        one lattice over the MPI ranks (mpirun -np R ceasim run\n"
           "                     ... --decompose; also fine without mpirun): rank r owns a\n"
           "                     strip of rows (2D) or slabs (3D) with halo exchange.\n"
-          "                     ising2d/ising3d, metropolis or heatbath, L even, at least\n"
+          "                     ising2d/ising3d, metropolis or heatbath (L even) or\n"
+          "                     msc-single (L a multiple of 128, also 3D), at least\n"
           "                     one row/slab per rank. The result is bitwise the run\n"
           "                     without --decompose, on any number of ranks. No\n"
           "                     checkpoints: an interrupted run writes nothing.\n"
@@ -237,8 +238,7 @@ static int run_decomposed(int argc, char **argv) {
   /* What cannot be decomposed first (a graph without --couplings is still a
    * graph), then the checks of a plain run; every rank sees the same arguments and
    * ranks, so all reach the same verdict. */
-  if (!rc) rc = ceas_decomp_check(a.p.model, a.p.L, a.p.algo, size);
-  if (!rc) rc = ceas_task_params_check(&a.p);
+  if (!rc) rc = ceas_decomp_params_check(&a.p, size);
   if (rc) return fail_all(rank, rc);
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);

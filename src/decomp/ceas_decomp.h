@@ -14,16 +14,20 @@
  *
  * Constraints (ceas_decomp_check, CEAS_EINPUT naming the constraint): L even (for
  * odd L the two checkerboard colours touch across the periodic boundary, so a
- * colour cannot be updated in an order-independent way), at least one plane per
- * rank (P >= R), and a plane of at most 2^31 - 1 sites (one MPI message).
+ * colour cannot be updated in an order-independent way), the kernel's own (msc-
+ * single: L a multiple of 128, h = 0), at least one plane per rank (P >= R), and
+ * a plane of at most 2^31 - 1 bytes in the kernel's storage (one MPI message:
+ * L^(d-1) int8 spins, or L^(d-1) / 8 bytes per colour packed).
  *
- * Sweep (collective). The single-rank metropolis/heatbath sweep in checkerboard
+ * Sweep (collective). The single-rank sweep of the kernel, in checkerboard
  * order: colour 0 (x + y + z even), then colour 1. Sites of one colour only read
  * sites of the other, so a colour may be updated in any order and split over ranks.
  * Per half-sweep c every rank
  *   1. updates colour c in its first and last plane (these need the halos, which
  *      are current),
- *   2. posts MPI_Irecv / MPI_Isend of those two planes to its neighbours,
+ *   2. posts MPI_Irecv / MPI_Isend of those two planes to its neighbours (the
+ *      part of the storage holding colour c, for a kernel that stores the
+ *      colours apart: what the half-sweep changed),
  *   3. updates colour c in its interior planes while the messages travel
  *      (MPI_Testall between planes drives the transfer of large messages),
  *   4. MPI_Waitall: the halos now hold the neighbours' planes after half-sweep c.
@@ -33,28 +37,36 @@
  * copies, no MPI. Two ranks exchange with each other in both directions (distinct
  * tags).
  *
- * Random numbers: exactly those of the single-rank kernel (ceas_lattice.h). Site
- * (x, y, z) of colour c in sweep t draws 32-bit uniform
+ * Random numbers: exactly those of the single-rank kernel. metropolis/heatbath
+ * (ceas_lattice.h): site (x, y, z) of colour c in sweep t draws 32-bit uniform
  *     k = c N / 2 + (y + L z) L / 2 + x / 2
  * of the Philox4x32 stream of sweep t (key ceas_lattice_sweep_key32), which is its
- * position in the single-rank visiting order. Initial spins come from
- * ceas_lattice_initial_spins. Hence a decomposed run is bitwise the single-rank
- * `ceasim run` with the same parameters, for every number of ranks.
+ * position in the single-rank visiting order; initial spins from
+ * ceas_lattice_initial_spins. msc-single (ceas_msc.h, single-lattice): the draws
+ * are addressed by (sweep, colour, row, word or rank within the row, slot) and
+ * the hot start by (row, word, colour); the rank's planes run through
+ * ceas_msc_single_kernel_update, the very function the ceas_msc_single torus
+ * runs. Hence a decomposed run is bitwise the single-rank run (`ceasim run`, the
+ * torus) with the same parameters, for every number of ranks.
  *
  * Measurements (collective, result on the root): the bond sum B = sum over bonds of
- * s_i s_j and M = sum s_i as int64, the axis projections of the spins as int64
+ * s_i s_j (each rank counts a share, each bond in exactly one share: int8 kernels
+ * from a bond's lower end, msc-single from its colour-0 end) and M = sum s_i as
+ * int64, the axis projections of the spins as int64 (msc-single: popcounts and
+ * bit-sliced column counters)
  * (MPI_Reduce / MPI_Gatherv; integer sums are exact in any order); the root then
  * evaluates E = -B - h M (ceas_lattice_energy_from_counts) and F(k_min)
  * (ceas_lattice_structure_factor_from_projections, with a phase table holding the
  * values cos/sin return there), the very expressions the single-rank code uses. So
  * the time series are bitwise equal too.
  *
- * Pluggable plane kernel. The update of one colour in a range of local planes is a
- * ceas_decomp_kernel (name, init, update, free) working on a ceas_decomp_strip
- * view: the strip logic (halos, exchange, overlap, measurement) does not know how
- * a plane is updated. The kernels here are the plain int8 metropolis and heatbath
- * kernels of src/lattice; a multi-spin-coded kernel (src/msc) would plug in the
- * same way, with its own storage of a plane behind the same halo protocol.
+ * Pluggable plane kernel. How a plane is stored, initialised, updated, measured
+ * and unpacked is a ceas_decomp_kernel working on a ceas_decomp_strip view: the
+ * strip logic (halos, exchange, overlap, reductions) does not know how a plane is
+ * updated. Kernels: the plain int8 metropolis and heatbath kernels of src/lattice
+ * (one byte per spin, both colours in one part), and msc-single, the single-
+ * lattice multi-spin-coded Metropolis of src/msc (64 sites per word, colour c in
+ * part c, so a half-sweep sends L / 64 (2D) or L^2 / 64 (3D) bytes per halo).
  *
  * No checkpoints yet: an interrupted decomposed run (SIGINT/SIGTERM on any rank;
  * the ranks agree on stopping every few sweeps) returns CEAS_EINTERRUPT on every
@@ -87,9 +99,13 @@ int ceas_decomp_check(ceas_model_kind model, long L, const char *algo, int ranks
 
 /* ---- the strip ------------------------------------------------------------ */
 
-/* What a plane kernel sees. Local plane p (0 <= p < n_planes) is global plane
- * first_plane + p and lives at planes + (p + 1) * plane_sites; local planes -1 and
- * n_planes are the halos. */
+/* What a plane kernel sees. The kernel decides how a plane is stored: `parts`
+ * arrays (1: both colours together, the int8 kernels; 2: colour c in part c,
+ * the packed kernel), each of (n_planes + 2) planes of plane_bytes bytes. Local
+ * plane p (0 <= p < n_planes) of a part is global plane first_plane + p and lives
+ * at planes + ((part (n_planes + 2)) + p + 1) plane_bytes; local planes -1 and
+ * n_planes are the halos. After colour c's half-sweep the strip exchanges part
+ * c % parts only: what that half-sweep changed. */
 typedef struct {
   int dim;
   long L;
@@ -97,28 +113,54 @@ typedef struct {
   int64_t plane_sites;  /* L^(dim-1) */
   int64_t first_plane;
   int64_t n_planes;
-  int8_t *planes;       /* (n_planes + 2) * plane_sites spins, +-1 */
+  int parts;
+  int64_t plane_bytes;
+  void *planes;         /* parts * (n_planes + 2) * plane_bytes bytes, 8-aligned */
   uint64_t sweep;       /* sweeps done: the counter of the next sweep */
   ceas_rng_key key;
 } ceas_decomp_strip;
 
+static inline void *ceas_decomp_part_plane(const ceas_decomp_strip *s, int part, int64_t p) {
+  return (char *)s->planes + (part * (s->n_planes + 2) + p + 1) * s->plane_bytes;
+}
+
+/* The int8 kernels' plane (one part, plane_sites spins +-1). */
 static inline int8_t *ceas_decomp_plane(const ceas_decomp_strip *s, int64_t p) {
-  return s->planes + (p + 1) * s->plane_sites;
+  return (int8_t *)ceas_decomp_part_plane(s, 0, p);
 }
 
 typedef struct ceas_decomp_kernel {
   const char *name;
+  int parts;
+  /* Bytes of one plane of one part. */
+  int64_t (*plane_bytes)(int dim, long L);
+  /* CEAS_EINPUT naming the constraint if (dim, L) does not fit the kernel, or NULL. */
+  int (*check)(int dim, long L);
   /* Per-run state (thresholds, buffers) for inverse temperature beta, field h. */
   int (*init)(const ceas_decomp_strip *s, double beta, double h, void **ctx);
+  /* The owned planes' initial spins (the halos are filled by the strip). */
+  void (*initial)(void *ctx, const ceas_decomp_strip *s, ceas_lattice_init init);
   /* Updates colour `colour` of local planes [p0, p1) in sweep s->sweep. Reads
    * planes p0 - 1 and p1, which may be halos. */
   void (*update)(void *ctx, const ceas_decomp_strip *s, int colour, int64_t p0, int64_t p1);
+  /* Over the owned planes, with current halos: *bonds = this strip's share of
+   * the sum over bonds of s_i s_j (the shares of all ranks add up to the
+   * lattice's, each bond counted once), px[x] += the spins at x (L entries),
+   * py[y] += the spins at y (3D only; NULL in 2D), plane_sums[p] = the sum of
+   * owned plane p. */
+  void (*measure)(void *ctx, const ceas_decomp_strip *s, int64_t *bonds, int64_t *px,
+                  int64_t *py, int64_t *plane_sums);
+  /* The owned planes as spins +-1, site order x + L y within a plane. */
+  void (*unpack)(void *ctx, const ceas_decomp_strip *s, int8_t *spins);
   void (*free)(void *ctx);
 } ceas_decomp_kernel;
 
 extern const ceas_decomp_kernel ceas_decomp_kernel_metropolis;
 extern const ceas_decomp_kernel ceas_decomp_kernel_heatbath;
-/* By name (metropolis, heatbath); NULL if none. */
+/* The single-lattice multi-spin-coded Metropolis of src/msc (ceas_msc.h,
+ * "single-lattice"): 64 sites per word, L a multiple of 128, h = 0. */
+extern const ceas_decomp_kernel ceas_decomp_kernel_msc_single;
+/* By name (metropolis, heatbath, msc-single); NULL if none. */
 const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name);
 
 typedef struct ceas_decomp ceas_decomp;
@@ -144,6 +186,11 @@ typedef struct {
 
 /* Collective; *out is filled on `root` only. */
 int ceas_decomp_measure(ceas_decomp *d, int root, ceas_decomp_obs *out);
+
+/* This rank's owned planes as spins +-1 (n_planes plane_sites entries, site
+ * order x + L y (+ L^2 z) from the strip's first plane on). Local, not
+ * collective. */
+void ceas_decomp_get_spins(const ceas_decomp *d, int8_t *spins);
 
 /* Seconds this rank spent updating spins, in MPI exchange calls (posting,
  * testing, waiting: the part of communication not hidden behind updates), and
@@ -174,9 +221,15 @@ typedef struct {
   double cpu_seconds;      /* CPU time of the sweeps and measurements, all ranks */
 } ceas_decomp_run;
 
+/* The checks of a decomposed run, CEAS_EINPUT naming the option: ceas_decomp_check
+ * (model, L, algo, ranks), then ceas_task_params_check for everything but the
+ * kernel (the task's kernels are a single-rank run's; the decomposed kernels'
+ * constraints are checked here), and h = 0 for msc-single. Not collective. */
+int ceas_decomp_params_check(const ceas_task_params *p, int ranks);
+
 /* Collective over comm: thermalisation, sweeps and measurements exactly as
  * ceas_task_run (same parameters, same series), then the analysis on the root.
- * Checks the parameters first (ceas_task_params_check, ceas_decomp_check). */
+ * Checks the parameters first (ceas_decomp_params_check). */
 int ceas_decomp_run_task(MPI_Comm comm, const ceas_task_params *p, const ceas_decomp_hooks *h,
                          ceas_decomp_run **out);
 void ceas_decomp_run_free(ceas_decomp_run *r);

@@ -68,14 +68,75 @@ static void plain_update(void *ctx, const ceas_decomp_strip *s, int colour, int6
   }
 }
 
-const ceas_decomp_kernel ceas_decomp_kernel_metropolis = {"metropolis", metropolis_init,
-                                                          plain_update, plain_free};
-const ceas_decomp_kernel ceas_decomp_kernel_heatbath = {"heatbath", heatbath_init, plain_update,
-                                                        plain_free};
+static int64_t plain_plane_bytes(int dim, long L) {
+  return dim == 3 ? (int64_t)L * L : (int64_t)L;
+}
+
+static void plain_initial(void *ctx, const ceas_decomp_strip *s, ceas_lattice_init init) {
+  (void)ctx;
+  ceas_lattice_initial_spins(s->key, init, s->first_plane * s->plane_sites,
+                             s->n_planes * s->plane_sites, ceas_decomp_plane(s, 0));
+}
+
+/* Each bond counted once, from its lower end: +x, +y (+z). The halo above the
+ * last plane is current (see the sweep), which closes the bonds across ranks. */
+static void plain_measure(void *ctx, const ceas_decomp_strip *s, int64_t *bonds_out,
+                          int64_t *px, int64_t *py, int64_t *plane_sums) {
+  (void)ctx;
+  const int64_t L = s->L, n = s->n_planes;
+  int64_t bonds = 0;
+  for (int64_t p = 0; p < n; p++) {
+    const int8_t *w = ceas_decomp_plane(s, p), *next = ceas_decomp_plane(s, p + 1);
+    int64_t plane_m = 0;
+    if (s->dim == 2) {
+      /* The periodic x bond of the last site is peeled off: a branch-free loop. */
+      int64_t b = w[L - 1] * (w[0] + next[L - 1]);
+      px[L - 1] += w[L - 1];
+      plane_m += w[L - 1];
+      for (int64_t x = 0; x < L - 1; x++) {
+        b += w[x] * (w[x + 1] + next[x]);
+        px[x] += w[x];
+        plane_m += w[x];
+      }
+      bonds += b;
+    } else {
+      for (int64_t y = 0; y < L; y++) {
+        const int8_t *row = w + y * L, *row_up = w + (y + 1 == L ? 0 : y + 1) * L;
+        const int8_t *row_fw = next + y * L;
+        int64_t row_m = row[L - 1];
+        int64_t b = row[L - 1] * (row[0] + row_up[L - 1] + row_fw[L - 1]);
+        px[L - 1] += row[L - 1];
+        for (int64_t x = 0; x < L - 1; x++) {
+          b += row[x] * (row[x + 1] + row_up[x] + row_fw[x]);
+          px[x] += row[x];
+          row_m += row[x];
+        }
+        bonds += b;
+        py[y] += row_m;
+        plane_m += row_m;
+      }
+    }
+    plane_sums[p] = plane_m;
+  }
+  *bonds_out = bonds;
+}
+
+static void plain_unpack(void *ctx, const ceas_decomp_strip *s, int8_t *spins) {
+  (void)ctx;
+  memcpy(spins, ceas_decomp_plane(s, 0), (size_t)(s->n_planes * s->plane_sites));
+}
+
+const ceas_decomp_kernel ceas_decomp_kernel_metropolis = {
+    "metropolis",  1,             plain_plane_bytes, NULL,      metropolis_init, plain_initial,
+    plain_update,  plain_measure, plain_unpack,      plain_free};
+const ceas_decomp_kernel ceas_decomp_kernel_heatbath = {
+    "heatbath",    1,             plain_plane_bytes, NULL,    heatbath_init, plain_initial,
+    plain_update,  plain_measure, plain_unpack,      plain_free};
 
 const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name) {
   if (!name) return NULL;
   if (!strcmp(name, "metropolis")) return &ceas_decomp_kernel_metropolis;
   if (!strcmp(name, "heatbath")) return &ceas_decomp_kernel_heatbath;
+  if (!strcmp(name, "msc-single")) return &ceas_decomp_kernel_msc_single;
   return NULL;
 }

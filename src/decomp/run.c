@@ -9,6 +9,20 @@
 #include "ceas_decomp.h"
 #include "ceas_io.h"
 
+int ceas_decomp_params_check(const ceas_task_params *p, int ranks) {
+  int rc = ceas_decomp_check(p->model, p->L, p->algo, ranks);
+  if (rc) return rc;
+  /* The kernel's constraints are ceas_decomp_check's and the kernel's own; the
+   * task's list of kernels (and what it allows each) is a single-rank run's. */
+  ceas_task_params q = *p;
+  q.algo = "metropolis";
+  rc = ceas_task_params_check(&q);
+  if (!rc && ceas_decomp_kernel_find(p->algo) == &ceas_decomp_kernel_msc_single && p->h != 0)
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--h: --algo msc-single has no field yet, expected 0, got %g", p->h);
+  return rc;
+}
+
 void ceas_decomp_run_free(ceas_decomp_run *r) {
   if (!r) return;
   free(r->e);
@@ -43,8 +57,7 @@ int ceas_decomp_run_task(MPI_Comm comm, const ceas_task_params *p, const ceas_de
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   /* Parameters are the same on every rank, so every rank reaches the same verdict. */
-  int rc = ceas_task_params_check(p);
-  if (!rc) rc = ceas_decomp_check(p->model, p->L, p->algo, size);
+  int rc = ceas_decomp_params_check(p, size);
   if (rc) return rc;
   ceas_decomp_run *r = ceas_calloc(1, sizeof *r);
   int bad = r == NULL;

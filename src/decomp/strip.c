@@ -30,10 +30,12 @@ int ceas_decomp_check(ceas_model_kind model, long L, const char *algo, int ranks
                           "--decompose: needs a lattice (--model ising2d or ising3d), got "
                           "--model %s",
                           ceas_lattice_model_name(model));
-  if (algo && !ceas_decomp_kernel_find(algo))
+  const ceas_decomp_kernel *k = ceas_decomp_kernel_find(algo ? algo : "metropolis");
+  if (!k)
     return ceas_error_set(CEAS_EINPUT,
                           "--decompose: --algo %s cannot be decomposed; expected metropolis "
-                          "or heatbath (single-spin updates; cluster updates are not local)",
+                          "or heatbath (single-spin updates; cluster updates are not local) "
+                          "or msc-single (the same, multi-spin coded)",
                           algo);
   if (L < 2)
     return ceas_error_set(CEAS_EINPUT, "--L: expected a linear size >= 2, got %ld", L);
@@ -42,22 +44,24 @@ int ceas_decomp_check(ceas_model_kind model, long L, const char *algo, int ranks
                           "--decompose: L = %ld is odd; the checkerboard split needs an even L "
                           "(for odd L the two colours touch across the periodic boundary)",
                           L);
-  const char *what = model == CEAS_MODEL_ISING2D ? "rows" : "slabs";
+  const int dim = model == CEAS_MODEL_ISING3D ? 3 : 2;
+  if (k->check) {
+    int rc = k->check(dim, L);
+    if (rc) return rc;
+  }
+  const char *what = dim == 2 ? "rows" : "slabs";
   if (L < ranks)
     return ceas_error_set(CEAS_EINPUT,
                           "--decompose: L = %ld gives %ld %s for %d ranks; need at least one "
                           "row (2D) / slab (3D) per rank",
                           L, L, what, ranks);
-  if (model == CEAS_MODEL_ISING3D && (int64_t)L * L > INT_MAX)
+  if (k->plane_bytes(dim, L) > INT_MAX)
     return ceas_error_set(CEAS_EINPUT,
-                          "--decompose: L = %ld gives slabs of L^2 = %lld spins; one slab must "
-                          "stay below 2^31 (one MPI message), so L <= 46340 in 3D",
-                          L, (long long)L * L);
-  if ((int64_t)L > INT_MAX)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--decompose: L = %ld: a row must stay below 2^31 spins (one MPI "
-                          "message)",
-                          L);
+                          "--decompose: L = %ld gives %s of %lld bytes (--algo %s); one %s "
+                          "must stay below 2^31 bytes (one MPI message)%s",
+                          L, what, (long long)k->plane_bytes(dim, L), k->name,
+                          dim == 2 ? "row" : "slab",
+                          dim == 3 && k->parts == 1 ? ", so L <= 46340 in 3D" : "");
   return CEAS_OK;
 }
 
@@ -79,6 +83,10 @@ static int agree(MPI_Comm comm, int rank, int rc) {
 
 const ceas_decomp_strip *ceas_decomp_get_strip(const ceas_decomp *d) { return &d->s; }
 
+void ceas_decomp_get_spins(const ceas_decomp *d, int8_t *spins) {
+  d->kernel->unpack(d->kctx, &d->s, spins);
+}
+
 void ceas_decomp_times(const ceas_decomp *d, double *update, double *exchange,
                        double *measure) {
   *update = d->t_update;
@@ -91,24 +99,24 @@ typedef struct {
   int n;
 } exchange;
 
-/* Sends the first and last owned planes to the neighbours and receives their
- * planes into the halos. One rank: two copies. */
-static void exchange_post(ceas_decomp *d, exchange *x) {
+/* Sends part `part` of the first and last owned planes to the neighbours and
+ * receives theirs into the halos. One rank: two copies. */
+static void exchange_post(ceas_decomp *d, int part, exchange *x) {
   ceas_decomp_strip *s = &d->s;
   const int64_t n = s->n_planes;
-  int8_t *first = ceas_decomp_plane(s, 0), *last = ceas_decomp_plane(s, n - 1);
-  int8_t *halo_lo = ceas_decomp_plane(s, -1), *halo_hi = ceas_decomp_plane(s, n);
+  void *first = ceas_decomp_part_plane(s, part, 0), *last = ceas_decomp_part_plane(s, part, n - 1);
+  void *halo_lo = ceas_decomp_part_plane(s, part, -1), *halo_hi = ceas_decomp_part_plane(s, part, n);
   x->n = 0;
   if (d->size == 1) {
-    memcpy(halo_lo, last, (size_t)s->plane_sites);
-    memcpy(halo_hi, first, (size_t)s->plane_sites);
+    memcpy(halo_lo, last, (size_t)s->plane_bytes);
+    memcpy(halo_hi, first, (size_t)s->plane_bytes);
     return;
   }
-  const int count = (int)s->plane_sites;
-  MPI_Irecv(halo_lo, count, MPI_INT8_T, d->lower, TAG_TO_UPPER, d->comm, &x->req[x->n++]);
-  MPI_Irecv(halo_hi, count, MPI_INT8_T, d->upper, TAG_TO_LOWER, d->comm, &x->req[x->n++]);
-  MPI_Isend(first, count, MPI_INT8_T, d->lower, TAG_TO_LOWER, d->comm, &x->req[x->n++]);
-  MPI_Isend(last, count, MPI_INT8_T, d->upper, TAG_TO_UPPER, d->comm, &x->req[x->n++]);
+  const int count = (int)s->plane_bytes;
+  MPI_Irecv(halo_lo, count, MPI_BYTE, d->lower, TAG_TO_UPPER, d->comm, &x->req[x->n++]);
+  MPI_Irecv(halo_hi, count, MPI_BYTE, d->upper, TAG_TO_LOWER, d->comm, &x->req[x->n++]);
+  MPI_Isend(first, count, MPI_BYTE, d->lower, TAG_TO_LOWER, d->comm, &x->req[x->n++]);
+  MPI_Isend(last, count, MPI_BYTE, d->upper, TAG_TO_UPPER, d->comm, &x->req[x->n++]);
 }
 
 static int exchange_test(exchange *x) {
@@ -145,7 +153,8 @@ int ceas_decomp_alloc(MPI_Comm comm, ceas_model_kind model, long L, double beta,
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  int rc = ceas_decomp_check(model, L, kernel ? kernel->name : NULL, size);
+  if (!kernel) kernel = &ceas_decomp_kernel_metropolis;
+  int rc = ceas_decomp_check(model, L, kernel->name, size);
   if (rc) return agree(comm, rank, rc);
   ceas_decomp *d = ceas_calloc(1, sizeof *d);
   if (!d) return agree(comm, rank, CEAS_ENOMEM);
@@ -166,7 +175,9 @@ int ceas_decomp_alloc(MPI_Comm comm, ceas_model_kind model, long L, double beta,
   int64_t base = L / size, extra = L % size;
   s->n_planes = base + (rank < extra);
   s->first_plane = rank * base + (rank < extra ? rank : extra);
-  s->planes = ceas_malloc((size_t)((s->n_planes + 2) * s->plane_sites));
+  s->parts = kernel->parts;
+  s->plane_bytes = kernel->plane_bytes(s->dim, L);
+  s->planes = ceas_malloc((size_t)(s->parts * (s->n_planes + 2) * s->plane_bytes));
   /* B, M, then the projections on the axes that are not decomposed. */
   d->acc = ceas_calloc((size_t)(2 + (s->dim - 1) * L), sizeof *d->acc);
   d->plane_sums = ceas_calloc((size_t)s->n_planes, sizeof *d->plane_sums);
@@ -192,11 +203,12 @@ int ceas_decomp_alloc(MPI_Comm comm, ceas_model_kind model, long L, double beta,
       d->displs[r] = (int)(r * base + (r < extra ? r : extra));
     }
   }
-  ceas_lattice_initial_spins(key, init, s->first_plane * s->plane_sites,
-                             s->n_planes * s->plane_sites, ceas_decomp_plane(s, 0));
-  exchange x;
-  exchange_post(d, &x);
-  exchange_wait(&x);
+  kernel->initial(d->kctx, s, init);
+  for (int part = 0; part < s->parts; part++) {
+    exchange x;
+    exchange_post(d, part, &x);
+    exchange_wait(&x);
+  }
   *out = d;
   return CEAS_OK;
 }
@@ -219,7 +231,7 @@ int ceas_decomp_sweep(ceas_decomp *d) {
     if (n > 1) d->kernel->update(d->kctx, s, colour, n - 1, n);
     double t1 = MPI_Wtime();
     exchange x;
-    exchange_post(d, &x);
+    exchange_post(d, colour % s->parts, &x);
     double t2 = MPI_Wtime(), tx = 0;
     int done = 0;
     for (int64_t p = 1; p < n - 1; p += step) {
@@ -248,44 +260,10 @@ int ceas_decomp_measure(ceas_decomp *d, int root, ceas_decomp_obs *out) {
   int64_t *acc = d->acc;
   const size_t nacc = (size_t)(2 + (s->dim - 1) * L);
   memset(acc, 0, nacc * sizeof *acc);
-  int64_t *px = acc + 2, *py = acc + 2 + L; /* py: 3D only (y within a slab) */
+  int64_t *px = acc + 2, *py = s->dim == 3 ? acc + 2 + L : NULL; /* py: y within a slab */
   int64_t bonds = 0, m = 0;
-  /* Each bond counted once, from its lower end: +x, +y (+z). The halo above the
-   * last plane is current (see the sweep), which closes the bonds across ranks. */
-  for (int64_t p = 0; p < n; p++) {
-    const int8_t *w = ceas_decomp_plane(s, p), *next = ceas_decomp_plane(s, p + 1);
-    int64_t plane_m = 0;
-    if (s->dim == 2) {
-      /* The periodic x bond of the last site is peeled off: a branch-free loop. */
-      int64_t b = w[L - 1] * (w[0] + next[L - 1]);
-      px[L - 1] += w[L - 1];
-      plane_m += w[L - 1];
-      for (int64_t x = 0; x < L - 1; x++) {
-        b += w[x] * (w[x + 1] + next[x]);
-        px[x] += w[x];
-        plane_m += w[x];
-      }
-      bonds += b;
-    } else {
-      for (int64_t y = 0; y < L; y++) {
-        const int8_t *row = w + y * L, *row_up = w + (y + 1 == L ? 0 : y + 1) * L;
-        const int8_t *row_fw = next + y * L;
-        int64_t row_m = row[L - 1];
-        int64_t b = row[L - 1] * (row[0] + row_up[L - 1] + row_fw[L - 1]);
-        px[L - 1] += row[L - 1];
-        for (int64_t x = 0; x < L - 1; x++) {
-          b += row[x] * (row[x + 1] + row_up[x] + row_fw[x]);
-          px[x] += row[x];
-          row_m += row[x];
-        }
-        bonds += b;
-        py[y] += row_m;
-        plane_m += row_m;
-      }
-    }
-    d->plane_sums[p] = plane_m;
-    m += plane_m;
-  }
+  d->kernel->measure(d->kctx, s, &bonds, px, py, d->plane_sums);
+  for (int64_t p = 0; p < n; p++) m += d->plane_sums[p];
   acc[0] = bonds;
   acc[1] = m;
   int64_t *proj = d->proj; /* rank 0 */

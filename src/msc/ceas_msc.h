@@ -149,57 +149,73 @@ int ceas_msc_get_replica(const ceas_msc_state *st, int r, int8_t *spins);
 
 /* ==== single-lattice multi-spin coding (single.c) ============================
  *
- * One L x L torus (J = 1, h = 0), 64 sites per uint64_t: for the biggest systems,
- * where replicas do not fit, and for the decomposition. L must be a multiple of
- * 128: a row holds L / 2 sites of each colour, and with L / 2 a multiple of 64
- * every row is a whole number of words, so the periodic wrap is a word wrap plus
- * a one-bit carry and no word mixes two rows.
+ * One L x L (dim 2) or L^3 (dim 3) torus, J = 1, h = 0, 64 sites per uint64_t:
+ * for the biggest systems, where replicas do not fit, and for the
+ * decomposition (src/decomp). L must be a multiple of 128: a row holds L / 2
+ * sites of each colour, and with L / 2 a multiple of 64 every row is a whole
+ * number of words, so the periodic wrap is a word wrap plus a one-bit carry
+ * and no word mixes two rows.
  *
- * Layout: row y, colour c (site (x, y) has colour (x + y) & 1) is nw = L / 128
- * words; site x = 2 j + ((c + y) & 1) is bit j & 63 of word j >> 6. A set bit is
- * spin -1. The site's neighbours, all of colour 1 - c, are the same bit j in
- * rows y +- 1, and in row y the bits j and j - 1 ((c + y) even) or j and j + 1
- * ((c + y) odd): one shift with the carry from the next or previous word.
+ * Layout. Site (x, y, z) (z = 0 in 2D) has colour c = (x + y + z) & 1 and lies
+ * in row r = y (2D) or y + L z (3D), the lattice's R = L^(d-1) rows. Row r of
+ * colour c is nw = L / 128 words; site x = 2 j + ((c + y + z) & 1) is bit j & 63
+ * of word j >> 6. A set bit is spin -1. A plane is a row (2D) or the L rows of
+ * one z (3D), pw = ceas_msc_single_plane_words() words per colour; the planes
+ * of a colour are stored one after the other. A site's neighbours, all of
+ * colour 1 - c, are the same bit j in rows y +- 1 (and z +- 1), and in its own
+ * row the bits j and j - 1 ((c + y + z) even) or j and j + 1 (odd): one shift
+ * with the carry from the next or previous word.
  *
  * Update: synchronous checkerboard (colour 0 then colour 1; a colour's sites do
  * not interact, so updating them at once is the sequential chain), the rule of
- * the engine's metropolis kernel: with k of 4 neighbours antiparallel a site
- * flips always for k >= 3, with probability 1/2 for k = 2 (dE = 0, see
- * src/lattice/single.c), p1 = exp(-4 beta) for k = 1, p2 = exp(-8 beta) for k = 0.
+ * the engine's metropolis kernel: with k of the 2d neighbours antiparallel a
+ * site flips always for k > d, with probability 1/2 for k = d (dE = 0, see
+ * src/lattice/single.c) and with p_q = exp(-4 beta q), q = d - k, for k < d.
  *
  * Random numbers: Philox4x32-10 (ceas_rng_fill32 / ceas_rng_bits32) under key
- * ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE). Word w of row y and colour c
- * in sweep t owns 33 64-bit slots: slot s is 32-bit words 2 (s & 1) (low half)
- * and 2 (s & 1) + 1 (high half) of the block with index ((s / 2) L + y) nw + w
- * and counter words c2 = t mod 2^32, c3 = 2 (t >> 32) + c. Slot 0 is the
- * Bernoulli(1/2) mask; slots 1..32 are the bit planes of 64 uniforms U (slot 1
- * the most significant): the site at bit i has the 32-bit uniform U_i = sum over
- * k = 0..31 of (bit i of slot 1 + k) 2^(31 - k).
- * The site flips for k = 1 iff U_i < T1 and for k = 0 iff U_i < T2, with T =
- * ceil(p 2^32) (p >= 1: always): the comparison is done plane by plane from the
- * top; the first 9 planes are drawn in bulk for every word, deeper ones only for
- * the words where a bit that matters (sites with k = 1 for T1, k = 0 for T2) is
- * still undecided (~8% of them near beta_c), never all 32. Truncating U to 32 bits moves
- * each probability up by less than 2^-32, as in the plain kernel. Both thresholds
- * share one U: the masks of one word are correlated (U < T2 implies U < T1), but
- * a site uses only one of them, and different sites have independent U.
- * Every draw is fixed by (seed, stream, sweep, colour, row, word, slot), so the
- * result does not depend on the order of the updates. Not bitwise the plain
- * kernel's chain (different random numbers), the same Markov chain in law.
- * The hot start: word w of row y, colour c = ceas_rng_bits(key, y, w,
- * CEAS_MSC_TAG_SINGLE_INIT, c)[0].
- * Speed: ~2 flips/ns at L = 1024 on one core here, bound by the random planes
- * (bench/README.md); the bitwise pass has an AVX2 clone chosen at run time.
+ * ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE), counter words c2 = t mod
+ * 2^32, c3 = 2 (t >> 32) + c in sweep t, colour c. Each site has one 32-bit
+ * uniform U and makes exactly one decision: flip iff U < 2^31 for k = d (U's top
+ * bit is 0), iff U < T_q = ceil(p_q 2^32) for q = d - k >= 1 (p >= 1: always,
+ * no draw), always for k > d.
+ *  - The top 8 bits of U, as bit planes: word w of row r owns 8 64-bit slots,
+ *    slot s = 32-bit words 2 (s & 1) (low half) and 2 (s & 1) + 1 (high half)
+ *    of block ((s / 2) R + r) nw + w; bit i of slot s is bit 31 - s of the U of
+ *    the site at bit i. These are drawn for every word (bulk fills).
+ *  - The low 24 bits only where they matter: a site of class q >= 1 whose top 8
+ *    bits equal those of T_q ("tied", probability 2^-8) takes the next word of
+ *    its row's deep stream, in the order of j over the row; U's low 24 bits are
+ *    that word's top 24 bits (the site flips iff word >> 8 < T_q mod 2^24).
+ *    Word k of the deep stream of row r is 32-bit word k & 3 of block
+ *    16 R nw + (k / 4) R + r (above every plane block; block k / 4 of
+ *    consecutive rows is consecutive, so a chunk of rows draws it in one fill).
+ * U's bits come from distinct counters, so U is uniform on 32 bits and the
+ * sites' U are independent; which deep word a tied site gets depends on the
+ * other sites' top bits, never on its own. Truncating U to 32 bits moves each
+ * probability up by less than 2^-32, as in the plain kernel. Every draw is fixed
+ * by (seed, stream, sweep, colour, row, word or rank in the row, slot), so the
+ * result does not depend on the order of the updates, on how rows are chunked,
+ * or on how the planes are split over ranks. Not bitwise the plain kernel's
+ * chain (different random numbers), the same Markov chain in law.
+ * The hot start: word w of row r, colour c = ceas_rng_bits(key, r, w,
+ * CEAS_MSC_TAG_SINGLE_INIT, c)[0]; cold = all up.
+ * Speed (bench/README.md): ~3 flips/ns at 2D L = 1024 on one core here (8-9x
+ * the plain kernel), about 64% of it Philox for the 8 planes; the bitwise pass
+ * has an AVX2 clone chosen at run time.
  */
 #define CEAS_MSC_TAG_SINGLE UINT64_C(0x6d73630004)
 #define CEAS_MSC_TAG_SINGLE_INIT UINT64_C(0x6d73630005)
 
 typedef struct ceas_msc_single ceas_msc_single;
 
-/* L a multiple of 128, 128 <= L <= 65536. */
+/* The torus: dim 2 with L a multiple of 128, 128 <= L <= 65536, or dim 3 with
+ * 128 <= L <= 2048. ceas_msc_single_alloc is dim 2. */
+int ceas_msc_single_alloc_dim(int dim, long L, ceas_rng_key key, ceas_msc_init init,
+                              ceas_msc_single **out);
 int ceas_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
                           ceas_msc_single **out);
 void ceas_msc_single_free(ceas_msc_single *st);
+int ceas_msc_single_dim(const ceas_msc_single *st);
 long ceas_msc_single_L(const ceas_msc_single *st);
 int64_t ceas_msc_single_sites(const ceas_msc_single *st);
 uint64_t ceas_msc_single_sweeps_done(const ceas_msc_single *st);
@@ -207,21 +223,69 @@ uint64_t ceas_msc_single_sweeps_done(const ceas_msc_single *st);
 /* n sweeps at inverse temperature beta (finite, >= 0). */
 int ceas_msc_single_sweep(ceas_msc_single *st, double beta, uint64_t n);
 
-/* E = -sum over the 2 N bonds of s_i s_j, M = sum_i s_i, from popcounts. */
+/* E = -sum over the d N bonds of s_i s_j, M = sum_i s_i, from popcounts. */
 void ceas_msc_single_measure(const ceas_msc_single *st, int64_t *E, int64_t *M);
 
-/* Spins (+1 / -1) in site order i = x + L y; set_spins also sets sweeps done. */
+/* Spins (+1 / -1) in site order i = x + L y + L^2 z; set_spins also sets
+ * sweeps done. */
 void ceas_msc_single_get_spins(const ceas_msc_single *st, int8_t *spins);
 void ceas_msc_single_set_spins(ceas_msc_single *st, const int8_t *spins,
                                uint64_t sweeps_done);
 
-/* The Bernoulli masks of word w of row y, colour c in sweep t of an L-torus as
- * the kernel's plane-by-plane comparison gives them, with every bit needed: bit
- * i of *b1 is U_i < ceil(p1 2^32), of *b2 U_i < ceil(p2 2^32), *half is slot 0.
- * For tests (all three zero if out of memory). */
+/* The Bernoulli masks of word w of row y, colour c in sweep t of a 2D L-torus as
+ * the kernel's comparison gives them: bit i of *b1 is U_i < ceil(p1 2^32) if
+ * every site of the row were of class 1 (ties taking the deep stream in order),
+ * *b2 the same for ceil(p2 2^32) and class 2, *half U_i < 2^31. For tests (all
+ * three zero if out of memory). */
 void ceas_msc_single_bernoulli(ceas_rng_key key, long L, uint64_t t, int c, long y,
                                long w, double p1, double p2, uint64_t *b1,
                                uint64_t *b2, uint64_t *half);
+
+/* ---- the kernel on a range of planes (what the torus above and src/decomp's
+ * strips run) --------------------------------------------------------------- */
+
+/* CEAS_EINPUT with a message naming the constraint unless dim is 2 or 3 and L a
+ * multiple of 128 (no upper bound: that is the caller's memory). */
+int ceas_msc_single_check(int dim, long L);
+/* Words of one plane of one colour: L / 128 (2D), L^2 / 128 (3D). */
+size_t ceas_msc_single_plane_words(int dim, long L);
+
+typedef struct ceas_msc_single_kernel ceas_msc_single_kernel;
+
+/* Scratch and thresholds for one (dim, L, key); beta 0 until set. */
+int ceas_msc_single_kernel_alloc(int dim, long L, ceas_rng_key key,
+                                 ceas_msc_single_kernel **out);
+void ceas_msc_single_kernel_free(ceas_msc_single_kernel *k);
+int ceas_msc_single_kernel_set_beta(ceas_msc_single_kernel *k, double beta);
+
+/* Updates colour c of planes g0 .. g0 + n - 1 (global indices) with the draws of
+ * sweep t. a: colour c of plane g0; b: colour 1 - c of plane g0, with the planes
+ * of each colour pw words apart and b - pw, b + n pw holding colour 1 - c of
+ * planes g0 - 1 and g0 + n (mod L): the halos. Reads only b, writes only a.
+ * Not reentrant (the kernel's scratch). */
+void ceas_msc_single_kernel_update(ceas_msc_single_kernel *k, uint64_t t, int c,
+                                   int64_t g0, int64_t n, uint64_t *a, const uint64_t *b);
+
+/* Measurement of planes g0 .. g0 + n - 1: c0, c1 colour 0 and 1 of plane g0
+ * (colour 1's halos as above). *bonds = sum of s_i s_j over the bonds whose
+ * colour-0 end is in these planes (every bond has one colour-0 end, so the
+ * sums over disjoint plane ranges add up to the lattice's). Optional (NULL =
+ * skip): px[x] += sum over these planes' sites at x (L entries); py[y] += the
+ * same at y (3D only, L entries); plane_sums[p] = sum of plane g0 + p. */
+void ceas_msc_single_kernel_measure(ceas_msc_single_kernel *k, int64_t g0, int64_t n,
+                                    const uint64_t *c0, const uint64_t *c1,
+                                    int64_t *bonds, int64_t *px, int64_t *py,
+                                    int64_t *plane_sums);
+
+/* Initial words of colour c of planes g0 .. g0 + n - 1 into a (hot as above,
+ * cold all up). */
+void ceas_msc_single_initial(ceas_rng_key key, int dim, long L, ceas_msc_init init,
+                             int c, int64_t g0, int64_t n, uint64_t *a);
+
+/* Spins (+1 / -1) of planes g0 .. g0 + n - 1, site order x + L y within a plane,
+ * planes one after the other. */
+void ceas_msc_single_unpack(int dim, long L, int64_t g0, int64_t n, const uint64_t *c0,
+                            const uint64_t *c1, int8_t *spins);
 
 #ifdef __cplusplus
 }

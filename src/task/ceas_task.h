@@ -22,7 +22,7 @@
  *   msc-replica64-anti, -256-anti     the same with antithetic uniforms: replicas
  *                                     stay far less correlated (ceas_msc.h); the
  *                                     choice for measurements
- *   msc-single                        one lattice, 64 sites per word (2D, L a
+ *   msc-single                        one lattice, 64 sites per word (2D or 3D, L a
  *                                     multiple of 128)
  * A replica-packed task measures all R replicas: its series hold n_meas x R values
  * (time-major, e[i * R + r]), analysed as ceas_measure_series with replicas = R

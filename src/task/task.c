@@ -73,20 +73,20 @@ int ceas_task_params_check(const ceas_task_params *p) {
   if (rc) return rc;
   const msc_algo *a = msc_find(p->algo);
   if (!a) return CEAS_OK;
-  if (p->model == CEAS_MODEL_GRAPH || (a->single && p->model != CEAS_MODEL_ISING2D))
-    return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model %s (got %s)", a->name,
-                          a->single ? "ising2d" : "ising2d or ising3d",
-                          ceas_lattice_model_name(p->model));
+  if (p->model == CEAS_MODEL_GRAPH)
+    return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model ising2d or ising3d (got %s)",
+                          a->name, ceas_lattice_model_name(p->model));
   if (p->h != 0)
     return ceas_error_set(CEAS_EINPUT,
                           "--h: the multi-spin-coded kernels have no field (got %g with "
                           "--algo %s; use metropolis or heatbath)",
                           p->h, a->name);
-  if (a->single && (p->L < 128 || p->L % 128 || p->L > 65536))
+  const long lmax = p->model == CEAS_MODEL_ISING3D ? 2048 : 65536;
+  if (a->single && (p->L < 128 || p->L % 128 || p->L > lmax))
     return ceas_error_set(CEAS_EINPUT,
                           "--L: --algo %s packs a row of each colour into 64-bit words "
-                          "and needs L a multiple of 128 up to 65536 (got %ld)",
-                          a->name, p->L);
+                          "and needs L a multiple of 128 up to %ld (got %ld)",
+                          a->name, lmax, p->L);
   if (!a->single && (p->L < 2 || p->L % 2 || p->L > (p->model == CEAS_MODEL_ISING3D ? 2048 : 65536)))
     return ceas_error_set(CEAS_EINPUT,
                           "--L: --algo %s needs an even L from 2 to %d (checkerboard "
@@ -116,7 +116,7 @@ static int msc_create(ceas_task *t, const msc_algo *a) {
   ceas_msc_init init = p->init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT;
   int rc;
   if (a->single) {
-    rc = ceas_msc_single_alloc(p->L, key, init, &t->mss);
+    rc = ceas_msc_single_alloc_dim(t->sys->dim, p->L, key, init, &t->mss);
     if (!rc && !(t->msc_spins = ceas_malloc((size_t)t->sys->n))) rc = CEAS_ENOMEM;
     return rc;
   }
