@@ -287,6 +287,116 @@ void ceas_msc_single_initial(ceas_rng_key key, int dim, long L, ceas_msc_init in
 void ceas_msc_single_unpack(int dim, long L, int64_t g0, int64_t n, const uint64_t *c0,
                             const uint64_t *c1, int8_t *spins);
 
+/* ==== ±J spin glasses (glass.c, glass_kernels.c, glass_body.inc) ============
+ *
+ * The replica-packed kernel above for the Edwards–Anderson ±J model on the same
+ * tori: E = -sum over the d N bonds (i, i + e_a) of J_{i,a} s_i s_{i+e_a},
+ * J = ±1, h = 0, all R replicas on one instance. Everything not said here is as
+ * for ceas_msc_state: 64 or 256 replicas (bit r % 64 of lane r / 64, set bit =
+ * spin -1), L even (2 <= L <= 65536 in 2D, 2048 in 3D), checkerboard sweeps, the
+ * same draws for the hot start, the uniforms and the antithetic pattern (tags
+ * CEAS_MSC_TAG_*, key = (seed, stream) fixed at allocation), the wavefront with
+ * the same bitwise guarantee, "auto"/"avx512"/"avx2"/"generic" kernels that agree
+ * bitwise, the same state layout for get/set_state.
+ *
+ * Couplings: J[i * d + a] = +1 or -1 for the bond from site i = x0 + L x1 +
+ * L^2 x2 to its neighbour in the positive direction a (0 = x, 1 = y, 2 = z):
+ * d N entries, the order of ceas_anneal_problem_ea's bonds. NULL = all +1. At
+ * L = 2 the bonds (i, +a) and (i + e_a, +a) join the same pair and stay two
+ * bonds with their own signs (a multigraph; ceas_anneal refuses L < 3, the kernel
+ * does not need to). Inside, every bond is a byte mask at both of its ends,
+ * shared by all replicas: 2d bytes per site next to R / 8 bytes of spins.
+ *
+ * Update: bond (i, j) is unsatisfied iff s_i ^ s_j ^ b_ij = 1 (b = 1 for J = -1),
+ * so the ferromagnet's adders count unsatisfied bonds when fed n ^ B instead of
+ * the neighbour word n. With k of the 2d bonds of a site unsatisfied a flip
+ * changes E by 2 (2d - k) - 2 k = 4 (d - k): acceptance exactly as above,
+ * a_k = exp(-4 beta (d - k)) for k < d, 1/2 for k = d (a(0) = 1/2), 1 for k > d,
+ * u < ceil(a_k 2^32) with the site's shared 32-bit uniform (or its complement
+ * under the antithetic option). With all J = +1 the chain is, draw for draw and
+ * bit for bit, the ceas_msc_state chain of the same key.
+ *
+ * Temperatures. One beta per state and sweep: ceas_msc_glass_sweep (constant)
+ * or ceas_msc_glass_anneal (betas[t] for the t-th sweep of the call, an annealing
+ * schedule at full wavefront speed). Parallel tempering runs one state per
+ * temperature, each with its own key (different streams), and exchanges replica
+ * r of neighbouring temperatures with ceas_msc_glass_swap: column r of the
+ * states is one exact PT chain, and the R columns are R PT chains. Per-lane
+ * betas inside one 256-replica word (four temperatures per state) were
+ * considered and rejected: the lanes would share each site's uniform, so a
+ * sweep would preserve each lane's Boltzmann marginal but not the product of
+ * the marginals (the shared uniform correlates the lanes), while the exchange
+ * move's acceptance min(1, e^{(beta_a - beta_b)(E_a - E_b)}) is detailed balance
+ * with respect to that product: the exchanged chain would in general be biased.
+ * Giving each lane its own uniforms costs four times the Philox draws, i.e.
+ * what four 64-replica states cost anyway. The replicas of one state share
+ * uniforms and are correlated (see above): error bars from time series of
+ * replica averages, and overlaps only between states with different keys. As
+ * annealing reads (bench/README.md, "±J glass kernel": 2D L = 32, geometric
+ * beta 0.1 -> 3) no two replicas locked, but 64 shared-uniform replicas of a
+ * 10^4-sweep anneal were worth ~30 independent reads, antithetic ones all 64
+ * (±25 %): count replicas as independent reads only with the antithetic option.
+ *
+ * Errors: CEAS_EINPUT with a message for bad arguments, CEAS_ENOMEM. */
+typedef struct ceas_msc_glass ceas_msc_glass;
+
+int ceas_msc_glass_alloc(int dim, long L, int replicas, ceas_rng_key key,
+                         ceas_msc_init init, const int8_t *J, ceas_msc_glass **out);
+void ceas_msc_glass_free(ceas_msc_glass *st);
+
+/* The signs J[i * d + a] of a ±J torus given as a symmetric CSR graph (both
+ * directions stored, as ceas_lattice validates it; e.g. a ceas_anneal_problem's
+ * indptr/indices/J): CEAS_EINPUT unless n = L^d, L >= 3, every spin has exactly
+ * its 2d torus neighbours and all couplings share one magnitude, returned in
+ * *unit (may be NULL); the kernel's energies are then in units of it. Odd L
+ * passes here but not ceas_msc_glass_alloc (no checkerboard): such instances
+ * need the general local-field path. */
+int ceas_msc_glass_signs_from_csr(int dim, long L, int64_t n, const int64_t *indptr,
+                                  const int32_t *indices, const double *J, int8_t *signs,
+                                  double *unit);
+
+int ceas_msc_glass_dim(const ceas_msc_glass *st);
+long ceas_msc_glass_L(const ceas_msc_glass *st);
+int ceas_msc_glass_replicas(const ceas_msc_glass *st);
+int64_t ceas_msc_glass_sites(const ceas_msc_glass *st);
+uint64_t ceas_msc_glass_sweeps_done(const ceas_msc_glass *st);
+
+/* n sweeps at beta (finite, >= 0); or n sweeps, sweep t at betas[t]. */
+int ceas_msc_glass_sweep(ceas_msc_glass *st, double beta, uint64_t n);
+int ceas_msc_glass_anneal(ceas_msc_glass *st, const double *betas, uint64_t n);
+
+int ceas_msc_glass_set_isa(ceas_msc_glass *st, const char *isa);
+const char *ceas_msc_glass_isa(const ceas_msc_glass *st);
+void ceas_msc_glass_set_antithetic(ceas_msc_glass *st, int on);
+int ceas_msc_glass_antithetic(const ceas_msc_glass *st);
+/* 0 = automatic, else 1..64 sweeps per pass; speed only. */
+int ceas_msc_glass_set_depth(ceas_msc_glass *st, int depth);
+int ceas_msc_glass_depth(const ceas_msc_glass *st);
+
+/* E[r] = -sum over the d N bonds of J s_i s_j for each replica (replicas
+ * entries), exact, from bit-sliced counts of unsatisfied bonds (Harley–Seal
+ * carry-save counters on 256-bit words, per instruction set): 0.3 to 0.85 of
+ * a sweep's time, cheap enough for an exchange step after every sweep. */
+int ceas_msc_glass_energy(const ceas_msc_glass *st, int64_t *E);
+/* Q[r] = sum_i s_i s'_i between replica r of a and replica r of b (same
+ * lattice and replicas; give them different keys, see above). */
+int ceas_msc_glass_overlap(const ceas_msc_glass *a, const ceas_msc_glass *b,
+                           int64_t *Q);
+
+size_t ceas_msc_glass_state_words(const ceas_msc_glass *st);
+void ceas_msc_glass_get_state(const ceas_msc_glass *st, uint64_t *words,
+                              uint64_t *sweeps_done);
+void ceas_msc_glass_set_state(ceas_msc_glass *st, const uint64_t *words,
+                              uint64_t sweeps_done);
+/* Replica r's spins (+1 / -1) in site order i = x0 + L x1 + L^2 x2. */
+int ceas_msc_glass_get_replica(const ceas_msc_glass *st, int r, int8_t *spins);
+int ceas_msc_glass_set_replica(ceas_msc_glass *st, int r, const int8_t *spins);
+
+/* Exchanges the configurations of replica r of a and of b wherever bit r % 64 of
+ * mask[r / 64] is set (replicas / 64 words); keys and sweep counters stay. One
+ * masked XOR per word: a full exchange step costs less than a sweep. */
+int ceas_msc_glass_swap(ceas_msc_glass *a, ceas_msc_glass *b, const uint64_t *mask);
+
 #ifdef __cplusplus
 }
 #endif
