@@ -9,6 +9,9 @@
  *          build/libceasim.a -lgsl -lgslcblas -lm -o neff
  * usage: neff DIM L BETA R MEASUREMENTS THERM SWEEPS_PER_MEASUREMENT ANTITHETIC
  * e.g.   neff 2 64 0.44068679 256 20000 4000 8 1
+ *
+ * `ceasim bench --tau` reports the same figure ("replicas worth") for |m| of every
+ * kernel, with tau_int and independent samples per second (bench/README.md).
  */
 #include <math.h>
 #include <stdio.h>

@@ -11,7 +11,8 @@
 #    written configurations), the quantisation error is written and within half a
 #    step; ±1/sqrt(n) couplings are unchanged by any precision >= 2 bits;
 #  - bad input: options of another method, 1 bit, sa under mpirun -np 2: exit 2, one
-#    line, no file.
+#    line, no file;
+#  - the NPU model (--field-noise, --update, --cost-pj): see the section at the end.
 #
 # usage: bash tests/cli_anneal_methods.sh /path/to/ceasim
 set -euo pipefail
@@ -128,5 +129,134 @@ if [ "$(rc_of mpisa)" = 2 ] && grep -q "only --method pt" "$WORK/mpisa.err" && [
   ok "sa under mpirun -np 2: exit 2, names pt, no file"
 else
   not_ok "sa under mpirun -np 2: exit 2, names pt, no file" "$(why mpisa)"
+fi
+# ---- the NPU hardware model on every method (issue 7) -------------------------
+#  - cost model: per-read columns and the pJ figures as attributes; the counts of
+#    sa on SK (every site has n - 1 neighbours) are the hand count from the written
+#    flips, the energy is counts x the --cost-pj figures, and pt's counts do not
+#    depend on the number of ranks; the summary line is printed;
+#  - --field-noise 1e-30 gives bitwise the exact run (fields of this instance are
+#    never 0), --field-noise and --update are recorded for every method; pt with
+#    field noise is bitwise the same on 1 and 2 ranks;
+#  - bad values: exit 2, one line naming the option, no file.
+run1 cost anneal --model sk --n 18 --bonds gauss --instance-seed 3 --method sa --reads 4 --sweeps 300 --j-bits 3 --cost-pj "mac=0.5,byte=2,update=1" --quiet --out cost.h5
+check_run cost "sa with the cost model's own pJ figures"
+if grep -q "^machine cost: .* pJ (.* per read), .* MACs (.* per read), .* bytes (.* per read)" "$WORK/cost.out"; then
+  ok "cost summary line printed"
+else
+  not_ok "cost summary line printed" "$(cat "$WORK/cost.out")"
+fi
+run1 tiny anneal --model sk --n 18 --instance-seed 3 --method sa --reads 4 --sweeps 300 --field-noise 1e-30 --quiet --out tiny.h5
+check_run tiny "sa with vanishing field noise"
+for m in sa ceas pt sb-discrete analog; do
+  run1 "npu_$m" anneal --model sk --n 16 --instance-seed 7 --method "$m" --reads 2 --sweeps 100 --field-noise 0.2 --update sync --quiet --out "npu_$m.h5"
+  check_run "npu_$m" "$m with field noise and synchronous updates"
+done
+run1 npu_async anneal --model sk --n 16 --instance-seed 7 --method ceas --reads 2 --sweeps 100 --quiet --out npu_async.h5
+check_run npu_async "ceas, default NPU model"
+# Field noise is addressed by (seed, read, sweep, walker, site): pt with noise does
+# not depend on the number of ranks either.
+PTN=(anneal --model sk --n 16 --instance-seed 7 --method pt --reads 2 --sweeps 200 --temperatures 5 --field-noise 0.3 --quiet)
+run1 pn1 "${PTN[@]}" --out pn1.h5
+check_run pn1 "pt with field noise on 1 process"
+runmpi 2 pn2 "${PTN[@]}" --out pn2.h5
+check_run pn2 "pt with field noise on 2 ranks"
+
+py_checks "NPU model" "$WORK" <<'PYEOF'
+import os
+import sys
+
+import h5py
+import numpy as np
+from chk import ok
+
+w = sys.argv[1]
+with h5py.File(os.path.join(w, "cost.h5"), "r") as g:
+    n = 18
+    nnz = n * (n - 1)
+    cb = 1  # 3-bit couplings: one byte each
+    flips = g["flips"][()]
+    macs, byts, upd = g["cost_macs"][()], g["cost_bytes"][()], g["cost_spin_updates"][()]
+    ok(np.array_equal(upd, g["updates"][()]) and np.all(upd == 300 * n), "cost: n updates per sweep")
+    ok(np.array_equal(macs, nnz + flips * (n - 1)), "cost: MACs = initial fields + (n-1) per flip")
+    ok(np.array_equal(byts, nnz * cb + 8 * n + flips * (n - 1) * (cb + 8)),
+       "cost: bytes = couplings and state of the initial fields + (cb + 8) per neighbour and flip")
+    a = g.attrs
+    ok((float(a["cost_pj_mac"]), float(a["cost_pj_byte"]), float(a["cost_pj_update"])) == (0.5, 2.0, 1.0)
+       and int(a["cost_coupling_bytes"]) == 1, "cost: pJ figures and coupling bytes recorded")
+    e = upd * 1.0 + macs * 0.5 + byts * 2.0
+    ok(np.allclose(g["energy_pj"][()], e, rtol=1e-12, atol=0), "cost: energy = counts x pJ figures")
+    ok(abs(float(a["cost_energy_pj_total"]) - e.sum()) <= 1e-12 * e.sum(), "cost: total energy")
+f = [h5py.File(os.path.join(w, t + ".h5"), "r") for t in ("p1", "p2", "p3")]
+same = all(np.array_equal(f[0][k][()], x[k][()]) for x in f[1:]
+           for k in ("cost_spin_updates", "cost_macs", "cost_bytes", "energy_pj"))
+ok(same and np.all(f[0]["cost_macs"][()] > 0), "pt: cost columns bitwise equal on 1, 2 and 3 ranks")
+with h5py.File(os.path.join(w, "tiny.h5"), "r") as g, h5py.File(os.path.join(w, "q0.h5"), "r") as h:
+    ok(all(np.array_equal(g[k][()], h[k][()]) for k in
+           ("best_config", "best_energy", "final_energy", "flips", "best_sweep", "cost_macs")),
+       "--field-noise 1e-30: bitwise the exact run")
+    ok(float(g.attrs["field_noise"]) == 1e-30 and float(h.attrs["field_noise"]) == 0.0,
+       "field noise recorded")
+for m in ("sa", "ceas", "pt", "sb-discrete", "analog"):
+    with h5py.File(os.path.join(w, f"npu_{m}.h5"), "r") as g:
+        u = g.attrs["update"]
+        ok(u in ("sync", b"sync") and float(g.attrs["field_noise"]) == 0.2,
+           f"{m}: update mode and field noise recorded")
+with h5py.File(os.path.join(w, "npu_async.h5"), "r") as g:
+    ok(g.attrs["update"] in ("async", b"async"), "default update mode async")
+with h5py.File(os.path.join(w, "pn1.h5"), "r") as a, h5py.File(os.path.join(w, "pn2.h5"), "r") as b:
+    keys = ("best_energy", "best_config", "pt/energy_per_spin", "pt/acceptance", "cost_macs")
+    ok(all(np.array_equal(a[k][()], b[k][()]) for k in keys),
+       "pt with field noise: bitwise equal on 1 and 2 ranks")
+    ok(float(a.attrs["field_noise"]) == 0.3 and float(b.attrs["field_noise"]) == 0.3,
+       "pt: field noise recorded")
+PYEOF
+
+bad badupdate "--update" --update parallel
+bad negnoise "--field-noise" --field-noise -0.1
+bad nannoise "--field-noise" --field-noise nan
+bad negpj "--cost-pj" --cost-pj mac=-1
+bad namepj "--cost-pj" --cost-pj flops=3
+bad emptypj "--cost-pj" --cost-pj ""
+bad syncrandom "--order random" --update sync --order random
+bad sbasync "--update async" --method sb-discrete --update async
+# The packed kernel (--kernel auto on +-J tori with even L): sa runs 64 reads per
+# packed state, pt 64 PT systems per run; pt bitwise the same on 1 and 2 ranks; both
+# reach the exact ground state of a 4x4 glass in every read; --kernel fields gives
+# the local-field path; packed where it cannot apply is refused.
+run1 ks anneal --model ea2d --L 4 --instance-seed 5 --reads 64 --sweeps 300 --target exact --quiet --out ks.h5
+check_run ks "sa, packed kernel"
+run1 kf anneal --model ea2d --L 4 --instance-seed 5 --reads 8 --sweeps 300 --target exact --kernel fields --quiet --out kf.h5
+check_run kf "sa, local fields"
+PK=(anneal --model ea2d --L 4 --instance-seed 5 --method pt --reads 70 --sweeps 200 --temperatures 4 --target exact --quiet)
+runmpi 1 kp1 "${PK[@]}" --out kp1.h5
+runmpi 2 kp2 "${PK[@]}" --out kp2.h5
+py_checks "packed kernel" "$WORK" <<'PYEOF'
+import os
+import sys
+
+import h5py
+import numpy as np
+from chk import ok
+
+w = sys.argv[1]
+with h5py.File(os.path.join(w, "ks.h5"), "r") as f, h5py.File(os.path.join(w, "kf.h5"), "r") as g:
+    ok(f.attrs["method"] in (b"sa-msc", "sa-msc"), "sa on +-J L=4 runs sa-msc")
+    ok(g.attrs["method"] in (b"sa", "sa"), "--kernel fields runs sa")
+    e0 = float(f.attrs["exact_e0"])
+    ok(int(f.attrs["successes"]) == 64 and int(g.attrs["successes"]) == 8,
+       "packed and field sa: every read reaches E0")
+with h5py.File(os.path.join(w, "kp1.h5"), "r") as a, h5py.File(os.path.join(w, "kp2.h5"), "r") as b:
+    same = all(np.array_equal(a[k][()], b[k][()]) for k in
+               ("best_energy", "best_config", "pt/betas", "pt/energy_per_spin", "pt/round_trips"))
+    ok(same, "packed pt: bitwise the same on 1 and 2 ranks")
+    ok(a["best_energy"].shape == (70,) and int(a.attrs["successes"]) == 70,
+       "packed pt: 70 reads (two packed runs), all reach E0")
+PYEOF
+run1 kbad anneal --model ea2d --L 5 --kernel packed --quiet --out kbad.h5
+if [ "$(rc_of kbad)" = 2 ] && grep -q -- "--kernel packed" "$WORK/kbad.err" && [ ! -e "$WORK/kbad.h5" ]; then
+  ok "--kernel packed on odd L: exit 2, names the option, no file"
+else
+  not_ok "--kernel packed on odd L: exit 2, names the option, no file" "$(why kbad)"
 fi
 cli_finish

@@ -10,6 +10,13 @@
 # exits 2 with one line on stderr, prints nothing on stdout and writes no file; an
 # existing file survives without --force.
 #
+# --tau (tau_int(|m|) and independent samples per second): every line ends in
+# "indep/s" and parses; the file's numbers agree with the lines and with their
+# definitions (n_eff = var / err^2, indep/s = n_eff / seconds, ratios to the
+# metropolis of the run, replicas worth = n_eff 2 tau / n); every kernel's <|m|>
+# on the 4 x 4 torus at beta_c equals exact enumeration within 5 error bars; a
+# Wolff sweep flips about N spins; bad --tau input exits 2.
+#
 # usage: bash tests/cli_bench.sh /path/to/ceasim
 set -euo pipefail
 # shellcheck source=tests/cli_lib.sh
@@ -108,6 +115,7 @@ ok(d["ceasim_version"] and "bench" in d["command_line"] and "b.json" in d["comma
    "json: version and command line")
 ok(d["seconds_per_kernel"] == SECONDS, "json: seconds per kernel")
 check_results(d["results"], rows, "json")
+ok(d["mode"] == "flips", "json: mode flips")
 ok(sorted(os.listdir(OUT)) == ["b.json"], "json: no temporary file left")
 
 # HDF5, one model, one kernel besides the yardstick, an explicit beta and isa.
@@ -167,6 +175,128 @@ bad("out extension", ["--out", "b.txt"], ["--out", "b.txt"], r"\.json")
 bad("out directory missing", ["--out", "nodir/b.json"], ["nodir/b.json"], "does not exist")
 bad("out exists without --force", ["--out", "b.json"], ["b.json"], "--force")
 bad("unknown option", ["--frobnicate"], ["--frobnicate"], "unknown option")
+
+# ---- --tau: tau_int(|m|) and independent samples per second ------------------
+TAU_LINE = re.compile(
+    r"^(ising[23]d) L=(\d+)\s+(\S+)\s+tau=(\S+)\+-(\S+) sweeps  n/tau=(\S+)  "
+    r"n_eff=([^(\s]+)(\(tau\))?  worth=(\S+)  (converged|NOT-CONVERGED)  x(\S+)  "
+    r"(\S+) indep/s$")
+
+
+def exact_abs_m_2d(L, beta):
+    """<|m|> of the L x L periodic Ising model by enumerating all 2^(L^2) states."""
+    import numpy as np
+    n = L * L
+    states = np.arange(1 << n, dtype=np.int64)
+    s = 1 - 2 * ((states[:, None] >> np.arange(n)) & 1).astype(np.int8)
+    idx = np.arange(n).reshape(L, L)
+    right, down = np.roll(idx, -1, 1).ravel(), np.roll(idx, -1, 0).ravel()
+    bonds = (s * s[:, right]).sum(1) + (s * s[:, down]).sum(1)
+    w = np.exp(beta * (bonds - bonds.max()))
+    return float((w * np.abs(s.sum(1)) / n).sum() / w.sum())
+
+
+def tau_rows(p, label):
+    lines = p.stdout.decode().splitlines()
+    ok(lines and all(l.endswith("indep/s") for l in lines),
+       f"{label}: every stdout line ends in indep/s", repr(lines[:3]))
+    rows = []
+    for l in lines:
+        m = TAU_LINE.match(l)
+        if ok(m, f"{label}: line parses: {l}"):
+            rows.append(dict(model=m[1], L=int(m[2]), algo=m[3], tau=float(m[4]),
+                             n_eff=float(m[7]), converged=m[10] == "converged",
+                             ratio=float(m[11]), rate=float(m[12])))
+    return rows
+
+
+def check_tau(res, rows, label, exact):
+    ok(len(res) == len(rows), f"{label}: one result per printed line")
+    plain = plain_cpu = float("nan")
+    for r, row in zip(res, rows):
+        what = f"{label}: {r['L']} {r['algo']}"
+        ok((r["model"], r["L"], r["algo"]) == (row["model"], row["L"], row["algo"]),
+           f"{what}: matches its line")
+        # Printed with 4 significant digits.
+        ok(close(r["indep_per_s"], row["rate"], 1e-3) and close(r["n_eff"], row["n_eff"], 1e-3)
+           and close(r["tau_int_abs_m"], row["tau"], 1e-3), f"{what}: numbers match the line")
+        ok(bool(r["converged"]) == row["converged"], f"{what}: convergence flag as printed")
+        ok(r["prod_sweeps"] == r["measurements"] * r["measure_every"] and
+           r["sweeps"] == r["therm_sweeps"] + r["prod_sweeps"] and
+           r["measurements"] >= 32, f"{what}: sweep bookkeeping")
+        ok(0 < r["seconds"] <= r["total_seconds"] and r["cpu_seconds"] <= 1.01 * r["seconds"],
+           f"{what}: production time within the kernel's total, CPU <= wall")
+        # n_eff = var / err^2 (binned), or n / (2 tau) of the estimator scaled by the
+        # variance ratio; indep/s = n_eff / seconds; replicas worth = n_eff 2 tau / n.
+        binned = r["n_eff_method"] == "binned"
+        ok(binned == bool(r["bins_ok"]) and
+           close(r["n_eff_binned"], r["var_abs_m"] / r["err_abs_m"] ** 2, 1e-9) and
+           close(r["n_eff"], r["n_eff_binned"] if binned else r["n_eff_tau"], 1e-12),
+           f"{what}: n_eff = var / err^2 of the binned mean")
+        ok(close(r["indep_per_s"], r["n_eff"] / r["seconds"], 1e-9),
+           f"{what}: indep/s = n_eff / production seconds")
+        ok(close(r["replicas_worth"],
+                 r["n_eff"] * 2 * r["tau_int_abs_m"] / r["prod_sweeps"], 1e-9),
+           f"{what}: replicas worth = n_eff / (n / 2 tau)")
+        ok(r["tau_int_abs_m"] > 0 and r["tau_int_abs_m_err"] >= 0, f"{what}: tau > 0")
+        if r["algo"] == "metropolis":
+            plain, plain_cpu = r["indep_per_s"], r["indep_per_cpu_s"]
+        ok(close(r["ratio_to_metropolis"], r["indep_per_s"] / plain, 1e-9) and
+           close(r["ratio_to_metropolis_cpu"], r["indep_per_cpu_s"] / plain_cpu, 1e-9),
+           f"{what}: ratios to the metropolis of the same run")
+        # Every kernel samples the same Boltzmann distribution: <|m|> within 5
+        # error bars (plus 1e-3 for an error bar that a short run underestimates).
+        if exact is not None:
+            ok(abs(r["mean_abs_m"] - exact) <= 5 * r["err_abs_m"] + 1e-3,
+               f"{what}: <|m|> = exact enumeration within 5 sigma",
+               f"{r['mean_abs_m']} +- {r['err_abs_m']} vs {exact}")
+        if r["algo"] == "wolff":
+            # Clusters per sweep = round(N / mean cluster size): ~N spins flip.
+            ok(r["wolff_clusters"] >= 1 and 0.4 <= r["flipped_per_sweep"] <= 1.6,
+               f"{what}: a Wolff sweep flips about N spins", str(r["flipped_per_sweep"]))
+
+
+BETA_C = 0.44068679350977151
+exact4 = exact_abs_m_2d(4, BETA_C)
+p = run_ok_in(CEASIM, OUT, "tau json run",
+              ["bench", "--tau", "--L", "4", "--seconds", "0.15", "--out", "tau.json"])
+rows = tau_rows(p, "tau json run")
+ok([r["algo"] for r in rows] ==
+   ["metropolis", "msc-replica64", "msc-replica256", "msc-replica64-anti",
+    "msc-replica256-anti", "wolff", "sw"],
+   "tau json run: metropolis first, then every kernel but msc-single (L not 128k)",
+   str([r["algo"] for r in rows]))
+with open(os.path.join(OUT, "tau.json")) as f:
+    d = json.load(f)
+ok(d["mode"] == "tau" and "tau.json" in d["command_line"] and d["ceasim_version"] and
+   d["seconds_per_kernel"] == 0.15 and "n_eff" in d["definitions"], "tau json: header")
+check_tau(d["results"], rows, "tau json", exact4)
+ok(all(r["measure_every"] == (r["depth"] if r["algo"].startswith("msc-replica") else 1)
+       for r in d["results"]), "tau json: measure every depth sweeps (msc-replica), else 1")
+
+# HDF5, an explicit measurement interval, msc-single listed (L = 128).
+p = run_ok_in(CEASIM, OUT, "tau h5 run",
+              ["bench", "--tau", "--L", "128", "--seconds", "0.1", "--algo",
+               "msc-single,wolff", "--measure-every", "2", "--out", "tau.h5"])
+rows = tau_rows(p, "tau h5 run")
+ok([r["algo"] for r in rows] == ["metropolis", "msc-single", "wolff"], "tau h5 run: kernels")
+with h5py.File(os.path.join(OUT, "tau.h5"), "r") as f:
+    ok(text(f.attrs["mode"]) == "tau" and "tau.h5" in text(f.attrs["command_line"]),
+       "tau h5: header")
+    res = [{k: (text(v) if isinstance(v, (bytes, str)) else v.item())
+            for k, v in f["results"][name].attrs.items()} for name in sorted(f["results"])]
+check_tau(res, rows, "tau h5", None)
+ok(all(r["measure_every"] % 2 == 0 for r in res), "tau h5: --measure-every 2 used")
+
+bad("wolff without --tau", ["--algo", "wolff"], ["--algo", "wolff", "--tau"], "only with")
+bad("measure-every without --tau", ["--measure-every", "4"], ["--measure-every", "--tau"],
+    "only with")
+bad("measure-every not a number", ["--tau", "--measure-every", "x"], ["--measure-every", "x"],
+    "expected")
+bad("tau msc-single L", ["--tau", "--algo", "msc-single", "--L", "64"], ["--L", "64", "128"],
+    "multiple of 128")
+bad("tau unknown algo", ["--tau", "--algo", "swendsen"], ["--algo", "swendsen"],
+    "expected metropolis")
 
 with open(os.path.join(OUT, "b.json"), "rb") as f:
     kept = f.read()

@@ -7,6 +7,7 @@
 #include <mpi.h>
 #include <stdlib.h>
 
+#include "anneal_private.h"
 #include "ceas_anneal_pt.h"
 #include "exact_ref.h"
 
@@ -141,5 +142,58 @@ Test(pt, bad_parameters) {
   p.ladder = ladder;
   cr_expect_eq(ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &p, NULL, &r), CEAS_EINPUT);
   cr_expect_null(r);
+  ceas_anneal_problem_free(pb);
+}
+
+/* ---- the packed kernel --------------------------------------------------- */
+
+static ceas_anneal_problem *ea4(uint64_t seed) {
+  ceas_anneal_problem *pb = NULL;
+  cr_assert_eq(ceas_anneal_problem_ea(2, 4, CEAS_ANNEAL_BONDS_PM, seed, &pb), 0);
+  return pb;
+}
+
+/* 64 PT systems on a 4x4 ±J glass: <E>/n at every temperature within 4 binned
+ * errors of exact enumeration (the system average per round is the series, so the
+ * correlation between the systems' shared uniforms is inside the error), and every
+ * system finds the exact ground state. */
+Test(pt, packed_kernel_samples_boltzmann_and_finds_ground_states, .timeout = 120) {
+  ceas_anneal_problem *pb = ea4(11);
+  int nedges = 0, ei[64], ej[64];
+  double J[64];
+  for (int64_t i = 0; i < pb->n; i++)
+    for (int64_t k = pb->indptr[i]; k < pb->indptr[i + 1]; k++)
+      if (pb->indices[k] > i) ei[nedges] = (int)i, ej[nedges] = pb->indices[k], J[nedges++] = pb->J[k];
+  double e0;
+  uint64_t deg;
+  cr_assert_eq(ceas_anneal_exact_ground(pb, &e0, &deg, NULL), 0);
+  ceas_anneal_pt_params p;
+  ceas_anneal_pt_params_default(&p);
+  p.temperatures = 5;
+  p.beta_min = 0.2;
+  p.beta_max = 1.5;
+  p.sweeps = 8000;
+  p.seed = 3;
+  p.has_target = 1;
+  p.target = e0;
+  ceas_anneal_pt_msc_result *r = NULL;
+  cr_assert_eq(ceas_anneal_pt_msc_run(MPI_COMM_WORLD, pb, &p, NULL, &r), 0, "%s",
+               ceas_error_message());
+  for (int t = 0; t < 5; t++) {
+    exact_thermo x;
+    cr_assert_eq(exact_enum_graph(16, nedges, ei, ej, J, NULL, r->all.betas[t], &x), 0);
+    cr_log_info("beta %.4f: <E>/n %.5f +- %.2g exact %.5f (%+.2f sigma)", r->all.betas[t],
+                r->all.e_mean[t], r->all.e_err[t], x.e, (r->all.e_mean[t] - x.e) / r->all.e_err[t]);
+    cr_expect(isfinite(r->all.e_err[t]) && fabs(r->all.e_mean[t] - x.e) <= 4 * r->all.e_err[t],
+              "beta %g: <E>/n %.6f +- %.2g vs exact %.6f", r->all.betas[t], r->all.e_mean[t],
+              r->all.e_err[t], x.e);
+  }
+  for (int c = 0; c < CEAS_ANNEAL_PT_SYSTEMS; c++) {
+    cr_expect(r->reached[c] && r->best_energy[c] == e0, "system %d: best %g vs E0 %g", c,
+              r->best_energy[c], e0);
+    cr_expect(ceas_anneal_energy(pb, r->configs + 16 * c) == r->best_energy[c]);
+  }
+  cr_expect(r->all.round_trips > 0);
+  ceas_anneal_pt_msc_result_free(r);
   ceas_anneal_problem_free(pb);
 }

@@ -84,6 +84,11 @@ float ceas_anneal_noise_site(const ceas_anneal_noise *nz, uint64_t step, int64_t
 /* out[i] += noise of site i at `step`, i = 0 .. n-1 (equal to noise_site). */
 void ceas_anneal_noise_add(const ceas_anneal_noise *nz, uint64_t step, int64_t n,
                            float *out);
+/* out[i] = noise of site site0 + i at `step`, i = 0 .. n-1; site0 a multiple of 4
+ * (equal to noise_site). Walker w of n spins uses sites w n4 .. w n4 + n - 1,
+ * n4 = 4 ceil(n / 4), so walkers of one read draw disjoint blocks. */
+void ceas_anneal_noise_fill(const ceas_anneal_noise *nz, uint64_t step, uint64_t site0,
+                            int64_t n, float *out);
 /* The field noise of the NPU: sigma_rel times the problem's field scale, expressed
  * in the units (pb->unit) in which the annealers hold their fields. */
 void ceas_anneal_field_noise_init(ceas_anneal_noise *nz, const ceas_anneal_problem *pb,
@@ -91,26 +96,17 @@ void ceas_anneal_field_noise_init(ceas_anneal_noise *nz, const ceas_anneal_probl
 
 /* ---- cost model ------------------------------------------------------------ */
 
-/* Work of the machine (not of this simulator, which may skip zeros or reuse
- * results): a full field evaluation multiplies every stored coupling entry once. */
-typedef struct {
-  uint64_t spin_updates; /* single-site state updates (Metropolis decision, oscillator step) */
-  uint64_t macs;         /* coupling multiply-accumulates */
-  uint64_t bytes;        /* bytes moved between memory and arithmetic */
-} ceas_anneal_cost;
-
-/* Picojoules per operation. Defaults (ceas_anneal_cost_pj_default) from Horowitz,
+/* ceas_anneal_cost (ceas_anneal.h) counts the work of the machine (not of this
+ * simulator, which may skip zeros or reuse results): a full field evaluation
+ * multiplies every stored coupling entry once.
+ *
+ * ceas_anneal_cost_pj: picojoules per operation. Defaults from Horowitz,
  * "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm,
  * 0.9 V: MAC = multiply + add, float32 3.7 + 0.9 = 4.6 pJ for bits 0, 8-bit int
  * 0.2 + 0.03 = 0.23 pJ for bits 2..8, 32-bit int 3.1 + 0.1 = 3.2 pJ for 9..32; a
  * spin update is priced as one float32 multiply-add (4.6 pJ); a byte as an 8 KB
  * SRAM access, 10 pJ per 64 bits = 1.25 pJ (off-chip DRAM would be ~160 pJ/byte,
  * 640 pJ per 32-bit word in the same table). */
-typedef struct {
-  double spin_update;
-  double mac;
-  double byte;
-} ceas_anneal_cost_pj;
 
 void ceas_anneal_cost_pj_default(int coupling_bits, ceas_anneal_cost_pj *pj);
 /* "mac=0.2,byte=160,update=1" (any subset, in pJ, each finite and >= 0), applied
@@ -127,6 +123,21 @@ void ceas_anneal_cost_mvm(const ceas_anneal_problem *pb, int bits, ceas_anneal_c
 void ceas_anneal_cost_row(const ceas_anneal_problem *pb, int64_t i, int bits,
                           ceas_anneal_cost *c);
 void ceas_anneal_cost_add(ceas_anneal_cost *acc, const ceas_anneal_cost *c, uint64_t times);
+/* Row updates of flips whose degrees sum to deg_sum: deg_sum x ceas_anneal_cost_row's
+ * per-neighbour MACs and bytes (the row cost is linear in the degree). */
+void ceas_anneal_cost_rows(uint64_t deg_sum, int bits, ceas_anneal_cost *acc);
+/* A single-spin (Metropolis) machine over `sweeps` sweeps of n updates whose accepted
+ * flips have degrees summing to deg_sum (sa, ceas, pt per walker): the initial
+ * fields (one MVM), sweeps x n spin updates, and the row update of every flip. */
+void ceas_anneal_cost_metropolis(const ceas_anneal_problem *pb, int bits, uint64_t sweeps,
+                                 uint64_t deg_sum, ceas_anneal_cost *c);
+/* The pJ figures of a run: *p->cost_pj, or the defaults for p->j_bits. */
+void ceas_anneal_cost_pj_of(const ceas_anneal_params *p, ceas_anneal_cost_pj *pj);
+/* energy_pj of every read from its cost. */
+void ceas_anneal_result_price(ceas_anneal_result *r, const ceas_anneal_cost_pj *pj);
+/* The checks of the NPU fields of ceas_anneal_params (field_noise, update, j_bits,
+ * cost_pj), CEAS_EINPUT naming the option. */
+int ceas_anneal_npu_check(const ceas_anneal_params *p);
 
 /* ---- the machine's matrix-vector product ------------------------------------ */
 
@@ -190,9 +201,11 @@ typedef struct {
   double noise;       /* analog: sigma of the Wiener increment [0.3] */
   double x_init;      /* initial x (and sb's y) uniform in [-x_init, x_init] [0.1 sb, 0.01 analog] */
   double field_noise; /* NPU: Gaussian noise on every computed local field, relative
-                         to the field scale [0] */
+                         to the field scale [0]; ceas_anneal_run uses
+                         ceas_anneal_params.field_noise instead when that is > 0 */
   int j_bits;         /* for the cost model only: precision of the stored couplings
-                         (quantise the problem with ceas_anneal_quantize) [0] */
+                         (quantise the problem with ceas_anneal_quantize) [0];
+                         likewise replaced by ceas_anneal_params.j_bits when > 0 */
   uint64_t check_every; /* bSB/analog: read out sign(x) every that many steps [1] */
 } ceas_anneal_dyn_params;
 

@@ -145,6 +145,9 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   double t0 = ceas_wtime();
   ceas_rng_key key = {p->seed, r};
   anneal_walker_init(pb, key, 0, TAG_INIT, &w->w);
+  int rc = anneal_walker_model(&w->w, pb, p->update == CEAS_ANNEAL_UPDATE_SYNC,
+                               p->field_noise, p->seed, r, 0);
+  if (rc) return rc;
   double tol = p->target_tol;
   double beta = p->schedule->beta0, H, V;
   ceas_anneal_ceas_entropy(pb, w->w.f, beta, &H, &V);
@@ -191,6 +194,10 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     beta = nb > bmax ? bmax : nb;
   }
   res->updates = S * (uint64_t)n;
+  ceas_anneal_cost_metropolis(pb, p->j_bits, S, w->w.deg_sum, &res->cost);
+  /* The controller reads every field once per sweep; its arithmetic is O(n) per
+   * sweep against the sweep's O(nnz) and is not priced. */
+  res->cost.bytes += S * 4 * (uint64_t)n;
   res->best_energy = ceas_anneal_energy(pb, best);
   res->final_energy = ceas_anneal_energy(pb, w->w.s);
   res->seconds = ceas_wtime() - t0;

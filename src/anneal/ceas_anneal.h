@@ -188,6 +188,35 @@ void ceas_anneal_default_betas(const ceas_anneal_problem *pb, double *beta0, dou
 
 typedef enum { CEAS_ANNEAL_ORDER_SEQUENTIAL, CEAS_ANNEAL_ORDER_RANDOM } ceas_anneal_order;
 
+/* How the machine updates its spins (sa, ceas, pt; sb and analog move every
+ * oscillator at once, synchronous by construction, and ignore this).
+ *  async: single-spin updates one after the other (sequential or random order),
+ *         each decision seeing every flip made before it: Metropolis, a valid
+ *         sampler of the Boltzmann distribution;
+ *  sync:  a clocked array: every spin decides from the fields of the state at the
+ *         start of the sweep (site i with the random word of update i), then all
+ *         accepted flips are applied and the fields updated. Not a valid sampler
+ *         (on bipartite graphs it can cycle between two states, e.g. two coupled
+ *         spins flipping together forever); a model of hardware. Needs the
+ *         sequential order (the order of the decisions does not matter). */
+typedef enum { CEAS_ANNEAL_UPDATE_ASYNC, CEAS_ANNEAL_UPDATE_SYNC } ceas_anneal_update;
+
+/* The machine's work as the cost model counts it (not this simulator's, which may
+ * skip zeros or reuse results; docs/anneal_dynamics.md has the table per method). */
+typedef struct {
+  uint64_t spin_updates; /* single-site state updates (Metropolis decision, oscillator step) */
+  uint64_t macs;         /* coupling multiply-accumulates */
+  uint64_t bytes;        /* bytes moved between memory and arithmetic */
+} ceas_anneal_cost;
+
+/* Picojoules per operation (defaults: ceas_anneal_cost_pj_default in the module's
+ * NPU header, Horowitz ISSCC 2014 figures). */
+typedef struct {
+  double spin_update;
+  double mac;
+  double byte;
+} ceas_anneal_cost_pj;
+
 typedef struct {
   const ceas_anneal_schedule *schedule; /* one beta per sweep; not owned */
   uint64_t seed;                        /* read r uses the key (seed, r) */
@@ -198,6 +227,16 @@ typedef struct {
   uint64_t trace_every; /* record the energy every that many sweeps; 0: none */
   const void *method_params; /* the method's own parameters (e.g.
                                 ceas_anneal_ceas_params for ceas); NULL: its defaults */
+  /* The NPU hardware model, for every method (docs/anneal_dynamics.md): */
+  ceas_anneal_update update; /* async (default) or sync spin updates */
+  /* Gaussian noise on the local field each time a spin decision reads it, sigma =
+   * field_noise x the problem's field scale; drawn from Philox by (seed, read,
+   * sweep, update slot). Finite and >= 0; 0 (default): the ideal method, bitwise. */
+  double field_noise;
+  /* Precision of the stored couplings for the cost model only (bytes per coupling
+   * and the default pJ per MAC); the caller quantises the problem. 0: float32. */
+  int j_bits;
+  const ceas_anneal_cost_pj *cost_pj; /* NULL: the defaults for j_bits */
 } ceas_anneal_params;
 
 void ceas_anneal_params_default(ceas_anneal_params *p);
@@ -215,6 +254,8 @@ typedef struct {
   uint64_t updates;          /* attempted single-spin updates (work) */
   uint64_t flips;            /* accepted ones */
   double seconds;            /* wall time of the read */
+  ceas_anneal_cost cost;     /* the machine's work in this read */
+  double energy_pj;          /* cost priced with the run's pJ figures */
 } ceas_anneal_read;
 
 /* Called every few sweeps with the sweeps done in the current read. */
@@ -263,9 +304,12 @@ typedef struct {
   double tts99_updates;        /* the same in spin updates */
 } ceas_anneal_result;
 
-/* Runs reads 0 .. reads-1 of `method` (after its check). A stop request returns
- * CEAS_EINTERRUPT and no result. progress (may be NULL) gets the fraction of all
- * sweeps done and the elapsed seconds, at most every half second. */
+/* Runs reads 0 .. reads-1 of `method` (after checking the NPU fields of p, then
+ * the method's check; sb and analog receive p's field_noise and j_bits through
+ * their own parameters; each read's cost is priced with p->cost_pj, or the
+ * defaults for p->j_bits). A stop request returns CEAS_EINTERRUPT and no result.
+ * progress (may be NULL) gets the fraction of all sweeps done and the elapsed
+ * seconds, at most every half second. */
 int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *method,
                     const ceas_anneal_params *p, uint64_t reads,
                     volatile sig_atomic_t *stop,

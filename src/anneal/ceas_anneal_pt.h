@@ -76,6 +76,10 @@ typedef struct {
   uint64_t read;            /* the read number: key (seed, read) */
   int has_target;
   double target, target_tol;/* reached when E <= target + tol */
+  /* The NPU hardware model (anneal_walk.h; 0: the ideal walkers): */
+  int sync;                 /* synchronous sweeps */
+  double field_noise;       /* field noise sigma relative to the field scale, >= 0 */
+  int j_bits;               /* coupling precision for the cost model */
 } ceas_anneal_pt_params;
 
 void ceas_anneal_pt_params_default(ceas_anneal_pt_params *p);
@@ -100,7 +104,44 @@ typedef struct {
   double seconds_to_target;
   uint64_t updates;         /* spin updates attempted, all walkers */
   double seconds;
+  /* The machine's work, all walkers: each walker's initial fields, n updates per
+   * sweep and the row update of every flip, plus per exchange round the M energies
+   * (8 bytes each) read by the exchange logic. */
+  ceas_anneal_cost cost;
 } ceas_anneal_pt_result;
+
+/* ---- the packed kernel: 64 PT systems at once on ±J tori -------------------
+ *
+ * On a generated ea2d/ea3d instance with ±J bonds and even L (ceas_anneal_sa_msc
+ * conditions), each temperature t is one ceas_msc_glass state of 64 replicas under
+ * the key (seed, 64 read + t) with antithetic uniforms; bit c of every state
+ * together is PT system c: after each exchange round, for every pair (t, t+1) of
+ * the round's parity and every c, the configurations of bit c of states t and t+1
+ * are exchanged (ceas_msc_glass_swap, a masked XOR; across ranks the two states'
+ * words are traded with MPI_Sendrecv) with probability ceas_anneal_pt_accept,
+ * the uniform from Philox (seed, read) counter (round, t, c, TAG_SWAP). States
+ * (temperatures) are spread over the ranks in contiguous blocks; energies of all
+ * states are allgathered each round. Results per system c (its best energy over
+ * every temperature, configuration, sweep, target) in the arrays below; the
+ * ladder, acceptances (averaged over the systems), round trips (all systems) and
+ * <E>/n per temperature (the system average, binned in time) in `all`. A run is
+ * bitwise the same on any number of ranks. Energies are counted every exchange
+ * round. */
+#define CEAS_ANNEAL_PT_SYSTEMS 64
+typedef struct {
+  ceas_anneal_pt_result all;
+  double best_energy[CEAS_ANNEAL_PT_SYSTEMS];
+  uint64_t best_sweep[CEAS_ANNEAL_PT_SYSTEMS];
+  int reached[CEAS_ANNEAL_PT_SYSTEMS];
+  uint64_t sweeps_to_target[CEAS_ANNEAL_PT_SYSTEMS];
+  double seconds_to_target[CEAS_ANNEAL_PT_SYSTEMS];
+  int8_t *configs; /* 64 x n */
+} ceas_anneal_pt_msc_result;
+
+int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
+                           const ceas_anneal_pt_params *p, volatile sig_atomic_t *stop,
+                           ceas_anneal_pt_msc_result **out);
+void ceas_anneal_pt_msc_result_free(ceas_anneal_pt_msc_result *r);
 
 /* Exchange acceptance of walkers with energies e_lo at beta_lo and e_hi at beta_hi. */
 double ceas_anneal_pt_accept(double beta_lo, double e_lo, double beta_hi, double e_hi);

@@ -21,6 +21,26 @@ const ceas_anneal_method *ceas_anneal_method_find(const char *name) {
   return NULL;
 }
 
+static int is_dyn(const ceas_anneal_method *m) {
+  return m == &ceas_anneal_method_sb_ballistic || m == &ceas_anneal_method_sb_discrete ||
+         m == &ceas_anneal_method_analog;
+}
+
+/* The work space; sb and analog take the NPU fields of p through their own
+ * parameters (p's replace theirs when set). */
+static int alloc_work(const ceas_anneal_problem *pb, const ceas_anneal_method *m,
+                      const ceas_anneal_params *p, void **work) {
+  if (!is_dyn(m) || (p->field_noise == 0 && p->j_bits == 0)) return m->alloc(pb, p, work);
+  ceas_anneal_dyn_params d;
+  if (p->method_params)
+    d = *(const ceas_anneal_dyn_params *)p->method_params;
+  else
+    ceas_anneal_dyn_params_default(&d);
+  if (p->field_noise > 0) d.field_noise = p->field_noise;
+  if (p->j_bits) d.j_bits = p->j_bits;
+  return ceas_anneal_dyn_alloc(m, pb, p, &d, work);
+}
+
 void ceas_anneal_params_default(ceas_anneal_params *p) {
   memset(p, 0, sizeof *p);
   p->seed = 1;
@@ -86,7 +106,8 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
                           "--trace-every: %llu is more than the %llu sweeps of the schedule",
                           (unsigned long long)p.trace_every,
                           (unsigned long long)p.schedule->sweeps);
-  int rc = method->check ? method->check(pb, &p) : CEAS_OK;
+  int rc = ceas_anneal_npu_check(&p);
+  if (!rc && method->check) rc = method->check(pb, &p);
   if (rc) return rc;
   size_t n = (size_t)pb->n;
   if ((double)reads * (double)n > 4e9)
@@ -107,7 +128,7 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
     return CEAS_ENOMEM;
   }
   void *work = NULL;
-  if ((rc = method->alloc(pb, &p, &work))) {
+  if ((rc = alloc_work(pb, method, &p, &work))) {
     ceas_anneal_result_free(r);
     return rc;
   }
@@ -118,6 +139,7 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
   for (uint64_t q = 0; q < reads && !rc; q++) {
     rc = method->read(work, q, &hooks, &r->per_read[q], r->configs + q * n,
                       r->traces ? r->traces + q * r->trace_len : NULL);
+    if (!rc && is_dyn(method)) r->per_read[q].cost = *ceas_anneal_dyn_cost(work);
     ps.done_before += p.schedule->sweeps;
     if (!rc && progress) on_sweeps(&ps, 0);
   }
@@ -128,6 +150,9 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
     ceas_anneal_result_free(r);
     return rc;
   }
+  ceas_anneal_cost_pj pj;
+  ceas_anneal_cost_pj_of(&p, &pj);
+  ceas_anneal_result_price(r, &pj);
   double tsum = 0, usum = 0;
   r->best_energy = INFINITY;
   for (uint64_t q = 0; q < reads; q++) {
@@ -206,6 +231,22 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
     rc = ceas_io_attr_string(loc, "order",
                              p->order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential");
   if (!rc) rc = ceas_io_attr_uint64(loc, "trace_every", p->trace_every);
+  /* The NPU model and the cost model's prices. */
+  ceas_anneal_cost_pj pj;
+  ceas_anneal_cost_pj_of(p, &pj);
+  double e_pj = 0;
+  for (uint64_t q = 0; q < R; q++) e_pj += r->per_read[q].energy_pj;
+  if (!rc)
+    rc = ceas_io_attr_string(loc, "update",
+                             is_dyn(method) || p->update == CEAS_ANNEAL_UPDATE_SYNC ? "sync"
+                                                                                   : "async");
+  if (!rc) rc = ceas_io_attr_double(loc, "field_noise", p->field_noise);
+  if (!rc) rc = ceas_io_attr_double(loc, "cost_pj_mac", pj.mac);
+  if (!rc) rc = ceas_io_attr_double(loc, "cost_pj_byte", pj.byte);
+  if (!rc) rc = ceas_io_attr_double(loc, "cost_pj_update", pj.spin_update);
+  if (!rc)
+    rc = ceas_io_attr_int64(loc, "cost_coupling_bytes", ceas_anneal_coupling_bytes(p->j_bits));
+  if (!rc) rc = ceas_io_attr_double(loc, "cost_energy_pj_total", e_pj);
   if (!rc) rc = ceas_io_attr_double(loc, "target", p->has_target ? p->target : NAN);
   if (!rc) rc = ceas_io_attr_double(loc, "exact_e0", degeneracy ? e0 : NAN);
   if (!rc) rc = ceas_io_attr_uint64(loc, "exact_degeneracy", degeneracy);
@@ -246,6 +287,10 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   COL_D("seconds", pr[q].seconds)
   COL_U("updates", pr[q].updates)
   COL_U("flips", pr[q].flips)
+  COL_U("cost_spin_updates", pr[q].cost.spin_updates)
+  COL_U("cost_macs", pr[q].cost.macs)
+  COL_U("cost_bytes", pr[q].cost.bytes)
+  COL_D("energy_pj", pr[q].energy_pj)
   if (p->has_target) {
     if (!rc) {
       for (uint64_t q = 0; q < R; q++) b[q] = (int8_t)pr[q].reached;

@@ -164,19 +164,34 @@ float ceas_anneal_noise_site(const ceas_anneal_noise *nz, uint64_t step, int64_t
   return z[site & 3];
 }
 
-void ceas_anneal_noise_add(const ceas_anneal_noise *nz, uint64_t step, int64_t n,
-                           float *out) {
+/* out[i] (+)= noise of site site0 + i; site0 % 4 == 0. */
+static void noise_blocks(const ceas_anneal_noise *nz, uint64_t step, uint64_t site0,
+                         int64_t n, float *out, int add) {
   uint32_t w[4 * 64];
+  const uint64_t first = site0 >> 2;
   for (int64_t b0 = 0; b0 < (n + 3) / 4; b0 += 64) {
     int64_t nb = (n + 3) / 4 - b0 < 64 ? (n + 3) / 4 - b0 : 64;
-    ceas_rng_fill32(nz->key, (uint64_t)b0, (uint32_t)step, (uint32_t)(step >> 32), w,
-                    (size_t)nb);
+    ceas_rng_fill32(nz->key, first + (uint64_t)b0, (uint32_t)step, (uint32_t)(step >> 32),
+                    w, (size_t)nb);
     for (int64_t b = 0; b < nb; b++) {
       float z[4];
       normals4(w + 4 * b, nz->sigma, z);
-      for (int64_t l = 0; l < 4 && 4 * (b0 + b) + l < n; l++) out[4 * (b0 + b) + l] += z[l];
+      for (int64_t l = 0; l < 4 && 4 * (b0 + b) + l < n; l++) {
+        float *o = &out[4 * (b0 + b) + l];
+        *o = add ? *o + z[l] : z[l];
+      }
     }
   }
+}
+
+void ceas_anneal_noise_add(const ceas_anneal_noise *nz, uint64_t step, int64_t n,
+                           float *out) {
+  noise_blocks(nz, step, 0, n, out, 1);
+}
+
+void ceas_anneal_noise_fill(const ceas_anneal_noise *nz, uint64_t step, uint64_t site0,
+                            int64_t n, float *out) {
+  noise_blocks(nz, step, site0, n, out, 0);
 }
 
 void ceas_anneal_field_noise_init(ceas_anneal_noise *nz, const ceas_anneal_problem *pb,
@@ -198,6 +213,11 @@ int ceas_anneal_cost_pj_parse(const char *spec, ceas_anneal_cost_pj *pj) {
   if (strlen(spec) >= sizeof buf)
     return ceas_error_set(CEAS_EINPUT, "--cost-pj: expected at most %zu characters",
                           sizeof buf - 1);
+  if (!strchr(spec, '='))
+    return ceas_error_set(CEAS_EINPUT,
+                          "--cost-pj: expected NAME=PICOJOULES[,...] with NAME mac, byte or "
+                          "update, got '%s'",
+                          spec);
   strcpy(buf, spec);
   ceas_anneal_cost_pj v = *pj;
   char *save = NULL;
@@ -252,6 +272,52 @@ void ceas_anneal_cost_add(ceas_anneal_cost *acc, const ceas_anneal_cost *c, uint
   acc->spin_updates += times * c->spin_updates;
   acc->macs += times * c->macs;
   acc->bytes += times * c->bytes;
+}
+
+void ceas_anneal_cost_rows(uint64_t deg_sum, int bits, ceas_anneal_cost *acc) {
+  acc->macs += deg_sum;
+  acc->bytes += deg_sum * ((uint64_t)ceas_anneal_coupling_bytes(bits) + 8);
+}
+
+void ceas_anneal_cost_metropolis(const ceas_anneal_problem *pb, int bits, uint64_t sweeps,
+                                 uint64_t deg_sum, ceas_anneal_cost *c) {
+  ceas_anneal_cost_mvm(pb, bits, c);
+  c->spin_updates = sweeps * (uint64_t)pb->n;
+  ceas_anneal_cost_rows(deg_sum, bits, c);
+}
+
+void ceas_anneal_cost_pj_of(const ceas_anneal_params *p, ceas_anneal_cost_pj *pj) {
+  if (p->cost_pj)
+    *pj = *p->cost_pj;
+  else
+    ceas_anneal_cost_pj_default(p->j_bits, pj);
+}
+
+void ceas_anneal_result_price(ceas_anneal_result *r, const ceas_anneal_cost_pj *pj) {
+  for (uint64_t q = 0; q < r->reads; q++)
+    r->per_read[q].energy_pj = ceas_anneal_cost_energy_pj(&r->per_read[q].cost, pj);
+}
+
+int ceas_anneal_npu_check(const ceas_anneal_params *p) {
+  if (!(p->field_noise >= 0) || !isfinite(p->field_noise))
+    return ceas_error_set(CEAS_EINPUT,
+                          "--field-noise: expected a finite sigma >= 0 (relative to the "
+                          "field scale), got %g",
+                          p->field_noise);
+  if (p->update != CEAS_ANNEAL_UPDATE_ASYNC && p->update != CEAS_ANNEAL_UPDATE_SYNC)
+    return ceas_error_set(CEAS_EINPUT, "--update: expected async or sync");
+  if (p->update == CEAS_ANNEAL_UPDATE_SYNC && p->order != CEAS_ANNEAL_ORDER_SEQUENTIAL)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--update sync: every spin decides at once, so --order random "
+                          "does not apply");
+  if (p->j_bits != 0 && (p->j_bits < 2 || p->j_bits > CEAS_ANNEAL_JBITS_MAX))
+    return ceas_error_set(CEAS_EINPUT, "--j-bits: expected 0 or 2 .. %d, got %d",
+                          CEAS_ANNEAL_JBITS_MAX, p->j_bits);
+  if (p->cost_pj && !(p->cost_pj->spin_update >= 0 && p->cost_pj->mac >= 0 &&
+                      p->cost_pj->byte >= 0 && isfinite(p->cost_pj->spin_update) &&
+                      isfinite(p->cost_pj->mac) && isfinite(p->cost_pj->byte)))
+    return ceas_error_set(CEAS_EINPUT, "--cost-pj: expected finite picojoules >= 0");
+  return CEAS_OK;
 }
 
 /* ---- the machine's matrix-vector product ------------------------------------ */

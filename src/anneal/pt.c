@@ -48,7 +48,16 @@ typedef struct {
 } pt_state;
 
 /* Moves the inner betas so each gap carries an equal share of sum_t -ln A_t. */
-static void retune(double *betas, int M, const uint64_t *acc, const uint64_t *att) {
+void anneal_pt_initial_ladder(const ceas_anneal_pt_params *p, double *betas) {
+  const int M = p->temperatures;
+  for (int t = 0; t < M; t++)
+    betas[t] = p->ladder ? p->ladder[t]
+               : p->beta_min > 0
+                   ? p->beta_min * pow(p->beta_max / p->beta_min, (double)t / (M - 1))
+                   : p->beta_min + (p->beta_max - p->beta_min) * t / (M - 1);
+}
+
+void anneal_pt_retune(double *betas, int M, const uint64_t *acc, const uint64_t *att) {
   double *cum = malloc((size_t)M * sizeof *cum), *nb = malloc((size_t)M * sizeof *nb);
   if (!cum || !nb) {
     free(cum), free(nb);
@@ -73,7 +82,7 @@ static void retune(double *betas, int M, const uint64_t *acc, const uint64_t *at
   free(cum), free(nb);
 }
 
-static int check_params(const ceas_anneal_pt_params *p) {
+int anneal_pt_check_params(const ceas_anneal_pt_params *p) {
   if (p->temperatures < 2 || p->temperatures > 100000)
     return ceas_error_set(CEAS_EINPUT, "--temperatures: expected 2 to 100000, got %d",
                           p->temperatures);
@@ -90,6 +99,9 @@ static int check_params(const ceas_anneal_pt_params *p) {
                           p->beta_min, p->beta_max);
   }
   if (p->sweeps < 1) return ceas_error_set(CEAS_EINPUT, "--sweeps: expected >= 1");
+  if (!(p->field_noise >= 0) || !isfinite(p->field_noise))
+    return ceas_error_set(CEAS_EINPUT, "--field-noise: expected a finite sigma >= 0, got %g",
+                          p->field_noise);
   if (p->exchange_every < 1)
     return ceas_error_set(CEAS_EINPUT, "--exchange-every: expected >= 1");
   if (p->tune_rounds < 0 || (p->tune_rounds > 0 && p->tune_sweeps < p->exchange_every))
@@ -114,7 +126,7 @@ static void state_free(pt_state *st) {
 
 /* Same status on every rank: the worst (largest) one, with a generic message on the
  * ranks that did not fail themselves. */
-static int agree(MPI_Comm comm, int rc) {
+int anneal_pt_agree(MPI_Comm comm, int rc) {
   int worst = rc;
   MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
   if (worst && !rc) ceas_error_set(worst, "parallel tempering failed on another rank");
@@ -122,8 +134,8 @@ static int agree(MPI_Comm comm, int rc) {
 }
 
 /* Binned mean and error of x (NaN error if fewer than 16 bins of 16 tau fit). */
-static void binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
-                   double *err) {
+void anneal_pt_binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
+                      double *err) {
   for (size_t i = 0; i < n; i++) buf[i] = x[i * stride];
   double tau = 0.5, terr;
   size_t win;
@@ -155,7 +167,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   int rank, ranks;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
-  int rc = check_params(p);
+  int rc = anneal_pt_check_params(p);
   if (rc) return rc; /* the same on every rank: same arguments */
   const int M = p->temperatures;
   const int64_t n = pb->n;
@@ -194,24 +206,29 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
            ? CEAS_ENOMEM
            : CEAS_OK;
   for (int i = 0; !rc && i < st.nloc; i++) rc = anneal_walker_alloc(n, &st.w[i]);
-  if ((rc = agree(comm, rc))) {
+  if ((rc = anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
   }
   st.betas = r->betas;
-  for (int t = 0; t < M; t++)
-    st.betas[t] = p->ladder ? p->ladder[t]
-                  : p->beta_min > 0
-                      ? p->beta_min * pow(p->beta_max / p->beta_min, (double)t / (M - 1))
-                      : p->beta_min + (p->beta_max - p->beta_min) * t / (M - 1);
+  anneal_pt_initial_ladder(p, st.betas);
   for (int q = 0; q < ranks; q++) {
     st.displs[q] = (int)((int64_t)q * M / ranks);
     st.counts[q] = (int)((int64_t)(q + 1) * M / ranks) - st.displs[q];
   }
   for (int t = 0; t < M; t++) st.temp_of[t] = st.walker_at[t] = t;
-  for (int i = 0; i < st.nloc; i++)
+  for (int i = 0; i < st.nloc; i++) {
     anneal_walker_init(pb, st.key, (uint64_t)(st.first + i), CEAS_ANNEAL_PT_TAG_INIT, &st.w[i]);
+    if (!rc)
+      rc = anneal_walker_model(&st.w[i], pb, p->sync, p->field_noise, p->seed, p->read,
+                               (uint64_t)(st.first + i));
+  }
+  if ((rc = anneal_pt_agree(comm, rc))) {
+    state_free(&st);
+    ceas_anneal_pt_result_free(r);
+    return rc;
+  }
   st.best_E = INFINITY;
 
   const uint64_t tune_total = (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every);
@@ -270,7 +287,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     }
     if (p->tune_rounds > 0 && k < tune_total &&
         (k + 1) % (p->tune_sweeps / p->exchange_every) == 0) {
-      retune(st.betas, M, st.acc, st.att);
+      anneal_pt_retune(st.betas, M, st.acc, st.att);
       memset(st.acc, 0, (size_t)M * sizeof *st.acc);
       memset(st.att, 0, (size_t)M * sizeof *st.att);
     }
@@ -285,13 +302,22 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   }
   r->seconds = ceas_wtime() - t0;
   r->updates = updates;
+  uint64_t deg = 0, deg_all = 0;
+  for (int i = 0; i < st.nloc; i++) deg += st.w[i].deg_sum;
+  MPI_Allreduce(&deg, &deg_all, 1, MPI_UINT64_T, MPI_SUM, comm);
+  ceas_anneal_cost one;
+  ceas_anneal_cost_metropolis(pb, p->j_bits, 0, 0, &one); /* a walker's initial fields */
+  ceas_anneal_cost_add(&r->cost, &one, (uint64_t)M);
+  r->cost.spin_updates += updates;
+  ceas_anneal_cost_rows(deg_all, p->j_bits, &r->cost);
+  r->cost.bytes += rounds * 8 * (uint64_t)M;
   /* The best configuration: the rank holding the lowest energy (lowest rank if
    * tied) sends it to all. Its energy is recomputed exactly from the spins. */
   /* Ties (a degenerate minimum) go to the earliest (sweep, walker): the state a
    * one-rank run keeps, so the choice does not depend on the rank count. */
   double *cand = ceas_malloc(3 * (size_t)ranks * sizeof *cand);
   if (!cand) rc = CEAS_ENOMEM;
-  if ((rc = agree(comm, rc))) {
+  if ((rc = anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
@@ -318,10 +344,10 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   double *buf = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * sizeof *buf);
   if (!buf) rc = CEAS_ENOMEM;
   for (int t = 0; !rc && t < M; t++)
-    binned(r->e_series + t, (size_t)rounds_meas, (size_t)M, buf, &r->e_mean[t], &r->e_err[t]);
+    anneal_pt_binned(r->e_series + t, (size_t)rounds_meas, (size_t)M, buf, &r->e_mean[t], &r->e_err[t]);
   free(buf);
   state_free(&st);
-  if ((rc = agree(comm, rc))) {
+  if ((rc = anneal_pt_agree(comm, rc))) {
     ceas_anneal_pt_result_free(r);
     return rc;
   }

@@ -33,11 +33,19 @@
  * (±1 couplings without field need no refresh: nothing drifts). The running
  * energy decides which end-of-sweep state is the best so far and when the target
  * looks reached; the target is then confirmed with the exact energy, and the
- * reported energies are recomputed exactly from the configurations. */
+ * reported energies are recomputed exactly from the configurations.
+ *
+ * The NPU model (ceas_anneal_params update / field_noise) runs sweep_npu on float
+ * fields: update t of sweep k decides with f_i + nu_t, nu_t the field noise of
+ * (seed, read, k, t) in units of pb->unit, and sync collects the accepted sites and
+ * flips them after the last decision (each flip adding its exact dE). The ideal
+ * machine keeps the loops above; the cost model's row updates are flips x degree
+ * on regular graphs (no change to the loops) and counted per flip otherwise. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "anneal_npu.h"
 #include "anneal_private.h"
 
 #define REFRESH 256
@@ -91,6 +99,11 @@ typedef struct {
   axpy_fn axpy;
   axpy8_fn axpy8;
   axpy16_fn axpy16;
+  /* NPU model (float fields only) and cost */
+  int model;      /* field noise or sync: sweep_npu */
+  float *nz;      /* n: the sweep's field noise, by update slot */
+  int64_t *flip;  /* n: sync's accepted sites */
+  int64_t deg0;   /* the common degree of a regular graph, else -1 (count per flip) */
 } sa_work;
 
 static int sa_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
@@ -115,6 +128,8 @@ static void sa_free(void *work) {
   free(w->thr);
   free(w->sgn);
   free(w->u);
+  free(w->nz);
+  free(w->flip);
   free(w);
 }
 
@@ -132,12 +147,21 @@ static int sa_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
   /* Integer fields need ±1 couplings (in units), no field and |f| <= largest
    * degree < 2^15. CEASIM_SA_FLOAT=1 forces float fields (tests compare the two). */
   int64_t maxdeg = 0;
-  for (int64_t i = 0; i < pb->n; i++)
+  w->deg0 = pb->indptr[1] - pb->indptr[0];
+  for (int64_t i = 0; i < pb->n; i++) {
     if (pb->indptr[i + 1] - pb->indptr[i] > maxdeg) maxdeg = pb->indptr[i + 1] - pb->indptr[i];
-  int int_path = pb->one_magnitude && !pb->has_field && maxdeg < 32767 &&
+    if (pb->indptr[i + 1] - pb->indptr[i] != w->deg0) w->deg0 = -1;
+  }
+  /* The NPU model's noise and synchronous updates run on float fields (exact
+   * integers all the same for +-1 couplings without field). */
+  w->model = p->field_noise > 0 || p->update == CEAS_ANNEAL_UPDATE_SYNC;
+  int int_path = pb->one_magnitude && !pb->has_field && maxdeg < 32767 && !w->model &&
                  !getenv("CEASIM_SA_FLOAT");
   int ok = 1;
-  if (int_path) {
+  if (p->field_noise > 0) ok = (w->nz = ceas_malloc((size_t)pb->n * sizeof *w->nz)) != NULL;
+  if (ok && p->update == CEAS_ANNEAL_UPDATE_SYNC)
+    ok = (w->flip = ceas_malloc((size_t)pb->n * sizeof *w->flip)) != NULL;
+  if (ok && int_path) {
     w->kcap = maxdeg + 1;
     w->f16 = ceas_malloc((size_t)pb->n * sizeof *w->f16);
     w->thr = ceas_malloc((size_t)w->kcap * sizeof *w->thr);
@@ -192,9 +216,12 @@ static inline int accept(float x, uint32_t u) {
 }
 
 /* One sweep with float fields; returns the flips and adds their dE (in units) to
- * *de_sum. beta_u = beta * unit. */
-static uint64_t sweep_float(sa_work *w, float beta_u, const uint32_t *u,
-                            const uint32_t *site, double *de_sum) {
+ * *de_sum. beta_u = beta * unit. deg_sum non-NULL: adds the flipped sites'
+ * degrees (the cost model on irregular graphs; always inlined, so the NULL copy is
+ * the loop without the count). */
+static inline __attribute__((always_inline)) uint64_t
+sweep_float_body(sa_work *w, float beta_u, const uint32_t *u, const uint32_t *site,
+                 double *de_sum, uint64_t *deg_sum) {
   const ceas_anneal_problem *pb = w->pb;
   const int64_t n = pb->n;
   int8_t *restrict s = w->s;
@@ -204,7 +231,7 @@ static uint64_t sweep_float(sa_work *w, float beta_u, const uint32_t *u,
   const int64_t *indptr = pb->indptr;
   const int32_t *indices = pb->indices;
   const float *Jf = pb->Jf;
-  uint64_t flips = 0;
+  uint64_t flips = 0, dsum = 0;
   double acc = 0;
   for (int64_t t = 0; t < n; t++) {
     int64_t i = site ? (int64_t)(((uint64_t)site[t] * (uint64_t)n) >> 32) : t;
@@ -214,6 +241,7 @@ static uint64_t sweep_float(sa_work *w, float beta_u, const uint32_t *u,
     s[i] = (int8_t)-s[i];
     acc += de;
     flips++;
+    if (deg_sum) dsum += (uint64_t)(indptr[i + 1] - indptr[i]);
     if (dense8) {
       w->axpy8(n, c, dense8 + (size_t)i * (size_t)n, f);
     } else if (dense) {
@@ -223,15 +251,27 @@ static uint64_t sweep_float(sa_work *w, float beta_u, const uint32_t *u,
     }
   }
   *de_sum += acc;
+  if (deg_sum) *deg_sum += dsum;
   return flips;
+}
+
+static uint64_t sweep_float(sa_work *w, float beta_u, const uint32_t *u,
+                            const uint32_t *site, double *de_sum) {
+  return sweep_float_body(w, beta_u, u, site, de_sum, NULL);
+}
+
+static uint64_t sweep_float_deg(sa_work *w, float beta_u, const uint32_t *u,
+                                const uint32_t *site, double *de_sum, uint64_t *deg_sum) {
+  return sweep_float_body(w, beta_u, u, site, de_sum, deg_sum);
 }
 
 /* The same with exact int16 fields, updated by int8 rows or CSR signs (same
  * decisions: the float fields hold these very integers). dE = 2 unit |f| takes few
  * values, so the thresholds e^-x 2^32 of the sweep are tabulated by |f| first, each
  * computed exactly as accept() computes it: the same comparisons, fewer expf calls. */
-static uint64_t sweep_int(sa_work *w, float beta_u, const uint32_t *u,
-                          const uint32_t *site, double *de_sum) {
+static inline __attribute__((always_inline)) uint64_t
+sweep_int_body(sa_work *w, float beta_u, const uint32_t *u, const uint32_t *site,
+               double *de_sum, uint64_t *deg_sum) {
   const int64_t n = w->pb->n;
   int8_t *restrict s = w->s;
   int16_t *restrict f = w->f16;
@@ -246,7 +286,7 @@ static uint64_t sweep_int(sa_work *w, float beta_u, const uint32_t *u,
     thr[kmax] = expf(-(beta_u * (float)(2 * kmax))) * 0x1p32f;
     kmax++;
   }
-  uint64_t flips = 0;
+  uint64_t flips = 0, dsum = 0;
   int64_t acc = 0;
   for (int64_t t = 0; t < n; t++) {
     int64_t i = site ? (int64_t)(((uint64_t)site[t] * (uint64_t)n) >> 32) : t;
@@ -256,6 +296,7 @@ static uint64_t sweep_int(sa_work *w, float beta_u, const uint32_t *u,
     s[i] = (int8_t)-s[i];
     acc += de;
     flips++;
+    if (deg_sum) dsum += (uint64_t)(indptr[i + 1] - indptr[i]);
     if (dense8) {
       w->axpy16(n, c, dense8 + (size_t)i * (size_t)n, f);
     } else {
@@ -264,6 +305,68 @@ static uint64_t sweep_int(sa_work *w, float beta_u, const uint32_t *u,
     }
   }
   *de_sum += (double)acc;
+  if (deg_sum) *deg_sum += dsum;
+  return flips;
+}
+
+static uint64_t sweep_int(sa_work *w, float beta_u, const uint32_t *u,
+                          const uint32_t *site, double *de_sum) {
+  return sweep_int_body(w, beta_u, u, site, de_sum, NULL);
+}
+
+static uint64_t sweep_int_deg(sa_work *w, float beta_u, const uint32_t *u,
+                              const uint32_t *site, double *de_sum, uint64_t *deg_sum) {
+  return sweep_int_body(w, beta_u, u, site, de_sum, deg_sum);
+}
+
+/* Flips site i of the float fields: its exact dE (in units, from the current
+ * fields) goes to *acc, the row update to the fields. */
+static inline void flip_float(sa_work *w, int64_t i, double *acc, uint64_t *deg_sum) {
+  const ceas_anneal_problem *pb = w->pb;
+  const int64_t n = pb->n;
+  int8_t *s = w->s;
+  float *f = w->f;
+  float de = s[i] > 0 ? 2.0f * f[i] : -2.0f * f[i];
+  float c = s[i] > 0 ? -2.0f : 2.0f;
+  s[i] = (int8_t)-s[i];
+  *acc += de;
+  *deg_sum += (uint64_t)(pb->indptr[i + 1] - pb->indptr[i]);
+  if (pb->dense8) {
+    w->axpy8(n, c, pb->dense8 + (size_t)i * (size_t)n, f);
+  } else if (pb->dense) {
+    w->axpy(n, c, pb->dense + (size_t)i * (size_t)n, f);
+  } else {
+    for (int64_t k = pb->indptr[i]; k < pb->indptr[i + 1]; k++)
+      f[pb->indices[k]] += c * pb->Jf[k];
+  }
+}
+
+/* A sweep of the NPU model on float fields: update t decides with the noisy field
+ * f_i + nz[t] (nz NULL: none); async applies each accepted flip at once, sync
+ * collects them and applies them after the last decision, in site order. The
+ * energy bookkeeping uses the exact fields only. With no noise and async this is
+ * sweep_float's sequence of decisions (tests compare them). */
+static uint64_t sweep_npu(sa_work *w, float beta_u, const uint32_t *u, const uint32_t *site,
+                          const float *nz, int sync, double *de_sum, uint64_t *deg_sum) {
+  const int64_t n = w->pb->n;
+  const int8_t *s = w->s;
+  const float *f = w->f;
+  uint64_t flips = 0;
+  int64_t m = 0;
+  double acc = 0;
+  for (int64_t t = 0; t < n; t++) {
+    int64_t i = site ? (int64_t)(((uint64_t)site[t] * (uint64_t)n) >> 32) : t;
+    float fi = nz ? f[i] + nz[t] : f[i];
+    float de = s[i] > 0 ? 2.0f * fi : -2.0f * fi;
+    if (!accept(beta_u * de, u[t])) continue;
+    flips++;
+    if (sync)
+      w->flip[m++] = i;
+    else
+      flip_float(w, i, &acc, deg_sum);
+  }
+  for (int64_t k = 0; k < m; k++) flip_float(w, w->flip[k], &acc, deg_sum);
+  *de_sum += acc;
   return flips;
 }
 
@@ -293,6 +396,12 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   double tol = p->target_tol;
   double last_checked = INFINITY;
   uint32_t *site = p->order == CEAS_ANNEAL_ORDER_RANDOM ? w->u + 4 * w->nblk : NULL;
+  ceas_anneal_noise nz;
+  ceas_anneal_field_noise_init(&nz, pb, p->seed, r, p->field_noise);
+  const int sync = p->update == CEAS_ANNEAL_UPDATE_SYNC;
+  /* Degrees of the flipped sites: counted per flip only on irregular graphs. */
+  uint64_t deg_sum = 0;
+  const int count = w->deg0 < 0;
   if (p->has_target && ceas_anneal_energy(pb, w->s) <= p->target + tol) res->reached = 1;
   for (uint64_t k = 0; k < sweeps; k++) {
     if (hooks && hooks->stop && *hooks->stop)
@@ -302,8 +411,16 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
       ceas_rng_fill32(k32, SITE_BLOCK0, (uint32_t)k, (uint32_t)(k >> 32), site,
                       (size_t)w->nblk);
     float beta_u = (float)(betas[k] * pb->unit);
-    res->flips += w->f16 ? sweep_int(w, beta_u, w->u, site, &e_u)
-                         : sweep_float(w, beta_u, w->u, site, &e_u);
+    if (w->model) {
+      if (w->nz) ceas_anneal_noise_fill(&nz, k, 0, n, w->nz);
+      res->flips += sweep_npu(w, beta_u, w->u, site, w->nz, sync, &e_u, &deg_sum);
+    } else if (count) {
+      res->flips += w->f16 ? sweep_int_deg(w, beta_u, w->u, site, &e_u, &deg_sum)
+                           : sweep_float_deg(w, beta_u, w->u, site, &e_u, &deg_sum);
+    } else {
+      res->flips += w->f16 ? sweep_int(w, beta_u, w->u, site, &e_u)
+                           : sweep_float(w, beta_u, w->u, site, &e_u);
+    }
     e = e0 + pb->unit * e_u;
     if ((k + 1) % REFRESH == 0) {
       if (!exact) {
@@ -330,6 +447,10 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     if (trace && (k + 1) % p->trace_every == 0) trace[(k + 1) / p->trace_every - 1] = e;
   }
   res->updates = sweeps * (uint64_t)n;
+  /* Regular graphs: every flip updates deg0 neighbours (the refreshes against
+   * float32 drift are the simulator's, not the machine's, and are not counted). */
+  if (!count && !w->model) deg_sum = res->flips * (uint64_t)w->deg0;
+  ceas_anneal_cost_metropolis(pb, p->j_bits, sweeps, deg_sum, &res->cost);
   res->best_energy = ceas_anneal_energy(pb, best);
   res->final_energy = ceas_anneal_energy(pb, w->s);
   res->seconds = ceas_wtime() - t0;

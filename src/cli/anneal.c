@@ -16,6 +16,7 @@
 #include "ceas_anneal_ceas.h"
 #include "ceas_anneal_pt.h"
 #include "anneal_npu.h"
+#include "anneal_private.h"
 #include "ceas_io.h"
 #include "cli.h"
 
@@ -67,13 +68,28 @@ static void anneal_usage(FILE *out) {
           "sb / analog:\n"
           "  --dt T --a0 A --c0 C --eps E --p0 P --p1 P --noise S --x-init X\n"
           "  --check-every K      equations-of-motion parameters (defaults in the doc)\n"
-          "  --field-noise S      Gaussian noise on every local field, relative to the\n"
-          "                       field scale [0]\n"
-          "NPU hardware (every method):\n"
+          "NPU hardware (every method; docs/anneal_dynamics.md):\n"
           "  --j-bits B           store couplings with B bits (2..32; 0 = exact) on a\n"
           "                       symmetric grid over +-max|J|; energies are reported on\n"
           "                       the true couplings [0]\n"
           "  --j-rounding R       nearest | stochastic [nearest]\n"
+          "  --field-noise S      Gaussian noise of sigma S x field scale on the local\n"
+          "                       field each time a spin decision reads it (sa, ceas, pt)\n"
+          "                       or a step computes it (sb, analog) [0: none]\n"
+          "  --update U           async | sync (sa, ceas, pt) [async]: sync = a clocked\n"
+          "                       array, every spin decides from the fields at the start\n"
+          "                       of the sweep, then all flips are applied. Not a valid\n"
+          "                       sampler: it falls into two-cycles (s -> -s) at local\n"
+          "                       energy maxima. sb and analog are sync by construction\n"
+          "  --cost-pj SPEC       picojoules of the cost model, e.g. mac=0.23,byte=160,\n"
+          "                       update=4.6 (any subset) [Horowitz ISSCC 2014, 45 nm:\n"
+          "                       mac 4.6 (float32; 0.23 for 2-8 bit, 3.2 for 9-32 bit\n"
+          "                       couplings), byte 1.25 (8 KB SRAM), update 4.6]\n"
+          "  --kernel K           sa, pt: auto | fields | packed [auto]: packed runs 64\n"
+          "                       reads (sa) or 64 PT systems (pt) at once in the replica-\n"
+          "                       packed multi-spin-coded kernel, couplings as bond masks;\n"
+          "                       for ea2d/ea3d +-J instances with even L, async updates and\n"
+          "                       no field noise (auto: whenever that holds)\n"
           "pt:\n"
           "  --temperatures M     walkers / temperatures [16]\n"
           "  --exchange-every K   sweeps between exchange rounds [1]\n"
@@ -111,7 +127,7 @@ enum {
   OPT_EXACT, OPT_TRACE, OPT_OUT, OPT_FORCE, OPT_QUIET, OPT_PRESET, OPT_H_END,
   OPT_NO_MARGIN, OPT_TEMPS, OPT_XEVERY, OPT_TROUNDS, OPT_TSWEEPS, OPT_DT, OPT_A0, OPT_C0,
   OPT_EPS, OPT_P0, OPT_P1, OPT_NOISE, OPT_XINIT, OPT_CHECK, OPT_FNOISE, OPT_JBITS,
-  OPT_JROUND, OPT_HELP
+  OPT_JROUND, OPT_UPDATE, OPT_COSTPJ, OPT_KERNEL, OPT_HELP
 };
 
 static const struct option anneal_options[] = {
@@ -159,6 +175,9 @@ static const struct option anneal_options[] = {
     {"field-noise", required_argument, 0, OPT_FNOISE},
     {"j-bits", required_argument, 0, OPT_JBITS},
     {"j-rounding", required_argument, 0, OPT_JROUND},
+    {"update", required_argument, 0, OPT_UPDATE},
+    {"cost-pj", required_argument, 0, OPT_COSTPJ},
+    {"kernel", required_argument, 0, OPT_KERNEL},
     {"help", no_argument, 0, OPT_HELP},
     {0, 0, 0, 0}};
 
@@ -185,9 +204,14 @@ typedef struct {
   /* sb, analog */
   ceas_anneal_dyn_params dyn;
   int have_dyn;
-  /* NPU: coupling precision */
+  /* NPU: coupling precision, field noise, update mode, prices */
   long j_bits;
   ceas_anneal_rounding j_rounding;
+  double field_noise;
+  ceas_anneal_update update;
+  int have_update;
+  int kernel; /* sa, pt: -1 auto, 0 local fields, 1 packed (multi-spin coded) */
+  const char *cost_pj; /* applied on top of the defaults for --j-bits */
 } anneal_args;
 
 static int parse_args(int argc, char **argv, anneal_args *a) {
@@ -202,6 +226,7 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
   a->sched = CEAS_ANNEAL_SCHED_GEOMETRIC;
   ceas_anneal_ceas_params_default(&a->ceas);
   a->temperatures = 16;
+  a->kernel = -1;
   ceas_anneal_dyn_params_default(&a->dyn);
   a->exchange_every = 1;
   a->tune_sweeps = 1000;
@@ -355,13 +380,37 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
         a->have_pt = 1;
         break;
       case OPT_DT: case OPT_A0: case OPT_C0: case OPT_EPS: case OPT_P0: case OPT_P1:
-      case OPT_NOISE: case OPT_XINIT: case OPT_FNOISE: {
+      case OPT_NOISE: case OPT_XINIT: {
         double v;
         rc = ceas_parse_double(optarg, what, &v);
         double *dst[] = {&a->dyn.dt, &a->dyn.a0, &a->dyn.c0, &a->dyn.eps, &a->dyn.p0,
-                         &a->dyn.p1, &a->dyn.noise, &a->dyn.x_init, &a->dyn.field_noise};
+                         &a->dyn.p1, &a->dyn.noise, &a->dyn.x_init};
         if (!rc) *dst[c - OPT_DT] = v;
         a->have_dyn = 1;
+        break;
+      }
+      case OPT_FNOISE:
+        rc = ceas_parse_double(optarg, what, &a->field_noise);
+        if (!rc && !(a->field_noise >= 0))
+          rc = ceas_error_set(CEAS_EINPUT,
+                              "--field-noise: expected a sigma >= 0 (relative to the field "
+                              "scale), got %s",
+                              optarg);
+        break;
+      case OPT_UPDATE:
+        if (!strcmp(optarg, "async"))
+          a->update = CEAS_ANNEAL_UPDATE_ASYNC;
+        else if (!strcmp(optarg, "sync"))
+          a->update = CEAS_ANNEAL_UPDATE_SYNC;
+        else
+          rc = ceas_error_set(CEAS_EINPUT, "--update: expected async or sync, got '%s'", optarg);
+        a->have_update = 1;
+        break;
+      case OPT_COSTPJ: {
+        ceas_anneal_cost_pj check;
+        ceas_anneal_cost_pj_default(0, &check);
+        rc = ceas_anneal_cost_pj_parse(optarg, &check);
+        a->cost_pj = optarg;
         break;
       }
       case OPT_CHECK:
@@ -378,6 +427,17 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
         a->dyn.j_bits = (int)a->j_bits;
         break;
       case OPT_JROUND: rc = ceas_anneal_rounding_parse(optarg, &a->j_rounding); break;
+      case OPT_KERNEL:
+        if (!strcmp(optarg, "auto"))
+          a->kernel = -1;
+        else if (!strcmp(optarg, "fields"))
+          a->kernel = 0;
+        else if (!strcmp(optarg, "packed"))
+          a->kernel = 1;
+        else
+          rc = ceas_error_set(CEAS_EINPUT, "--kernel: expected auto, fields or packed, got '%s'",
+                              optarg);
+        break;
       case OPT_HELP: a->help = 1; break;
       default: rc = ceas_cli_option_error(c, argv, "anneal");
     }
@@ -422,8 +482,17 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
   if (a->have_dyn && !dyn)
     return ceas_error_set(CEAS_EINPUT,
                           "--dt, --a0, --c0, --eps, --p0, --p1, --noise, --x-init, "
-                          "--check-every, --field-noise: only for --method sb-ballistic, "
-                          "sb-discrete or analog");
+                          "--check-every: only for --method sb-ballistic, sb-discrete or "
+                          "analog");
+  if (dyn && a->have_update && a->update == CEAS_ANNEAL_UPDATE_ASYNC)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--update async: %s moves every oscillator in each step "
+                          "(synchronous by construction)",
+                          a->method);
+  if (a->update == CEAS_ANNEAL_UPDATE_SYNC && a->order == CEAS_ANNEAL_ORDER_RANDOM)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--update sync: every spin decides at once, so --order random "
+                          "does not apply");
   if (a->have_pt && !pt)
     return ceas_error_set(CEAS_EINPUT,
                           "--temperatures, --exchange-every, --tune-*: only for --method pt");
@@ -487,6 +556,21 @@ static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_param
          (unsigned long long)r->reads, (double)updates, r->seconds,
          1e9 * r->seconds / (double)updates, r->cpu_seconds,
          1e9 * r->cpu_seconds / (double)updates);
+  /* The cost model: the machine's work and energy, totals and per read. */
+  ceas_anneal_cost tot = {0};
+  double e_pj = 0;
+  for (uint64_t q = 0; q < r->reads; q++) {
+    ceas_anneal_cost_add(&tot, &r->per_read[q].cost, 1);
+    e_pj += r->per_read[q].energy_pj;
+  }
+  ceas_anneal_cost_pj pj;
+  ceas_anneal_cost_pj_of(p, &pj);
+  double R = (double)r->reads;
+  printf("machine cost: %.4g pJ (%.4g per read), %.4g MACs (%.4g per read), %.4g bytes "
+         "(%.4g per read), %.4g spin updates; at %.3g pJ/MAC, %.3g pJ/byte, %.3g "
+         "pJ/update\n",
+         e_pj, e_pj / R, (double)tot.macs, (double)tot.macs / R, (double)tot.bytes,
+         (double)tot.bytes / R, (double)tot.spin_updates, pj.mac, pj.byte, pj.spin_update);
   if (p->has_target) {
     printf("target E <= %.12g", p->target);
     if (pb->maxcut) printf(" (cut >= %.12g)", ceas_anneal_cut(pb, p->target));
@@ -577,7 +661,7 @@ static void pt_extra_free(pt_extra *x) {
 
 /* Reads of parallel tempering: read r is a whole run with the key (seed, r). */
 static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const ceas_anneal_params *p,
-                  ceas_anneal_result **out, pt_extra *x) {
+                  int packed, ceas_anneal_result **out, pt_extra *x) {
   *out = NULL;
   const int64_t n = pb->n;
   const uint64_t R = a->reads;
@@ -595,6 +679,9 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   q.has_target = p->has_target;
   q.target = p->target;
   q.target_tol = p->target_tol;
+  q.sync = p->update == CEAS_ANNEAL_UPDATE_SYNC;
+  q.field_noise = p->field_noise;
+  q.j_bits = p->j_bits;
   ceas_anneal_result *r = ceas_calloc(1, sizeof *r);
   x->R = R;
   x->M = M;
@@ -617,7 +704,38 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   double t0 = ceas_wtime();
   clock_t c0 = clock();
   int rc = CEAS_OK;
-  for (uint64_t k = 0; k < R && !rc; k++) {
+  /* Packed: run g gives the 64 reads 64 g .. 64 g + 63 (its PT systems), each
+   * charged 1/64 of the run's time and updates; ladder and acceptances are the
+   * run's. */
+  const int S = CEAS_ANNEAL_PT_SYSTEMS;
+  for (uint64_t g = 0; packed && g * (uint64_t)S < R && !rc; g++) {
+    q.read = g;
+    ceas_anneal_pt_msc_result *t = NULL;
+    rc = ceas_anneal_pt_msc_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
+    if (rc) break;
+    for (int c = 0; c < S && g * (uint64_t)S + (uint64_t)c < R; c++) {
+      uint64_t k = g * (uint64_t)S + (uint64_t)c;
+      ceas_anneal_read *rd = &r->per_read[k];
+      rd->best_energy = rd->final_energy = t->best_energy[c];
+      rd->best_sweep = t->best_sweep[c];
+      rd->reached = t->reached[c];
+      rd->sweeps_to_target = t->sweeps_to_target[c];
+      rd->updates_to_target = t->sweeps_to_target[c] * (uint64_t)n * (uint64_t)M;
+      rd->seconds_to_target = t->seconds_to_target[c];
+      rd->updates = t->all.updates / (uint64_t)S;
+      rd->seconds = t->all.seconds / S;
+      rd->cost.spin_updates = rd->updates;
+      memcpy(r->configs + k * (uint64_t)n, t->configs + (size_t)c * (size_t)n, (size_t)n);
+      memcpy(x->betas + k * (uint64_t)M, t->all.betas, (size_t)M * sizeof(double));
+      memcpy(x->acc + k * (uint64_t)(M - 1), t->all.acceptance, (size_t)(M - 1) * sizeof(double));
+      memcpy(x->e_mean + k * (uint64_t)M, t->all.e_mean, (size_t)M * sizeof(double));
+      memcpy(x->e_err + k * (uint64_t)M, t->all.e_err, (size_t)M * sizeof(double));
+      x->rt[k] = t->all.round_trips; /* of the whole packed run (64 systems) */
+      x->spr[k] = t->all.sweeps_per_round_trip;
+    }
+    ceas_anneal_pt_msc_result_free(t);
+  }
+  for (uint64_t k = 0; !packed && k < R && !rc; k++) {
     q.read = k;
     ceas_anneal_pt_result *t = NULL;
     rc = ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
@@ -632,6 +750,7 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
     rd->seconds_to_target = t->seconds_to_target;
     rd->updates = t->updates;
     rd->seconds = t->seconds;
+    rd->cost = t->cost;
     memcpy(r->configs + k * (uint64_t)n, t->best_config, (size_t)n);
     memcpy(x->betas + k * (uint64_t)M, t->betas, (size_t)M * sizeof(double));
     memcpy(x->acc + k * (uint64_t)(M - 1), t->acceptance, (size_t)(M - 1) * sizeof(double));
@@ -647,6 +766,9 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   }
   r->seconds = ceas_wtime() - t0;
   r->cpu_seconds = (double)(clock() - c0) / CLOCKS_PER_SEC;
+  ceas_anneal_cost_pj pj;
+  ceas_anneal_cost_pj_of(p, &pj);
+  ceas_anneal_result_price(r, &pj);
   r->best_energy = INFINITY;
   double tsum = 0;
   for (uint64_t k = 0; k < R; k++) {
@@ -684,14 +806,43 @@ static void print_pt(const pt_extra *x) {
 
 static int anneal_main(int argc, char **argv, int rank, int size);
 
+/* MPI starts only where it is used: for --method pt, and under a launcher (so that
+ * sa under `mpirun -np 2` is refused once, by rank 0). Starting it costs ~0.1-1 s,
+ * more than a small anneal takes. getopt_long takes unambiguous prefixes and
+ * --method=pt; so does this. */
+static int wants_mpi(int argc, char **argv) {
+  const char *env = getenv("OMPI_COMM_WORLD_SIZE");
+  if (env && *env) return 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) break;
+    size_t n = strlen(argv[i]);
+    const char *eq = strchr(argv[i], '=');
+    size_t name = eq ? (size_t)(eq - argv[i]) : n;
+    if (name < 4 || strncmp(argv[i], "--method", name)) continue;
+    const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : "");
+    if (!strcmp(v, "pt")) return 1;
+  }
+  return 0;
+}
+
+static int g_mpi; /* MPI was started (collective calls allowed) */
+
+/* Rank 0's status, on every rank. */
+static int bcast_rc(int rc) {
+  if (g_mpi) MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return rc;
+}
+
 int ceas_cli_anneal(int argc, char **argv) {
-  /* MPI first, so that a bad option under mpirun is reported once, by rank 0. */
-  MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  g_mpi = wants_mpi(argc, argv);
+  if (g_mpi) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+  }
   int code = anneal_main(argc, argv, rank, size);
-  MPI_Finalize();
+  if (g_mpi) MPI_Finalize();
   return code;
 }
 
@@ -704,6 +855,11 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
   if (rc) return fail(rank, rc);
   const int pt = !strcmp(a.method, "pt");
+  if (pt && !g_mpi) {
+    /* A spelling of --method pt that wants_mpi() did not recognise: one process. */
+    MPI_Init(NULL, NULL);
+    g_mpi = 1;
+  }
   if (size > 1 && !pt)
     return fail(rank, ceas_error_set(CEAS_EINPUT,
                                      "--method %s runs in one process; only --method pt "
@@ -714,7 +870,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     rc = ceas_io_check_output(a.write_instance, a.force);
   if (!rc && a.out && a.write_instance && !strcmp(a.out, a.write_instance))
     rc = ceas_error_set(CEAS_EINPUT, "--out and --write-instance name the same file");
-  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  rc = bcast_rc(rc);
   if (rc) {
     if (rank != 0) ceas_error_set(rc, "output refused on rank 0");
     return fail(rank, rc);
@@ -735,11 +891,37 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     if ((rc = ceas_anneal_problem_set_dense(pq, a.dense))) goto out;
   }
   const ceas_anneal_problem *pm = pq ? pq : pb;
+  /* The packed kernel where it applies (and models what is asked: exact fields,
+   * asynchronous updates) unless --kernel fields. */
+  const int is_sa = !strcmp(a.method, "sa");
+  const int can_pack = (is_sa || pt) && ceas_anneal_sa_msc_applies(pm) &&
+                       a.field_noise == 0 && a.update == CEAS_ANNEAL_UPDATE_ASYNC &&
+                       a.order == CEAS_ANNEAL_ORDER_SEQUENTIAL;
+  if (a.kernel == 1 && !can_pack) {
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--kernel packed: needs --method sa or pt on an ea2d/ea3d +-J "
+                        "instance with even L, without --field-noise, --update sync or "
+                        "--order random");
+    goto out;
+  }
+  if (a.kernel != -1 && !is_sa && !pt) {
+    rc = ceas_error_set(CEAS_EINPUT, "--kernel: only for --method sa or pt");
+    goto out;
+  }
+  const int packed = can_pack && a.kernel != 0;
+  if (packed && is_sa) method = &ceas_anneal_method_sa_msc;
   ceas_anneal_params p;
   ceas_anneal_params_default(&p);
   p.seed = a.seed;
   p.order = a.order;
   p.trace_every = a.trace_every;
+  p.update = a.update;
+  p.field_noise = a.field_noise;
+  p.j_bits = (int)a.j_bits;
+  ceas_anneal_cost_pj pj;
+  ceas_anneal_cost_pj_default(p.j_bits, &pj);
+  if (a.cost_pj && (rc = ceas_anneal_cost_pj_parse(a.cost_pj, &pj))) goto out;
+  p.cost_pj = &pj;
   if (!strcmp(a.method, "ceas")) p.method_params = &a.ceas;
   if (!strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog")) p.method_params = &a.dyn;
   int want_exact = a.exact || (a.target && !strcmp(a.target, "exact"));
@@ -784,14 +966,14 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   p.schedule = &sched;
   if (rank == 0 && a.write_instance)
     rc = ceas_anneal_problem_write_couplings(pb, a.write_instance, a.force);
-  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  rc = bcast_rc(rc);
   if (rc) {
     if (rank != 0) ceas_error_set(rc, "--write-instance failed on rank 0");
     goto out;
   }
   if (rank != 0) {
     /* The other ranks only lend their walkers. */
-    rc = run_pt(&a, pm, &p, &r, &x);
+    rc = run_pt(&a, pm, &p, packed, &r, &x);
     goto out;
   }
 
@@ -829,8 +1011,13 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
            "%.4g of max|J|, %lld of %lld couplings rounded to 0\n",
            qrep.bits, ceas_anneal_rounding_name(qrep.rounding), qrep.step, qrep.max_err,
            qrep.rms_err, (long long)qrep.zeroed, (long long)qrep.couplings);
+  int dyn = !strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog");
+  if (p.field_noise > 0 || p.update == CEAS_ANNEAL_UPDATE_SYNC)
+    printf("NPU model: %s updates, field noise sigma = %.4g x field scale (%.4g)\n",
+           dyn || p.update == CEAS_ANNEAL_UPDATE_SYNC ? "synchronous" : "asynchronous",
+           p.field_noise, p.field_noise * pb->field_scale);
   if (pt)
-    rc = run_pt(&a, pm, &p, &r, &x);
+    rc = run_pt(&a, pm, &p, packed, &r, &x);
   else
     rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop,
                          show ? ceas_cli_progress : NULL, NULL, &r);
