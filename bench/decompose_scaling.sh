@@ -14,7 +14,9 @@
 #                   the latency and bandwidth of this machine's shared memory.
 # Each run is repeated $REPEAT (3) times and the fastest is kept (the machine is
 # shared; the fastest run is the one least disturbed). Runs: --therm 0
-# --sweeps $SWEEPS (128) --measure-every 2, metropolis at beta = 0.44.
+# --sweeps $SWEEPS (128) --measure-every $MEASURE_EVERY (2), metropolis at beta = 0.44
+# (ALGO=msc-single for the multi-spin-coded plane kernel; L must then be a multiple
+# of 128: L_WEAK=2048 and 2-rank L = 2944, 0.07 % fewer sites per rank).
 #
 # Efficiencies (T = wall time of the sweeps and measurements, U = site updates):
 #   strong  E(N) = T(1) / (N T(N))
@@ -33,19 +35,23 @@ REPEAT="${REPEAT:-3}"
 L_STRONG="${L_STRONG:-4096}"
 L_WEAK="${L_WEAK:-2048}"
 SWEEPS="${SWEEPS:-128}"
+MEASURE_EVERY="${MEASURE_EVERY:-2}"
+ALGO="${ALGO:-metropolis}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=(mpirun --oversubscribe --bind-to none -np)
 mkdir -p "$OUT/runs"
 [ -x "$CEASIM" ] || { echo "$0: $CEASIM is not an executable" >&2; exit 2; }
 
 # L_WEAK sqrt(2), rounded to an even size.
-L_WEAK2=$(/usr/bin/python3 -c "import math; print(2 * round($L_WEAK * math.sqrt(2) / 2))")
+Q=2
+[ "$ALGO" = msc-single ] && Q=128
+L_WEAK2=$(/usr/bin/python3 -c "import math; print($Q * round($L_WEAK * math.sqrt(2) / $Q))")
 
 # run LABEL NP L: REPEAT runs, stdout of each in runs/LABEL.REP.txt
 run() {
   local label="$1" np="$2" L="$3" rep
   local args=(run --model ising2d --L "$L" --beta 0.44 --therm 0 --sweeps "$SWEEPS"
-    --measure-every 2 --seed 1 --quiet --decompose)
+    --measure-every "$MEASURE_EVERY" --algo "$ALGO" --seed 1 --quiet --decompose)
   for rep in $(seq 1 "$REPEAT"); do
     if [ "$np" = 1 ]; then
       "$CEASIM" "${args[@]}" >"$OUT/runs/$label.$rep.txt"
@@ -102,7 +108,7 @@ EOF
 mpicc -O2 -o "$OUT/pingpong" "$OUT/pingpong.c"
 "${MPIRUN[@]}" 2 "$OUT/pingpong" >"$OUT/pingpong.txt"
 
-/usr/bin/python3 - "$OUT" "$REPEAT" "$L_STRONG" "$L_WEAK" "$L_WEAK2" "$SWEEPS" <<'EOF' | tee "$OUT/summary.txt"
+/usr/bin/python3 - "$OUT" "$REPEAT" "$L_STRONG" "$L_WEAK" "$L_WEAK2" "$SWEEPS" "$MEASURE_EVERY" "$ALGO" <<'EOF' | tee "$OUT/summary.txt"
 import glob
 import math
 import os
@@ -110,7 +116,8 @@ import re
 import sys
 
 out, repeat = sys.argv[1], int(sys.argv[2])
-L_strong, L_weak, L_weak2, sweeps = (int(x) for x in sys.argv[3:7])
+L_strong, L_weak, L_weak2, sweeps, every = (int(x) for x in sys.argv[3:8])
+algo = sys.argv[8]
 
 
 def parse(path):
@@ -130,7 +137,7 @@ def best(label):
 
 
 R = {k: best(k) for k in ("strong1", "strong2", "strong4", "weak1", "weak2")}
-print(f"sweeps per run: {sweeps} (+ {sweeps // 2} measurements), best of {repeat}")
+print(f"{algo}: sweeps per run: {sweeps} (+ {sweeps // every} measurements), best of {repeat}")
 print(f"load average at the end: {open('/proc/loadavg').read().split()[:3]}")
 print()
 print("run        L      ranks  T [s]   updates [s] exchange [s] (max)  measure [s]  CPU [s]  "
