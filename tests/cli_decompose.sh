@@ -40,7 +40,7 @@ CASES=(
   "3D L=6 h=0 metropolis%--model ising3d --L 6 --beta 0.22"
   "3D L=6 h=0.1 heatbath%--model ising3d --L 6 --beta 0.25 --h 0.1 --algo heatbath"
   "2D L=256 msc-single%--model ising2d --L 256 --beta 0.44 --algo msc-single"
-  "2D L=384 msc-single cold%--model ising2d --L 384 --beta 0.3 --init cold --stream 2 --measure-every 2 --sweeps 256 --algo msc-single"
+  "2D L=384 msc-single cold%--model ising2d --L 384 --beta 0.3 --init cold --stream 2 --measure-every 2 --algo msc-single"
   "3D L=128 msc-single%--model ising3d --L 128 --beta 0.2216546 --sweeps 64 --therm 4 --algo msc-single"
 )
 COMMON=(--sweeps 128 --therm 24 --seed 9 --quiet)

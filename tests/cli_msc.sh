@@ -88,7 +88,7 @@ bad graph "ising2d" --algo msc-replica64 --model graph --couplings /dev/null
 bad unknown "msc-replica64-anti" --algo msc-replica128
 
 # A sweep: 2 sizes x 4 betas around beta_c, packed antithetic replicas.
-S=(sweep --L 8,16 --beta 0.41:0.47:4 --algo msc-replica64-anti --sweeps 6000 --therm 600 --measure-every 2 --seed 3 --quiet)
+S=(sweep --L 8,16 --beta 0.41:0.47:4 --algo msc-replica64-anti --sweeps 3000 --therm 400 --measure-every 2 --seed 3 --quiet)
 run1 s1 "${S[@]}" --out s1
 check_run s1 "sweep on 1 rank"
 runmpi 2 s2 "${S[@]}" --out s2
@@ -102,7 +102,7 @@ py_cmp "killed and resumed vs unbroken" "$WORK/s1" "$WORK/k" --no-summary
 
 # The same grid with the plain Metropolis kernel: msc and plain are the same
 # physics, so the analysed crossings must agree within their jackknife errors.
-P=(sweep --L 8,16 --beta 0.41:0.47:4 --algo metropolis --sweeps 40000 --therm 2000 --seed 4 --quiet)
+P=(sweep --L 8,16 --beta 0.41:0.47:4 --algo metropolis --sweeps 24000 --therm 2000 --seed 4 --quiet)
 run1 sp "${P[@]}" --out sp
 check_run sp "plain Metropolis sweep"
 py_checks "analysis of the msc sweep vs plain Metropolis" "$WORK" <<'PYEOF'
