@@ -2,7 +2,7 @@
 # ceasim run --decompose: one lattice split over MPI ranks is the single-rank run.
 #
 #  - for 2D (L = 8, 12, 10, 4; h = 0, 0.1, -0.25; metropolis and heatbath; hot and cold
-#    starts) and 3D (L = 6; h = 0 and 0.1; metropolis and heatbath): `ceasim run`
+#    starts) and 3D (L = 6, h = 0.1, heatbath; L = 128 msc-single below): `ceasim run`
 #    without --decompose against --decompose on 1 rank (no mpirun), 2 and 4 ranks:
 #    bitwise equal /timeseries (energy, magnetization, structure_factor_kmin) and
 #    /observables, the same root attributes (command_line aside) plus decompose = 1
@@ -37,7 +37,6 @@ CASES=(
   "2D L=12 h=0.1 metropolis%--model ising2d --L 12 --beta 0.40 --h 0.1 --measure-every 2 --sweeps 256"
   "2D L=10 h=-0.25 heatbath cold%--model ising2d --L 10 --beta 0.5 --h -0.25 --algo heatbath --init cold"
   "2D L=4 one row per rank%--model ising2d --L 4 --beta 0.3 --stream 3"
-  "3D L=6 h=0 metropolis%--model ising3d --L 6 --beta 0.22"
   "3D L=6 h=0.1 heatbath%--model ising3d --L 6 --beta 0.25 --h 0.1 --algo heatbath"
   "2D L=256 msc-single%--model ising2d --L 256 --beta 0.44 --algo msc-single"
   "2D L=384 msc-single cold%--model ising2d --L 384 --beta 0.3 --init cold --stream 2 --measure-every 2 --algo msc-single"
