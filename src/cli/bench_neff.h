@@ -39,19 +39,7 @@ typedef struct {
 /* Standard error of the mean from nb = n / b bins (the first n % b samples
  * dropped, as ceas_measure_bin does), without allocating. */
 static inline double bench_neff_binned_error(const double *x, size_t n, size_t b) {
-  size_t nb = n / b;
-  const double *p = x + n % b;
-  double mu = 0.0;
-  for (size_t i = 0; i < nb * b; i++) mu += p[i];
-  mu /= (double)(nb * b);
-  double ss = 0.0;
-  for (size_t i = 0; i < nb; i++) {
-    double s = 0.0;
-    for (size_t j = 0; j < b; j++) s += p[i * b + j];
-    double d = s / (double)b - mu;
-    ss += d * d;
-  }
-  return sqrt(ss / ((double)nb * (double)(nb - 1)));
+  return ceas_measure_binned_error(x, n, b);
 }
 
 /* n >= 2 * BENCH_NEFF_MIN_BINS. Returns ceas_measure_tau_int's status. */

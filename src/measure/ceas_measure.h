@@ -60,6 +60,11 @@ void ceas_measure_bin(const double *x, size_t n, size_t b, double *bins);
 void ceas_measure_mean_error(const double *x, size_t n, double *mean,
                              double *error);
 
+/* Standard error of the mean from the n / b means of bins of size b (the n % b
+ * samples at the start dropped, as ceas_measure_bin does), without allocating; NaN
+ * if fewer than 2 bins. */
+double ceas_measure_binned_error(const double *x, size_t n, size_t b);
+
 /* Binning analysis: for b = 1, 2, 4, ... while n / b >= CEAS_MEASURE_MIN_BINS,
  * the error of the mean from bins of size b. Writes at most `cap` levels into
  * err[] and returns the number written. */

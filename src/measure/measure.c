@@ -179,25 +179,29 @@ void ceas_measure_bin(const double *x, size_t n, size_t b, double *bins) {
 /* Each level is computed in place (bin means are formed on the fly), so the
  * function needs no memory and cannot fail; the mean of the bin means is the
  * mean of the retained samples, which gives the two-pass variance cheaply. */
+double ceas_measure_binned_error(const double *x, size_t n, size_t b) {
+  if (!x || b < 1 || n / b < 2) return NAN;
+  size_t nb = n / b;
+  const double *p = x + n % b;
+  double mu = 0.0;
+  for (size_t i = 0; i < nb * b; i++) mu += p[i];
+  mu /= (double)(nb * b);
+  double ss = 0.0;
+  for (size_t i = 0; i < nb; i++) {
+    double s = 0.0;
+    for (size_t j = 0; j < b; j++) s += p[i * b + j];
+    double d = s / (double)b - mu;
+    ss += d * d;
+  }
+  return sqrt(ss / ((double)nb * (double)(nb - 1)));
+}
+
 size_t ceas_measure_binning_levels(const double *x, size_t n, double *err,
                                    size_t cap) {
   if (!x || !err) return 0;
   size_t count = 0;
-  for (size_t b = 1; count < cap && n / b >= CEAS_MEASURE_MIN_BINS; b *= 2) {
-    size_t nb = n / b;
-    const double *p = x + n % b;
-    double mu = 0.0;
-    for (size_t i = 0; i < nb * b; i++) mu += p[i];
-    mu /= (double)(nb * b);
-    double ss = 0.0;
-    for (size_t i = 0; i < nb; i++) {
-      double s = 0.0;
-      for (size_t j = 0; j < b; j++) s += p[i * b + j];
-      double d = s / (double)b - mu;
-      ss += d * d;
-    }
-    err[count++] = sqrt(ss / ((double)nb * (double)(nb - 1)));
-  }
+  for (size_t b = 1; count < cap && n / b >= CEAS_MEASURE_MIN_BINS; b *= 2)
+    err[count++] = ceas_measure_binned_error(x, n, b);
   return count;
 }
 
