@@ -40,6 +40,14 @@ static void msc_pt_free(msc_pt *w) {
   free(w->best_owner), free(w->acc), free(w->att), free(w->buf);
 }
 
+/* The rank holding temperature t: the contiguous-block rule of the displacements
+ * (in units of S energies per state) inverted. */
+static int owner_of(const msc_pt *w, int ranks, int t) {
+  int q = 0;
+  while (q + 1 < ranks && w->displs[q + 1] <= t * S) q++;
+  return q;
+}
+
 /* Exchanges bit c of states t and t+1 where bit c of mask is set. */
 static int swap_pair(MPI_Comm comm, msc_pt *w, int t, int first, int rank_lo, int rank_hi,
                      int rank, uint64_t mask, size_t nw) {
@@ -161,9 +169,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
         if (e < r->best_energy[c]) {
           r->best_energy[c] = e;
           r->best_sweep[c] = sweep;
-          /* The owner of temperature t (the contiguous-block rule inverted). */
-          int owner = 0;
-          while (owner + 1 < ranks && w.displs[owner + 1] <= t * S) owner++;
+          int owner = owner_of(&w, ranks, t);
           w.best_owner[c] = owner;
           if (owner == rank)
             ceas_msc_glass_get_replica(w.st[t - first], c, w.best + (size_t)c * (size_t)n);
@@ -210,10 +216,8 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
           }
         }
       }
-      int rank_lo = 0, rank_hi = 0;
-      while (rank_lo + 1 < ranks && w.displs[rank_lo + 1] <= t * S) rank_lo++;
-      while (rank_hi + 1 < ranks && w.displs[rank_hi + 1] <= (t + 1) * S) rank_hi++;
-      rc = swap_pair(comm, &w, t, first, rank_lo, rank_hi, rank, mask, nw);
+      rc = swap_pair(comm, &w, t, first, owner_of(&w, ranks, t), owner_of(&w, ranks, t + 1),
+                     rank, mask, nw);
     }
     for (int c = 0; c < S; c++) {
       int lo = w.walker_at[c], hi = w.walker_at[(M - 1) * S + c];
