@@ -22,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cli_sweep_lib.sh"
 sweep_init "$@"
 
-PT=(anneal --model sk --n 16 --instance-seed 7 --method pt --reads 3 --sweeps 600 --temperatures 6 --tune-rounds 2 --tune-sweeps 100 --target exact --quiet)
+PT=(anneal --model sk --n 16 --instance-seed 7 --method pt --reads 3 --sweeps 600 --temperatures 6 --tune-rounds 2 --tune-sweeps 100 --target exact --trace-every 20 --quiet)
 run1 p1 "${PT[@]}" --out p1.h5
 check_run p1 "pt on 1 process"
 runmpi 2 p2 "${PT[@]}" --out p2.h5
@@ -51,13 +51,18 @@ from chk import ok
 w = sys.argv[1]
 f = {t: h5py.File(os.path.join(w, t + ".h5"), "r") for t in ("p1", "p2", "p3")}
 for key in ("best_energy", "best_config", "pt/betas", "pt/acceptance", "pt/energy_per_spin",
-            "pt/round_trips"):
+            "pt/round_trips", "trace", "trace_sweeps"):
     same = all(np.array_equal(f["p1"][key][()], f[t][key][()]) for t in ("p2", "p3"))
     ok(same, f"pt: {key} bitwise equal on 1, 2 and 3 ranks")
 ok([int(f[t]["pt"].attrs["ranks"]) for t in ("p1", "p2", "p3")] == [1, 2, 3], "pt: ranks recorded")
 e0 = float(f["p1"].attrs["exact_e0"])
 ok(np.all(f["p1"]["reached"][()] == 1) and np.allclose(f["p1"]["best_energy"][()], e0),
    "pt: every read reaches the exact ground state")
+# The trace covers the whole run, tuning included: (2 x 100 + 600) / 20 entries.
+ok(f["p1"]["trace"].shape == (3, 40) and int(f["p1"]["trace_sweeps"][-1]) == 800,
+   "pt: trace of every 20 of the 800 sweeps")
+ok(np.all(f["p1"]["trace"][()] >= e0 - 1e-9) and np.allclose(f["p1"]["trace"][()].min(axis=1), e0),
+   "pt: trace never below E0 and reaching it in every read")
 b = f["p1"]["pt/betas"][0]
 ok(np.all(np.diff(b) > 0), "pt: tuned ladder increasing")
 
@@ -124,6 +129,7 @@ bad dynopt "--dt" --method ceas --dt 0.5
 bad onebit "--j-bits" --j-bits 1
 bad preset "--preset" --method ceas --preset huge
 bad ptsched "--method pt" --method pt --schedule linear
+bad pttrace "--trace-every" --method pt --exchange-every 4 --trace-every 6
 runmpi 2 mpisa anneal --model sk --n 16 --method sa --quiet --out mpisa.h5
 if [ "$(rc_of mpisa)" = 2 ] && grep -q "only --method pt" "$WORK/mpisa.err" && [ ! -e "$WORK/mpisa.h5" ]; then
   ok "sa under mpirun -np 2: exit 2, names pt, no file"
@@ -228,7 +234,7 @@ run1 ks anneal --model ea2d --L 4 --instance-seed 5 --reads 64 --sweeps 300 --ta
 check_run ks "sa, packed kernel"
 run1 kf anneal --model ea2d --L 4 --instance-seed 5 --reads 8 --sweeps 300 --target exact --kernel fields --quiet --out kf.h5
 check_run kf "sa, local fields"
-PK=(anneal --model ea2d --L 4 --instance-seed 5 --method pt --reads 70 --sweeps 200 --temperatures 4 --target exact --quiet)
+PK=(anneal --model ea2d --L 4 --instance-seed 5 --method pt --reads 70 --sweeps 200 --temperatures 4 --target exact --trace-every 10 --quiet)
 runmpi 1 kp1 "${PK[@]}" --out kp1.h5
 runmpi 2 kp2 "${PK[@]}" --out kp2.h5
 py_checks "packed kernel" "$WORK" <<'PYEOF'
@@ -241,8 +247,10 @@ from chk import ok
 
 w = sys.argv[1]
 with h5py.File(os.path.join(w, "ks.h5"), "r") as f, h5py.File(os.path.join(w, "kf.h5"), "r") as g:
-    ok(f.attrs["method"] in (b"sa-msc", "sa-msc"), "sa on +-J L=4 runs sa-msc")
-    ok(g.attrs["method"] in (b"sa", "sa"), "--kernel fields runs sa")
+    ok(f.attrs["method"] in (b"sa", "sa") and f.attrs["kernel"] in (b"packed", "packed"),
+       "sa on +-J L=4 runs the packed kernel (method sa, kernel packed)")
+    ok(g.attrs["method"] in (b"sa", "sa") and g.attrs["kernel"] in (b"fields", "fields"),
+       "--kernel fields runs sa on local fields")
     e0 = float(f.attrs["exact_e0"])
     ok(int(f.attrs["successes"]) == 64 and int(g.attrs["successes"]) == 8,
        "packed and field sa: every read reaches E0")
@@ -250,6 +258,11 @@ with h5py.File(os.path.join(w, "kp1.h5"), "r") as a, h5py.File(os.path.join(w, "
     same = all(np.array_equal(a[k][()], b[k][()]) for k in
                ("best_energy", "best_config", "pt/betas", "pt/energy_per_spin", "pt/round_trips"))
     ok(same, "packed pt: bitwise the same on 1 and 2 ranks")
+    ok(a.attrs["kernel"] in (b"packed", "packed"), "packed pt: kernel attribute")
+    ok(np.array_equal(a["trace"][()], b["trace"][()]) and a["trace"].shape == (70, 20),
+       "packed pt: traces (every 10 of 200 sweeps) bitwise the same on 1 and 2 ranks")
+    ok(np.all(a["trace"][()].min(axis=1) >= a["best_energy"][()] - 1e-9),
+       "packed pt: no trace entry below the read's best energy")
     ok(a["best_energy"].shape == (70,) and int(a.attrs["successes"]) == 70,
        "packed pt: 70 reads (two packed runs), all reach E0")
 PYEOF

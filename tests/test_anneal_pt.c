@@ -52,8 +52,8 @@ static ceas_anneal_problem *sk(int64_t n, uint64_t seed) {
 /* <E>/n of every temperature within 4 binned error bars of exact enumeration
  * (tests/exact_ref.c, independent of the engine), for a geometric ladder and for
  * a tuned one. */
-static void boltzmann_case(int tune, uint64_t seed) {
-  ceas_anneal_problem *pb = sk(12, seed);
+static void boltzmann_of(ceas_anneal_problem *pb, int tune, uint64_t seed, double beta_max) {
+  const int n = (int)pb->n;
   int nedges = 0;
   int ei[200], ej[200];
   double J[200];
@@ -64,7 +64,7 @@ static void boltzmann_case(int tune, uint64_t seed) {
   ceas_anneal_pt_params_default(&p);
   p.temperatures = 6;
   p.beta_min = 0.2;
-  p.beta_max = 2.0;
+  p.beta_max = beta_max;
   p.sweeps = 30000;
   p.seed = seed;
   p.tune_rounds = tune ? 4 : 0;
@@ -72,28 +72,93 @@ static void boltzmann_case(int tune, uint64_t seed) {
   ceas_anneal_pt_result *r = NULL;
   cr_assert_eq(ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &p, NULL, &r), 0, "%s", ceas_error_message());
   cr_expect_eq(r->betas[0], 0.2);
-  cr_expect_eq(r->betas[5], 2.0);
+  cr_expect_eq(r->betas[5], beta_max);
   for (int t = 0; t < 6; t++) {
     if (t) cr_expect(r->betas[t] > r->betas[t - 1]);
     exact_thermo x;
-    cr_assert_eq(exact_enum_graph(12, nedges, ei, ej, J, NULL, r->betas[t], &x), 0);
+    cr_assert_eq(exact_enum_graph(n, nedges, ei, ej, J, NULL, r->betas[t], &x), 0);
     cr_expect(isfinite(r->e_err[t]) && r->e_err[t] > 0, "beta %g: no error bar", r->betas[t]);
-    cr_log_info("tune %d beta %.4f: <E>/n %.5f +- %.2g exact %.5f (%+.2f sigma)", tune,
-                r->betas[t], r->e_mean[t], r->e_err[t], x.e, (r->e_mean[t] - x.e) / r->e_err[t]);
+    cr_log_info("%s tune %d beta %.4f: <E>/n %.5f +- %.2g exact %.5f (%+.2f sigma)", pb->origin,
+                tune, r->betas[t], r->e_mean[t], r->e_err[t], x.e,
+                (r->e_mean[t] - x.e) / r->e_err[t]);
     cr_expect(fabs(r->e_mean[t] - x.e) <= 4 * r->e_err[t],
-              "beta %g: <E>/n %.6f +- %.2g vs exact %.6f", r->betas[t], r->e_mean[t], r->e_err[t],
-              x.e);
+              "%s beta %g: <E>/n %.6f +- %.2g vs exact %.6f", pb->origin, r->betas[t],
+              r->e_mean[t], r->e_err[t], x.e);
   }
   for (int t = 0; t < 5; t++)
     cr_expect(r->acceptance[t] > 0 && r->acceptance[t] <= 1, "gap %d acceptance %g", t,
               r->acceptance[t]);
   cr_expect(r->round_trips > 0);
   ceas_anneal_pt_result_free(r);
+}
+
+static void boltzmann_case(int tune, uint64_t seed) {
+  ceas_anneal_problem *pb = sk(12, seed);
+  boltzmann_of(pb, tune, seed, 2.0);
   ceas_anneal_problem_free(pb);
 }
 
 Test(pt, samples_boltzmann_geometric_ladder, .timeout = 120) { boltzmann_case(0, 31); }
 Test(pt, samples_boltzmann_tuned_ladder, .timeout = 120) { boltzmann_case(1, 32); }
+
+/* The two other paths of the walkers' machine: float32 fields (Gaussian SK, whose
+ * running energy drifts between refreshes) and int16 fields with zero-field moves
+ * (a 4x4 ±J torus run through the local-field walkers, degree 4: f in {0, ±2, ±4}
+ * units, so dE = 0 moves are frequent and their acceptance 1/2 matters). */
+Test(pt, samples_boltzmann_float_fields_and_zero_field_moves, .timeout = 120) {
+  ceas_anneal_problem *pb = NULL;
+  cr_assert_eq(ceas_anneal_problem_sk(12, CEAS_ANNEAL_BONDS_GAUSS, 41, &pb), 0);
+  cr_assert(!pb->one_magnitude);
+  boltzmann_of(pb, 1, 41, 2.0);
+  ceas_anneal_problem_free(pb);
+  cr_assert_eq(ceas_anneal_problem_ea(2, 4, CEAS_ANNEAL_BONDS_PM, 42, &pb), 0);
+  boltzmann_of(pb, 0, 42, 1.2);
+  ceas_anneal_problem_free(pb);
+}
+
+/* Energy traces: one entry per trace_every sweeps of the whole run (tuning
+ * included), each the lowest energy a walker held at that exchange round, so never
+ * below the best energy of the run; on a Gaussian instance (running energies with
+ * float32 drift) the target, confirmed with the exact energy, is the exact ground
+ * state and the best energy equals it to rounding. */
+Test(pt, traces_and_confirmed_targets, .timeout = 120) {
+  ceas_anneal_problem *pb = NULL;
+  cr_assert_eq(ceas_anneal_problem_sk(16, CEAS_ANNEAL_BONDS_GAUSS, 7, &pb), 0);
+  double e0;
+  uint64_t deg;
+  cr_assert_eq(ceas_anneal_exact_ground(pb, &e0, &deg, NULL), 0);
+  ceas_anneal_pt_params p;
+  ceas_anneal_pt_params_default(&p);
+  p.temperatures = 8;
+  p.beta_min = 0.2;
+  p.beta_max = 3.0 / pb->field_scale;
+  p.sweeps = 3000;
+  p.exchange_every = 2;
+  p.tune_rounds = 2;
+  p.tune_sweeps = 100;
+  p.trace_every = 10;
+  p.has_target = 1;
+  p.target = e0;
+  ceas_anneal_pt_result *r = NULL;
+  cr_assert_eq(ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &p, NULL, &r), 0, "%s", ceas_error_message());
+  cr_expect_eq(r->trace_len, (3000 + 200) / 10);
+  double tmin = INFINITY;
+  for (uint64_t j = 0; j < r->trace_len; j++) {
+    cr_expect(r->trace[j] >= r->best_energy - 1e-6 * pb->abs_sum, "trace %llu: %g below best %g",
+              (unsigned long long)j, r->trace[j], r->best_energy);
+    tmin = fmin(tmin, r->trace[j]);
+  }
+  cr_expect(fabs(tmin - e0) <= 1e-6 * pb->abs_sum, "the walkers sit in the ground state at "
+            "beta_max: trace minimum %g vs E0 %g", tmin, e0);
+  cr_expect(r->reached, "target E0 = %g not reached (best %g)", e0, r->best_energy);
+  cr_expect(fabs(r->best_energy - e0) <= 1e-9 * fabs(e0));
+  ceas_anneal_pt_result_free(r);
+  /* trace_every must fall on exchange rounds */
+  p.trace_every = 3;
+  cr_expect_eq(ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &p, NULL, &r), CEAS_EINPUT);
+  cr_expect_null(r);
+  ceas_anneal_problem_free(pb);
+}
 
 /* The lowest energy any walker held is the exact ground state of SK n = 16
  * instances (2^16 states enumerated by ceas_anneal_exact_ground), for 5 seeds: at

@@ -170,4 +170,5 @@ const ceas_anneal_method ceas_anneal_method_analog = {
     analog_check,
     analog_alloc_default,
     analog_read,
-    analog_free};
+    analog_free,
+    NULL};

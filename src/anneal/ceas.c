@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anneal_walk.h"
+#include "anneal_machine.h"
 #include "ceas_anneal_ceas.h"
 
 #define TAG_SWEEP UINT64_C(0x6365617301)
@@ -45,20 +45,51 @@ static void params_of(const ceas_anneal_params *p, ceas_anneal_ceas_params *c) {
     ceas_anneal_ceas_params_default(c);
 }
 
+/* Spin i alone in its field f_i: energies -+f_i, p = 1 / (1 + e^{-2 beta |f_i|}).
+ * With x = beta |f_i|: H_i = ln(2 cosh x) - x tanh x and, since dH_i/dbeta =
+ * -beta f_i^2 sech^2 x, V_i = f_i^2 sech^2 x (the variance of the spin's energy). */
+static inline void spin_entropy(double a, double beta, double *h, double *v) {
+  double x = beta * a;
+  double e2 = exp(-2.0 * x);          /* in (0, 1]: no overflow for any x */
+  double th = (1.0 - e2) / (1.0 + e2);
+  double lncosh2 = x + log1p(e2);     /* ln(2 cosh x) */
+  double sech2 = 4.0 * e2 / ((1.0 + e2) * (1.0 + e2));
+  *h = lncosh2 - x * th;
+  *v = a * a * sech2;
+}
+
 void ceas_anneal_ceas_entropy(const ceas_anneal_problem *pb, const double *f, double beta,
                               double *H, double *V) {
-  /* Spin i alone in its field f_i: energies -+f_i, p = 1 / (1 + e^{-2 beta |f_i|}).
-   * With x = beta |f_i|: H_i = ln(2 cosh x) - x tanh x and, since dH_i/dbeta =
-   * -beta f_i^2 sech^2 x, V_i = f_i^2 sech^2 x (the variance of the spin's energy). */
   long double h = 0, v = 0;
   for (int64_t i = 0; i < pb->n; i++) {
-    double a = fabs(f[i]), x = beta * a;
-    double e2 = exp(-2.0 * x);          /* in (0, 1]: no overflow for any x */
-    double th = (1.0 - e2) / (1.0 + e2);
-    double lncosh2 = x + log1p(e2);     /* ln(2 cosh x) */
-    double sech2 = 4.0 * e2 / ((1.0 + e2) * (1.0 + e2));
-    h += lncosh2 - x * th;
-    v += a * a * sech2;
+    double hi, vi;
+    spin_entropy(fabs(f[i]), beta, &hi, &vi);
+    h += hi;
+    v += vi;
+  }
+  *H = (double)(h / pb->n);
+  *V = (double)(v / pb->n);
+}
+
+/* The same from the machine. Integer fields take at most kcap values of |f|: a
+ * histogram of them needs kcap transcendental evaluations instead of n. */
+static void machine_entropy(const anneal_machine *m, double *fbuf, int64_t *hist, double beta,
+                            double *H, double *V) {
+  const ceas_anneal_problem *pb = m->pb;
+  if (!m->f16) {
+    anneal_machine_fields(m, fbuf);
+    ceas_anneal_ceas_entropy(pb, fbuf, beta, H, V);
+    return;
+  }
+  memset(hist, 0, (size_t)m->kcap * sizeof *hist);
+  for (int64_t i = 0; i < pb->n; i++) hist[m->f16[i] < 0 ? -m->f16[i] : m->f16[i]]++;
+  long double h = 0, v = 0;
+  for (int64_t k = 0; k < m->kcap; k++) {
+    if (!hist[k]) continue;
+    double hk, vk;
+    spin_entropy(pb->unit * (double)k, beta, &hk, &vk);
+    h += (long double)hist[k] * hk;
+    v += (long double)hist[k] * vk;
   }
   *H = (double)(h / pb->n);
   *V = (double)(v / pb->n);
@@ -80,7 +111,9 @@ typedef struct {
   const ceas_anneal_problem *pb;
   const ceas_anneal_params *p;
   ceas_anneal_ceas_params c;
-  anneal_walker w;
+  anneal_machine w;
+  double *f;          /* n: the machine's fields in the problem's units */
+  int64_t *hist;      /* the machine's kcap: counts of |f| (integer fields) */
   double *beta_trace; /* sweeps: beta of each sweep of the last read */
 } ceas_work;
 
@@ -108,7 +141,9 @@ static int ceas_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p
 static void ceas_free(void *work) {
   ceas_work *w = work;
   if (!w) return;
-  anneal_walker_free(&w->w);
+  anneal_machine_free(&w->w);
+  free(w->f);
+  free(w->hist);
   free(w->beta_trace);
   free(w);
 }
@@ -121,7 +156,13 @@ static int ceas_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p
   w->p = p;
   params_of(p, &w->c);
   w->beta_trace = ceas_malloc((size_t)p->schedule->sweeps * sizeof *w->beta_trace);
-  int rc = w->beta_trace ? anneal_walker_alloc(pb->n, &w->w) : CEAS_ENOMEM;
+  w->f = ceas_malloc((size_t)pb->n * sizeof *w->f);
+  int rc = w->beta_trace && w->f
+               ? anneal_machine_alloc(pb, p->field_noise, p->update == CEAS_ANNEAL_UPDATE_SYNC,
+                                      p->order == CEAS_ANNEAL_ORDER_RANDOM, &w->w)
+               : CEAS_ENOMEM;
+  if (!rc && w->w.f16 && !(w->hist = ceas_malloc((size_t)w->w.kcap * sizeof *w->hist)))
+    rc = CEAS_ENOMEM;
   if (rc) {
     ceas_free(w);
     return rc;
@@ -144,41 +185,44 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   memset(res, 0, sizeof *res);
   double t0 = ceas_wtime();
   ceas_rng_key key = {p->seed, r};
-  anneal_walker_init(pb, key, 0, TAG_INIT, &w->w);
-  int rc = anneal_walker_model(&w->w, pb, p->update == CEAS_ANNEAL_UPDATE_SYNC,
-                               p->field_noise, p->seed, r, 0);
-  if (rc) return rc;
+  anneal_machine_start_walker(&w->w, key, 0, TAG_INIT, TAG_SWEEP, p->seed, r);
   double tol = p->target_tol;
+  const double noise = 1e-12 * pb->abs_sum;  /* below any real improvement */
+  const double slack = 1e-6 * pb->abs_sum;   /* above float32 drift between refreshes */
+  double last_checked = INFINITY;
   double beta = p->schedule->beta0, H, V;
-  ceas_anneal_ceas_entropy(pb, w->w.f, beta, &H, &V);
+  machine_entropy(&w->w, w->f, w->hist, beta, &H, &V);
   const double H0 = H;
   double best_e = w->w.E;
   memcpy(best, w->w.s, (size_t)n);
   /* On-the-fly beta_c: the peak of the heat beta^2 V along the trajectory, taken as
    * found once beta is 25 % past it and the heat has fallen below 70 % of it. */
   double c_max = -1, beta_at_max = 0, beta_c = 0;
-  if (p->has_target && w->w.E <= p->target + tol) res->reached = 1;
+  if (p->has_target && ceas_anneal_energy(pb, w->w.s) <= p->target + tol) res->reached = 1;
   for (uint64_t k = 0; k < S; k++) {
     if (hooks && hooks->stop && *hooks->stop) return ceas_error_set(CEAS_EINTERRUPT, "interrupted");
     w->beta_trace[k] = beta;
-    res->flips += anneal_walker_sweep(pb, key, k, 0, TAG_SWEEP, beta, &w->w);
+    res->flips += anneal_machine_sweep(&w->w, k, beta);
     double e = w->w.E;
-    if (e < best_e) {
+    if (e < best_e - noise) {
       best_e = e;
       res->best_sweep = k + 1;
       memcpy(best, w->w.s, (size_t)n);
     }
-    if (p->has_target && !res->reached && e <= p->target + tol &&
-        ceas_anneal_energy(pb, w->w.s) <= p->target + tol) {
-      res->reached = 1;
-      res->sweeps_to_target = k + 1;
-      res->updates_to_target = (k + 1) * (uint64_t)n;
-      res->seconds_to_target = ceas_wtime() - t0;
+    if (p->has_target && !res->reached && e <= p->target + tol + slack &&
+        e < last_checked - noise) {
+      last_checked = e;
+      if (ceas_anneal_energy(pb, w->w.s) <= p->target + tol) {
+        res->reached = 1;
+        res->sweeps_to_target = k + 1;
+        res->updates_to_target = (k + 1) * (uint64_t)n;
+        res->seconds_to_target = ceas_wtime() - t0;
+      }
     }
     if (trace && (k + 1) % p->trace_every == 0) trace[(k + 1) / p->trace_every - 1] = e;
     if (hooks && hooks->sweeps_done && (k + 1) % 256 == 0) hooks->sweeps_done(hooks->ctx, k + 1);
     /* The controller: entropy of the state just reached at the current beta. */
-    ceas_anneal_ceas_entropy(pb, w->w.f, beta, &H, &V);
+    machine_entropy(&w->w, w->f, w->hist, beta, &H, &V);
     double heat = beta * beta * V;
     if (heat > c_max) c_max = heat, beta_at_max = beta;
     if (c->margin && !(beta_c > 0) && beta > 1.25 * beta_at_max && heat < 0.7 * c_max)
@@ -194,7 +238,7 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     beta = nb > bmax ? bmax : nb;
   }
   res->updates = S * (uint64_t)n;
-  ceas_anneal_cost_metropolis(pb, p->j_bits, S, w->w.deg_sum, &res->cost);
+  ceas_anneal_cost_metropolis(pb, p->j_bits, S, anneal_machine_deg_sum(&w->w), &res->cost);
   /* The controller reads every field once per sweep; its arithmetic is O(n) per
    * sweep against the sweep's O(nnz) and is not priced. */
   res->cost.bytes += S * 4 * (uint64_t)n;
@@ -210,4 +254,5 @@ const ceas_anneal_method ceas_anneal_method_ceas = {
     ceas_check,
     ceas_alloc,
     ceas_read,
-    ceas_free};
+    ceas_free,
+    NULL};

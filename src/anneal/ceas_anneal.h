@@ -279,6 +279,10 @@ typedef struct ceas_anneal_method {
   int (*read)(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
               ceas_anneal_read *res, int8_t *best, double *trace);
   void (*free)(void *work);
+  /* The kernel under the method's name: NULL for local-field bookkeeping (every
+   * table entry), "packed" for the multi-spin-coded ±J kernel that sa and pt use on
+   * even tori (written as the output's `kernel` attribute). */
+  const char *kernel;
 } ceas_anneal_method;
 
 /* NULL-terminated table and lookup by name (NULL if unknown). */

@@ -35,9 +35,11 @@
  * u_min 0.06), 14m (1.8, 1, 1500, 0.5, 0.05), gpt (1.5, 1, 3500, 0.3, 0.04); tau at
  * the middle of CEAS.md's ranges. Default 9k, h_end = 1e-3, eps = 1e-9.
  *
- * Spins are updated by the exact-field Metropolis walker of anneal_walk.h (key
- * (seed, read), walker 0), so a read is a pure function of (problem, parameters,
- * seed, read).
+ * Spins are updated by the local-field Metropolis machine of anneal_machine.h (sa's
+ * int16/float32 kernels; walker 0 of anneal_machine_start_walker under the key
+ * (seed, read)), so a read is a pure function of (problem, parameters, seed, read).
+ * The controller reads the machine's fields (in the problem's units) after every
+ * sweep; the running energy is confirmed exactly before a target counts as reached.
  */
 #ifndef CEAS_ANNEAL_CEAS_H
 #define CEAS_ANNEAL_CEAS_H

@@ -9,12 +9,13 @@
  * temperatures of two walkers, not their spins, so a swap costs no communication
  * beyond the M energies every rank receives (MPI_Allgatherv) each exchange round.
  *
- * Sweep of a walker at beta: sites 0 .. n-1 in order, Metropolis with local fields
- * f_i = sum_j J_ij s_j + h_i kept up to date (dE = 2 s_i f_i), acceptance
- * min(1, e^{-beta dE}) for dE != 0 and 1/2 for dE = 0 (as every Metropolis kernel of
- * ceasim: with a(0) = 1 a fixed visiting order can be reducible). The walker's energy
- * is the sum of its accepted dE's from the exact initial energy, so it is the same
- * number on any rank count.
+ * Sweep of a walker at beta: a sweep of the local-field machine of
+ * anneal_machine.h (the one sa runs: int16 or float32 fields, dense or sparse rows,
+ * AVX2), sites 0 .. n-1 in order, Metropolis acceptance min(1, e^{-beta dE}). The
+ * walker's running energy is a pure function of the walker, so the same number on
+ * any rank count; with general couplings it carries float32 drift between the
+ * machine's refreshes (~1e-6 abs_sum), so a target is confirmed with the exact
+ * energy of the walker's spins and the reported best energy is recomputed exactly.
  *
  * Exchange round k (after every `exchange_every` sweeps): pairs of neighbouring
  * temperatures (t, t+1) for t = k mod 2, k mod 2 + 2, ...; the walkers a (at t) and
@@ -24,8 +25,8 @@
  * (round, t, 0, TAG_SWAP). Every rank takes every decision from the same energies and
  * the same numbers, so all ranks hold the same permutation.
  *
- * Random numbers: walker w is the exact-field walker of anneal_walk.h with id w
- * under the key (seed, read), tags TAG_SWEEP and TAG_INIT. So a run is a pure
+ * Random numbers: walker w is anneal_machine_start_walker's walker w under the key
+ * (seed, read), tags TAG_INIT and TAG_SWEEP. So a run is a pure
  * function of (problem, parameters, seed, read): bitwise the same on any number of
  * ranks (tested on 1, 2 and 3).
  *
@@ -76,10 +77,18 @@ typedef struct {
   uint64_t read;            /* the read number: key (seed, read) */
   int has_target;
   double target, target_tol;/* reached when E <= target + tol */
-  /* The NPU hardware model (anneal_walk.h; 0: the ideal walkers): */
+  /* The NPU hardware model (anneal_machine.h; 0: the ideal walkers): */
   int sync;                 /* synchronous sweeps */
   double field_noise;       /* field noise sigma relative to the field scale, >= 0 */
   int j_bits;               /* coupling precision for the cost model */
+  /* Energy trace: every trace_every sweeps (0: none; a multiple of exchange_every,
+   * counting the tuning sweeps) the lowest energy held by any walker at that
+   * moment. */
+  uint64_t trace_every;
+  /* Called after every exchange round with the sweeps done and the run's total
+   * (tuning included), on the ranks where it is set (NULL: none). */
+  void (*progress)(void *ctx, uint64_t sweeps, uint64_t total);
+  void *progress_ctx;
 } ceas_anneal_pt_params;
 
 void ceas_anneal_pt_params_default(ceas_anneal_pt_params *p);
@@ -108,6 +117,8 @@ typedef struct {
    * sweep and the row update of every flip, plus per exchange round the M energies
    * (8 bytes each) read by the exchange logic. */
   ceas_anneal_cost cost;
+  double *trace;            /* trace_len (packed: 64 x trace_len, system-major) */
+  uint64_t trace_len;       /* total sweeps / trace_every */
 } ceas_anneal_pt_result;
 
 /* ---- the packed kernel: 64 PT systems at once on ±J tori -------------------

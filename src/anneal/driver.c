@@ -203,6 +203,7 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   int rc = ceas_io_attr_string(loc, "ceasim_version", ceas_version());
   if (!rc) rc = ceas_io_attr_string(loc, "command_line", command_line ? command_line : "");
   if (!rc) rc = ceas_io_attr_string(loc, "method", method->name);
+  if (!rc) rc = ceas_io_attr_string(loc, "kernel", method->kernel ? method->kernel : "fields");
   if (!rc) rc = ceas_io_attr_string(loc, "source", ceas_anneal_source_name(pb->source));
   if (!rc) rc = ceas_io_attr_string(loc, "origin", pb->origin);
   if (!rc) rc = ceas_io_attr_int64(loc, "n", pb->n);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anneal_walk.h"
+#include "anneal_machine.h"
 #include "ceas_anneal_pt.h"
 #include "ceas_measure.h"
 
@@ -33,11 +33,12 @@ typedef struct {
   const ceas_anneal_problem *pb;
   ceas_rng_key key;
   int M, nloc, first; /* walkers first .. first + nloc - 1 live here */
-  anneal_walker *w;   /* nloc */
+  anneal_machine *w;  /* nloc */
   int *temp_of;       /* M: temperature index of walker w */
   int *trip;          /* M: round-trip state of walker w */
   int *walker_at;     /* M: walker at temperature t */
   double *E_all;      /* M: energies by walker */
+  double *checked;    /* nloc: lowest running energy checked against the target */
   int *counts, *displs;
   double *betas;
   uint64_t *acc, *att;
@@ -104,6 +105,19 @@ int anneal_pt_check_params(const ceas_anneal_pt_params *p) {
                           p->field_noise);
   if (p->exchange_every < 1)
     return ceas_error_set(CEAS_EINPUT, "--exchange-every: expected >= 1");
+  if (p->trace_every % p->exchange_every)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--trace-every: expected a multiple of --exchange-every (%llu): pt "
+                          "knows every walker's energy at the exchange rounds, got %llu",
+                          (unsigned long long)p->exchange_every,
+                          (unsigned long long)p->trace_every);
+  uint64_t total = (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every) *
+                       p->exchange_every +
+                   p->sweeps / p->exchange_every * p->exchange_every;
+  if (p->trace_every > total)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--trace-every: %llu is more than the %llu sweeps of the run",
+                          (unsigned long long)p->trace_every, (unsigned long long)total);
   if (p->tune_rounds < 0 || (p->tune_rounds > 0 && p->tune_sweeps < p->exchange_every))
     return ceas_error_set(CEAS_EINPUT,
                           "--tune-rounds/--tune-sweeps: expected rounds >= 0 of at least "
@@ -114,14 +128,15 @@ int anneal_pt_check_params(const ceas_anneal_pt_params *p) {
 void ceas_anneal_pt_result_free(ceas_anneal_pt_result *r) {
   if (!r) return;
   free(r->betas), free(r->acceptance), free(r->attempts), free(r->e_mean), free(r->e_err);
-  free(r->e_series), free(r->best_config);
+  free(r->e_series), free(r->best_config), free(r->trace);
   free(r);
 }
 
 static void state_free(pt_state *st) {
-  for (int i = 0; st->w && i < st->nloc; i++) anneal_walker_free(&st->w[i]);
+  for (int i = 0; st->w && i < st->nloc; i++) anneal_machine_free(&st->w[i]);
   free(st->w), free(st->temp_of), free(st->trip), free(st->walker_at), free(st->E_all), free(st->counts);
   free(st->displs), free(st->acc), free(st->att), free(st->best);
+  free(st->checked);
 }
 
 /* Same status on every rank: the worst (largest) one, with a generic message on the
@@ -188,6 +203,8 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   st.acc = ceas_calloc((size_t)M, sizeof *st.acc);
   st.att = ceas_calloc((size_t)M, sizeof *st.att);
   st.best = ceas_malloc((size_t)n);
+  st.checked = ceas_malloc((size_t)(st.nloc ? st.nloc : 1) * sizeof *st.checked);
+  for (int i = 0; st.checked && i < st.nloc; i++) st.checked[i] = INFINITY;
   const uint64_t rounds_meas = p->sweeps / p->exchange_every;
   if (r) {
     r->M = M;
@@ -201,11 +218,12 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     r->best_config = ceas_malloc((size_t)n);
   }
   rc = !r || !st.w || !st.temp_of || !st.trip || !st.walker_at || !st.E_all || !st.counts || !st.displs ||
-               !st.acc || !st.att || !st.best || !r->betas || !r->acceptance || !r->attempts ||
+               !st.acc || !st.att || !st.best || !st.checked || !r->betas || !r->acceptance || !r->attempts ||
                !r->e_mean || !r->e_err || !r->e_series || !r->best_config
            ? CEAS_ENOMEM
            : CEAS_OK;
-  for (int i = 0; !rc && i < st.nloc; i++) rc = anneal_walker_alloc(n, &st.w[i]);
+  for (int i = 0; !rc && i < st.nloc; i++)
+    rc = anneal_machine_alloc(pb, p->field_noise, p->sync, 0, &st.w[i]);
   if ((rc = anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
@@ -218,49 +236,57 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     st.counts[q] = (int)((int64_t)(q + 1) * M / ranks) - st.displs[q];
   }
   for (int t = 0; t < M; t++) st.temp_of[t] = st.walker_at[t] = t;
-  for (int i = 0; i < st.nloc; i++) {
-    anneal_walker_init(pb, st.key, (uint64_t)(st.first + i), CEAS_ANNEAL_PT_TAG_INIT, &st.w[i]);
-    if (!rc)
-      rc = anneal_walker_model(&st.w[i], pb, p->sync, p->field_noise, p->seed, p->read,
-                               (uint64_t)(st.first + i));
+  for (int i = 0; i < st.nloc; i++)
+    anneal_machine_start_walker(&st.w[i], st.key, (uint64_t)(st.first + i),
+                                CEAS_ANNEAL_PT_TAG_INIT, CEAS_ANNEAL_PT_TAG_SWEEP, p->seed,
+                                p->read);
+  st.best_E = INFINITY;
+
+  const uint64_t tune_total = (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every);
+  const uint64_t rounds = tune_total + rounds_meas;
+  const double tol = p->target_tol > 0 ? p->target_tol : 1e-9 * fmax(1.0, fabs(p->target));
+  /* Running energies may drift by ~1e-6 abs_sum between refreshes (anneal_machine.h):
+   * a walker that looks within `slack` of the target has its exact energy checked,
+   * once per new low. */
+  const double slack = 1e-6 * pb->abs_sum, noise = 1e-12 * pb->abs_sum;
+  if (p->trace_every) {
+    r->trace_len = rounds * p->exchange_every / p->trace_every;
+    if (r->trace_len && !(r->trace = ceas_malloc((size_t)r->trace_len * sizeof *r->trace)))
+      rc = CEAS_ENOMEM;
   }
   if ((rc = anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
   }
-  st.best_E = INFINITY;
-
-  const uint64_t tune_total = (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every);
-  const uint64_t rounds = tune_total + rounds_meas;
-  const double tol = p->target_tol > 0 ? p->target_tol : 1e-9 * fmax(1.0, fabs(p->target));
   double t0 = ceas_wtime();
   uint64_t sweep = 0, updates = 0;
   for (uint64_t k = 0; k < rounds && !rc; k++) {
+    int hit = 0;
     for (uint64_t s = 0; s < p->exchange_every; s++, sweep++)
       for (int i = 0; i < st.nloc; i++) {
-        anneal_walker *w = &st.w[i];
-        anneal_walker_sweep(pb, st.key, sweep, (uint64_t)(st.first + i), CEAS_ANNEAL_PT_TAG_SWEEP,
-                            st.betas[st.temp_of[st.first + i]], w);
+        anneal_machine *w = &st.w[i];
+        anneal_machine_sweep(w, sweep, st.betas[st.temp_of[st.first + i]]);
         if (w->E < st.best_E) {
           st.best_E = w->E;
           st.best_sweep = sweep + 1;
           st.best_walker = st.first + i;
           memcpy(st.best, w->s, (size_t)n);
         }
+        if (p->has_target && !r->reached && !hit && w->E <= p->target + tol + slack &&
+            w->E < st.checked[i] - noise) {
+          st.checked[i] = w->E;
+          hit = ceas_anneal_energy(pb, w->s) <= p->target + tol;
+        }
       }
     updates += p->exchange_every * (uint64_t)n * (uint64_t)M;
     for (int i = 0; i < st.nloc; i++) st.E_all[st.first + i] = st.w[i].E;
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, st.E_all, st.counts, st.displs,
                    MPI_DOUBLE, comm);
-    if (p->has_target && !r->reached) {
+    if (r->trace && sweep % p->trace_every == 0) {
       double emin = INFINITY;
       for (int q = 0; q < M; q++) emin = fmin(emin, st.E_all[q]);
-      if (emin <= p->target + tol) {
-        r->reached = 1;
-        r->sweeps_to_target = sweep;
-        r->seconds_to_target = ceas_wtime() - t0;
-      }
+      r->trace[sweep / p->trace_every - 1] = emin;
     }
     /* The exchange round: identical on every rank. */
     const int measuring = k >= tune_total;
@@ -291,9 +317,16 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
       memset(st.acc, 0, (size_t)M * sizeof *st.acc);
       memset(st.att, 0, (size_t)M * sizeof *st.att);
     }
-    int stopping = stop && *stop, any = 0;
-    MPI_Allreduce(&stopping, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) rc = ceas_error_set(CEAS_EINTERRUPT, "parallel tempering interrupted");
+    /* One reduction for the stop request and the target. */
+    int mine[2] = {stop && *stop, hit}, any[2] = {0, 0};
+    MPI_Allreduce(mine, any, 2, MPI_INT, MPI_MAX, comm);
+    if (any[1] && !r->reached) {
+      r->reached = 1;
+      r->sweeps_to_target = sweep;
+      r->seconds_to_target = ceas_wtime() - t0;
+    }
+    if (p->progress) p->progress(p->progress_ctx, sweep, rounds * p->exchange_every);
+    if (any[0]) rc = ceas_error_set(CEAS_EINTERRUPT, "parallel tempering interrupted");
   }
   if (rc) {
     state_free(&st);
@@ -303,7 +336,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   r->seconds = ceas_wtime() - t0;
   r->updates = updates;
   uint64_t deg = 0, deg_all = 0;
-  for (int i = 0; i < st.nloc; i++) deg += st.w[i].deg_sum;
+  for (int i = 0; i < st.nloc; i++) deg += anneal_machine_deg_sum(&st.w[i]);
   MPI_Allreduce(&deg, &deg_all, 1, MPI_UINT64_T, MPI_SUM, comm);
   ceas_anneal_cost one;
   ceas_anneal_cost_metropolis(pb, p->j_bits, 0, 0, &one); /* a walker's initial fields */

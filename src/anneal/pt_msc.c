@@ -13,7 +13,7 @@ void ceas_anneal_pt_msc_result_free(ceas_anneal_pt_msc_result *r) {
   if (!r) return;
   ceas_anneal_pt_result *a = &r->all;
   free(a->betas), free(a->acceptance), free(a->attempts), free(a->e_mean), free(a->e_err);
-  free(a->e_series), free(a->best_config);
+  free(a->e_series), free(a->best_config), free(a->trace);
   free(r->configs);
   free(r);
 }
@@ -131,6 +131,11 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
                !a->e_mean || !a->e_err || !a->e_series || !a->best_config || !r->configs
            ? CEAS_ENOMEM
            : CEAS_OK;
+  if (!rc && p->trace_every) {
+    a->trace_len = rounds * p->exchange_every / p->trace_every;
+    if (a->trace_len && !(a->trace = ceas_malloc(S * (size_t)a->trace_len * sizeof *a->trace)))
+      rc = CEAS_ENOMEM;
+  }
   double unit = 1;
   if (!rc)
     rc = ceas_msc_glass_signs_from_csr(dim, L, n, pb->indptr, pb->indices, pb->J, w.signs, &unit);
@@ -180,6 +185,12 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
           r->seconds_to_target[c] = ceas_wtime() - t0;
         }
       }
+    if (a->trace && k > 0 && sweep % p->trace_every == 0)
+      for (int c = 0; c < S; c++) {
+        double emin = INFINITY;
+        for (int t = 0; t < M; t++) emin = fmin(emin, unit * (double)w.E_all[t * S + c]);
+        a->trace[(size_t)c * a->trace_len + sweep / p->trace_every - 1] = emin;
+      }
     const int measuring = k > tune_total;
     if (measuring) {
       double *row = a->e_series + (k - 1 - tune_total) * (size_t)M;
@@ -228,6 +239,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     for (int i = 0; i < w.nloc && !rc; i++)
       rc = ceas_msc_glass_sweep(w.st[i], a->betas[first + i], p->exchange_every);
     sweep += p->exchange_every;
+    if (p->progress) p->progress(p->progress_ctx, sweep, rounds * p->exchange_every);
     int stopping = stop && *stop, any = 0;
     MPI_Allreduce(&stopping, &any, 1, MPI_INT, MPI_MAX, comm);
     if (any && !rc) rc = ceas_error_set(CEAS_EINTERRUPT, "parallel tempering interrupted");

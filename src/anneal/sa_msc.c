@@ -194,10 +194,12 @@ static int msc_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   return CEAS_OK;
 }
 
+/* Named sa: the same annealing (schedule, Metropolis, reads) in another kernel. */
 const ceas_anneal_method ceas_anneal_method_sa_msc = {
-    "sa-msc",
+    "sa",
     "simulated annealing of +-J tori, 64 reads at once in the multi-spin-coded kernel",
     msc_check,
     msc_alloc,
     msc_read,
-    msc_free};
+    msc_free,
+    "packed"};

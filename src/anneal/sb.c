@@ -192,7 +192,8 @@ const ceas_anneal_method ceas_anneal_method_sb_ballistic = {
     sb_check,
     sb_alloc_ballistic,
     sb_read,
-    sb_free};
+    sb_free,
+    NULL};
 
 const ceas_anneal_method ceas_anneal_method_sb_discrete = {
     "sb-discrete",
@@ -200,4 +201,5 @@ const ceas_anneal_method ceas_anneal_method_sb_discrete = {
     sb_check,
     sb_alloc_discrete,
     sb_read,
-    sb_free};
+    sb_free,
+    NULL};

@@ -110,7 +110,8 @@ static void anneal_usage(FILE *out) {
           "  --target exact       the exact ground-state energy (needs n <= 24)\n"
           "  --exact              enumerate the ground state (n <= 24; automatic for n <= %d)\n"
           "output:\n"
-          "  --trace-every K      record each read's energy every K sweeps\n"
+          "  --trace-every K      record each read's energy every K sweeps (pt: the lowest\n"
+          "                       energy over the walkers; K a multiple of --exchange-every)\n"
           "  --out FILE           HDF5 results (atomically; refuses to overwrite)\n"
           "  --force              allow --out and --write-instance to replace files\n"
           "  --quiet              no progress line\n"
@@ -496,12 +497,11 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
   if (a->have_pt && !pt)
     return ceas_error_set(CEAS_EINPUT,
                           "--temperatures, --exchange-every, --tune-*: only for --method pt");
-  if (pt && (a->schedule_file || a->have_schedule || a->order != CEAS_ANNEAL_ORDER_SEQUENTIAL ||
-             a->trace_every))
+  if (pt && (a->schedule_file || a->have_schedule || a->order != CEAS_ANNEAL_ORDER_SEQUENTIAL))
     return ceas_error_set(CEAS_EINPUT,
                           "--method pt: the ladder is --beta0 .. --beta1 (geometric) and the "
-                          "sweeps are sequential; --schedule, --schedule-file, --order and "
-                          "--trace-every do not apply");
+                          "sweeps are sequential; --schedule, --schedule-file and --order do "
+                          "not apply");
   if (!a->have_iseed) a->instance_seed = a->seed;
   return CEAS_OK;
 }
@@ -653,15 +653,47 @@ static int fail(int rank, int rc) {
 /* pt as a method name for the output and the table (its reads are runs of
  * ceas_anneal_pt_run, collective, not ceas_anneal_method reads). */
 static const ceas_anneal_method pt_method = {
-    "pt", "parallel tempering over MPI ranks", NULL, NULL, NULL, NULL};
+    "pt", "parallel tempering over MPI ranks", NULL, NULL, NULL, NULL, NULL};
+static const ceas_anneal_method pt_method_packed = {
+    "pt", "parallel tempering over MPI ranks", NULL, NULL, NULL, NULL, "packed"};
 
 static void pt_extra_free(pt_extra *x) {
   free(x->betas), free(x->acc), free(x->e_mean), free(x->e_err), free(x->spr), free(x->rt);
 }
 
+/* The progress line of pt runs: the fraction of all runs' sweeps. */
+typedef struct {
+  double t0, last;
+  uint64_t run, runs;
+} pt_progress;
+
+static void pt_on_round(void *ctx, uint64_t sweeps, uint64_t total) {
+  pt_progress *g = ctx;
+  double now = ceas_wtime();
+  if (now - g->last < 0.25) return;
+  g->last = now;
+  ceas_cli_progress(((double)g->run + (double)sweeps / (double)total) / (double)g->runs,
+                    now - g->t0, NULL);
+}
+
+/* The traces of one pt run (rows rows of t->trace_len) into reads first .. of r. */
+static int take_traces(ceas_anneal_result *r, const ceas_anneal_pt_result *t, uint64_t first,
+                       uint64_t rows) {
+  if (!t->trace_len) return CEAS_OK;
+  if (!r->traces) {
+    r->trace_len = t->trace_len;
+    r->traces = ceas_malloc((size_t)r->reads * (size_t)r->trace_len * sizeof *r->traces);
+    if (!r->traces) return CEAS_ENOMEM;
+  }
+  for (uint64_t c = 0; c < rows && first + c < r->reads; c++)
+    memcpy(r->traces + (first + c) * r->trace_len, t->trace + c * t->trace_len,
+           (size_t)t->trace_len * sizeof *r->traces);
+  return CEAS_OK;
+}
+
 /* Reads of parallel tempering: read r is a whole run with the key (seed, r). */
 static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const ceas_anneal_params *p,
-                  int packed, ceas_anneal_result **out, pt_extra *x) {
+                  int packed, int show, ceas_anneal_result **out, pt_extra *x) {
   *out = NULL;
   const int64_t n = pb->n;
   const uint64_t R = a->reads;
@@ -682,6 +714,13 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   q.sync = p->update == CEAS_ANNEAL_UPDATE_SYNC;
   q.field_noise = p->field_noise;
   q.j_bits = p->j_bits;
+  q.trace_every = p->trace_every;
+  const int S = CEAS_ANNEAL_PT_SYSTEMS;
+  pt_progress prog = {ceas_wtime(), 0, 0, packed ? (a->reads + S - 1) / S : a->reads};
+  if (show) {
+    q.progress = pt_on_round;
+    q.progress_ctx = &prog;
+  }
   ceas_anneal_result *r = ceas_calloc(1, sizeof *r);
   x->R = R;
   x->M = M;
@@ -707,12 +746,16 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   /* Packed: run g gives the 64 reads 64 g .. 64 g + 63 (its PT systems), each
    * charged 1/64 of the run's time and updates; ladder and acceptances are the
    * run's. */
-  const int S = CEAS_ANNEAL_PT_SYSTEMS;
   for (uint64_t g = 0; packed && g * (uint64_t)S < R && !rc; g++) {
     q.read = g;
+    prog.run = g;
     ceas_anneal_pt_msc_result *t = NULL;
     rc = ceas_anneal_pt_msc_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
-    if (rc) break;
+    if (!rc) rc = take_traces(r, &t->all, g * (uint64_t)S, (uint64_t)S);
+    if (rc) {
+      ceas_anneal_pt_msc_result_free(t);
+      break;
+    }
     for (int c = 0; c < S && g * (uint64_t)S + (uint64_t)c < R; c++) {
       uint64_t k = g * (uint64_t)S + (uint64_t)c;
       ceas_anneal_read *rd = &r->per_read[k];
@@ -737,9 +780,14 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   }
   for (uint64_t k = 0; !packed && k < R && !rc; k++) {
     q.read = k;
+    prog.run = k;
     ceas_anneal_pt_result *t = NULL;
     rc = ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
-    if (rc) break;
+    if (!rc) rc = take_traces(r, t, k, 1);
+    if (rc) {
+      ceas_anneal_pt_result_free(t);
+      break;
+    }
     ceas_anneal_read *rd = &r->per_read[k];
     rd->best_energy = t->best_energy;
     rd->best_sweep = t->best_sweep;
@@ -909,7 +957,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     goto out;
   }
   const int packed = can_pack && a.kernel != 0;
-  if (packed && is_sa) method = &ceas_anneal_method_sa_msc;
+  if (packed) method = is_sa ? &ceas_anneal_method_sa_msc : &pt_method_packed;
   ceas_anneal_params p;
   ceas_anneal_params_default(&p);
   p.seed = a.seed;
@@ -973,16 +1021,19 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
   if (rank != 0) {
     /* The other ranks only lend their walkers. */
-    rc = run_pt(&a, pm, &p, packed, &r, &x);
+    rc = run_pt(&a, pm, &p, packed, 0, &r, &x);
     goto out;
   }
 
   int from_file = pb->source == CEAS_ANNEAL_SRC_COUPLINGS || pb->source == CEAS_ANNEAL_SRC_GSET;
-  printf("ceasim %s  anneal %s: %s%s%s, %lld spins, %lld couplings%s, %s field updates\n",
+  printf("ceasim %s  anneal %s: %s%s%s, %lld spins, %lld couplings%s, %s\n",
          ceas_version(), method->name, from_file ? ceas_anneal_source_name(pb->source) : "",
          from_file ? " " : "", pb->origin, (long long)pb->n, (long long)(pb->nnz / 2),
          pb->has_field ? ", fields" : "",
-         pb->dense8 ? "dense int8" : pb->dense ? "dense float32" : "sparse");
+         method->kernel ? "packed multi-spin-coded updates (64 replicas per word)"
+         : pb->dense8   ? "dense int8 field updates"
+         : pb->dense    ? "dense float32 field updates"
+                        : "sparse field updates");
   if (sched.kind == CEAS_ANNEAL_SCHED_FILE)
     printf("schedule from %s: %llu sweeps, beta %.6g ... %.6g", sched.file,
            (unsigned long long)sched.sweeps, sched.beta0, sched.beta1);
@@ -1017,7 +1068,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
            dyn || p.update == CEAS_ANNEAL_UPDATE_SYNC ? "synchronous" : "asynchronous",
            p.field_noise, p.field_noise * pb->field_scale);
   if (pt)
-    rc = run_pt(&a, pm, &p, packed, &r, &x);
+    rc = run_pt(&a, pm, &p, packed, show, &r, &x);
   else
     rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop,
                          show ? ceas_cli_progress : NULL, NULL, &r);
