@@ -88,7 +88,15 @@ def load_run(path, pt_np):
             "trace": np.array(f["trace"]) if "trace" in f else None,
             "trace_sweeps": np.array(f["trace_sweeps"]) if "trace_sweeps" in f else None,
             "command_line": sattr(f, "command_line"),
+            # local fields, or the packed multi-spin kernel of sa/pt on +-J tori
+            "kernel": sattr(f, "kernel", "fields"),
         }
+        # Sweeps the run made: pt's tuning rounds come before its measured sweeps
+        # (and its traces cover both).
+        r["sweeps_total"] = r["sweeps"]
+        if "pt" in f:
+            g = f["pt"].attrs
+            r["sweeps_total"] += int(g["tune_rounds"]) * int(g["tune_sweeps"])
     ranks = pt_np if r["method"] == "pt" else 1
     wsum = float(r["wall"].sum())
     scale = r["cpu_total"] * ranks / wsum if wsum > 0 else 1.0
@@ -185,9 +193,10 @@ def summarize(ins, r):
         for k in range(r["reads"]):
             hit = np.nonzero(r["trace"][k] <= ins.target + 1e-9 * abs(ins.target))[0]
             if len(hit):
-                ttt.append(r["cpu"][k] * r["trace_sweeps"][hit[0]] / r["sweeps"])
+                ttt.append(r["cpu"][k] * r["trace_sweeps"][hit[0]] / r["sweeps_total"])
     return {
         "instance": ins.name, "n": ins.n, "phase": r["phase"], "method": r["method"],
+        "kernel": r["kernel"],
         "sweeps": r["sweeps"], "reads": r["reads"],
         "updates_per_read": float(r["updates"].mean()),
         "best_e_per_spin": float(r["best"].min() / ins.n),
@@ -244,7 +253,7 @@ def plot_instance(ins, rows, path, t_per_spin):
             if top["trace"] is not None and top["trace_sweeps"] is not None:
                 run_best = np.minimum.accumulate(top["trace"], axis=1)
                 med_tr = np.median((run_best - ins.e_ref) / ins.n, axis=0)
-                t = float(top["cpu"].mean()) * top["trace_sweeps"] / top["sweeps"]
+                t = float(top["cpu"].mean()) * top["trace_sweeps"] / top["sweeps_total"]
                 keep = t > 0
                 ax.plot(t[keep], np.maximum(med_tr[keep], floor), color=c, lw=0.7, alpha=0.45)
         tim = [r for r in ins.runs if r["phase"] == "time" and r["method"] == m]
@@ -524,7 +533,8 @@ def write_md(args, insts, rows):
                 last = r
                 cells.append(f"{fmt_res(r['res_min'])} / {fmt_res(r['res_median'])}, "
                              f"{r['successes']}/{r['reads']}")
-            L.append(f"| {m} | " + " | ".join(cells) + f" | {last['ns_update_cpu']:.0f} | "
+            label = m if last["kernel"] == "fields" else f"{m} ({last['kernel']})"
+            L.append(f"| {label} | " + " | ".join(cells) + f" | {last['ns_update_cpu']:.1f} | "
                      f"{fmt_t(last['t_read_cpu'])} | {fmt_t(last['tts99_cpu'])} |")
     L.append("")
     L.append(f"(pt runs round(B/{args.pt_m}) sweeps per walker, at least 1, and is filed under "
@@ -601,7 +611,8 @@ def write_md(args, insts, rows):
     L.append("Per instance (x: CPU seconds per read; y: (E − E_ref)/N of the reads' best "
              "states, median with min–max bars over the equal-budget ladder; stars: "
              "equal-time runs; thin lines: median running best along the largest "
-             "equal-budget run, from the energy traces; pt has no trace):\n")
+             "equal-budget run, from the energy traces; pt's trace is the lowest energy over "
+             "its walkers):\n")
     for ins in insts:
         if any(r["phase"] in ("budget", "time") for r in ins.runs):
             L.append(f"![{ins.name}](img/anneal_benchmark_{ins.name}.png)")

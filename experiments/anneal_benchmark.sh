@@ -132,7 +132,6 @@ job_line() { # instance phase method sweeps reads
   local f="$OUT/runs/$name/${phase}_${m}_s${s}.h5"
   [ -e "$f" ] && return 0
   local te=$((s / 100)); [ "$te" -ge 1 ] || te=1
-  [ "$m" = pt ] && te=0  # pt records no traces (its walkers have no single path)
   echo "$((${inst_n[$name]} * s * r)) $name $phase $m $s $r $te"
 }
 

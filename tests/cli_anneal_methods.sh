@@ -251,6 +251,9 @@ with h5py.File(os.path.join(w, "ks.h5"), "r") as f, h5py.File(os.path.join(w, "k
        "sa on +-J L=4 runs the packed kernel (method sa, kernel packed)")
     ok(g.attrs["method"] in (b"sa", "sa") and g.attrs["kernel"] in (b"fields", "fields"),
        "--kernel fields runs sa on local fields")
+    ok(int(f.attrs["cost_counts_flips"]) == 0 and int(g.attrs["cost_counts_flips"]) == 1 and
+       np.all(g["cost_macs"][()] > 0),
+       "cost model: the packed kernel says it counts no flips, the field path counts them")
     e0 = float(f.attrs["exact_e0"])
     ok(int(f.attrs["successes"]) == 64 and int(g.attrs["successes"]) == 8,
        "packed and field sa: every read reaches E0")

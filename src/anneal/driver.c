@@ -248,6 +248,8 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   if (!rc)
     rc = ceas_io_attr_int64(loc, "cost_coupling_bytes", ceas_anneal_coupling_bytes(p->j_bits));
   if (!rc) rc = ceas_io_attr_double(loc, "cost_energy_pj_total", e_pj);
+  /* 0: the packed kernels count spin updates only (no per-flip row updates). */
+  if (!rc) rc = ceas_io_attr_int64(loc, "cost_counts_flips", method->kernel ? 0 : 1);
   if (!rc) rc = ceas_io_attr_double(loc, "target", p->has_target ? p->target : NAN);
   if (!rc) rc = ceas_io_attr_double(loc, "exact_e0", degeneracy ? e0 : NAN);
   if (!rc) rc = ceas_io_attr_uint64(loc, "exact_degeneracy", degeneracy);

@@ -521,7 +521,8 @@ static void print_number(double x) {
     printf(" %14.10g", x);
 }
 
-static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
+static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_method *method,
+                          const ceas_anneal_params *p,
                           const ceas_anneal_result *r) {
   int64_t n = pb->n;
   printf("%5s %16s %12s", "read", "best E", "E/n");
@@ -571,6 +572,10 @@ static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_param
          "pJ/update\n",
          e_pj, e_pj / R, (double)tot.macs, (double)tot.macs / R, (double)tot.bytes,
          (double)tot.bytes / R, (double)tot.spin_updates, pj.mac, pj.byte, pj.spin_update);
+  if (method->kernel)
+    printf("  (the %s kernel does not count flips: spin updates only, without the row updates' "
+           "MACs and bytes; --kernel fields counts them)\n",
+           method->kernel);
   if (p->has_target) {
     printf("target E <= %.12g", p->target);
     if (pb->maxcut) printf(" (cut >= %.12g)", ceas_anneal_cut(pb, p->target));
@@ -1075,7 +1080,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   if (show) fprintf(stderr, "\r%60s\r", "");
   if (rc) goto out;
   if (pq) ceas_anneal_rescore(pb, r);
-  print_results(pb, &p, r);
+  print_results(pb, method, &p, r);
   if (pt) print_pt(&x);
   if (a.out) {
     write_ctx w = {pb, method, &p, r, e0, deg, pt ? &x : NULL, &a, size, pq ? &qrep : NULL};
