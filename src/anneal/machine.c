@@ -5,31 +5,16 @@
 #include <string.h>
 
 #include "anneal_machine.h"
+#include "anneal_rows.h"
 
 /* ln 2^32: above this e^-x 2^32 < 1 and no 32-bit uniform can accept. */
 #define X_MAX 22.18f
 /* Blocks of the site words in random order, apart from the acceptance words. */
 #define SITE_BLOCK0 (UINT64_C(1) << 32)
 
-/* The loops, compiled twice: for the baseline ISA and, on x86-64, for AVX2. */
-#define AXPY_BODIES(suffix, attr)                                                         \
-  attr static void axpy_##suffix(int64_t n, float c, const float *restrict a,             \
-                                 float *restrict y) {                                     \
-    for (int64_t j = 0; j < n; j++) y[j] += c * a[j];                                     \
-  }                                                                                       \
-  attr static void axpy8_##suffix(int64_t n, float c, const int8_t *restrict a,           \
-                                  float *restrict y) {                                    \
-    for (int64_t j = 0; j < n; j++) y[j] += c * (float)a[j];                              \
-  }                                                                                       \
-  attr static void axpy16_##suffix(int64_t n, int c, const int8_t *restrict a,            \
-                                   int16_t *restrict y) {                                 \
-    int16_t c16 = (int16_t)c;                                                             \
-    for (int64_t j = 0; j < n; j++) y[j] = (int16_t)(y[j] + c16 * a[j]);                  \
-  }
-
-AXPY_BODIES(plain, )
+ANNEAL_ROW_BODIES(plain, )
 #if defined(__x86_64__) && defined(__GNUC__)
-AXPY_BODIES(avx2, __attribute__((target("avx2"))))
+ANNEAL_ROW_BODIES(avx2, __attribute__((target("avx2"))))
 #define MACHINE_HAVE_AVX2 1
 #endif
 
@@ -88,14 +73,14 @@ int anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int 
     anneal_machine_free(m);
     return CEAS_ENOMEM;
   }
-  m->axpy = axpy_plain;
-  m->axpy8 = axpy8_plain;
-  m->axpy16 = axpy16_plain;
+  m->axpy = anneal_axpy_f32_plain;
+  m->axpy8 = anneal_axpy_i8_plain;
+  m->axpy16 = anneal_axpy_i16_plain;
 #ifdef MACHINE_HAVE_AVX2
   if (__builtin_cpu_supports("avx2") && !getenv("CEASIM_NO_AVX2")) {
-    m->axpy = axpy_avx2;
-    m->axpy8 = axpy8_avx2;
-    m->axpy16 = axpy16_avx2;
+    m->axpy = anneal_axpy_f32_avx2;
+    m->axpy8 = anneal_axpy_i8_avx2;
+    m->axpy16 = anneal_axpy_i16_avx2;
   }
 #endif
   return CEAS_OK;

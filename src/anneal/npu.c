@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "anneal_npu.h"
+#include "anneal_rows.h"
 #include "anneal_private.h"
 
 /* Philox4x64 stream of stochastic rounding, apart from the read streams (read
@@ -333,22 +334,6 @@ static inline float lanes_sum(float acc[LANES]) {
   return acc[0];
 }
 
-#define NPU_BODIES(suffix, attr)                                                          \
-  attr static int32_t sdot_i8_##suffix(int64_t n, const int8_t *restrict a,               \
-                                       const int8_t *restrict s) {                        \
-    int32_t acc = 0;                                                                      \
-    for (int64_t j = 0; j < n; j++) acc += (int32_t)a[j] * (int32_t)s[j];                 \
-    return acc;                                                                           \
-  }                                                                                       \
-  attr static void axpy_f32_##suffix(int64_t n, float c, const float *restrict a,         \
-                                     float *restrict y) {                                 \
-    for (int64_t j = 0; j < n; j++) y[j] += c * a[j];                                     \
-  }                                                                                       \
-  attr static void axpy_i8_##suffix(int64_t n, float c, const int8_t *restrict a,         \
-                                    float *restrict y) {                                  \
-    for (int64_t j = 0; j < n; j++) y[j] += c * (float)a[j];                              \
-  }
-
 /* The baseline dense products (the reference for the AVX2 ones below). */
 static void mvm_f32_plain(int64_t n, const float *restrict A, const float *restrict x,
                           float *restrict out) {
@@ -376,9 +361,9 @@ static void mvm_i8_plain(int64_t n, const int8_t *restrict A, const float *restr
   }
 }
 
-NPU_BODIES(plain, )
+ANNEAL_ROW_BODIES(plain, )
 #if defined(__x86_64__) && defined(__GNUC__)
-NPU_BODIES(avx2, __attribute__((target("avx2"))))
+ANNEAL_ROW_BODIES(avx2, __attribute__((target("avx2"))))
 #define NPU_HAVE_AVX2 1
 #include <immintrin.h>
 
@@ -493,9 +478,9 @@ static void readout_recompute(ceas_anneal_readout *ro) {
     for (int64_t i = 0; i < n; i++) {
       const int8_t *row = pb->dense8 + (size_t)i * (size_t)n;
 #ifdef NPU_HAVE_AVX2
-      int32_t a = ro->avx2 ? sdot_i8_avx2(n, row, s) : sdot_i8_plain(n, row, s);
+      int32_t a = ro->avx2 ? anneal_sdot_i8_avx2(n, row, s) : anneal_sdot_i8_plain(n, row, s);
 #else
-      int32_t a = sdot_i8_plain(n, row, s);
+      int32_t a = anneal_sdot_i8_plain(n, row, s);
 #endif
       e2 += (double)a * s[i];
       eh += pb->h[i] * s[i];
@@ -534,11 +519,11 @@ static void readout_flip(ceas_anneal_readout *ro, int64_t j) {
   ro->e += 2.0 * ro->s[j] * (double)ro->g[j] * pb->unit;
   ro->s[j] = (int8_t)-ro->s[j];
 #ifdef NPU_HAVE_AVX2
-  if (ro->avx2 && pb->dense8) return axpy_i8_avx2(n, c, pb->dense8 + (size_t)j * (size_t)n, ro->g);
-  if (ro->avx2 && pb->dense) return axpy_f32_avx2(n, c, pb->dense + (size_t)j * (size_t)n, ro->g);
+  if (ro->avx2 && pb->dense8) return anneal_axpy_i8_avx2(n, c, pb->dense8 + (size_t)j * (size_t)n, ro->g);
+  if (ro->avx2 && pb->dense) return anneal_axpy_f32_avx2(n, c, pb->dense + (size_t)j * (size_t)n, ro->g);
 #endif
-  if (pb->dense8) return axpy_i8_plain(n, c, pb->dense8 + (size_t)j * (size_t)n, ro->g);
-  if (pb->dense) return axpy_f32_plain(n, c, pb->dense + (size_t)j * (size_t)n, ro->g);
+  if (pb->dense8) return anneal_axpy_i8_plain(n, c, pb->dense8 + (size_t)j * (size_t)n, ro->g);
+  if (pb->dense) return anneal_axpy_f32_plain(n, c, pb->dense + (size_t)j * (size_t)n, ro->g);
   for (int64_t k = pb->indptr[j]; k < pb->indptr[j + 1]; k++)
     ro->g[pb->indices[k]] += c * pb->Jf[k];
 }
