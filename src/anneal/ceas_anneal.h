@@ -34,8 +34,9 @@
  * Every reader defect is CEAS_EINPUT with a one-line message "FILE:LINE: ..."
  * (or "FILE: ..." for whole-file defects) saying what was expected.
  *
- * Annealers ("methods") are a table of entries with one file each (sa.c for
- * simulated annealing); ceas_anneal_run drives any of them over independent reads.
+ * Annealers ("methods") are a table of entries with one file each (sa.c, ceas.c,
+ * sb.c, analog.c; sa, ceas and pt share the local-field Metropolis machine of
+ * machine.c); ceas_anneal_run drives any of them over independent reads.
  * Read r of a run with seed S uses only the Philox key (S, r): its result is a pure
  * function of (problem, parameters, S, r), whatever other reads run or in which order.
  *
