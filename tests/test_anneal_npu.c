@@ -32,20 +32,9 @@
 #include "anneal_machine.h"
 #include "ceas_anneal_ceas.h"
 #include "ceas_anneal_pt.h"
+#include "mpi_fixture.h"
 
-static void mpi_up(void) {
-  int up;
-  MPI_Initialized(&up);
-  if (!up) MPI_Init(NULL, NULL);
-}
-
-static void mpi_down(void) {
-  int down;
-  MPI_Finalized(&down);
-  if (!down) MPI_Finalize();
-}
-
-TestSuite(anneal_npu, .init = mpi_up, .fini = mpi_down);
+TestSuite(anneal_npu, .init = ceas_test_mpi_up, .fini = ceas_test_mpi_down);
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -10,20 +10,9 @@
 #include "anneal_private.h"
 #include "ceas_anneal_pt.h"
 #include "exact_ref.h"
+#include "mpi_fixture.h"
 
-static void mpi_up(void) {
-  int up;
-  MPI_Initialized(&up);
-  if (!up) MPI_Init(NULL, NULL);
-}
-
-static void mpi_down(void) {
-  int down;
-  MPI_Finalized(&down);
-  if (!down) MPI_Finalize();
-}
-
-TestSuite(pt, .init = mpi_up, .fini = mpi_down);
+TestSuite(pt, .init = ceas_test_mpi_up, .fini = ceas_test_mpi_down);
 
 /* min(1, e^x) with x = (beta_hi - beta_lo)(E_hi - E_lo), and the ratio of a swap's
  * acceptance to its reverse's is the ratio of the Boltzmann weights of the swapped

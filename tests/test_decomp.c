@@ -23,20 +23,9 @@
 
 #include "ceas_decomp.h"
 #include "ceas_msc.h"
+#include "mpi_fixture.h"
 
-static void mpi_up(void) {
-  int up = 0;
-  MPI_Initialized(&up);
-  if (!up) MPI_Init(NULL, NULL);
-}
-
-static void mpi_down(void) {
-  int down = 0;
-  MPI_Finalized(&down);
-  if (!down) MPI_Finalize();
-}
-
-TestSuite(decomp, .init = mpi_up, .fini = mpi_down, .timeout = 120);
+TestSuite(decomp, .init = ceas_test_mpi_up, .fini = ceas_test_mpi_down, .timeout = 120);
 
 /* E (total), M and F(k_min) straight from the spins, site order x + L y + L^2 z. */
 static void direct_obs(int dim, long L, const int8_t *s, double *E, int64_t *M, double *F) {

@@ -18,6 +18,7 @@
 #include "anneal_npu.h"
 #include "anneal_private.h"
 #include "ceas_io.h"
+#include "ceas_parallel.h"
 #include "cli.h"
 
 /* Reads with their own table row; more are summarised (all are in --out). */
@@ -895,7 +896,7 @@ int ceas_cli_anneal(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
   }
   int code = anneal_main(argc, argv, rank, size);
-  if (g_mpi) MPI_Finalize();
+  if (g_mpi) ceas_parallel_finalize();
   return code;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ceas_decomp.h"
 #include "ceas_io.h"
+#include "ceas_parallel.h"
 #include "cli.h"
 
 static void run_usage(FILE *out) {
@@ -217,7 +218,7 @@ static int write_decomposed(const void *r, hid_t loc, const char *cmdline) {
 static int fail_all(int rank, int rc) {
   int code = ceas_cli_exit_code(rc);
   if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
-  MPI_Finalize();
+  ceas_parallel_finalize();
   return code;
 }
 
@@ -232,7 +233,7 @@ static int run_decomposed(int argc, char **argv) {
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
     if (rank == 0) run_usage(stdout);
-    MPI_Finalize();
+    ceas_parallel_finalize();
     return 0;
   }
   /* What cannot be decomposed first (a graph without --couplings is still a
@@ -269,7 +270,7 @@ static int run_decomposed(int argc, char **argv) {
   int code = ceas_cli_exit_code(rc);
   MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
   ceas_decomp_run_free(r);
-  MPI_Finalize();
+  ceas_parallel_finalize();
   return code;
 }
 

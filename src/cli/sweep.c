@@ -250,7 +250,7 @@ static int run_task(size_t index, const ceas_task_hooks *hooks, uint64_t *sweeps
 static int fail_all(int rank, int rc) {
   int code = ceas_cli_exit_code(rc);
   if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
-  MPI_Finalize();
+  ceas_parallel_finalize();
   return code;
 }
 
@@ -315,7 +315,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   if (a.help) {
     if (rank == 0) sweep_usage(stdout);
     sweep_args_free(&a);
-    MPI_Finalize();
+    ceas_parallel_finalize();
     return 0;
   }
   if (!rc) rc = ceas_sweep_check(&a.spec);
@@ -389,10 +389,20 @@ int ceas_cli_sweep(int argc, char **argv) {
   free(skip);
   free(cost);
   free(tasks);
-  MPI_Finalize();
-  /* Outside MPI: spawning children from an MPI process is asking for trouble. */
-  if (rank == 0 && code == 0 && a.analysis) analyse_and_plot(a.spec.dir);
+  /* The analysis runs outside MPI (spawning children from an MPI process is asking
+   * for trouble), on a copy of the directory name: the arguments are freed before
+   * the leak check of a sanitizer build in ceas_parallel_finalize. */
+  char *adir = NULL;
+  if (rank == 0 && code == 0 && a.analysis) {
+    size_t len = strlen(a.spec.dir) + 1;
+    adir = malloc(len);
+    if (adir) memcpy(adir, a.spec.dir, len);
+    else fprintf(stderr, "ceasim: warning: out of memory: no analysis for %s\n", a.spec.dir);
+  }
   sweep_args_free(&a);
+  ceas_parallel_finalize();
+  if (adir) analyse_and_plot(adir);
+  free(adir);
   return code;
 }
 

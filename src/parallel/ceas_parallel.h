@@ -1,5 +1,5 @@
 /*
- * ceas_parallel — MPI: a dynamic task farm.
+ * ceas_parallel — MPI: a dynamic task farm, and MPI_Finalize.
  *
  * Tasks are handed out one at a time in the given order (callers sort largest
  * first, so the long tasks start early and the short ones fill the gaps). Rank 0
@@ -30,6 +30,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* MPI_Finalize. In a sanitizer build (ASan) it first runs the leak check that would
+ * otherwise run at exit: see finalize.c for why. */
+void ceas_parallel_finalize(void);
 
 typedef struct {
   size_t ntasks;
