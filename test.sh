@@ -13,16 +13,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=ON >/dev/null
 # instead of 66 s of the suite's 10 minutes.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEASIM_WERROR=ON \
   -DCEASIM_SANITIZE=ON -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
-# The two builds side by side: each ends on a long serial compile (the kernel files
-# with three instruction-set variants), which the other build's jobs fill.
-cmake --build build -j"$jobs" >build/build.log 2>&1 &
-release_build=$!
-cmake --build build-asan -j"$jobs" >build-asan/build.log 2>&1 &
-asan_build=$!
-built=0
-wait $release_build || { cat build/build.log; built=1; }
-wait $asan_build || { cat build-asan/build.log; built=1; }
-[ $built = 0 ] || { echo "test.sh: build failed" >&2; exit 1; }
+cmake --build build -j"$jobs" >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
 echo "test.sh: builds done after $(( $(date +%s) - start )) s"
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -32,7 +24,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # "Tracer caught signal 11" after the test has passed (google/sanitizers#1322; seen
 # here in every MPI-initialised ceasim under the 2026-12 machine image). Our code has
 # no dynamic TLS (only dlopen'ed MPI components do), so skipping its scan hides nothing.
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0
+# quarantine_size_mb=32 (default 256): freed blocks wait less before reuse, so the
+# suite's many short processes touch fewer fresh pages (page faults are dear on these
+# virtual machines: cli_msc spent a third less system time); a use after free is still
+# caught unless 32 MB were freed in between.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0:quarantine_size_mb=32
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
 status=0
 echo "== release build =="

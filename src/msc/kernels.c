@@ -1,37 +1,18 @@
 /* Kernel sets: the row kernels of kernel_body.inc compiled for AVX-512VL, AVX2 and
- * the baseline instruction set, chosen at run time (the build needs no -mavx2). */
+ * the baseline instruction set, chosen at run time (the build needs no -mavx2). The
+ * baseline set and the table are here; the others are kernels_avx2.c and
+ * kernels_avx512.c, one translation unit each so that they compile in parallel. */
 #include <string.h>
 
 #include "msc_private.h"
-
 #include "msc_simd.h"
 
 #define MSC_SFX _generic
 #define MSC_ISA_NAME "generic"
 #include "kernel_body.inc"
-#undef MSC_SFX
-#undef MSC_ISA_NAME
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define MSC_HAVE_X86 1
-
-#pragma GCC push_options
-#pragma GCC target("avx2,bmi2")
-#define MSC_SFX _avx2
-#define MSC_ISA_NAME "avx2"
-#include "kernel_body.inc"
-#undef MSC_SFX
-#undef MSC_ISA_NAME
-#pragma GCC pop_options
-
-#pragma GCC push_options
-#pragma GCC target("avx2,bmi2,avx512f,avx512vl")
-#define MSC_SFX _avx512
-#define MSC_ISA_NAME "avx512"
-#include "kernel_body.inc"
-#undef MSC_SFX
-#undef MSC_ISA_NAME
-#pragma GCC pop_options
 #endif
 
 const msc_isa *const msc_isas[] = {

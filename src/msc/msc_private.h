@@ -58,6 +58,8 @@ typedef struct {
 
 /* Kernel sets, best first, NULL-terminated; entries the CPU cannot run are
  * skipped by msc_isa_supported(). */
+/* One per instruction set (kernels*.c); msc_isas lists the ones built. */
+extern const msc_isa msc_isa_generic, msc_isa_avx2, msc_isa_avx512;
 extern const msc_isa *const msc_isas[];
 int msc_isa_supported(const msc_isa *isa);
 
