@@ -30,5 +30,4 @@ typedef int8_t glass_v32i8 __attribute__((vector_size(32)));
 #define GLASS_CHUNK 64
 #define GLASS_BUF (3 * GLASS_CHUNK + 32)
 
-
 #endif

@@ -18,18 +18,14 @@
 #define GLASS_ISA_NAME "generic"
 #include "glass_body.inc"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GLASS_HAVE_X86 1
-#endif
-
 const glass_isa *const glass_isas[] = {
-#ifdef GLASS_HAVE_X86
+#ifdef MSC_HAVE_X86
     &glass_isa_avx512, &glass_isa_avx2,
 #endif
     &glass_isa_generic, NULL};
 
 int glass_isa_supported(const glass_isa *isa) {
-#ifdef GLASS_HAVE_X86
+#ifdef MSC_HAVE_X86
   if (isa == &glass_isa_avx512)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("bmi2");

@@ -1,7 +1,7 @@
 /* The glass kernels of glass_body.inc for AVX2 (see glass_kernels.c). */
 #include "glass_kernel_common.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef MSC_HAVE_X86
 #pragma GCC target("avx2,bmi2")
 #define GLASS_SFX _avx2
 #define GLASS_ISA_NAME "avx2"

@@ -11,10 +11,6 @@
 #define MSC_ISA_NAME "generic"
 #include "kernel_body.inc"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MSC_HAVE_X86 1
-#endif
-
 const msc_isa *const msc_isas[] = {
 #ifdef MSC_HAVE_X86
     &msc_isa_avx512, &msc_isa_avx2,

@@ -4,7 +4,7 @@
 #include "msc_private.h"
 #include "msc_simd.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef MSC_HAVE_X86
 #pragma GCC target("avx2,bmi2,avx512f,avx512vl")
 #define MSC_SFX _avx512
 #define MSC_ISA_NAME "avx512"

@@ -56,9 +56,9 @@ typedef struct {
   msc_slab_fn slab[2]; /* [dim == 3] */
 } msc_isa;
 
-/* Kernel sets, best first, NULL-terminated; entries the CPU cannot run are
- * skipped by msc_isa_supported(). */
-/* One per instruction set (kernels*.c); msc_isas lists the ones built. */
+/* One kernel set per instruction set (kernels*.c). msc_isas lists the ones built,
+ * best first, NULL-terminated; entries the CPU cannot run are skipped by
+ * msc_isa_supported(). */
 extern const msc_isa msc_isa_generic, msc_isa_avx2, msc_isa_avx512;
 extern const msc_isa *const msc_isas[];
 int msc_isa_supported(const msc_isa *isa);

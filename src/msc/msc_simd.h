@@ -1,5 +1,5 @@
 /* The bit-sliced building blocks shared by the replica-packed kernels
- * (kernels.c, ferromagnet; glass_kernels.c, ±J): vector types, loads, mask
+ * (kernels*.c, ferromagnet; glass_kernels*.c, ±J): vector types, loads, mask
  * conversions, the interleaved Philox4x64 round and the flip-mask adders. Included
  * once by each kernel file, before its body is compiled per instruction set. */
 #ifndef CEAS_MSC_SIMD_H
@@ -7,6 +7,12 @@
 
 #include <stdint.h>
 #include <string.h>
+
+/* GCC on x86-64: the AVX2 and AVX-512 variants are built (under #pragma GCC target)
+ * and chosen at run time; elsewhere only the baseline variant. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MSC_HAVE_X86 1
+#endif
 
 typedef uint64_t msc_v4 __attribute__((vector_size(32)));
 typedef uint32_t msc_v8u32 __attribute__((vector_size(32)));
