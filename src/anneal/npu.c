@@ -399,6 +399,7 @@ ANNEAL_ROW_BODIES(avx2, __attribute__((target("avx2"))))
       out[i] = lanes_sum(acc);                                                          \
       if (two) out[i + 1] = lanes_sum(acc1);                                            \
     }                                                                                   \
+    _mm256_zeroupper(); /* the rule of ceas_core.h */                                   \
   }
 
 #define LOAD8_I8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))

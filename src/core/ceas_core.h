@@ -14,6 +14,16 @@
  * scheduled. ceas_rng_seq is a small cursor over one counter prefix for algorithms
  * that need a variable number of draws (cluster growth); its whole state is
  * (key, prefix, index), so it checkpoints as three integers.
+ *
+ * Vector code (the rule for every function built for AVX2 or AVX-512, by target
+ * attribute or pragma): on every path out of it (return, call, tail jump) the
+ * upper YMM/ZMM halves are clean (vzeroupper). The code around it is baseline
+ * SSE, ceasim's and libm's; on Intel, SSE instructions after dirty upper halves
+ * are slowed throughout (issue 14: a tail path of the AVX2 Philox fill made the
+ * annealer 120 ns per update instead of 33). GCC inserts vzeroupper itself at -O2
+ * and above, but missed a path there, so the hand-written intrinsic functions end
+ * in an explicit _mm256_zeroupper() as well, and tests/cli_simd_exits.sh checks
+ * every function of the optimised binary.
  */
 #ifndef CEAS_CORE_H
 #define CEAS_CORE_H
