@@ -192,7 +192,7 @@ void ceas_anneal_readout_finish(ceas_anneal_readout *ro, uint64_t steps);
  * units of the equations of motion; couplings enter through c0 / eps, which by
  * default scale with 1/field_scale so that the same numbers suit every instance. */
 typedef struct {
-  double dt;          /* time step: sb 1.25, analog 0.1 */
+  double dt;          /* time step: sb ceas_anneal_sb_default_dt, analog 0.1 */
   double a0;          /* sb: bifurcation parameter a0 [1] */
   double c0;          /* sb: coupling; NaN -> 0.5 / (sigma_J sqrt(n)) */
   double eps;         /* analog: coupling; NaN -> eps_rel / field_scale */
@@ -234,6 +234,11 @@ typedef struct {
 int ceas_anneal_dyn_check(const char *name, const ceas_anneal_dyn_params *d);
 int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                          const ceas_anneal_dyn_params *d, int discrete, void **work);
+/* sb's default time step for the problem, a0 and c0: min(1.25, 0.8 dt_stab) with
+ * dt_stab = 2 / sqrt(a0 (a0 - c0 lambda_min)) the symplectic-Euler stability limit
+ * of the stiffest mode, lambda_min the lowest eigenvalue of J (Lanczos, 40 steps);
+ * sb.c says why. */
+double ceas_anneal_sb_default_dt(const ceas_anneal_problem *pb, double a0, double c0);
 int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                              const ceas_anneal_dyn_params *d, void **work);
 
