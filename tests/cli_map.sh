@@ -214,7 +214,7 @@ def attn_ref(Q, K, V, c):
 # Example layer (make_example_weights.py) with biases and a direct Q, K, V file;
 # more tokens than its default so that the spectra are not trivial.
 EX = os.path.join(OUT, "ex")
-p = subprocess.run(["/usr/bin/python3", os.path.join(ANALYSIS, "make_example_weights.py"), EX,
+p = subprocess.run(["/usr/bin/python3", os.path.join(ANALYSIS, "make_example_weights.py"), EX, "--fixture",
                     "--seed", "3", "--n-tokens", "40", "--d-ff", "36", "--biases", "--direct",
                     "--no-halfbits"], capture_output=True)
 ok(p.returncode == 0, "make_example_weights.py --biases --direct", p.stderr.decode()[-300:])

@@ -30,7 +30,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set) {
   char *slash = strrchr(src, '/');
   if (slash) *slash = '\0'; /* tests/ */
   snprintf(cmd, sizeof cmd,
-           "/usr/bin/python3 '%s/../analysis/make_example_weights.py' '%s' --seed 7",
+           "/usr/bin/python3 '%s/../analysis/make_example_weights.py' '%s' --fixture --seed 7 >/dev/null",
            src, dir);
   if (system(cmd) == 0) setenv("CEASIM_WEIGHTS_TESTDIR", dir, 1);
 }
