@@ -274,6 +274,8 @@ static void synth_curve(synth *s, ceas_analysis_curve *c) {
   c->hi = 0.3;
   c->L = s->L;
   c->n_blocks = NB;
+  c->sampled_lo = 0.2;
+  c->sampled_hi = 0.3;
 }
 
 Test(curves, crossing_of_noiseless_curves_is_the_root) {
@@ -311,6 +313,65 @@ Test(curves, crossing_of_noiseless_curves_is_the_root) {
   cr_expect(isnan(x.beta));
 }
 
+/* Straight lines u(beta) = u0 + slope (beta - 0.25) + off[sample] with jackknife
+ * offsets of error sigma: two sizes in one phase (U4 of both near 0 in the
+ * disordered phase) look like this, meeting within their noise. */
+typedef struct {
+  double u0, slope;
+  double off[NB + 1];
+} line;
+
+static double line_fn(double beta, int sample, int which, void *ctx) {
+  (void)which;
+  const line *l = ctx;
+  return l->u0 + l->slope * (beta - 0.25) + l->off[sample < 0 ? 0 : 1 + sample];
+}
+
+static void line_curve(line *l, double L, gsl_rng *r, double sigma, ceas_analysis_curve *c) {
+  l->off[0] = 0.0;
+  for (int b = 1; b <= NB; b++) l->off[b] = gsl_ran_gaussian(r, sigma) / sqrt(NB - 1.0);
+  *c = (ceas_analysis_curve){line_fn, l, 0, -1, 0.2, 0.3, L, NB, 0.2, 0.3};
+}
+
+Test(curves, crossing_must_be_significant_and_sampled) {
+  /* The difference b - a = 0.004 (beta - 0.25) / 0.05 crosses zero at 0.25 and
+   * reaches +-0.004 at the ends of the range. Each curve's jackknife error is
+   * about sigma, so the difference's error is about sqrt(2) sigma. */
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 4242);
+  line la, lb;
+  ceas_analysis_curve ca, cb;
+  ceas_analysis_crossing x;
+  /* sigma = 0.01: |b - a| / error <= 0.004 / 0.014 = 0.3 everywhere, far below
+   * CEAS_CROSSING_SIGMA: the sign change is noise and must be refused. */
+  line_curve(&la, 8, r, 0.01, &ca);
+  line_curve(&lb, 16, r, 0.01, &cb);
+  la.u0 = lb.u0 = 0.04;
+  la.slope = 0.0;
+  lb.slope = 0.08;
+  cr_assert_eq(ceas_analysis_crossing_find(&ca, &cb, 201, &x), 0);
+  cr_expect(!x.found, "noise crossing accepted at beta = %g", x.beta);
+  cr_expect_eq(x.status, CEAS_CROSSING_NOT_SIGNIFICANT, "status %d", x.status);
+  cr_expect(fabs(x.beta - 0.25) < 1e-9, "refused root reported at %g", x.beta);
+  cr_expect(x.z_below < CEAS_CROSSING_SIGMA && x.z_above < CEAS_CROSSING_SIGMA);
+  /* sigma = 1e-4: the ends differ by 0.004 / 1.4e-4 ~ 28 errors; the crossing is
+   * kept with its jackknife error. */
+  line_curve(&la, 8, r, 1e-4, &ca);
+  line_curve(&lb, 16, r, 1e-4, &cb);
+  cr_assert_eq(ceas_analysis_crossing_find(&ca, &cb, 201, &x), 0);
+  cr_expect(x.found && x.status == CEAS_CROSSING_ACCEPTED, "status %d", x.status);
+  cr_expect(x.z_below > CEAS_CROSSING_SIGMA && x.z_above > CEAS_CROSSING_SIGMA);
+  cr_expect(isfinite(x.beta_error) && fabs(x.beta - 0.25) < 5 * x.beta_error + 1e-12,
+            "crossing %g +- %g vs 0.25", x.beta, x.beta_error);
+  /* The same curves sampled only on [0.26, 0.3]: the root at 0.25 lies in the
+   * reweighting's extrapolated margin and is refused. */
+  ca.sampled_lo = cb.sampled_lo = 0.26;
+  cr_assert_eq(ceas_analysis_crossing_find(&ca, &cb, 201, &x), 0);
+  cr_expect(!x.found);
+  cr_expect_eq(x.status, CEAS_CROSSING_OUTSIDE_SAMPLED, "status %d", x.status);
+  gsl_rng_free(r);
+}
+
 /* A bump of height 2 at pos[sample]: a known maximum per jackknife sample. */
 static double bump_fn(double beta, int sample, int which, void *ctx) {
   (void)which;
@@ -322,7 +383,7 @@ static double bump_fn(double beta, int sample, int which, void *ctx) {
 Test(curves, peak_of_known_function) {
   double pos[NB + 1];
   for (int k = 0; k <= NB; k++) pos[k] = 0.4 + (k ? 1e-4 * ((k % 3) - 1) : 0.0);
-  ceas_analysis_curve c = {bump_fn, pos, 0, -1, 0.3, 0.5, 8, NB};
+  ceas_analysis_curve c = {bump_fn, pos, 0, -1, 0.3, 0.5, 8, NB, 0.3, 0.5};
   ceas_analysis_peak p;
   cr_assert_eq(ceas_analysis_peak_find(&c, 101, &p), 0);
   cr_assert(p.found);

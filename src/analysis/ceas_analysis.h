@@ -118,7 +118,9 @@ double ceas_analysis_rw_free_energy(const ceas_analysis_rw *rw, size_t k);
 
 /* A function of beta with jackknife samples: fn(beta, sample, which, ctx).
  * `which` selects the value (which_value) or its beta-derivative (which_slope,
- * -1 if none). lo..hi is where it may be evaluated; L labels the size. */
+ * -1 if none). lo..hi is where it may be evaluated; sampled_lo..sampled_hi is
+ * the part backed by simulations (set both to lo, hi for a curve known
+ * everywhere; crossings outside it are refused); L labels the size. */
 typedef double (*ceas_analysis_curve_fn)(double beta, int sample, int which,
                                          void *ctx);
 typedef struct {
@@ -128,6 +130,7 @@ typedef struct {
   double lo, hi;
   double L;
   size_t n_blocks;
+  double sampled_lo, sampled_hi;
 } ceas_analysis_curve;
 
 /* The curve of quantity q (slope dq, or -1) of a reweighting. */
@@ -146,8 +149,32 @@ typedef struct {
 int ceas_analysis_peak_find(const ceas_analysis_curve *c, size_t grid,
                             ceas_analysis_peak *p);
 
+/* Why a sign change of b - a was not accepted as a crossing. */
+typedef enum {
+  CEAS_CROSSING_ACCEPTED = 0,
+  CEAS_CROSSING_NO_SIGN_CHANGE,     /* b - a keeps its sign in the common range */
+  CEAS_CROSSING_OUTSIDE_SAMPLED,    /* the root lies where a curve is extrapolated */
+  CEAS_CROSSING_NOT_SIGNIFICANT,    /* b - a does not leave zero by more than
+                                       CEAS_CROSSING_SIGMA errors on both sides */
+  CEAS_CROSSING_NO_ERROR            /* fewer than 2 jackknife blocks: untestable */
+} ceas_analysis_crossing_status;
+
+/* Errors of b - a that the difference must exceed, with opposite signs, below and
+ * above a crossing inside the sampled range: a pair of curves that only touch
+ * within their noise (both sizes deep in one phase, U4 -> 0) has sign changes
+ * everywhere, and the one picked would be noise. */
+#define CEAS_CROSSING_SIGMA 2.0
+
+/* One line naming the status (static storage). */
+const char *ceas_analysis_crossing_status_name(ceas_analysis_crossing_status s);
+
 typedef struct {
-  int found;            /* 0: no sign change of b - a in the common range */
+  int found;            /* 1: an accepted crossing (status CEAS_CROSSING_ACCEPTED) */
+  ceas_analysis_crossing_status status;
+  /* Largest |b - a| / error reached below and above the root, with the sign the
+   * root's bracket has there, inside the sampled range (searched outward until
+   * CEAS_CROSSING_SIGMA is reached); NaN without a sign change. */
+  double z_below, z_above;
   double L1, L2;
   double beta, beta_error;
   double value, value_error;     /* the common value at the crossing */
@@ -160,7 +187,10 @@ typedef struct {
  * ranges: the sign change of b - a from below to above (the ordering of U4 and
  * xi/L across beta_c) with the steepest difference, else any sign change;
  * refined by Brent's root finder; jackknife samples take the sign change nearest
- * to the full-data crossing. Both curves must have the same n_blocks. */
+ * to the full-data crossing. Both curves must have the same n_blocks.
+ * A root outside the common sampled range, or one that is not significant (see
+ * CEAS_CROSSING_SIGMA), is refused: found = 0, status says why, and beta, value
+ * keep the refused root for the report (their errors stay NaN). */
 int ceas_analysis_crossing_find(const ceas_analysis_curve *a,
                                 const ceas_analysis_curve *b, size_t grid,
                                 ceas_analysis_crossing *x);

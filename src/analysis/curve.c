@@ -154,10 +154,11 @@ static double refine_root(eval_ctx *e, gsl_root_fsolver *s, double x0, double x1
 }
 
 /* Crossing for one sample. near: NaN for the full data (choose by direction and
- * steepness), else the full-data crossing (choose the nearest sign change). */
+ * steepness), else the full-data crossing (choose the nearest sign change).
+ * rising (may be NULL): whether b - a goes from below to above at the root. */
 static int crossing_one(const ceas_analysis_curve *a, const ceas_analysis_curve *b,
                         int sample, double lo, double hi, size_t grid, double near,
-                        gsl_root_fsolver *s, double *root) {
+                        gsl_root_fsolver *s, double *root, int *rising_out) {
   eval_ctx e = {a, b, sample, 1.0};
   double best_score = -INFINITY;
   int found = 0;
@@ -185,7 +186,52 @@ static int crossing_one(const ceas_analysis_curve *a, const ceas_analysis_curve 
   }
   if (!found) return 0;
   *root = refine_root(&e, s, bx0, bx1, bd0, bd1);
+  if (rising_out) *rising_out = bd0 < 0;
   return 1;
+}
+
+/* b - a at beta for the full data, in units of its jackknife error (the sizes are
+ * independent runs, so the paired samples give the error of the difference). */
+static double difference_z(const ceas_analysis_curve *a, const ceas_analysis_curve *b,
+                           double beta, double *col) {
+  const size_t B = a->n_blocks;
+  double d = value_of(b, beta, -1) - value_of(a, beta, -1);
+  for (size_t k = 0; k < B; k++)
+    col[k] = value_of(b, beta, (int)k) - value_of(a, beta, (int)k);
+  double err = ceas_analysis_jackknife_error(col, B);
+  if (err > 0) return d / err;
+  /* Noiseless curves: any nonzero difference is significant. */
+  return err == 0 ? (d > 0 ? INFINITY : d < 0 ? -INFINITY : 0.0) : NAN;
+}
+
+/* Largest signed significance sign * (b - a) / error met walking from the root
+ * towards end (exclusive of the root), stopping once CEAS_CROSSING_SIGMA is
+ * reached. Steps of a tenth of the grid: the difference and its error are smooth
+ * on that scale, and a refused pair is walked over its whole range. */
+static double walk_significance(const ceas_analysis_curve *a, const ceas_analysis_curve *b,
+                                double root, double end, double sign, size_t grid,
+                                double *col) {
+  size_t n = grid / 10 < 8 ? 8 : grid / 10;
+  double best = -INFINITY;
+  for (size_t i = 1; i <= n; i++) {
+    double z = sign * difference_z(a, b, root + (end - root) * (double)i / (double)n, col);
+    if (isnan(z)) return NAN;
+    if (z > best) best = z;
+    if (best > CEAS_CROSSING_SIGMA) break;
+  }
+  return best;
+}
+
+const char *ceas_analysis_crossing_status_name(ceas_analysis_crossing_status st) {
+  switch (st) {
+  case CEAS_CROSSING_ACCEPTED: return "accepted";
+  case CEAS_CROSSING_NO_SIGN_CHANGE: return "no sign change in the common beta range";
+  case CEAS_CROSSING_OUTSIDE_SAMPLED: return "root outside the sampled beta range";
+  case CEAS_CROSSING_NOT_SIGNIFICANT:
+    return "the curves do not separate by more than 2 sigma on both sides";
+  case CEAS_CROSSING_NO_ERROR: return "no jackknife error to test significance";
+  }
+  return "unknown";
 }
 
 typedef struct {
@@ -208,6 +254,8 @@ int ceas_analysis_crossing_find(const ceas_analysis_curve *a,
                                 const ceas_analysis_curve *b, size_t grid,
                                 ceas_analysis_crossing *x) {
   x->found = 0;
+  x->status = CEAS_CROSSING_NO_SIGN_CHANGE;
+  x->z_below = x->z_above = NAN;
   x->L1 = a->L;
   x->L2 = b->L;
   x->beta = x->beta_error = x->value = x->value_error = NAN;
@@ -231,9 +279,28 @@ int ceas_analysis_crossing_find(const ceas_analysis_curve *a,
   }
   gsl_error_handler_t *old = gsl_set_error_handler_off();
   crossing_sample full;
-  if (crossing_one(a, b, -1, lo, hi, grid, NAN, s, &full.beta)) {
-    x->found = 1;
+  int rising = 0;
+  if (crossing_one(a, b, -1, lo, hi, grid, NAN, s, &full.beta, &rising)) {
+    double slo = fmax(a->sampled_lo, b->sampled_lo), shi = fmin(a->sampled_hi, b->sampled_hi);
     crossing_extras(a, b, -1, &full);
+    x->beta = full.beta;
+    x->value = full.value;
+    if (!(full.beta >= slo && full.beta <= shi)) {
+      x->status = CEAS_CROSSING_OUTSIDE_SAMPLED;
+    } else if (B < 2) {
+      x->status = CEAS_CROSSING_NO_ERROR;
+    } else {
+      double sign = rising ? 1.0 : -1.0;
+      x->z_below = walk_significance(a, b, full.beta, slo, -sign, grid, col);
+      x->z_above = walk_significance(a, b, full.beta, shi, sign, grid, col);
+      x->status = x->z_below > CEAS_CROSSING_SIGMA && x->z_above > CEAS_CROSSING_SIGMA
+                      ? CEAS_CROSSING_ACCEPTED
+                      : isnan(x->z_below) || isnan(x->z_above) ? CEAS_CROSSING_NO_ERROR
+                                                               : CEAS_CROSSING_NOT_SIGNIFICANT;
+    }
+  }
+  if (x->status == CEAS_CROSSING_ACCEPTED) {
+    x->found = 1;
     /* Jackknife samples differ from the full data by O(1/B) of the noise: look
      * near the full crossing first (a window of 10% of the range), then
      * everywhere. */
@@ -242,8 +309,8 @@ int ceas_analysis_crossing_find(const ceas_analysis_curve *a,
     for (size_t k = 0; k < B; k++) {
       double wl = fmax(lo, full.beta - w), wh = fmin(hi, full.beta + w);
       size_t g = grid / 10 < 8 ? 8 : grid / 10;
-      int ok = crossing_one(a, b, (int)k, wl, wh, g, full.beta, s, &jk[k].beta);
-      if (!ok) ok = crossing_one(a, b, (int)k, lo, hi, grid, full.beta, s, &jk[k].beta);
+      int ok = crossing_one(a, b, (int)k, wl, wh, g, full.beta, s, &jk[k].beta, NULL);
+      if (!ok) ok = crossing_one(a, b, (int)k, lo, hi, grid, full.beta, s, &jk[k].beta, NULL);
       if (ok)
         crossing_extras(a, b, (int)k, &jk[k]);
       else

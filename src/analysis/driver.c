@@ -403,9 +403,19 @@ static int find_crossings(ana_state *s) {
       ceas_analysis_rw_curve(s->sizes[i + 1].rw, q[k], dq[k], &b);
       int rc = ceas_analysis_crossing_find(&a, &b, 2 * s->o->grid, &s->cross[k].c[i]);
       if (rc) return rc;
-      if (!s->cross[k].c[i].found)
+      const ceas_analysis_crossing *x = &s->cross[k].c[i];
+      if (x->status == CEAS_CROSSING_NO_SIGN_CHANGE)
         note(s, "%s: no crossing of L = %ld and L = %ld in their common beta range",
              s->cross[k].name, s->sizes[i].L, s->sizes[i + 1].L);
+      else if (!x->found && x->status == CEAS_CROSSING_NOT_SIGNIFICANT)
+        note(s, "%s: refused the crossing of L = %ld and L = %ld at beta = %.6g: %s "
+                "(difference/error %.2g below, %.2g above)",
+             s->cross[k].name, s->sizes[i].L, s->sizes[i + 1].L, x->beta,
+             ceas_analysis_crossing_status_name(x->status), x->z_below, x->z_above);
+      else if (!x->found)
+        note(s, "%s: refused the crossing of L = %ld and L = %ld at beta = %.6g: %s",
+             s->cross[k].name, s->sizes[i].L, s->sizes[i + 1].L, x->beta,
+             ceas_analysis_crossing_status_name(x->status));
       else if (!isfinite(s->cross[k].c[i].beta_error))
         note(s, "%s: crossing of L = %ld and L = %ld has no jackknife error (some "
              "jackknife sample does not cross); left out of the fits",
@@ -997,7 +1007,11 @@ static void report(const ana_state *s) {
     for (size_t i = 0; i < c->n; i++) {
       const ceas_analysis_crossing *x = &c->c[i];
       if (!x->found) {
-        fprintf(r, "  %5g %5g  (none)\n", x->L1, x->L2);
+        if (x->status == CEAS_CROSSING_NO_SIGN_CHANGE)
+          fprintf(r, "  %5g %5g  (none)\n", x->L1, x->L2);
+        else
+          fprintf(r, "  %5g %5g  (refused at %.6f: %s)\n", x->L1, x->L2, x->beta,
+                  ceas_analysis_crossing_status_name(x->status));
         continue;
       }
       fprintf(r, "  %5g %5g  %.8f+-%-9.2g %.5f+-%-9.2g %.4g+-%.2g\n", x->L1, x->L2, x->beta,

@@ -261,6 +261,9 @@ static int write_crossings(const ana_state *s, hid_t file) {
     COL(L1, "L1")
     COL(L2, "L2")
     COL(found, "found")
+    COL(status, "status")
+    COL(z_below, "z_below")
+    COL(z_above, "z_above")
     COL(beta, "beta")
     COL(beta_error, "beta_error")
     COL(value, "value")
@@ -272,6 +275,19 @@ static int write_crossings(const ana_state *s, hid_t file) {
     COL(inv_nu, "inv_nu")
     COL(inv_nu_error, "inv_nu_error")
 #undef COL
+    /* The codes of `status`, so that a reader of the file needs no header. */
+    char codes[512];
+    size_t used = 0;
+    for (int st = CEAS_CROSSING_ACCEPTED; st <= CEAS_CROSSING_NO_ERROR && used < sizeof codes;
+         st++)
+      used += (size_t)snprintf(codes + used, sizeof codes - used, "%s%d: %s", st ? "; " : "",
+                               st, ceas_analysis_crossing_status_name(st));
+    if (!rc) rc = ceas_io_attr_string(h, "status_codes", codes);
+    if (!rc)
+      rc = ceas_io_attr_string(h, "z_description",
+                               "largest sign-corrected (L2 curve - L1 curve) / jackknife error "
+                               "below (z_below) and above (z_above) the root in the sampled "
+                               "range; a crossing is accepted when both exceed 2");
     free(col);
     H5Gclose(h);
   }

@@ -663,4 +663,6 @@ void ceas_analysis_rw_curve(const ceas_analysis_rw *rw, int q, int dq,
   c->hi = rw->hi;
   c->L = (double)rw->L;
   c->n_blocks = rw->B;
+  c->sampled_lo = rw->beta_min;
+  c->sampled_hi = rw->beta_max;
 }
