@@ -234,7 +234,7 @@ run1 ks anneal --model ea2d --L 4 --instance-seed 5 --reads 64 --sweeps 300 --ta
 check_run ks "sa, packed kernel"
 run1 kf anneal --model ea2d --L 4 --instance-seed 5 --reads 8 --sweeps 300 --target exact --kernel fields --quiet --out kf.h5
 check_run kf "sa, local fields"
-PK=(anneal --model ea2d --L 4 --instance-seed 5 --method pt --reads 70 --sweeps 200 --temperatures 4 --target exact --trace-every 10 --quiet)
+PK=(anneal --model ea2d --L 4 --instance-seed 5 --method pt --reads 70 --sweeps 200 --tune-rounds 1 --tune-sweeps 100 --temperatures 4 --target exact --trace-every 10 --quiet)
 runmpi 1 kp1 "${PK[@]}" --out kp1.h5
 runmpi 2 kp2 "${PK[@]}" --out kp2.h5
 py_checks "packed kernel" "$WORK" <<'PYEOF'
@@ -262,8 +262,8 @@ with h5py.File(os.path.join(w, "kp1.h5"), "r") as a, h5py.File(os.path.join(w, "
                ("best_energy", "best_config", "pt/betas", "pt/energy_per_spin", "pt/round_trips"))
     ok(same, "packed pt: bitwise the same on 1 and 2 ranks")
     ok(a.attrs["kernel"] in (b"packed", "packed"), "packed pt: kernel attribute")
-    ok(np.array_equal(a["trace"][()], b["trace"][()]) and a["trace"].shape == (70, 20),
-       "packed pt: traces (every 10 of 200 sweeps) bitwise the same on 1 and 2 ranks")
+    ok(np.array_equal(a["trace"][()], b["trace"][()]) and a["trace"].shape == (70, 30),
+       "packed pt: traces (every 10 of the 100 tuning and 200 measured sweeps) bitwise the same on 1 and 2 ranks")
     ok(np.all(a["trace"][()].min(axis=1) >= a["best_energy"][()] - 1e-9),
        "packed pt: no trace entry below the read's best energy")
     ok(a["best_energy"].shape == (70,) and int(a.attrs["successes"]) == 70,
