@@ -185,6 +185,10 @@ else
   not_ok "control: the valid edge list good.txt runs and writes its output" "exit $rc: $(head -n 1 "$WORK/stderr")"
 fi
 
+# --L with a graph: the size is the file's n, so --L would be silently ignored.
+new_case
+expect_input_error "--model graph --L 64 (a graph's n comes from its file)" "--L|--couplings" "ising2d and ising3d only" run --model graph --L 64 --couplings "$IN/good.txt" "${SMALL[@]}" --out "$OD/result.h5"
+
 new_case
 expect_input_error "missing --couplings file" "$IN/missing.txt" "(no such file|cannot open|does not exist)" \
   run --model graph --couplings "$IN/missing.txt" "${SMALL[@]}" --out "$OD/result.h5"

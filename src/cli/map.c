@@ -72,14 +72,24 @@ static void map_usage(FILE *out) {
           "eigensolver (lambda_max, and the top eigenvector for --gauge top):\n"
           "  --eigen E            auto | dense (GSL) | power (power iteration, Lanczos if it\n"
           "                       converges slowly; fails rather than return an\n"
-          "                       unconverged value) [auto: dense for n <= %d, or n <= %d\n"
-          "                       when the eigenvector is needed; power above]\n"
+          "                       unconverged value)\n");
+  /* One limit or two, the default reads as a sentence. */
+  if (MAP_DENSE_VALUES_MAX == MAP_DENSE_VECTOR_MAX)
+    fprintf(out, "                       [auto: dense for n <= %d, power above]\n",
+            MAP_DENSE_VALUES_MAX);
+  else
+    fprintf(out,
+            "                       [auto: dense for n <= %d (n <= %d when the eigenvector\n"
+            "                       is needed), power above]\n",
+            MAP_DENSE_VALUES_MAX, MAP_DENSE_VECTOR_MAX);
+  fprintf(out,
           "  --eigen-tol t        iterative paths stop at ||J v - lambda v|| <= t ||J||_F,\n"
           "                       which bounds |lambda - lambda_true| by that residual [%g]\n"
           "output:\n"
-          "  --out FILE           couplings HDF5 (indptr, indices, data, h, gauge), atomically\n"
+          "  --out FILE           couplings HDF5 (indptr, indices, data, h, gauge; with\n"
+          "                       --gauge top also top_eigenvector), written atomically\n"
           "  --force              allow --out to replace an existing file\n",
-          MAP_DENSE_VALUES_MAX, MAP_DENSE_VECTOR_MAX, MAP_EIGEN_TOL);
+          MAP_EIGEN_TOL);
 }
 
 enum {

@@ -105,7 +105,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
   a->force = a->quiet = a->help = a->decompose = 0;
   opterr = 0;
   optind = 1;
-  int c, rc = CEAS_OK;
+  int c, rc = CEAS_OK, have_L = 0;
   long v;
   while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, run_options, NULL)) != -1) {
     const char *name = c >= OPT_MODEL && c <= OPT_HELP ? run_options[c - OPT_MODEL].name : "";
@@ -115,6 +115,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
       case OPT_L:
         rc = ceas_parse_long(optarg, what, 2, 1L << 31, &v);
         a->p.L = v;
+        have_L = 1;
         break;
       case OPT_COUPLINGS: a->p.couplings = optarg; break;
       case OPT_BETA:
@@ -145,6 +146,12 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
   if (!rc && optind < argc)
     rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim run --help)",
                         argv[optind]);
+  /* A graph's size is the n of its couplings file: an --L would be ignored, and a
+   * user who gave one expects it to mean something. */
+  if (!rc && a->p.model == CEAS_MODEL_GRAPH && have_L)
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--L: a graph's size is the n of its --couplings file; --L is for "
+                        "ising2d and ising3d only");
   if (!rc && a->p.model != CEAS_MODEL_GRAPH) {
     /* Lattice sizes are validated here too so the message names --L. */
     if (a->p.L < 2)
