@@ -113,9 +113,13 @@ with h5py.File(path("sk14.h5"), "r") as f:
        "sk: trace every 50 sweeps")
     ok(np.all(f["updates"][()] == 200 * 14), "sk: work = sweeps x n spin updates")
     b = f["betas"][()]
+    # sa's cold end: the smallest nonzero field of 13 terms +-1/sqrt(14) is 1/sqrt(14),
+    # so beta1 = max(10/sigma, ln(100 n) / (2/sqrt(14))).
+    b1 = max(10 / math.sqrt(13 / 14), math.log(1400) * math.sqrt(14) / 2)
     ok(len(b) == 200 and close(b[0], 0.1 / math.sqrt(13 / 14), 1e-12)
-       and close(b[-1], 10 / math.sqrt(13 / 14), 1e-12),
-       "sk: default betas 0.1/sigma .. 10/sigma with sigma = sqrt((n-1)/n)")
+       and close(b[-1], b1, 1e-12),
+       "sk: default betas 0.1/sigma .. max(10/sigma, ln(100 n)/dE_min) with sigma = "
+       "sqrt((n-1)/n), dE_min = 2/sqrt(n)")
 
 # The couplings file anneals exactly like the generated instance (same read seed).
 run_ok("sk via couplings", ["anneal", "--couplings", "sk14.txt", "--seed", "3", "--reads", "12",

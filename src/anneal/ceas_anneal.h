@@ -184,6 +184,20 @@ const char *ceas_anneal_sched_name(ceas_anneal_sched_kind k);
  * probability e^-0.2) and beta1 = 10/sigma, where such a flip has probability e^-20
  * and every instance we tried is frozen (docs/anneal.md). */
 void ceas_anneal_default_betas(const ceas_anneal_problem *pb, double *beta0, double *beta1);
+/* sa's default beta range: the same beta0, and beta1 the larger of 10/sigma and
+ * ln(100 n) / dE_min, dE_min = 2 g with g the smallest nonzero local field the
+ * couplings allow (unit or 2 unit for one-magnitude couplings without field, by
+ * the parity of the degrees; never less than sigma / sqrt(n)). At ln(100 n) /
+ * dE_min the last sweep excites the n spins of a local minimum with total
+ * probability <= 1 %, so the final state is frozen (D-Wave's neal chooses its cold
+ * end so). Dense
+ * instances need it: on SK, g = sigma / sqrt(n) and at 10/sigma the smallest
+ * flips of N = 1000 were still accepted with e^-0.63, final states 5e-4 per spin
+ * above the best seen (182 there); on the +-J lattices 10/sigma is the colder
+ * (2D: 5 against 2.9) and kept every final state of 64 reads at its best
+ * (docs/anneal.md). */
+void ceas_anneal_sa_default_betas(const ceas_anneal_problem *pb, double *beta0,
+                                  double *beta1);
 
 /* ---- methods ------------------------------------------------------------- */
 

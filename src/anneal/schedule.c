@@ -26,6 +26,28 @@ void ceas_anneal_default_betas(const ceas_anneal_problem *pb, double *beta0, dou
   *beta1 = 10.0 / sigma;
 }
 
+/* The smallest nonzero local field g: with couplings +-unit and no field, f_i is
+ * a sum of deg_i terms +-unit, so |f_i| >= unit for odd deg_i and >= 2 unit for
+ * even (zero fields change no energy). Other couplings have no such quantum; there
+ * g = sigma / sqrt(n), where the smallest of n fields drawn near a local minimum
+ * lies (SK's field distribution vanishes linearly at 0), and one-magnitude
+ * couplings never go below it either (SK +-1/sqrt(n): unit = sigma / sqrt(n)). */
+static double smallest_field(const ceas_anneal_problem *pb, double sigma) {
+  double g = sigma / sqrt((double)pb->n);
+  if (!pb->one_magnitude || pb->has_field) return g;
+  int64_t q = 2;
+  for (int64_t i = 0; i < pb->n && q == 2; i++)
+    if ((pb->indptr[i + 1] - pb->indptr[i]) % 2) q = 1;
+  return fmax(g, (double)q * pb->unit);
+}
+
+void ceas_anneal_sa_default_betas(const ceas_anneal_problem *pb, double *beta0,
+                                  double *beta1) {
+  double sigma = pb->field_scale > 0 ? pb->field_scale : 1.0;
+  ceas_anneal_default_betas(pb, beta0, beta1);
+  *beta1 = fmax(*beta1, log(100.0 * (double)pb->n) / (2.0 * smallest_field(pb, sigma)));
+}
+
 int ceas_anneal_schedule_make(ceas_anneal_sched_kind kind, double beta0, double beta1,
                               uint64_t sweeps, ceas_anneal_schedule *out) {
   memset(out, 0, sizeof *out);

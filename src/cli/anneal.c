@@ -69,7 +69,9 @@ static void anneal_usage(FILE *out) {
           "                       steps) [1000]\n"
           "  --schedule K         geometric | linear in beta [geometric] (sa, ceas, pt)\n"
           "  --beta0 B, --beta1 B first and last beta [0.1/sigma and 10/sigma, sigma =\n"
-          "                       sqrt(sum_ij J_ij^2 / n) the typical local field]\n"
+          "                       sqrt(sum_ij J_ij^2 / n) the typical local field; sa:\n"
+          "                       beta1 at least ln(100 n) / (2 x smallest field), so\n"
+          "                       that final states are frozen]\n"
           "  --schedule-file F    one beta per line, one line per sweep (replaces\n"
           "                       --schedule, --beta0, --beta1 and --sweeps)\n"
           "  --order O            sequential | random site order within a sweep [sequential]\n"
@@ -1020,7 +1022,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     rc = ceas_anneal_schedule_read(a.schedule_file, &sched);
   } else {
     double b0, b1;
-    ceas_anneal_default_betas(pb, &b0, &b1);
+    (is_sa ? ceas_anneal_sa_default_betas : ceas_anneal_default_betas)(pb, &b0, &b1);
     rc = ceas_anneal_schedule_make(a.sched, a.have_beta0 ? a.beta0 : b0,
                                    a.have_beta1 ? a.beta1 : b1, a.sweeps, &sched);
   }
