@@ -152,21 +152,15 @@ static double attr_d(hid_t loc, const char *obj, const char *name) {
   return v;
 }
 
+/* String attributes are variable-length UTF-8 (ceas_io.h); the io reader also
+ * takes fixed-length ones. */
 static void attr_s(hid_t loc, const char *obj, const char *name, char *buf, size_t cap) {
   cr_assert(H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0, "no attribute %s on %s", name, obj);
-  hid_t a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-  hid_t t = H5Aget_type(a);
-  size_t sz = H5Tget_size(t);
-  char *tmp = calloc(sz + 1, 1);
-  hid_t mt = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mt, sz + 1);
-  H5Tset_cset(mt, H5Tget_cset(t));
-  H5Aread(a, mt, tmp);
-  snprintf(buf, cap, "%s", tmp);
-  free(tmp);
-  H5Tclose(mt);
-  H5Tclose(t);
-  H5Aclose(a);
+  hid_t o = H5Oopen(loc, obj, H5P_DEFAULT);
+  cr_assert(o >= 0, "cannot open %s", obj);
+  int rc = ceas_io_read_attr_string(o, obj, name, buf, cap);
+  H5Oclose(o);
+  cr_assert_eq(rc, CEAS_OK, "attribute %s on %s: %s", name, obj, ceas_error_message());
 }
 
 /* Reads a 1-D float64 dataset; returns its length (asserts it exists). */

@@ -1098,22 +1098,9 @@ static int check_own_output(const char *path) {
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   int ours = 0;
   if (f >= 0) {
-    if (H5Aexists(f, "kind") > 0) {
-      hid_t a = H5Aopen(f, "kind", H5P_DEFAULT);
-      hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-      if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) <= 0) {
-        size_t sz = H5Tget_size(t);
-        char *buf = calloc(sz + 1, 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz + 1);
-        H5Tset_cset(mt, H5Tget_cset(t));
-        if (buf && H5Aread(a, mt, buf) >= 0) ours = strcmp(buf, ANA_KIND) == 0;
-        H5Tclose(mt);
-        free(buf);
-      }
-      if (t >= 0) H5Tclose(t);
-      if (a >= 0) H5Aclose(a);
-    }
+    char kind[64];
+    ours = ceas_io_read_attr_string(f, path, "kind", kind, sizeof kind) == CEAS_OK &&
+           strcmp(kind, ANA_KIND) == 0;
     H5Fclose(f);
   }
   if (!ours)

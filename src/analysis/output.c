@@ -2,7 +2,8 @@
  * analysis.h5: the layout documented in docs/analysis.md. Names here are a
  * contract with plotting scripts: change them only together with the document.
  * Tables are parallel 1-D float64 datasets (one entry per row); strings are
- * fixed-length UTF-8.
+ * variable-length UTF-8. Every dataset gets `units` and `description` from
+ * analysis_docs below.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,28 +13,6 @@
 #include "analysis_private.h"
 #include "ceas_core.h"
 #include "ceas_io.h"
-
-static int write_strings(hid_t loc, const char *name, const char *const *v, size_t n) {
-  size_t width = 1;
-  for (size_t i = 0; i < n; i++) width = strlen(v[i]) + 1 > width ? strlen(v[i]) + 1 : width;
-  char *buf = ceas_calloc(n ? n : 1, width);
-  if (!buf) return CEAS_ENOMEM;
-  for (size_t i = 0; i < n; i++) memcpy(buf + i * width, v[i], strlen(v[i]));
-  hsize_t dims[1] = {n};
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, width);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  H5Tset_strpad(t, H5T_STR_NULLTERM);
-  hid_t sp = H5Screate_simple(1, dims, NULL);
-  hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t st = d >= 0 ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
-  if (d >= 0) H5Dclose(d);
-  H5Sclose(sp);
-  H5Tclose(t);
-  free(buf);
-  if (st < 0) return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
-  return CEAS_OK;
-}
 
 /* A table column computed by a callback over rows. */
 static int write_column(hid_t loc, const char *name, size_t n, double (*get)(const void *, size_t),
@@ -97,8 +76,8 @@ static int write_tasks(const ana_state *s, hid_t file) {
     names[i] = slash ? slash + 1 : p;
     algos[i] = s->points[i].info->algo;
   }
-  if (!rc) rc = write_strings(g, "file", names, n);
-  if (!rc) rc = write_strings(g, "algo", algos, n);
+  if (!rc) rc = ceas_io_write_strings(g, "file", names, n);
+  if (!rc) rc = ceas_io_write_strings(g, "algo", algos, n);
   free(names);
   free(algos);
   if (!rc) rc = write_column(g, "L", n, task_L, s);
@@ -470,6 +449,78 @@ static int write_zeta(const ana_state *s, hid_t file) {
   return rc;
 }
 
+/* ---- units and descriptions (ceas_io_describe) --------------------------------------- */
+
+#define SIZE_UNITS "lattice spacings (graphs: spins)"
+#define TASK_OBS_ROW(name, units, description) \
+  {"tasks/" name, units, description ", direct estimate of each task"},
+#define CURVE_ROW(name, units, description) \
+  {"sizes/L*/" name, units, description ", reweighted (multi-histogram) on this size's beta grid"},
+static const ceas_io_doc analysis_docs[] = {
+    {"*_error", NULL, "one-standard-deviation error of {base}"},
+    {"tasks/file", "none (text)", "task file name in {source_dir}/tasks"},
+    {"tasks/algo", "none (text)", "update algorithm of each task (--algo)"},
+    {"tasks/L", SIZE_UNITS, "size L of each task (graph sweeps: n)"},
+    {"tasks/beta", "1/J", "inverse temperature of each task (k_B = 1)"},
+    {"tasks/replica", "dimensionless (index)", "replica of each task, -1 if its file has none"},
+    {"tasks/n_samples", "measurements", "measurements of each task"},
+    {"tasks/measure_every", "sweeps", "sweeps of the task's algo between two measurements"},
+    {"tasks/converged", "dimensionless (1 or 0)",
+     "1 if the task's bins were at least 16 tau_int long"},
+    {"tasks/xi_over_L", "dimensionless", "xi_2nd / L of each task"},
+    {"tasks/tau_int_*", "measurements",
+     "integrated autocorrelation time of each task, in measurements (one measurement = "
+     "measure_every sweeps of the task's algo, both columns of this group)"},
+    CEAS_MEASURE_OBS_DOCS(TASK_OBS_ROW)
+    {"sizes/L", SIZE_UNITS, "the sizes reweighted, ascending; each has a group sizes/L<L>"},
+    {"sizes/L*/betas_simulated", "1/J", "beta of each run of this size"},
+    {"sizes/L*/beta", "1/J", "the grid of beta on which this size's curves are reweighted"},
+    {"sizes/L*/xi_over_L", "dimensionless",
+     "xi_2nd / L, reweighted (multi-histogram) on this size's beta grid"},
+    {"sizes/L*/dbinder_dbeta", "J", "dU4/dbeta on this size's beta grid"},
+    {"sizes/L*/dxi_over_L_dbeta", "J", "d(xi/L)/dbeta on this size's beta grid"},
+    CEAS_MEASURE_OBS_DOCS(CURVE_ROW)
+    {"peaks/L", SIZE_UNITS, "the sizes, one row each"},
+    {"peaks/*_peak_beta", "1/J", "beta of the maximum of the reweighted curve of this size"},
+    {"peaks/specific_heat_max", "k_B per spin (dimensionless)",
+     "maximum of the reweighted specific heat of this size"},
+    {"peaks/susceptibility_connected_max", "1/J",
+     "maximum of the reweighted connected susceptibility chi' of this size"},
+    {"crossings/*/L1", SIZE_UNITS, "smaller size of each pair of consecutive sizes"},
+    {"crossings/*/L2", SIZE_UNITS, "larger size of each pair of consecutive sizes"},
+    {"crossings/*/found", "dimensionless (1 or 0)", "1 if the pair's crossing was accepted"},
+    {"crossings/*/status", "dimensionless (code)", "outcome: see the group's status_codes"},
+    {"crossings/*/z_below", "standard deviations", "see the group's z_description"},
+    {"crossings/*/z_above", "standard deviations", "see the group's z_description"},
+    {"crossings/*/beta", "1/J", "beta at which the two curves of the pair cross"},
+    {"crossings/binder/value", "dimensionless", "U4 at the crossing"},
+    {"crossings/xi_over_L/value", "dimensionless", "xi_2nd / L at the crossing"},
+    {"crossings/*/slope_L1", "J", "d(quantity)/dbeta of the L1 curve at the crossing"},
+    {"crossings/*/slope_L2", "J", "d(quantity)/dbeta of the L2 curve at the crossing"},
+    {"crossings/*/inv_nu", "dimensionless", "1/nu from the quotient of the two slopes"},
+    {"fss/slopes/L", SIZE_UNITS, "the sizes, one row each"},
+    {"fss/slopes/dxi_over_L_dbeta", "J", "d(xi/L)/dbeta at beta = the group's attribute beta"},
+    {"fss/slopes/dbinder_dbeta", "J", "dU4/dbeta at beta = the group's attribute beta"},
+    {"fss/*/x", SIZE_UNITS, "{x_label}: abscissae of the points fitted by {formula}"},
+    {"fss/beta_c_*/y", "1/J", "{y_label}: the points fitted by {formula}"},
+    {"fss/nu_*/y", "J", "{y_label}: the points fitted by {formula}"},
+    {"fss/gamma_over_nu_*/y", "1/J", "{y_label}: the points fitted by {formula}"},
+    {"fss/*specific_heat*/y", "k_B per spin (dimensionless)",
+     "{y_label}: the points fitted by {formula}"},
+    {"zeta_ce/z/*/x", "lattice spacings", "{x_label}: abscissae of the points fitted by {formula}"},
+    {"zeta_ce/z/*/y", "sweeps", "{y_label}: the points fitted by {formula}"},
+    {"zeta_ce/x", "1/J", "{x_label}: abscissae of the points fitted by {formula}"},
+    {"zeta_ce/y", "lattice spacings", "{y_label}: the points fitted by {formula}"},
+    {"zeta_ce/L", SIZE_UNITS, "size of each point's task"},
+    {"zeta_ce/u", "dimensionless", "reduced distance |beta - beta_c| / beta_c of each point"},
+    {"zeta_ce/tau_int_abs_magnetization", "sweeps",
+     "integrated autocorrelation time of |m| of each point, in sweeps (measurements times "
+     "measure_every)"},
+    {NULL, NULL, NULL}};
+#undef TASK_OBS_ROW
+#undef CURVE_ROW
+#undef SIZE_UNITS
+
 int ceas_analysis_write_output(const ana_state *s, hid_t file) {
   const ceas_analysis_options *o = s->o;
   int rc = ceas_io_attr_string(file, "kind", "ceasim analyze");
@@ -492,5 +543,6 @@ int ceas_analysis_write_output(const ana_state *s, hid_t file) {
   if (!rc) rc = write_crossings(s, file);
   if (!rc) rc = write_fss(s, file);
   if (!rc) rc = write_zeta(s, file);
+  if (!rc) rc = ceas_io_describe(file, analysis_docs);
   return rc;
 }

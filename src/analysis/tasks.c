@@ -16,43 +16,13 @@
 
 #include "ceas_analysis.h"
 #include "ceas_core.h"
+#include "ceas_io.h"
 #include "ceas_measure.h"
 
+/* A string attribute, variable- or fixed-length; -1 if missing, not a string or
+ * longer than cap (the message is the caller's: the file is skipped, not fatal). */
 static int read_attr_string(hid_t loc, const char *name, char *buf, size_t cap) {
-  if (H5Aexists(loc, name) <= 0) return -1;
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  if (a < 0) return -1;
-  hid_t ft = H5Aget_type(a);
-  int rc = -1;
-  if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
-    if (H5Tis_variable_str(ft) > 0) {
-      hid_t mt = H5Tcopy(H5T_C_S1);
-      H5Tset_size(mt, H5T_VARIABLE);
-      H5Tset_cset(mt, H5Tget_cset(ft));
-      char *s = NULL;
-      if (H5Aread(a, mt, &s) >= 0 && s) {
-        snprintf(buf, cap, "%s", s);
-        rc = 0;
-      }
-      if (s) H5free_memory(s);
-      H5Tclose(mt);
-    } else {
-      size_t sz = H5Tget_size(ft);
-      char *s = calloc(sz + 1, 1);
-      hid_t mt = H5Tcopy(H5T_C_S1);
-      H5Tset_size(mt, sz + 1);
-        H5Tset_cset(mt, H5Tget_cset(ft));
-      if (s && H5Aread(a, mt, s) >= 0) {
-        snprintf(buf, cap, "%s", s);
-        rc = 0;
-      }
-      H5Tclose(mt);
-      free(s);
-    }
-  }
-  if (ft >= 0) H5Tclose(ft);
-  H5Aclose(a);
-  return rc;
+  return ceas_io_read_attr_string(loc, "", name, buf, cap) == CEAS_OK ? 0 : -1;
 }
 
 static int read_attr_num(hid_t loc, const char *name, hid_t mem_type, void *v) {

@@ -616,6 +616,42 @@ typedef struct {
   const ceas_anneal_quant_report *q; /* NULL unless --j-bits */
 } write_ctx;
 
+/* `units` and `description` of every dataset of an anneal file (ceas_io_describe).
+ * Energies are in the instance's coupling units J: E = -sum_{i<j} J_ij s_i s_j -
+ * sum_i h_i s_i, total unless "per spin". */
+static const ceas_io_doc anneal_docs[] = {
+    {"best_energy", "J", "lowest energy E held at the end of a sweep, per read"},
+    {"best_energy_per_spin", "J per spin", "best_energy / n, per read"},
+    {"best_cut", "edge weight", "cut weight of the read's best state (MaxCut instances)"},
+    {"final_energy", "J", "energy of the read's state after its last sweep"},
+    {"best_sweep", "sweeps", "sweep (from 1) after which the read first held best_energy"},
+    {"seconds", "s", "wall-clock time of the read"},
+    {"updates", "spin updates", "attempted single-spin updates of the read"},
+    {"flips", "spin flips", "accepted single-spin updates of the read"},
+    {"cost_spin_updates", "spin updates",
+     "the machine's single-site state updates in the read, as the cost model counts them"},
+    {"cost_macs", "multiply-accumulates", "the machine's coupling MACs in the read"},
+    {"cost_bytes", "bytes", "bytes the machine moves between memory and arithmetic in the read"},
+    {"energy_pj", "pJ", "the read's cost priced at cost_pj_update, cost_pj_mac, cost_pj_byte"},
+    {"reached", "dimensionless (1 or 0)", "1 if the read reached the target energy"},
+    {"sweeps_to_target", "sweeps", "first sweep ending at E <= target (0 if not reached)"},
+    {"updates_to_target", "spin updates", "updates until the target (0 if not reached)"},
+    {"seconds_to_target", "s", "wall-clock time until the target (NaN if not reached)"},
+    {"best_config", "dimensionless (+1 or -1)", "reads x n: the best state of each read"},
+    {"trace", "J",
+     "reads x points: the running energy after each sweep of trace_sweeps (pt: the lowest "
+     "energy any walker holds then)"},
+    {"trace_sweeps", "sweeps", "the sweeps after which trace is recorded"},
+    {"betas", "1/J", "the annealing schedule: beta of each sweep"},
+    {"pt/betas", "1/J", "reads x temperatures: the ladder of each read"},
+    {"pt/acceptance", "dimensionless (fraction)",
+     "reads x (temperatures - 1): acceptance of swaps between neighbouring temperatures"},
+    {"pt/energy_per_spin", "J per spin", "reads x temperatures: mean energy per spin"},
+    {"pt/energy_per_spin_error", "J per spin", "one-standard-deviation error of energy_per_spin"},
+    {"pt/round_trips", "round trips", "cold-hot-cold round trips of the replicas, per read"},
+    {"pt/sweeps_per_round_trip", "sweeps", "sweeps per round trip, per read"},
+    {NULL, NULL, NULL}};
+
 static int write_pt_group(hid_t loc, const anneal_args *a, const pt_extra *x, int ranks) {
   hid_t g;
   int rc = ceas_io_group(loc, "pt", &g);
@@ -651,6 +687,7 @@ static int write_out(const char *out, int force, const write_ctx *w) {
     if (!rc) rc = ceas_io_attr_double(f.file, "j_rms_error", w->q->rms_err);
     if (!rc) rc = ceas_io_attr_int64(f.file, "j_zeroed", w->q->zeroed);
   }
+  if (!rc) rc = ceas_io_describe(f.file, anneal_docs);
   if (rc)
     ceas_io_file_abort(&f);
   else

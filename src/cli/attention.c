@@ -202,6 +202,47 @@ typedef struct {
   size_t n_clip, n_margin, n_guard;
 } att_result;
 
+/* `units` and `description` of every dataset (ceas_io_describe). Every beta is
+ * in 1/(raw score): the raw scores s_ij = q_i.k_j are the unit. */
+#define HEAD_AVG " averaged over the head's queries"
+#define HEAD_ERR "error of the head average: sd over queries / sqrt(n)"
+static const ceas_io_doc attention_docs[] = {
+    {"beta", "1/(raw score)", "the beta grid of the scan"},
+    {"H_mean", "nats", "attention entropy H(beta)" HEAD_AVG},
+    {"H_err", "nats", HEAD_ERR},
+    {"N_eff", "tokens", "effective number of attended tokens exp(H_mean)"},
+    {"N_eff_err", "tokens", "N_eff * H_err"},
+    {"var_mean", "(raw score)^2", "score variance Var_p[s] under the attention weights" HEAD_AVG},
+    {"var_err", "(raw score)^2", HEAD_ERR},
+    {"heat_mean", "dimensionless", "specific heat C = beta^2 Var_p[s]" HEAD_AVG},
+    {"heat_err", "dimensionless", HEAD_ERR},
+    {"gate_mean", "dimensionless",
+     "gating score T = beta sigma_qk sqrt(2 ln N_eff)" HEAD_AVG},
+    {"gate_err", "dimensionless", HEAD_ERR},
+    {"beta_star_mean", "1/(raw score)",
+     "final address beta*(beta) = sqrt(2 ln N_eff(beta)) / sigma_qk" HEAD_AVG},
+    {"beta_star_err", "1/(raw score)", HEAD_ERR},
+    {"query/peak_beta", "1/(raw score)", "beta of the maximum of C(beta), per query"},
+    {"query/sigma_qk", "raw score", "spread (population sd) of the query's n scores"},
+    {"query/beta_star_at_beta0", "1/(raw score)", "beta*(beta0) per query (beta0: root attribute)"},
+    {"query/beta_star_fixed", "1/(raw score)",
+     "self-consistent address beta = sqrt(2 H(beta)) / sigma_qk, per query"},
+    {"query/H_at_beta0", "nats", "attention entropy at beta0, per query"},
+    {"head/Q", "raw (q_i.k_j is a raw score)",
+     "query vectors q_i (n_tokens x d_k); s_ij = q_i.k_j"},
+    {"head/K", "raw (q_i.k_j is a raw score)", "key vectors k_j (n_tokens x d_k)"},
+    {"controller/beta", "1/(raw score)", "beta of the Newton controller at each step (0..steps)"},
+    {"controller/H", "nats", "head-average entropy at each step (0..steps)"},
+    {"controller/clipped", "dimensionless (1 or 0)",
+     "1 if the step's Newton update was clipped to |dbeta| <= dbeta_max"},
+    {"controller/guard", "dimensionless (1 or 0)",
+     "1 if the positivity guard halved beta at this step"},
+    {"controller/margin", "dimensionless (1 or 0)",
+     "1 if the u_min margin around beta_c moved beta at this step"},
+    {NULL, NULL, NULL}};
+#undef HEAD_AVG
+#undef HEAD_ERR
+
 static int write_output(hid_t f, const att_result *r) {
   const ceas_attention_scan *sc = r->sc;
   const ceas_attention_head *h = r->hs->head;
@@ -292,7 +333,7 @@ static int write_output(hid_t f, const att_result *r) {
     if (!rc) rc = ceas_io_attr_int64(g, "margin_enabled", p->beta_c > 0);
     if (g >= 0) H5Gclose(g);
   }
-  return rc;
+  return rc ? rc : ceas_io_describe(f, attention_docs);
 }
 
 int ceas_cli_attention(int argc, char **argv) {

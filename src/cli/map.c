@@ -777,6 +777,25 @@ static int ffn_couplings(const map_args *a, int bias, double **Jout, double **ho
   return rc;
 }
 
+/* `units` and `description` of every dataset of a couplings file (ceas_io_describe).
+ * The couplings are the energy unit of the runs that read the file: β of
+ * `ceasim run --model graph` is in 1/J of these J_ij. */
+static const ceas_io_doc map_docs[] = {
+    {"indptr", "dimensionless (index)",
+     "CSR row pointers of the symmetric coupling matrix J: row i is entries "
+     "indptr[i]..indptr[i+1]-1 of indices and data"},
+    {"indices", "dimensionless (index)", "CSR column (spin) index of each stored coupling"},
+    {"data", "J (coupling units; the energy unit of runs on this file)",
+     "coupling J_ij of each stored entry, both (i, j) and (j, i) stored, after scale and "
+     "gauge (E = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i)"},
+    {"h", "J (coupling units)", "field h_i on each spin (fields: {fields})"},
+    {"gauge", "dimensionless (+1 or -1)",
+     "gauge sign g_i applied to J and h (J_ij -> g_i g_j J_ij, h_i -> g_i h_i; all +1 "
+     "without --gauge top): original spins are s_i = g_i s'_i"},
+    {"top_eigenvector", "dimensionless (unit norm)",
+     "top eigenvector v of J before the gauge, with its sign rule applied (g_i = sign v_i)"},
+    {NULL, NULL, NULL}};
+
 int ceas_cli_map(int argc, char **argv) {
   map_args a;
   int rc = parse_args(argc, argv, &a);
@@ -959,6 +978,7 @@ int ceas_cli_map(int argc, char **argv) {
       if (!rc) rc = ceas_io_write_doubles(r, "h", hf, n);
       if (!rc) rc = ceas_io_write_int8(r, "gauge", g, n);
       if (!rc && gauge_top) rc = ceas_io_write_doubles(r, "top_eigenvector", vec, n);
+      if (!rc) rc = ceas_io_describe(r, map_docs);
       if (rc)
         ceas_io_file_abort(&f);
       else

@@ -13,7 +13,8 @@
  * `force`. Bad paths are the user's input: CEAS_EINPUT.
  *
  * The small writers put scalar attributes and datasets on any HDF5 location
- * (file or group) and return CEAS_EIO with a message on failure. HDF5's own error
+ * (file or group) and return CEAS_EIO with a message on failure. String
+ * attributes are variable-length UTF-8 (h5py reads them as str). HDF5's own error
  * stack printing is switched off by ceas_io_init(); messages come from here.
  */
 #ifndef CEAS_IO_H
@@ -65,6 +66,38 @@ int ceas_io_write_int8(hid_t loc, const char *name, const int8_t *x, size_t n);
 int ceas_io_write_int64s(hid_t loc, const char *name, const int64_t *x, size_t n);
 int ceas_io_write_uint64s(hid_t loc, const char *name, const uint64_t *x, size_t n);
 
+/* Copies scalar attribute `name` (string, integer or float) from one location to
+ * another, as the same kind; nothing if `from` has none. */
+int ceas_io_copy_attr(hid_t from, hid_t to, const char *name);
+
+/* 1-D dataset of n variable-length UTF-8 strings. */
+int ceas_io_write_strings(hid_t loc, const char *name, const char *const *v, size_t n);
+
+/* ---- files that explain themselves -------------------------------------------
+ * Every dataset of a ceasim file carries two string attributes, `units` and
+ * `description`, so that a reader with h5py and the file alone understands it.
+ * The writer of each file layout keeps one table of rows and calls
+ * ceas_io_describe() on the finished file, before ceas_io_file_commit():
+ *  - `path` is an fnmatch(3) pattern on the dataset's path without the leading
+ *    '/', with '*' matching across '/' ("*timeseries/energy" matches a run file's
+ *    "timeseries/energy" and a demo file's "runs/beta_0.300000/timeseries/energy");
+ *    the first matching row wins;
+ *  - "{attr}" in `units` or `description` is replaced by the value of attribute
+ *    `attr` on the dataset or the nearest group above it that has one (the root
+ *    last): τ_int says how many sweeps of which algorithm one measurement is;
+ *  - a row with NULL `units` is for the companions "<base><suffix>" of datasets
+ *    (its pattern ends in "*<suffix>", e.g. "*_error"): it takes the units of the
+ *    row that <base> matches, and "{base}" in its description is <base>'s name.
+ * A dataset that no row matches is an error naming it (CEAS_EIO): nothing goes
+ * out undocumented. The table ends with a row whose `path` is NULL. */
+typedef struct {
+  const char *path;
+  const char *units;
+  const char *description;
+} ceas_io_doc;
+
+int ceas_io_describe(hid_t file, const ceas_io_doc *rows);
+
 /* ---- reading (files ceasim wrote: checkpoints, task files) ------------------
  * `source` names the file in messages; a missing or mistyped item is CEAS_EINPUT. */
 int ceas_io_read_attr_double(hid_t loc, const char *source, const char *name,
@@ -73,6 +106,7 @@ int ceas_io_read_attr_int64(hid_t loc, const char *source, const char *name,
                             int64_t *value);
 int ceas_io_read_attr_uint64(hid_t loc, const char *source, const char *name,
                              uint64_t *value);
+/* Variable-length (what ceasim writes) or fixed-length strings. */
 int ceas_io_read_attr_string(hid_t loc, const char *source, const char *name,
                              char *buf, size_t cap);
 /* Reads a 1-D dataset of exactly n elements into x (converted to the memory type). */

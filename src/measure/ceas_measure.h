@@ -94,6 +94,27 @@ enum {
   CEAS_OBS_COUNT
 };
 
+/* What each observable is, in CEAS_OBS_* order: X(name, units, description).
+ * The HDF5/CLI names and the `units` and `description` attributes of every file
+ * that holds observables (run and task files, summary.h5, analysis.h5) come from
+ * here. Units: J the coupling, k_B = 1, so beta is in 1/J; e = E/N and m = M/N
+ * are per spin. */
+#define CEAS_MEASURE_OBS_DOCS(X)                                                        \
+  X("energy", "J per spin", "<e>, the mean energy per spin e = E/N")                    \
+  X("abs_magnetization", "dimensionless (per spin)",                                    \
+    "<|m|>, the mean absolute magnetization per spin m = M/N")                          \
+  X("m2", "dimensionless", "<m^2>, m = M/N")                                            \
+  X("m4", "dimensionless", "<m^4>, m = M/N")                                            \
+  X("specific_heat", "k_B per spin (dimensionless)",                                    \
+    "specific heat per spin C = beta^2 N (<e^2> - <e>^2)")                              \
+  X("susceptibility", "1/J", "susceptibility per spin chi = beta N <m^2>")              \
+  X("susceptibility_connected", "1/J",                                                  \
+    "connected susceptibility per spin chi' = beta N (<m^2> - <|m|>^2)")                \
+  X("binder", "dimensionless", "Binder cumulant U4 = 1 - <m^4> / (3 <m^2>^2)")          \
+  X("xi_2nd", "lattice spacings",                                                       \
+    "second-moment correlation length sqrt(chi/F - 1) / (2 sin(pi/L)), F the "          \
+    "structure factor at the smallest nonzero wave vector (NaN on graphs)")
+
 /* HDF5/CLI name of an observable, e.g. "abs_magnetization". */
 const char *ceas_measure_obs_name(int obs);
 

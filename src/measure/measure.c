@@ -260,17 +260,11 @@ int ceas_measure_jackknife(const double *bins, size_t nbins, size_t k,
 
 /* ---- Ising observables -------------------------------------------------- */
 
-static const char *const obs_names[CEAS_OBS_COUNT] = {
-    [CEAS_OBS_ENERGY] = "energy",
-    [CEAS_OBS_ABS_M] = "abs_magnetization",
-    [CEAS_OBS_M2] = "m2",
-    [CEAS_OBS_M4] = "m4",
-    [CEAS_OBS_SPECIFIC_HEAT] = "specific_heat",
-    [CEAS_OBS_SUSCEPTIBILITY] = "susceptibility",
-    [CEAS_OBS_SUSCEPTIBILITY_CONNECTED] = "susceptibility_connected",
-    [CEAS_OBS_BINDER] = "binder",
-    [CEAS_OBS_XI_2ND] = "xi_2nd",
-};
+#define OBS_NAME(name, units, description) name,
+static const char *const obs_names[] = {CEAS_MEASURE_OBS_DOCS(OBS_NAME)};
+#undef OBS_NAME
+_Static_assert(sizeof obs_names / sizeof obs_names[0] == CEAS_OBS_COUNT,
+               "CEAS_MEASURE_OBS_DOCS has one row per CEAS_OBS_*");
 
 /* NULL for an index outside [0, CEAS_OBS_COUNT). */
 const char *ceas_measure_obs_name(int obs) {

@@ -64,6 +64,46 @@ static int read_row(const char *path, row *r) {
   return rc;
 }
 
+/* The sweep's parameters, copied onto summary.h5 so that the summary explains
+ * itself: from sweep.h5, or from a task file (they share them) without one. */
+static const char *const sweep_params[] = {
+    "model", "couplings", "algo", "rng",  "seed",           "sweeps",  "therm",
+    "measure_every", "h", "init",  "wolff_clusters", "replicas", NULL};
+
+static int copy_params(const char *dir, const char *task_file, hid_t to) {
+  char path[4096 + 16];
+  snprintf(path, sizeof path, "%s/sweep.h5", dir);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0 && task_file) f = H5Fopen(task_file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return CEAS_OK;
+  int rc = CEAS_OK;
+  for (size_t i = 0; !rc && sweep_params[i]; i++) rc = ceas_io_copy_attr(f, to, sweep_params[i]);
+  H5Fclose(f);
+  return rc;
+}
+
+/* A `_tau_int` column exists only for the observables that have a τ_int (the
+ * direct averages), never as a column of NaN. */
+#define OBS_ROWS(name, units, description)                                              \
+  {name, units, description ", of each task"},                                          \
+      {name "_error", units, "one-standard-deviation error of " name " of each task"},  \
+      {name "_tau_int", "measurements",                                                 \
+       "integrated autocorrelation time of " name " of each task (Sokal window), in "    \
+       "measurements: one measurement every {measure_every} sweep(s) of {algo}"},
+static const ceas_io_doc summary_docs[] = {
+    {"L", "lattice spacings (graphs: spins)",
+     "size of each task: the side L of its lattice (graph tasks: the task file's L)"},
+    {"beta", "1/J", "inverse temperature of each task (k_B = 1)"},
+    {"replica", "dimensionless (index)", "independent run of each (L, beta), from 0"},
+    {"n_spins", "spins", "number of spins N of each task"},
+    {"converged", "dimensionless (1 or 0)",
+     "1 if the task's bins were at least 16 tau_int long, so its error bars hold"},
+    {"seed", "dimensionless (integer)", "the seed of each task (--seed)"},
+    {"stream", "dimensionless (integer)",
+     "the random stream of each task, a hash of (L, beta, replica)"},
+    CEAS_MEASURE_OBS_DOCS(OBS_ROWS){NULL, NULL, NULL}};
+#undef OBS_ROWS
+
 int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
                        size_t *n_bad) {
   *n_ok = *n_bad = 0;
@@ -74,6 +114,7 @@ int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
     return ceas_error_set(CEAS_EINPUT, "%s: not a sweep directory (no tasks/ inside)", dir);
   row *rows = NULL;
   size_t n = 0, cap = 0;
+  char first[4096 + 256] = "";
   int rc = CEAS_OK;
   struct dirent *e;
   while ((e = readdir(d))) {
@@ -92,7 +133,7 @@ int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
       rows = p;
     }
     if (read_row(path, &rows[n]) == CEAS_OK) {
-      n++;
+      if (!n++) memcpy(first, path, sizeof first);
     } else {
       fprintf(stderr, "ceasim: warning: skipping damaged task file: %s\n", ceas_error_message());
       (*n_bad)++;
@@ -120,6 +161,7 @@ int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
   if (!rc) rc = ceas_io_attr_string(l, "command_line", command_line ? command_line : "");
   if (!rc) rc = ceas_io_attr_int64(l, "n_tasks", (int64_t)n);
   if (!rc) rc = ceas_io_attr_int64(l, "n_damaged", (int64_t)*n_bad);
+  if (!rc) rc = copy_params(dir, n ? first : NULL, l);
 #define COL_I(field, name)                                  \
   if (!rc) {                                                \
     for (size_t i = 0; i < n; i++) iv[i] = rows[i].field;   \
@@ -151,9 +193,11 @@ int ceas_sweep_collect(const char *dir, const char *command_line, size_t *n_ok,
     for (size_t i = 0; !rc && i < n; i++) dv[i] = rows[i].error[o];
     if (!rc) rc = ceas_io_write_doubles(l, name, dv, n);
     snprintf(name, sizeof name, "%s_tau_int", base);
-    for (size_t i = 0; !rc && i < n; i++) dv[i] = rows[i].tau[o];
-    if (!rc) rc = ceas_io_write_doubles(l, name, dv, n);
+    int has_tau = 0;
+    for (size_t i = 0; !rc && i < n; i++) has_tau |= !isnan(dv[i] = rows[i].tau[o]);
+    if (!rc && has_tau) rc = ceas_io_write_doubles(l, name, dv, n);
   }
+  if (!rc) rc = ceas_io_describe(l, summary_docs);
   free(iv);
   free(uv);
   free(dv);

@@ -429,6 +429,13 @@ out:
   return rc;
 }
 
+static const ceas_io_doc sweep_docs[] = {
+    {"L", "lattice spacings (graphs: spins)",
+     "the sizes of the grid: linear size L of the lattices, or the spin count n of each "
+     "couplings file"},
+    {"beta", "1/J", "the inverse temperatures of the grid (k_B = 1)"},
+    {NULL, NULL, NULL}};
+
 static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
                             const char *command_line) {
   ceas_io_file f;
@@ -441,6 +448,7 @@ static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
   if (!rc) rc = ceas_io_attr_string(l, "model", ceas_lattice_model_name(p->model));
   if (!rc) rc = ceas_io_attr_string(l, "couplings", p->couplings ? p->couplings : "");
   if (!rc) rc = ceas_io_attr_string(l, "algo", p->algo);
+  if (!rc) rc = ceas_io_attr_string(l, "rng", ceas_task_rng_name(p->model, p->algo));
   if (!rc) rc = ceas_io_attr_uint64(l, "seed", p->seed);
   if (!rc) rc = ceas_io_attr_uint64(l, "sweeps", p->sweeps);
   if (!rc) rc = ceas_io_attr_uint64(l, "therm", p->therm);
@@ -460,6 +468,7 @@ static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
     free(Ld);
   }
   if (!rc) rc = ceas_io_write_doubles(l, "beta", s->beta, s->nbeta);
+  if (!rc) rc = ceas_io_describe(l, sweep_docs);
   if (rc) {
     ceas_io_file_abort(&f);
     return rc;

@@ -165,6 +165,10 @@ int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *c
  * model, size and field. */
 int ceas_task_params_check(const ceas_task_params *p);
 
+/* The `rng` attribute of a task's files: the generator that really draws the
+ * updates of `algo` on `model` (README "Random numbers and reproducibility"). */
+const char *ceas_task_rng_name(ceas_model_kind model, const char *algo);
+
 /* CEAS_OK if `name` is an algorithm a task can run, else CEAS_EINPUT listing them
  * (`what` names the input in the message, e.g. "--algo"). */
 int ceas_task_algo_check(const char *name, const char *what);

@@ -63,6 +63,21 @@ static int read_spins(ceas_task *t, hid_t f, const char *path, uint64_t sweep) {
   return rc;
 }
 
+static const ceas_io_doc checkpoint_docs[] = {
+    {"spins", "dimensionless (+1 or -1)",
+     "the chain's spins at sweep checkpoint_sweep, site order of the model"},
+    {"packed_state", "bits",
+     "the replica-packed kernel's state words at sweep checkpoint_sweep (ceas_msc_get_state)"},
+    {"energy", "J per spin",
+     "energy per spin e = E/N of each measurement so far, one every {measure_every} sweep(s) "
+     "of {algo} (packed replicas: measurements x replicas, time-major, flat)"},
+    {"magnetization", "dimensionless (per spin)",
+     "magnetization per spin m = M/N of each measurement so far, as energy"},
+    {"structure_factor_kmin", "dimensionless",
+     "structure factor at the smallest nonzero wave vector of each measurement so far, as "
+     "energy"},
+    {NULL, NULL, NULL}};
+
 int ceas_task_checkpoint_write(const ceas_task *t, const char *path) {
   static long written = 0;
   ceas_io_file f;
@@ -88,6 +103,7 @@ int ceas_task_checkpoint_write(const ceas_task *t, const char *path) {
   if (!rc) rc = ceas_io_write_doubles(loc, "energy", t->e, nm);
   if (!rc) rc = ceas_io_write_doubles(loc, "magnetization", t->m, nm);
   if (!rc && t->f) rc = ceas_io_write_doubles(loc, "structure_factor_kmin", t->f, nm);
+  if (!rc) rc = ceas_io_describe(loc, checkpoint_docs);
   if (rc) {
     ceas_io_file_abort(&f);
     return rc;

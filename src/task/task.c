@@ -342,6 +342,41 @@ int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
   return ceas_task_run_hooks(t, &h);
 }
 
+/* The single-spin kernels on lattices take their update uniforms from a bulk
+ * Philox4x32-10 stream (the AVX2 and scalar paths give the same words); every
+ * other kernel, and every initial configuration, draws from Philox4x64-10. */
+const char *ceas_task_rng_name(ceas_model_kind model, const char *algo) {
+  if (model != CEAS_MODEL_GRAPH && algo &&
+      (!strcmp(algo, "metropolis") || !strcmp(algo, "heatbath") || !strcmp(algo, "msc-single")))
+    return "Philox4x32-10 (Random123) for the updates: one bulk stream keyed by (seed, "
+           "stream, kernel), AVX2 and scalar paths bitwise equal; Philox4x64-10 for the "
+           "initial spins";
+  return "Philox4x64-10 (Random123)";
+}
+
+/* The `units` and `description` of every dataset ceas_task_write_summary writes
+ * (paths relative to its location). */
+#define OBS_ROW(name, units, description)                                                 \
+  {"observables/" name, units,                                                           \
+   description ". The scalar is the mean over all measurements; attributes: mean, error "  \
+               "(one standard deviation), and for the direct averages tau_int and "        \
+               "tau_int_error, the integrated autocorrelation time in measurements (one "   \
+               "measurement every {measure_every} sweep(s) of {algo})"},
+static const ceas_io_doc task_docs[] = {
+    {"timeseries/energy", "J per spin",
+     "energy per spin e = E/N at each measurement, one every {measure_every} sweep(s) of "
+     "{algo} after {therm} thermalisation sweeps (msc-replica* runs: a measurements x "
+     "packed_replicas table)"},
+    {"timeseries/magnetization", "dimensionless (per spin)",
+     "magnetization per spin m = M/N at each measurement, one every {measure_every} sweep(s) "
+     "of {algo} after {therm} thermalisation sweeps (msc-replica* runs: a measurements x "
+     "packed_replicas table)"},
+    {"timeseries/structure_factor_kmin", "dimensionless",
+     "structure factor F = |sum_x s_x exp(i k.x)|^2 / N at |k| = 2 pi / L, averaged over "
+     "the dim directions, at each measurement (the input of xi_2nd)"},
+    CEAS_MEASURE_OBS_DOCS(OBS_ROW){NULL, NULL, NULL}};
+#undef OBS_ROW
+
 static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdline) {
   const ceas_task_params *p = s->p;
   int rc = 0;
@@ -360,7 +395,7 @@ static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdli
   rc = rc ? rc : ceas_io_attr_uint64(loc, "therm", p->therm);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "measure_every", p->measure_every);
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
-  rc = rc ? rc : ceas_io_attr_string(loc, "rng", "philox4x64-10 (Random123)");
+  rc = rc ? rc : ceas_io_attr_string(loc, "rng", ceas_task_rng_name(p->model, s->algo));
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
   if (s->replicas > 1) rc = rc ? rc : ceas_io_attr_int64(loc, "packed_replicas", s->replicas);
   if (s->wolff) {
@@ -421,5 +456,5 @@ int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *c
     H5Dclose(d);
   }
   H5Gclose(g);
-  return rc;
+  return rc ? rc : ceas_io_describe(loc, task_docs);
 }
