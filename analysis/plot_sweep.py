@@ -21,6 +21,7 @@ stale PNG of an earlier run never stands in for it), and the reason is printed.
 import argparse
 import os
 import sys
+import warnings
 
 import h5py
 import matplotlib
@@ -121,6 +122,15 @@ def size_ticks(ax, values):
     ax.xaxis.set_major_formatter(fmt)
 
 
+def plain_log_x(ax):
+    """Labels at 1, 2, 5 x 10^k on a log x axis spanning less than a few decades."""
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    fmt = ScalarFormatter()
+    fmt.set_scientific(False)
+    ax.xaxis.set_major_formatter(fmt)
+
+
 def plain_log_y(ax):
     """Labels at 1, 2, 5 x 10^k on a log y axis spanning less than a few decades."""
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -130,21 +140,33 @@ def plain_log_y(ax):
     ax.yaxis.set_major_formatter(fmt)
 
 
+# analyze's threshold for its "neighbouring betas overlap poorly" note (driver.c).
+POOR_OVERLAP = 0.03
+
+
 def curve_plot(f, P, q, ylabel, fname, graph=False):
     fig, ax = plt.subplots(figsize=(6.6, 4.8))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     t = f["tasks"]
-    extrapolated = False
+    extrapolated = poor = False
     for i, (L, idx) in enumerate(tasks_by_size(t)):
         c = colors[i % len(colors)]
         g = f.get(f"sizes/L{L}")
+        label = f"{'n' if graph else 'L'} = {L}"
         if g is not None and q in g:
             b, y, e = g["beta"][()], g[q][()], g[q + "_error"][()]
             lo, hi = sampled_range(g)
             inside = (b >= lo) & (b <= hi)
+            # Where neighbouring runs share no energies the curve between them is
+            # not data: dotted, and the legend says so.
+            unreliable = attr(g, "min_overlap", 1.0) < POOR_OVERLAP
+            if unreliable:
+                poor = True
+                label += f" (overlap {attr(g, 'min_overlap'):.1g}: curve unreliable)"
             # Inside the simulated range solid with its band; beyond it (the
             # reweighting's 1/sigma_E margin) dashed, lightly shaded.
-            for part, ls, alpha in ((b <= lo, "--", 0.10), (inside, "-", 0.25),
+            for part, ls, alpha in ((b <= lo, "--", 0.10), (inside, ":" if unreliable else "-",
+                                                             0.12 if unreliable else 0.25),
                                     (b >= hi, "--", 0.10)):
                 if part.sum() < 2:
                     continue
@@ -153,19 +175,24 @@ def curve_plot(f, P, q, ylabel, fname, graph=False):
                                 lw=0)
             extrapolated |= bool((~inside).sum() >= 2)
         ax.errorbar(t["beta"][idx], t[q][idx], yerr=t[q + "_error"][idx], fmt="o", ms=3,
-                    capsize=2, color=c, label=f"{'n' if graph else 'L'} = {L}")
+                    capsize=2, color=c, label=label)
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="gray", lw=1))
     labels.append("reweighted (band: 1σ)")
     if extrapolated:
         handles.append(Line2D([], [], color="gray", lw=1, ls="--"))
         labels.append("extrapolated beyond the simulated β")
+    if poor:
+        handles.append(Line2D([], [], color="gray", lw=1, ls=":"))
+        labels.append(f"neighbouring β share < {POOR_OVERLAP:g} of their energies")
     res = f.get("results")
     if res is not None and np.isfinite(attr(res, "beta_c")):
-        handles.append(ax.axvline(attr(res, "beta_c"), color="k", ls="--", lw=0.8))
-        labels.append(rf"$\beta_c$ = {attr(res, 'beta_c'):.5f} (analyze)")
-        ref = attr(res, "beta_c_reference")
-        if np.isfinite(ref):
+        bc, ref = attr(res, "beta_c"), attr(res, "beta_c_reference")
+        fixed = "--beta-c" in attr(res, "beta_c_estimator", "")
+        handles.append(ax.axvline(bc, color="k", ls="-." if fixed else "--", lw=0.8))
+        labels.append(rf"$\beta_c$ = {bc:.5f} ("
+                      + ("given by --beta-c" if fixed else "analyze's estimate") + ")")
+        if np.isfinite(ref) and not (fixed and abs(ref - bc) < 1e-9):
             handles.append(ax.axvline(ref, color="gray", ls=":", lw=0.8))
             labels.append(f"exact / best known {ref:.5f}")
     ax.set_xlabel(r"$\beta$")
@@ -399,6 +426,7 @@ def zeta_plots(f, P):
                           rf"{attr(g, 'p_error'):.2f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_x(ax)
     ax.set_xlabel(r"$\xi_{2nd}$")
     ax.set_ylabel(r"$\tau_{int}(|m|)$ [sweeps]")
     ax.legend(fontsize=8)
@@ -413,6 +441,9 @@ def main():
     ap.add_argument("--quiet", action="store_true",
                     help="print nothing but errors (the pages of skipped plots still say why)")
     args = ap.parse_args()
+    if args.quiet:
+        # matplotlib's layout advice is not an error of the data.
+        warnings.filterwarnings("ignore", category=UserWarning)
     path = args.analysis or os.path.join(args.dir, "analysis.h5")
     if not os.path.exists(path):
         sys.exit(f"plot_sweep.py: {path}: missing (run `ceasim analyze {args.dir}` first)")

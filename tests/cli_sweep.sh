@@ -30,15 +30,16 @@ wait
 runmpi 3 r3 "${G2[@]}" --out r3
 check_run r1 "ising2d, 1 rank"
 if [ -s "$WORK/r1.err" ]; then not_ok "ising2d, 1 rank: --quiet leaves stderr empty" "$(why r1)"; else ok "ising2d, 1 rank: --quiet leaves stderr empty"; fi
-if grep -q "^sweep complete: 12 tasks run, 0 were already done, .* on 1 rank$" "$WORK/r1.out" &&
-  grep -qx "summary: r1/summary.h5 (12 tasks)" "$WORK/r1.out"; then
-  ok "ising2d, 1 rank: stdout says 12 tasks run on 1 rank and names summary.h5"
+# --quiet: stdout is one line that says what ran and names summary.h5.
+if [ "$(wc -l <"$WORK/r1.out")" -eq 1 ] &&
+  grep -qx "sweep complete: 12 tasks run, 0 were already done, .* on 1 rank; r1/summary.h5 (12 tasks)" "$WORK/r1.out"; then
+  ok "ising2d, 1 rank: stdout is one line: 12 tasks run on 1 rank, names summary.h5"
 else
-  not_ok "ising2d, 1 rank: stdout says 12 tasks run on 1 rank and names summary.h5" "$(tr '\n' '|' <"$WORK/r1.out")"
+  not_ok "ising2d, 1 rank: stdout is one line: 12 tasks run on 1 rank, names summary.h5" "$(tr '\n' '|' <"$WORK/r1.out")"
 fi
 for np in 2 3; do
   check_run "r$np" "ising2d, mpirun -np $np"
-  if grep -q "^sweep complete: 12 tasks run, 0 were already done, .* on $np ranks$" "$WORK/r$np.out"; then
+  if grep -q "^sweep complete: 12 tasks run, 0 were already done, .* on $np ranks; r$np/summary.h5 (12 tasks)$" "$WORK/r$np.out"; then
     ok "ising2d, mpirun -np $np: stdout says 12 tasks run on $np ranks"
   else
     not_ok "ising2d, mpirun -np $np: stdout says 12 tasks run on $np ranks" "$(tr '\n' '|' <"$WORK/r$np.out")"
@@ -225,6 +226,22 @@ names = sweepcmp.task_names(os.path.join(WORK, "g1"))
 want = [f"graph_n000020_beta{b:.8f}_r{r:03d}.h5" for b in (0.3, 0.5) for r in range(3)]
 ok(names == sorted(want), "g1: task files graph_n<n>_beta<beta>_r<replica>.h5", f"{names}")
 EOF
+
+# --quiet with the analysis (r1 again: every task done, so only analyze and the plots
+# run): one line on stdout naming what was written, nothing on stderr (the analysis
+# notes stay in analysis.h5), the files there.
+G2A=()
+for x in "${G2[@]}"; do [ "$x" = --no-analysis ] || G2A+=("$x"); done
+run1 qa "${G2A[@]}" --out r1
+check_run qa "sweep --quiet with the analysis"
+if [ ! -s "$WORK/qa.err" ] && [ "$(wc -l <"$WORK/qa.out")" -eq 1 ] &&
+  grep -qx "sweep complete: 0 tasks run, 12 were already done, .* on 1 rank; r1/summary.h5 (12 tasks), analysis.h5, plots/" "$WORK/qa.out" &&
+  [ -s "$WORK/r1/analysis.h5" ] && [ -s "$WORK/r1/plots/binder.png" ]; then
+  ok "sweep --quiet with the analysis: one line on stdout, stderr empty, analysis.h5 and plots written"
+else
+  not_ok "sweep --quiet with the analysis: one line on stdout, stderr empty, analysis.h5 and plots written" \
+    "stdout: $(tr '\n' '|' <"$WORK/qa.out") stderr: $(head -c 400 "$WORK/qa.err" | tr '\n' '|')"
+fi
 
 # Nothing left behind.
 left="$(find "$WORK"/r1 "$WORK"/r2 "$WORK"/r3 "$WORK"/t1 "$WORK"/t2 "$WORK"/g1 "$WORK"/g2 -name '.*' 2>/dev/null | head -n 3)"

@@ -327,7 +327,9 @@ typedef struct {
   double xi_max_frac;       /* zeta_CE points need xi_2nd <= frac L [1/6] */
   const char *command_line; /* stored in the file */
   FILE *report;             /* tables (stdout), NULL for none */
-  FILE *warn;               /* warnings and notes (stderr), NULL for none */
+  FILE *warn;               /* warnings (stderr), NULL for none */
+  FILE *notes;              /* notes, i.e. what limited the analysis (stderr), NULL for
+                               none; they are stored in the file's `notes` either way */
 } ceas_analysis_options;
 
 void ceas_analysis_options_default(ceas_analysis_options *o);

@@ -78,12 +78,12 @@ static void note(ana_state *s, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (s->o->warn) fprintf(s->o->warn, "ceasim: note: %s\n", buf);
+  if (s->o->notes) fprintf(s->o->notes, "ceasim: note: %s\n", buf);
   size_t len = strlen(buf);
   if (s->notes_len + len + 2 > s->notes_cap) {
     size_t cap = 2 * (s->notes_cap + len + 2);
     char *p = realloc(s->notes, cap);
-    if (!p) return; /* the note was printed; losing it from the file is harmless */
+    if (!p) return; /* out of memory: the file loses a note, the analysis goes on */
     s->notes = p;
     s->notes_cap = cap;
   }

@@ -22,7 +22,8 @@ static void analyze_usage(FILE *out) {
           "  --out FILE          write FILE instead of DIR/analysis.h5 (which analyze\n"
           "                      replaces; another existing FILE needs --force)\n"
           "  --force             allow --out to replace an existing file\n"
-          "  --quiet             no report on stdout (warnings and notes still on stderr)\n"
+          "  --quiet             no report and no notes (the notes stay in the file);\n"
+          "                      warnings and errors still on stderr\n"
           "reweighting:\n"
           "  --grid N            points of each reweighted curve [201]\n"
           "  --blocks B          jackknife blocks per run, 2..64 [20]\n"
@@ -69,6 +70,7 @@ int ceas_cli_analyze(int argc, char **argv) {
   ceas_analysis_options_default(&o);
   o.report = stdout;
   o.warn = stderr;
+  o.notes = stderr;
   o.command_line = ceas_cli_command_line();
   int help = 0, rc = CEAS_OK, c;
   long v;
@@ -81,7 +83,10 @@ int ceas_cli_analyze(int argc, char **argv) {
     switch (c) {
       case OPT_OUT: o.out = optarg; break;
       case OPT_FORCE: o.force = 1; break;
-      case OPT_QUIET: o.report = NULL; break;
+      case OPT_QUIET:
+        o.report = NULL;
+        o.notes = NULL;
+        break;
       case OPT_GRID:
         rc = ceas_parse_long(optarg, what, 11, 100001, &v);
         o.grid = (size_t)v;

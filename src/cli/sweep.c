@@ -42,7 +42,8 @@ static void sweep_usage(FILE *out) {
           "  --checkpoint-every S seconds between checkpoints of a running task [60]\n"
           "  --force              start afresh in a directory with other parameters\n"
           "  --no-analysis        do not run `ceasim analyze` and the plots at the end\n"
-          "  --quiet              no progress output\n"
+          "  --quiet              no progress, no analysis report or notes: warnings,\n"
+          "                       errors and one final line naming what was written\n"
           "\n"
           "A sweep file is INI: the same names as the options (without --, '-' or '_'),\n"
           "one `key = value` per line, optionally under [sweep]; options on the command\n"
@@ -281,28 +282,38 @@ static const char *analysis_dir(void) {
 }
 
 /* After a complete sweep: `ceasim analyze DIR`, then the plots. Either failing is
- * reported, but the sweep itself has succeeded. */
-static void analyse_and_plot(const char *dir) {
+ * reported, but the sweep itself has succeeded. Quiet: both run with --quiet (no
+ * report, no notes: warnings and errors only). Returns 1 analysed, 2 and plotted. */
+static int analyse_and_plot(const char *dir, int quiet) {
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return;
+  if (n <= 0) return 0;
   self[n] = '\0';
-  char *ana[] = {self, "analyze", (char *)dir, NULL};
+  char q[] = "--quiet";
+  char *ana[] = {self, "analyze", (char *)dir, quiet ? q : NULL, NULL};
   fflush(stdout);
   if (spawn_wait(ana) != 0) {
     fprintf(stderr, "ceasim: warning: the analysis of %s did not complete (see above); run "
                     "`ceasim analyze %s` to retry\n", dir, dir);
-    return;
+    return 0;
   }
   const char *adir = analysis_dir();
   char script[4096];
   snprintf(script, sizeof script, "%s/plot_sweep.py", adir ? adir : ".");
   char py[] = "/usr/bin/python3";
-  char *plot[] = {py, script, (char *)dir, NULL};
-  /* The script itself prints where the PNGs are. */
-  if (!adir || access(py, X_OK) != 0 || spawn_wait(plot) != 0)
+  char *plot[] = {py, script, (char *)dir, quiet ? q : NULL, NULL};
+  /* The script itself prints where the PNGs are (and why any is not drawn). */
+  if (!adir || access(py, X_OK) != 0) {
     fprintf(stderr, "ceasim: warning: no plots for %s (needs %s and analysis/plot_sweep.py; "
                     "set CEASIM_ANALYSIS_DIR)\n", dir, py);
+    return 1;
+  }
+  if (spawn_wait(plot) != 0) {
+    fprintf(stderr, "ceasim: warning: %s failed for %s (see above); rerun it by hand\n",
+            script, dir);
+    return 1;
+  }
+  return 2;
 }
 
 int ceas_cli_sweep(int argc, char **argv) {
@@ -361,6 +372,8 @@ int ceas_cli_sweep(int argc, char **argv) {
   ceas_parallel_farm_result res;
   rc = ceas_parallel_farm(MPI_COMM_WORLD, &fs, &res);
   int code = 0;
+  /* --quiet: the one line printed at the end, after the analysis and the plots. */
+  char final[4096] = "";
   if (rank == 0) {
     if (rc == CEAS_EINTERRUPT) {
       fprintf(stderr,
@@ -378,10 +391,21 @@ int ceas_cli_sweep(int argc, char **argv) {
         fprintf(stderr, "ceasim: %s\n", ceas_error_message());
         code = ceas_cli_exit_code(crc);
       } else {
-        printf("sweep complete: %zu tasks run, %zu were already done, %.1f s on %d rank%s\n",
-               res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s");
-        printf("summary: %s/summary.h5 (%zu tasks%s)\n", a.spec.dir, ok,
-               bad ? ", some task files damaged: see warnings" : "");
+        if (!a.quiet) {
+          printf("sweep complete: %zu tasks run, %zu were already done, %.1f s on %d rank%s\n",
+                 res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s");
+          printf("summary: %s/summary.h5 (%zu tasks%s)\n", a.spec.dir, ok,
+                 bad ? ", some task files damaged: see warnings" : "");
+        } else {
+          if (bad)
+            fprintf(stderr, "ceasim: warning: %s: some task files are damaged (see above)\n",
+                    a.spec.dir);
+          snprintf(final, sizeof final,
+                   "sweep complete: %zu tasks run, %zu were already done, %.1f s on %d "
+                   "rank%s; %s/summary.h5 (%zu tasks)",
+                   res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s",
+                   a.spec.dir, ok);
+        }
       }
     }
   }
@@ -399,10 +423,14 @@ int ceas_cli_sweep(int argc, char **argv) {
     if (adir) memcpy(adir, a.spec.dir, len);
     else fprintf(stderr, "ceasim: warning: out of memory: no analysis for %s\n", a.spec.dir);
   }
+  int a_quiet = a.quiet;
   sweep_args_free(&a);
   ceas_parallel_finalize();
-  if (adir) analyse_and_plot(adir);
+  int stages = adir ? analyse_and_plot(adir, a_quiet) : 0;
   free(adir);
+  if (final[0])
+    printf("%s%s\n", final,
+           stages == 2 ? ", analysis.h5, plots/" : stages == 1 ? ", analysis.h5 (no plots)" : "");
   return code;
 }
 
