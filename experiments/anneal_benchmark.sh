@@ -11,25 +11,38 @@
 #      sa and sb, against neal's 33 s.
 # The analysis (residual energy vs time, success probability, TTS99, tables and
 # plots) is experiments/anneal_benchmark.py; it writes OUT/results.md, OUT/*.png and
-# OUT/results.csv, and the full run copies them to docs/.
+# OUT/results.csv. Nothing tracked is touched unless --update-docs (or UPDATE_DOCS=1)
+# is given: then results.md replaces docs/anneal_benchmark_results.md (keeping its
+# hand-written findings block) and the plots go to docs/img/.
 #
-# Usage: experiments/anneal_benchmark.sh          (~560 CPU seconds: ~5 min on 2 idle cores,
+# Usage: experiments/anneal_benchmark.sh [--update-docs]
+#                                                 (~560 CPU seconds: ~5 min on 2 idle cores,
 #                                                  26 min measured at load average 5-10)
 #        QUICK=1 experiments/anneal_benchmark.sh  (smoke test, about a minute)
 # Environment (defaults in brackets; lists space- or comma-separated):
 #   CEASIM [build/ceasim]  PYTHON [/usr/bin/python3]  JOBS [2] runs at a time
-#   OUT [experiments/out/anneal_benchmark, or ..._quick with QUICK=1]
+#   OUT [build/anneal_benchmark, or ..._quick with QUICK=1: ignored by git]
 #   INSTANCES [sk:1000:1 sk:1000:2 sk:1000:3 sk:2000:1 ea2d:32:1 ea2d:32:2 ea2d:64:1
-#              ea3d:8:1 ea3d:8:2 ea3d:12:1]  (model:size:instance-seed)
+#              ea3d:8:1 ea3d:8:2 ea3d:12:1]  (model:size:instance-seed; set but empty:
+#              none, e.g. INSTANCES= GSET_DIR=... for the G-set graphs alone)
 #   GSET_DIR [experiments/gset]: every G-set file there (G<k>, G<k>.txt, ...) is added
 #   METHODS [sa ceas pt sb-ballistic sb-discrete analog]  SEED [1] of the reads
 #   READS [8]  BUDGETS_SK [100 1000 3000]  BUDGETS_EA [100 1000 10000]
 #   BUDGETS_GSET [100 1000 3000]  T_PER_SPIN [0.0003] CPU seconds per spin and read
-#   PT_M [16] walkers  PT_NP [1] MPI ranks of pt (>1 runs it alone under mpirun)
+#   PT_M [16] walkers  PT_NP [1] MPI ranks of pt (>1 runs it alone under mpirun);
+#   pt spends its budget of S sweeps per walker as 4 ladder-tuning rounds of
+#   max(1, S/8) sweeps and the rest measured (the anneal default tunes 4 x 1000)
 #   SPEED_SEEDS [1 2 3]  SPEED_READS [10]  SPEED_SWEEPS [10000] (empty SPEED_SEEDS skips)
-#   DOCS [1 in the full run, 0 with QUICK=1]: copy results.md and plots into docs/
+#   UPDATE_DOCS [0]: 1 is --update-docs
 # Finished runs are kept: rerunning skips them; delete OUT (or a file) to redo.
 set -euo pipefail
+UPDATE_DOCS=${UPDATE_DOCS:-0}
+for arg in "$@"; do
+  case "$arg" in
+    --update-docs) UPDATE_DOCS=1 ;;
+    *) echo "anneal_benchmark.sh: unknown argument '$arg' (only --update-docs)" >&2; exit 2 ;;
+  esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 ceasim=${CEASIM:-$root/build/ceasim}
@@ -37,8 +50,8 @@ python=${PYTHON:-/usr/bin/python3}
 [ -x "$ceasim" ] || { echo "anneal_benchmark.sh: $ceasim not found: build it (cmake --build build) or set CEASIM" >&2; exit 2; }
 
 if [ "${QUICK:-0}" = 1 ]; then
-  OUT=${OUT:-$root/experiments/out/anneal_benchmark_quick}
-  INSTANCES=${INSTANCES:-sk:1000:1 ea2d:32:1 ea3d:8:1}
+  OUT=${OUT:-$root/build/anneal_benchmark_quick}
+  INSTANCES=${INSTANCES-sk:1000:1 ea2d:32:1 ea3d:8:1}
   READS=${READS:-3}
   BUDGETS_SK=${BUDGETS_SK:-20 200}
   BUDGETS_EA=${BUDGETS_EA:-20 200}
@@ -47,10 +60,9 @@ if [ "${QUICK:-0}" = 1 ]; then
   SPEED_SEEDS=${SPEED_SEEDS-1}
   SPEED_READS=${SPEED_READS:-2}
   SPEED_SWEEPS=${SPEED_SWEEPS:-1000}
-  DOCS=${DOCS:-0}
 else
-  OUT=${OUT:-$root/experiments/out/anneal_benchmark}
-  INSTANCES=${INSTANCES:-sk:1000:1 sk:1000:2 sk:1000:3 sk:2000:1 ea2d:32:1 ea2d:32:2 ea2d:64:1 ea3d:8:1 ea3d:8:2 ea3d:12:1}
+  OUT=${OUT:-$root/build/anneal_benchmark}
+  INSTANCES=${INSTANCES-sk:1000:1 sk:1000:2 sk:1000:3 sk:2000:1 ea2d:32:1 ea2d:32:2 ea2d:64:1 ea3d:8:1 ea3d:8:2 ea3d:12:1}
   READS=${READS:-8}
   BUDGETS_SK=${BUDGETS_SK:-100 1000 3000}
   BUDGETS_EA=${BUDGETS_EA:-100 1000 10000}
@@ -59,7 +71,6 @@ else
   SPEED_SEEDS=${SPEED_SEEDS-1 2 3}
   SPEED_READS=${SPEED_READS:-10}
   SPEED_SWEEPS=${SPEED_SWEEPS:-10000}
-  DOCS=${DOCS:-1}
 fi
 JOBS=${JOBS:-2}
 SEED=${SEED:-1}
@@ -145,7 +156,14 @@ run_one() { # cost name phase method sweeps reads trace_every
              --seed "$SEED" --quiet --out "$f")
   [ "$te" -gt 0 ] && cmd+=(--trace-every "$te")
   if [ "$m" = pt ]; then
-    cmd+=(--temperatures "$PT_M")
+    # S sweeps per walker in all: 4 tuning rounds of max(1, S/8), the rest measured.
+    local ts=$((s / 8)) meas
+    [ "$ts" -ge 1 ] || ts=1
+    meas=$((s - 4 * ts))
+    [ "$meas" -ge 1 ] || meas=1
+    local i
+    for i in "${!cmd[@]}"; do [ "${cmd[$i]}" = --sweeps ] && cmd[i + 1]=$meas; done
+    cmd+=(--temperatures "$PT_M" --tune-rounds 4 --tune-sweeps "$ts")
     if [ "$PT_NP" -gt 1 ]; then
       local mpi=(mpirun -np "$PT_NP" --oversubscribe)
       [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
@@ -223,12 +241,12 @@ echo "$load_start / $(cut -d' ' -f1 /proc/loadavg)" >"$OUT/load.txt"
 t0=$SECONDS
 extra=()
 [ "${QUICK:-0}" = 1 ] && extra+=(--quick)
-[ "$DOCS" = 1 ] && extra+=(--notes-from "$root/docs/anneal_benchmark_results.md")
+[ "$UPDATE_DOCS" = 1 ] && extra+=(--notes-from "$root/docs/anneal_benchmark_results.md")
 "$python" "$here/anneal_benchmark.py" analyze "$OUT" --t-per-spin "$T_PER_SPIN" --pt-np "$PT_NP" \
   --pt-m "$PT_M" --reads "$READS" "${extra[@]}"
 stamp analysis $((SECONDS - t0))
 
-if [ "$DOCS" = 1 ]; then
+if [ "$UPDATE_DOCS" = 1 ]; then
   cp "$OUT/results.md" "$root/docs/anneal_benchmark_results.md"
   for p in "$OUT"/anneal_benchmark_*.png; do cp "$p" "$root/docs/img/"; done
   echo "anneal_benchmark: copied results.md and plots into docs/" >&2

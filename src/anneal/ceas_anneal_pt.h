@@ -37,7 +37,11 @@
  * gap carries an equal share of the total resistance (piecewise-linear inverse of
  * the cumulative resistance over the old betas). For Gaussian energy histograms
  * -ln A ~ (dbeta)^2 C / 2 per gap locally, so equal shares mean equal acceptance. The
- * endpoints never move; statistics restart after tuning.
+ * endpoints never move; statistics restart after tuning. The default here is 0 (a
+ * fixed ladder, what the sampling tests need); `ceasim anneal` tunes 4 rounds of 1000
+ * sweeps by default: on 3D ±J L = 8 with 16 temperatures the geometric ladder had
+ * acceptance 0.002 mid-ladder and no round trip in 64 reads, the tuned one 0.12-0.20
+ * in every gap and 95 round trips.
  *
  * Reported: per gap the exchange acceptance (after tuning); round trips (a walker
  * that has touched beta_0 reaches beta_{M-1} and then beta_0 again) with the mean
