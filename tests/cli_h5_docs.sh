@@ -4,11 +4,13 @@
 #
 # Writes one small file of each kind (run files of every kernel family, a demo, a
 # sweep's task files, sweep.h5, summary.h5, a checkpoint, analysis.h5 with ζ_CE, a
-# couplings file, an attention scan, anneal files of sa and pt) and checks, with h5py:
+# couplings file, an attention scan, anneal files of sa, pt, sb and the packed kernel)
+# and checks, with h5py:
 #  - every dataset has non-empty `units` and `description`, placeholders filled in;
 #  - every string attribute is variable-length UTF-8 (h5py reads a str);
 #  - `rng` names the generator that drew: Philox4x32-10 for the single-spin
-#    lattice kernels (metropolis, heatbath, msc-single), Philox4x64-10 otherwise;
+#    lattice kernels (metropolis, heatbath, msc-single) and the annealer's fields
+#    kernel and sb/analog, Philox4x64-10 otherwise (clusters, graphs, packed kernels);
 #  - summary.h5 carries the sweep's parameters, and its `_tau_int` columns exist
 #    exactly for the observables with a τ_int (none of them all-NaN);
 #  - τ_int's description says what one measurement is;
@@ -49,6 +51,8 @@ mk att attention --synthetic --tokens 16 --d-k 4 --seed 7 --beta 0:2:11 --contro
 mk sa anneal --model sk --n 12 --seed 3 --reads 4 --sweeps 100 --target exact --trace-every 25 \
   --out sa.h5
 mk pt anneal --model sk --n 12 --seed 3 --reads 2 --sweeps 100 --method pt --out pt.h5
+mk sbd anneal --model sk --n 12 --seed 3 --reads 2 --sweeps 100 --method sb-discrete --out sbd.h5
+mk packed anneal --model ea2d --L 8 --seed 3 --reads 2 --sweeps 100 --kernel packed --out packed.h5
 # A checkpoint: the sweep is killed right after writing its first one.
 (CEASIM_TEST_KILL_AFTER_CHECKPOINTS=1 "$CEASIM" sweep --model ising2d --L 16 --beta 0.44 \
   --sweeps 100000000 --checkpoint-every 0.01 --out ck --no-analysis --quiet >ck.out 2>&1 ||
@@ -107,7 +111,7 @@ def check_file(path):
 
 files = ["map.h5", "metro.h5", "heat.h5", "wolff.h5", "sw.h5", "r64.h5", "single.h5",
          "graph.h5", "demo.h5", "swp/sweep.h5", "swp/summary.h5", "swp/analysis.h5",
-         "att.h5", "sa.h5", "pt.h5"]
+         "att.h5", "sa.h5", "pt.h5", "sbd.h5", "packed.h5"]
 tasks = sorted(glob.glob("swp/tasks/*.h5"))
 ckpts = sorted(glob.glob("ck/checkpoints/*.h5"))
 ok(len(tasks) == 8 and len(ckpts) == 1, "8 task files and 1 checkpoint", f"{tasks} {ckpts}")
@@ -120,7 +124,8 @@ for p in files + tasks[:1] + ckpts:
 # rng: the generator of each kernel, as README "Random numbers" says.
 want = {"metro.h5": P32, "heat.h5": P32, "single.h5": P32, "wolff.h5": P64, "sw.h5": P64,
         "r64.h5": P64, "graph.h5": P64, tasks[0]: P64, "swp/sweep.h5": P64,
-        "swp/summary.h5": P64, ckpts[0] if ckpts else "metro.h5": P32}
+        "swp/summary.h5": P64, ckpts[0] if ckpts else "metro.h5": P32, "sa.h5": P32,
+        "pt.h5": P32, "sbd.h5": P32, "packed.h5": P64}
 for p, w in want.items():
     with h5py.File(p, "r") as f:
         got = f.attrs.get("rng", "")

@@ -194,6 +194,21 @@ static int write_2d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
                 : CEAS_OK;
 }
 
+/* The `rng` attribute: the generator that really drew. The packed kernels draw
+ * from Philox4x64-10; the fields kernel (sa, ceas, pt walkers) takes its update
+ * uniforms from a bulk Philox4x32-10 stream (AVX2 and scalar paths equal); sb and
+ * analog draw only their initial state (and field noise) from one. */
+static const char *rng_name(const ceas_anneal_method *m) {
+  if (m->kernel) return "Philox4x64-10 (Random123)";
+  if (is_dyn(m))
+    return "Philox4x32-10 (Random123) for the initial state and field noise (bulk stream, "
+           "AVX2 and scalar paths bitwise equal); the dynamics are deterministic; "
+           "Philox4x64-10 for stochastic rounding of the couplings";
+  return "Philox4x32-10 (Random123) for the spin updates: one bulk stream per read or walker, "
+         "AVX2 and scalar paths bitwise equal; Philox4x64-10 for the initial spins, pt's "
+         "swaps and stochastic rounding of the couplings";
+}
+
 int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
                       const ceas_anneal_method *method, const ceas_anneal_params *p,
                       const ceas_anneal_result *r, double e0, uint64_t degeneracy,
@@ -204,6 +219,7 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   if (!rc) rc = ceas_io_attr_string(loc, "command_line", command_line ? command_line : "");
   if (!rc) rc = ceas_io_attr_string(loc, "method", method->name);
   if (!rc) rc = ceas_io_attr_string(loc, "kernel", method->kernel ? method->kernel : "fields");
+  if (!rc) rc = ceas_io_attr_string(loc, "rng", rng_name(method));
   if (!rc) rc = ceas_io_attr_string(loc, "source", ceas_anneal_source_name(pb->source));
   if (!rc) rc = ceas_io_attr_string(loc, "origin", pb->origin);
   if (!rc) rc = ceas_io_attr_int64(loc, "n", pb->n);
