@@ -148,6 +148,21 @@ new_case
 expect_input_error "--beta nan" "--beta|nan" "expected.*finite" run --L 4 --beta nan "${SMALL[@]}" --out "$OD/result.h5"
 new_case
 expect_input_error "--beta inf" "--beta|inf" "expected.*finite" run --L 4 --beta inf "${SMALL[@]}" --out "$OD/result.h5"
+
+# Sizes computed from option values (issue 15): refused before any work, not wrapped.
+new_case
+expect_input_error "--therm + --sweeps wraps" "--therm|18446744073709551615" "expected.*2\^64" \
+  run --L 8 --sweeps 200 --therm 18446744073709551615 --out "$OD/result.h5"
+new_case
+expect_input_error "time series larger than memory" "--sweeps|bytes" "expected.*memory" \
+  run --L 8 --sweeps 2305843009213693960 --therm 10 --out "$OD/result.h5"
+new_case
+expect_input_error "--wolff-clusters 2^40" "--wolff-clusters|1099511627776" "expected at most" \
+  run --L 8 --algo wolff --sweeps 200 --wolff-clusters 1099511627776 --out "$OD/result.h5"
+new_case
+printf '2000000 1000000000000\n1 2 1\n' >"$OD/g.txt"
+expect_input_error "G-set header m beyond the file" "g.txt:1:|1000000000000" "hold at most" \
+  anneal --gset g.txt --out "$OD/result.h5"
 new_case
 expect_input_error "--beta abc" "--beta|abc" "expected.*number" run --L 4 --beta abc "${SMALL[@]}" --out "$OD/result.h5"
 new_case

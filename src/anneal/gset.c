@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "anneal_private.h"
@@ -82,6 +83,17 @@ int ceas_anneal_problem_read_gset(const char *path, ceas_anneal_problem **out) {
                             "%s:%ld: expected the number of edges m (an integer between 0 "
                             "and n(n-1)/2 = %lld), got '%s'",
                             path, line, nn * (nn - 1) / 2, tok[1]);
+        goto done;
+      }
+      /* An edge line is at least "i j w\n", 6 bytes: a header that claims more
+       * edges than the file can hold is refused before m is allocated. */
+      struct stat sb;
+      if (!fstat(fileno(fp), &sb) && S_ISREG(sb.st_mode) && mm > (long long)sb.st_size / 6) {
+        rc = ceas_error_set(CEAS_EINPUT,
+                            "%s:%ld: the header says m = %lld edges, but the file's %lld "
+                            "bytes hold at most %lld edge lines 'i j w'",
+                            path, line, mm, (long long)sb.st_size,
+                            (long long)sb.st_size / 6);
         goto done;
       }
       n = nn;

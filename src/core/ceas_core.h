@@ -56,6 +56,18 @@ void ceas_error_clear(void);
 void *ceas_malloc(size_t n);
 void *ceas_calloc(size_t count, size_t size);
 
+/* The one rule for sizes computed from input (option values, file headers): the
+ * product of the n factors (a buffer's bytes, a series' entries) must fit in
+ * size_t and stay below the machine's physical memory, else CEAS_EINPUT with
+ * "WHAT: needs N bytes ..." naming the input. A size that can never be allocated
+ * is bad input (exit 2), caught before any work, not an out-of-memory failure
+ * (exit 1) after it; nor may a wrapped product allocate a short buffer.
+ * On success *bytes is the product. */
+int ceas_size_check(const char *what, size_t *bytes, int n, const size_t *factors);
+/* a + b for counters from input (sweeps + thermalisation): CEAS_EINPUT if it
+ * wraps, naming WHAT. */
+int ceas_u64_add_check(const char *what, uint64_t a, uint64_t b, uint64_t *sum);
+
 /* ---- version ------------------------------------------------------------ */
 
 const char *ceas_version(void);

@@ -1,6 +1,8 @@
+#define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ceas_core.h"
 #include "ceas_version.h"
@@ -36,3 +38,29 @@ void *ceas_calloc(size_t count, size_t size) {
 }
 
 const char *ceas_version(void) { return CEAS_VERSION_STRING; }
+
+int ceas_size_check(const char *what, size_t *bytes, int n, const size_t *factors) {
+  size_t prod = 1;
+  int wrapped = 0;
+  long double exact = 1;
+  for (int i = 0; i < n; i++) {
+    exact *= (long double)factors[i];
+    if (!wrapped && __builtin_mul_overflow(prod, factors[i], &prod)) wrapped = 1;
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  long double ram = pages > 0 && page > 0 ? (long double)pages * page : 0;
+  if (wrapped || (ram > 0 && exact > ram))
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: needs %.3Lg bytes; expected at most this machine's "
+                          "memory, %.3Lg bytes",
+                          what, exact, ram);
+  *bytes = prod;
+  return CEAS_OK;
+}
+
+int ceas_u64_add_check(const char *what, uint64_t a, uint64_t b, uint64_t *sum) {
+  if (__builtin_add_overflow(a, b, sum))
+    return ceas_error_set(CEAS_EINPUT, "%s: expected a sum below 2^64, got %llu + %llu", what,
+                          (unsigned long long)a, (unsigned long long)b);
+  return CEAS_OK;
+}

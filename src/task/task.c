@@ -50,6 +50,9 @@ int ceas_task_params_check(const ceas_task_params *p) {
     return ceas_error_set(CEAS_EINPUT, "--h: expected a finite field, got %g", p->h);
   if (p->measure_every < 1)
     return ceas_error_set(CEAS_EINPUT, "--measure-every: expected >= 1");
+  uint64_t total;
+  if (ceas_u64_add_check("--therm + --sweeps", p->therm, p->sweeps, &total))
+    return CEAS_EINPUT;
   if (p->sweeps / p->measure_every < 2 * CEAS_MEASURE_MIN_BINS)
     return ceas_error_set(
         CEAS_EINPUT,
@@ -146,6 +149,22 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
   if (!rc && ma) rc = msc_create(t, ma);
   if (!rc && !ma) rc = ceas_lattice_kernel_check(t->kernel, t->sys);
   if (!rc && !ma) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
+  if (!rc && t->st && p->wolff_clusters > 1024 * (long)t->sys->n)
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--wolff-clusters: expected at most 1024 clusters per spin (%ld "
+                        "for %ld spins; a tuned sweep flips about N spins), got %ld",
+                        1024 * (long)t->sys->n, (long)t->sys->n, p->wolff_clusters);
+  if (!rc) {
+    /* Three series (e, m and on lattices S(k_min)) of n_meas x replicas doubles. */
+    size_t bytes;
+    const size_t f[] = {(size_t)(p->sweeps / p->measure_every), (size_t)t->replicas,
+                        3 * sizeof(double)};
+    if (p->sweeps / p->measure_every > SIZE_MAX)
+      rc = ceas_error_set(CEAS_EINPUT, "--sweeps: %llu measurements do not fit in memory",
+                          (unsigned long long)(p->sweeps / p->measure_every));
+    else
+      rc = ceas_size_check("--sweeps / --measure-every: the time series", &bytes, 3, f);
+  }
   if (!rc) {
     t->n_meas = (size_t)(p->sweeps / p->measure_every);
     size_t len = t->n_meas * (size_t)t->replicas;
