@@ -103,6 +103,11 @@ def subtitle_of(f, sweep_dir):
             f"{what} = {', '.join(str(int(x)) for x in sizes)}, {len(t['beta'])} tasks")
 
 
+def size_name(f):
+    """Graphs are sized by their number of spins n, lattices by L."""
+    return "n" if attr(f, "model", "") == "graph" else "L"
+
+
 def sampled_range(g):
     lo, hi = attr(g, "beta_min_simulated"), attr(g, "beta_max_simulated")
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -224,10 +229,10 @@ def collapse_plot(f, P):
         for L, idx in tasks_by_size(t):
             x = (t["beta"][idx] - bc) * L ** (1.0 / nu)
             ax.errorbar(x, t[q][idx], yerr=t[q + "_error"][idx], fmt="o", ms=3, capsize=2,
-                        label=f"L = {L}")
+                        label=f"{size_name(f)} = {L}")
         g = f.get(f"fss/{cg}")
         s = attr(g, "S") if g is not None else np.nan
-        ax.set_xlabel(r"$(\beta-\beta_c)\,L^{1/\nu}$")
+        ax.set_xlabel(rf"$(\beta-\beta_c)\,{size_name(f)}^{{1/\nu}}$")
         ax.set_ylabel(lab)
         ax.set_title(rf"$\beta_c$ = {bc:.5f}, $\nu$ = {nu:.3f}: S = {s:.2f}"
                      "\n(S: mean squared distance from the master curve in error bars; "
@@ -264,7 +269,7 @@ def peaks_plot(f, P):
         P.skip("peaks.png", "fewer than 2 sizes: no peak scaling")
         return
     L = pk["L"][()]
-    xlabel = "n" if attr(f, "model", "") == "graph" else "L"
+    xlabel = size_name(f)
     panels = []
     for q, lab in (("susceptibility_connected", r"$\chi'_{max}$"), ("specific_heat", r"$C_{max}$")):
         y, e = pk[q + "_max"][()], pk[q + "_max_error"][()]
@@ -292,14 +297,16 @@ def peaks_plot(f, P):
             ax.set_yscale("log")
             plain_log_y(ax)
             drew = False
-            for name, form in (("gamma_over_nu_chi_max", r"$A L^{\gamma/\nu}$"),
-                               ("gamma_over_nu_chi_max_corrected", r"$A L^{\gamma/\nu} + B$")):
+            # Graphs: the exponent is per n (docs/analysis.md), not gamma/nu.
+            pn = "p" if xlabel == "n" else r"\gamma/\nu"
+            for name, form in (("gamma_over_nu_chi_max", rf"$A {xlabel}^{{{pn}}}$"),
+                               ("gamma_over_nu_chi_max_corrected", rf"$A {xlabel}^{{{pn}}} + B$")):
                 g = f.get(f"fss/{name}")
                 if fitted(g):
                     drew = True
                     ax.plot(xs, fit_line(g, xs), lw=1, color=eb[0].get_color(),
                             ls="-" if "corrected" not in name else ":",
-                            label=rf"fit {form}: $\gamma/\nu$ = "
+                            label=rf"fit {form}: ${pn}$ = "
                                   rf"{attr(g, 'p'):.4f} ± {attr(g, 'p_error'):.4f}")
             if not drew:
                 ax.set_title("no fit: analyze needs 2 or more peaks inside the ranges",
@@ -309,9 +316,13 @@ def peaks_plot(f, P):
             # analyze fits no law to C_max: in 2D it grows as ln L (alpha = 0), in 3D as
             # L^(alpha/nu) with alpha/nu ~ 0.17, both hidden by the regular background
             # at these sizes. A linear axis against log L shows the ln L growth as a line.
-            ax.set_title("no fit: analyze fits none to C_max (2D: ~ ln L, a line on this "
-                         "axis;\n3D: ~ L^(alpha/nu), alpha/nu = 0.17, hidden by the "
-                         "background at these sizes)", fontsize=8)
+            why = {"ising2d": "2D Ising: C_max ~ ln L (alpha = 0), a straight line on "
+                              "this axis",
+                   "ising3d": "3D Ising: C_max ~ L^(alpha/nu), alpha/nu = 0.17,\nhidden by "
+                              "the regular background at these sizes"}
+            ax.set_title("no fit: analyze fits no law to C_max\n"
+                         + why.get(attr(f, "model", ""), "(only chi'_max is fitted)"),
+                         fontsize=8)
             ax.legend(fontsize=8)
     P.save(fig, "peaks.png")
 
@@ -321,6 +332,7 @@ STATUS = {1: "no sign change", 2: "root outside the simulated β", 3: "not signi
 
 
 def crossings_plot(f, P):
+    n = size_name(f)
     fig, ax = plt.subplots(figsize=(6.6, 4.8))
     drew = False
     refused, used_L = [], []
@@ -332,13 +344,13 @@ def crossings_plot(f, P):
         ok = c["found"][()] == 1
         status = c["status"][()] if "status" in c else np.where(ok, 0, 1)
         for i in np.nonzero(~ok)[0]:
-            refused.append(f"{lab} L = {int(c['L1'][i])}/{int(c['L2'][i])}: "
+            refused.append(f"{lab} {size_name(f)} = {int(c['L1'][i])}/{int(c['L2'][i])}: "
                            f"{STATUS.get(int(status[i]), 'refused')}")
         if not ok.any():
             continue
         used_L.extend(c["L1"][ok])
         eb = ax.errorbar(c["L1"][ok], c["beta"][ok], yerr=c["beta_error"][ok], fmt="o",
-                         capsize=2, label=f"{lab} crossings of $L_1$ and the next size")
+                         capsize=2, label=f"{lab} crossings of ${n}_1$ and the next size")
         color = eb[0].get_color()
         drew = True
         g = f.get(f"fss/{name}")
@@ -346,7 +358,7 @@ def crossings_plot(f, P):
             xs = np.geomspace(c["L1"][ok].min() * 0.8, c["L1"][ok].max() * 4, 100)
             xfix = " (x fixed)" if attr(g, "x_fixed", 0) == 1 else ""
             ax.plot(xs, fit_line(g, xs), lw=1, color=color,
-                    label=rf"$\beta_c + a L^{{-x}}$, x = {attr(g, 'x'):.2f}{xfix}: "
+                    label=rf"$\beta_c + a {n}^{{-x}}$, x = {attr(g, 'x'):.2f}{xfix}: "
                           rf"$\beta_c$ = {attr(g, 'beta_c'):.5f} ± {attr(g, 'beta_c_error'):.5f}")
     if not drew:
         plt.close(fig)
@@ -361,12 +373,11 @@ def crossings_plot(f, P):
                    label=f"exact / best known {attr(res, 'beta_c_reference'):.5f}")
     ax.set_xscale("log")
     size_ticks(ax, used_L)
-    ax.set_xlabel(r"$L_1$ (crossing of $L_1$ and the next size)")
+    ax.set_xlabel(f"${n}_1$ (crossing of ${n}_1$ and the next size)")
     ax.set_ylabel(r"$\beta^*$")
     ax.legend(fontsize=8)
     if refused:
-        ax.text(0.02, 0.03, "refused:\n" + "\n".join(refused), transform=ax.transAxes,
-                fontsize=7, va="bottom", bbox=dict(fc="white", ec="0.8"))
+        ax.set_title("refused (not plotted): " + "; ".join(refused), fontsize=8, wrap=True)
     P.save(fig, "crossings.png")
 
 
