@@ -30,7 +30,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FixedLocator, LogLocator, NullLocator, ScalarFormatter  # noqa: E402
+from matplotlib.ticker import (FixedLocator, FormatStrFormatter, MaxNLocator,  # noqa: E402
+                               NullLocator, ScalarFormatter)
 
 
 def attr(obj, name, default=np.nan):
@@ -127,22 +128,31 @@ def size_ticks(ax, values):
     ax.xaxis.set_major_formatter(fmt)
 
 
+def plain_log(axis, lo, hi):
+    """Plain tick labels on a log axis spanning lo..hi: 1-2-5 steps if three of them
+    fall inside, else every integer multiple of the decade, else (less than a factor
+    of two) evenly spaced values. matplotlib's default labels only powers of ten, which
+    leaves one label, or none, on the short ranges of finite-size data."""
+    ticks = []
+    k0, k1 = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+    for subs in ((1, 2, 5), range(1, 10)):
+        ticks = [m * 10.0 ** k for k in range(k0, k1 + 1) for m in subs
+                 if lo <= m * 10.0 ** k <= hi]
+        if len(ticks) >= 3:
+            break
+    else:
+        ticks = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+
+
 def plain_log_x(ax):
-    """Labels at 1, 2, 5 x 10^k on a log x axis spanning less than a few decades."""
-    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_minor_locator(NullLocator())
-    fmt = ScalarFormatter()
-    fmt.set_scientific(False)
-    ax.xaxis.set_major_formatter(fmt)
+    plain_log(ax.xaxis, *ax.get_xlim())
 
 
 def plain_log_y(ax):
-    """Labels at 1, 2, 5 x 10^k on a log y axis spanning less than a few decades."""
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_minor_locator(NullLocator())
-    fmt = ScalarFormatter()
-    fmt.set_scientific(False)
-    ax.yaxis.set_major_formatter(fmt)
+    plain_log(ax.yaxis, *ax.get_ylim())
 
 
 # analyze's threshold for its "neighbouring betas overlap poorly" note (driver.c).
@@ -295,7 +305,6 @@ def peaks_plot(f, P):
         size_ticks(ax, x)
         if q == "susceptibility_connected":
             ax.set_yscale("log")
-            plain_log_y(ax)
             drew = False
             # Graphs: the exponent is per n (docs/analysis.md), not gamma/nu.
             pn = "p" if xlabel == "n" else r"\gamma/\nu"
@@ -311,6 +320,7 @@ def peaks_plot(f, P):
             if not drew:
                 ax.set_title("no fit: analyze needs 2 or more peaks inside the ranges",
                              fontsize=8)
+            plain_log_y(ax)
             ax.legend(fontsize=8)
         else:
             # analyze fits no law to C_max: in 2D it grows as ln L (alpha = 0), in 3D as
@@ -438,6 +448,7 @@ def zeta_plots(f, P):
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_x(ax)
+    plain_log_y(ax)
     ax.set_xlabel(r"$\xi_{2nd}$")
     ax.set_ylabel(r"$\tau_{int}(|m|)$ [sweeps]")
     ax.legend(fontsize=8)
