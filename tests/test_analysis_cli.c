@@ -423,16 +423,39 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   ceas_io_attr_int64(f, "L", 6);
   ceas_io_attr_int64(f, "dim", 2);
   H5Fclose(f);
+  /* A size lie (issue 15): series whose dataspaces claim 2^61 + 1 entries that the
+   * file never stored (chunked, unwritten); reading them was out of bounds. */
+  snprintf(p, sizeof p, "%s/sw/tasks/size_lie.h5", work);
+  f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ceas_io_attr_string(f, "model", "ising2d");
+  ceas_io_attr_string(f, "algo", "wolff");
+  ceas_io_attr_double(f, "beta", 0.42);
+  ceas_io_attr_double(f, "h", 0.0);
+  ceas_io_attr_int64(f, "n_spins", 36);
+  ceas_io_attr_int64(f, "L", 6);
+  ceas_io_attr_int64(f, "dim", 2);
+  hid_t g = H5Gcreate2(f, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t lie = ((hsize_t)1 << 61) + 1, chunk = 1024;
+  hid_t sp = H5Screate_simple(1, &lie, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(pl, 1, &chunk);
+  const char *names[3] = {"energy", "magnetization", "structure_factor_kmin"};
+  for (int i = 0; i < 3; i++)
+    H5Dclose(H5Dcreate2(g, names[i], H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, pl, H5P_DEFAULT));
+  H5Pclose(pl);
+  H5Sclose(sp);
+  H5Gclose(g);
+  H5Fclose(f);
   int rc = analyze("sw");
   const char *err = slurp("err.txt");
   cr_assert_eq(rc, 0, "%s", err);
+  cr_expect(strstr(err, "size_lie.h5") != NULL, "%s", err);
   cr_expect(strstr(err, "zz_truncated.h5") != NULL, "%s", err);
   cr_expect(strstr(err, "no_series.h5") != NULL && strstr(err, "/timeseries/energy") != NULL,
             "%s", err);
   cr_expect(strstr(err, ".tmp.") == NULL, "%s", err);
   f = open_out("sw/analysis.h5");
   cr_expect_eq(attr_d(f, ".", "n_tasks_used"), 7);
-  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 2);
+  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 3);
   cr_expect_eq(attr_d(f, "sizes/L8", "n_runs"), 4);
   static double rep[16];
   cr_expect_eq(read_ds(f, "tasks/replica", rep, 16), 7);
