@@ -257,12 +257,21 @@ static int fail_all(int rank, int rc) {
 
 extern char **environ;
 
-/* Runs a program to completion; returns its exit status (or -1). */
-static int spawn_wait(char *const argv[]) {
+/* Runs a program to completion; returns its exit status, or -1 with *why saying
+ * why it did not run. */
+static int spawn_wait(char *const argv[], const char **why) {
   pid_t pid;
-  if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0) return -1;
+  int err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+  if (err) {
+    *why = strerror(err);
+    return -1;
+  }
   int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
+  if (waitpid(pid, &status, 0) < 0) {
+    *why = strerror(errno);
+    return -1;
+  }
+  *why = "killed by a signal";
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -289,12 +298,27 @@ static int analyse_and_plot(const char *dir, int quiet) {
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return 0;
   self[n] = '\0';
+  /* A binary rebuilt while the sweep ran is gone: /proc/self/exe then names the
+   * deleted file, and the analysis cannot start (say so, not "see above"). */
+  const char *gone = " (deleted)";
+  size_t lg = strlen(gone);
+  if ((size_t)n > lg && !strcmp(self + n - lg, gone)) {
+    fprintf(stderr, "ceasim: warning: no analysis of %s: this ceasim binary was replaced "
+                    "while the sweep ran; run `ceasim analyze %s`\n", dir, dir);
+    return 0;
+  }
   char q[] = "--quiet";
   char *ana[] = {self, "analyze", (char *)dir, quiet ? q : NULL, NULL};
+  const char *why;
   fflush(stdout);
-  if (spawn_wait(ana) != 0) {
-    fprintf(stderr, "ceasim: warning: the analysis of %s did not complete (see above); run "
-                    "`ceasim analyze %s` to retry\n", dir, dir);
+  int st = spawn_wait(ana, &why);
+  if (st != 0) {
+    if (st < 0)
+      fprintf(stderr, "ceasim: warning: no analysis of %s (%s); run `ceasim analyze %s`\n",
+              dir, why, dir);
+    else
+      fprintf(stderr, "ceasim: warning: the analysis of %s did not complete (see above); run "
+                      "`ceasim analyze %s` to retry\n", dir, dir);
     return 0;
   }
   const char *adir = analysis_dir();
@@ -308,9 +332,13 @@ static int analyse_and_plot(const char *dir, int quiet) {
                     "set CEASIM_ANALYSIS_DIR)\n", dir, py);
     return 1;
   }
-  if (spawn_wait(plot) != 0) {
-    fprintf(stderr, "ceasim: warning: %s failed for %s (see above); rerun it by hand\n",
-            script, dir);
+  st = spawn_wait(plot, &why);
+  if (st != 0) {
+    if (st < 0)
+      fprintf(stderr, "ceasim: warning: no plots for %s: %s (%s)\n", dir, script, why);
+    else
+      fprintf(stderr, "ceasim: warning: %s failed for %s (see above); rerun it by hand\n",
+              script, dir);
     return 1;
   }
   return 2;
