@@ -312,6 +312,13 @@ with h5py.File(os.path.join(d, "hugeindices.h5"), "w") as f:
     f["indptr"] = np.asarray(indptr, dtype=np.int64)
     f.create_dataset("indices", shape=(2**61,), dtype=np.int64, chunks=(1024,))
     f["data"] = np.asarray(data, dtype=np.float64)
+# A 2 KB file whose compressed 'indptr' (n = 2^31 - 1 spins) was never written
+# (issue 15): its size must be doubted before 16 GiB are asked for.
+with h5py.File(os.path.join(d, "unwritten_indptr.h5"), "w") as f:
+    f.create_dataset("indptr", shape=(2**31,), dtype=np.int64, chunks=(4096,),
+                     compression="gzip")
+    f["indices"] = np.asarray(indices, dtype=np.int32)
+    f["data"] = np.asarray(data, dtype=np.float64)
 
 ok(raw[:8] == b"\x89HDF\r\n\x1a\n", "write HDF5 inputs: h5py wrote CSR files with an HDF5 signature")
 EOF
@@ -342,6 +349,9 @@ expect_input_error "HDF5: asymmetric J" "asym.h5" "symmetric" \
 new_case
 expect_input_error "HDF5: 'indices' claims 2^61 entries (indptr[n] = 12)" "hugeindices.h5" "(indices|indptr|entries|expected)" \
   run --model graph --couplings "$IN/hugeindices.h5" "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+expect_input_error "HDF5: compressed 'indptr' never written" "unwritten_indptr.h5|indptr" "(never written|corrupt)" \
+  run --model graph --couplings "$IN/unwritten_indptr.h5" "${SMALL[@]}" --out "$OD/result.h5"
 
 # ---- algorithm / model mismatch -------------------------------------------------------
 

@@ -56,17 +56,9 @@ static long long dataset_length(hid_t file, const char *path, long long *cols) {
   if (t >= 0 && H5Tget_class(t) == H5T_FLOAT && (nd == 1 || nd == 2)) {
     hsize_t dims[2] = {0, 1};
     H5Sget_simple_extent_dims(sp, dims, NULL);
-    /* The dataspace is only what the file claims: a series must fit in memory
-     * and, unfiltered, be stored in full, or reading it would wrap a size or
-     * read past what is there. */
-    size_t bytes;
-    const size_t f[] = {(size_t)dims[0], (size_t)dims[1], sizeof(double)};
-    hid_t dcpl = H5Dget_create_plist(d);
-    int filters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (dims[0] <= SIZE_MAX && dims[1] <= SIZE_MAX && dims[1] >= 1 &&
-        !ceas_size_check(path, &bytes, 3, f) &&
-        (filters != 0 || H5Dget_storage_size(d) >= (hsize_t)bytes)) {
+    /* The dataspace is only what the file claims (ceas_io_dataset_check). */
+    uint64_t entries;
+    if (!ceas_io_dataset_check(d, path, path, sizeof(double), &entries)) {
       n = (long long)dims[0];
       *cols = (long long)dims[1];
     } else {

@@ -109,6 +109,15 @@ int ceas_io_read_attr_uint64(hid_t loc, const char *source, const char *name,
 /* Variable-length (what ceasim writes) or fixed-length strings. */
 int ceas_io_read_attr_string(hid_t loc, const char *source, const char *name,
                              char *buf, size_t cap);
+/* The one check before memory is allocated for a dataset of any file (task files,
+ * couplings, weights): a header only claims sizes. Dataset D, NAME in file SOURCE,
+ * must hold entries x elem_size bytes that fit in memory (ceas_size_check); without
+ * filters the file must store every byte; chunked, every chunk must have been
+ * written; with filters (compression) the stored bytes must be able to expand to the
+ * claimed size (deflate expands at most 1032:1, so a ratio above 2048 is a lie).
+ * 0 and *entries (the product of the dimensions), or CEAS_EINPUT naming SOURCE. */
+int ceas_io_dataset_check(hid_t d, const char *source, const char *name, size_t elem_size,
+                          uint64_t *entries);
 /* Reads a 1-D dataset of exactly n elements into x (converted to the memory type). */
 int ceas_io_read_doubles(hid_t loc, const char *source, const char *name,
                          double *x, size_t n);

@@ -609,3 +609,60 @@ int ceas_io_describe(hid_t file, const ceas_io_doc *rows) {
   free(l.paths);
   return rc;
 }
+
+int ceas_io_dataset_check(hid_t d, const char *source, const char *name, size_t elem_size,
+                          uint64_t *entries) {
+  hid_t sp = H5Dget_space(d);
+  int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+  hsize_t dims[H5S_MAX_RANK];
+  if (nd < 0 || H5Sget_simple_extent_dims(sp, dims, NULL) < 0) {
+    if (sp >= 0) H5Sclose(sp);
+    return ceas_error_set(CEAS_EINPUT, "%s: dataset '%s' has no readable shape (corrupt?)",
+                          source, name);
+  }
+  H5Sclose(sp);
+  size_t f[H5S_MAX_RANK + 1], bytes;
+  uint64_t count = 1;
+  for (int i = 0; i < nd; i++) {
+    if (dims[i] > SIZE_MAX)
+      return ceas_error_set(CEAS_EINPUT, "%s: dataset '%s' claims %llu entries in a "
+                            "dimension; expected what fits in memory (corrupt?)",
+                            source, name, (unsigned long long)dims[i]);
+    f[i] = (size_t)dims[i];
+    count *= dims[i]; /* cannot wrap unless the size check below fails */
+  }
+  f[nd] = elem_size;
+  char what[600];
+  snprintf(what, sizeof what, "%s: dataset '%s'", source, name);
+  if (ceas_size_check(what, &bytes, nd + 1, f)) return CEAS_EINPUT;
+  hid_t dcpl = H5Dget_create_plist(d);
+  int nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
+  int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+  hsize_t chunk[H5S_MAX_RANK];
+  int cnd = chunked ? H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk) : 0;
+  if (dcpl >= 0) H5Pclose(dcpl);
+  hsize_t stored = H5Dget_storage_size(d);
+  const char *lie = NULL;
+  if (nfilters < 0)
+    lie = "has an unreadable creation property list";
+  else if (nfilters == 0 && stored < (hsize_t)bytes)
+    lie = "is truncated or was never written";
+  else if (nfilters > 0 && bytes > 0 && (long double)bytes > 2048.0L * (long double)stored)
+    lie = "is compressed beyond what any filter expands";
+  if (!lie && chunked && bytes > 0 && cnd == nd) {
+    hsize_t want = 1, have = 0;
+    for (int i = 0; i < nd; i++) want *= (dims[i] + chunk[i] - 1) / chunk[i];
+    hid_t all = H5Dget_space(d);
+    if (all < 0 || H5Dget_num_chunks(d, all, &have) < 0 || have != want)
+      lie = "has chunks that were never written";
+    if (all >= 0) H5Sclose(all);
+  }
+  if (lie)
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: dataset '%s' claims %llu entries (%zu bytes) but the file "
+                          "stores only %llu bytes of them: it %s (corrupt?)",
+                          source, name, (unsigned long long)count, bytes,
+                          (unsigned long long)stored, lie);
+  *entries = count;
+  return CEAS_OK;
+}

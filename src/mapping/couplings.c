@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_io.h"
 #include "ceas_mapping.h"
 
 #define MAX_SPINS 2147483647LL
@@ -305,24 +306,10 @@ static int read_1d(hid_t file, const char *path, const char *name, hid_t mem_typ
                         path, name, (unsigned long long)dims[0]);
     goto out;
   }
-  /* A corrupt header can claim far more entries than the file stores; without
-   * filters (compression) the stored bytes must cover every entry, so check
-   * before allocating. Never-written chunks count as missing too: a coupling
-   * file with holes is not a coupling file. */
+  /* A corrupt header can claim far more entries than the file stores. */
   {
-    hid_t dcpl = H5Dget_create_plist(d);
-    int nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
-    if (dcpl >= 0) H5Pclose(dcpl);
-    hsize_t stored = H5Dget_storage_size(d);
-    hsize_t need = dims[0] * (hsize_t)H5Tget_size(ty);
-    if (nfilters == 0 && stored < need) {
-      rc = ceas_error_set(CEAS_EINPUT,
-                          "%s: dataset '%s' claims %llu entries but the file stores "
-                          "only %llu of their %llu bytes (truncated or corrupt)",
-                          path, name, (unsigned long long)dims[0],
-                          (unsigned long long)stored, (unsigned long long)need);
-      goto out;
-    }
+    uint64_t entries;
+    if ((rc = ceas_io_dataset_check(d, path, name, H5Tget_size(ty), &entries))) goto out;
   }
   *data = ceas_malloc((size_t)dims[0] * elem);
   if (!*data) {

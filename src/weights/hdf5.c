@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_io.h"
 #include "weights_private.h"
 
 /* Like couplings.c: no dataset of a weights file may claim more than 2^40
@@ -159,23 +160,10 @@ int ceas_weights_h5_read(ceas_weights *w, const ceas_weights_entry *e,
                         nm);
     goto out;
   }
-  /* As in couplings.c: without filters, the stored bytes must cover every
-   * entry, so a header claiming more than the file holds is caught before
-   * allocating. */
+  /* A corrupt header can claim far more entries than the file stores. */
   {
-    hid_t dcpl = H5Dget_create_plist(d);
-    int nfilters = dcpl >= 0 ? H5Pget_nfilters(dcpl) : -1;
-    if (dcpl >= 0) H5Pclose(dcpl);
-    uint64_t stored = H5Dget_storage_size(d);
-    uint64_t need = count * (uint64_t)H5Tget_size(ty);
-    if (nfilters == 0 && stored < need) {
-      rc = ceas_error_set(CEAS_EINPUT,
-                          "%s: dataset '%s' claims %llu entries but the file stores only "
-                          "%llu of their %llu bytes (truncated or corrupt)",
-                          path, nm, (unsigned long long)count,
-                          (unsigned long long)stored, (unsigned long long)need);
-      goto out;
-    }
+    uint64_t entries;
+    if ((rc = ceas_io_dataset_check(d, path, nm, H5Tget_size(ty), &entries))) goto out;
   }
   if ((rc = ceas_weights_tensor_init(out, nm, rank, dims, (size_t)count))) goto out;
   if (count > 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
