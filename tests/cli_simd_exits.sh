@@ -38,7 +38,8 @@ case "${CEASIM_BUILD_TYPE:-Release}" in
     exit 0
     ;;
 esac
-if objdump -T -t "$CEASIM" 2>/dev/null | grep -q '__asan_init\|__ubsan_handle'; then
+objdump -T -t "$CEASIM" >"$WORK/symbols" 2>/dev/null || true
+if grep -q '__asan_init\|__ubsan_handle' "$WORK/symbols"; then
   echo "ok - skipped: sanitizer build"
   exit 0
 fi
