@@ -67,5 +67,29 @@ for m in ("sb-discrete", "sb-ballistic"):
     floor = W / 2 + 10 * math.sqrt(W)
     ok(cut > floor, f"{m}: best cut {cut:.0f} far above a random cut (> W/2 + 10 sqrt(W) = "
        f"{floor:.0f})")
+
+# The file records the parameters the instance gave (docs/anneal_dynamics.md):
+# c0 = 0.5 / (sigma_J sqrt(n)), sigma_J the RMS of J over the full matrix (zeros
+# included), and dt = min(1.25, 0.8 * 2 / sqrt(a0 (a0 - c0 lambda_min))), checked here
+# against numpy's exact lambda_min of J = -w (the code uses 40 Lanczos steps, whose
+# extreme eigenvalue on G1 is accurate far below the 0.5 % allowed).
+lines = open(os.path.join(w, "G1")).read().split("\n")
+n = int(lines[0].split()[0])
+J = np.zeros((n, n))
+for line in lines[1:]:
+    if line.strip():
+        i, j, wt = line.split()
+        J[int(i) - 1, int(j) - 1] = J[int(j) - 1, int(i) - 1] = -float(wt)
+lmin = np.linalg.eigvalsh(J)[0]
+sigma = math.sqrt((J ** 2).sum() / (n * (n - 1)))
+for m in ("sb-discrete", "sb-ballistic"):
+    with h5py.File(os.path.join(w, m + ".h5"), "r") as f:
+        dt, a0, c0 = (float(f.attrs[k]) for k in ("dt", "a0", "c0"))
+    ok(a0 == 1.0, f"{m}: a0 = 1 recorded", f"{a0}")
+    ok(abs(c0 - 0.5 / (sigma * math.sqrt(n))) < 1e-12 * c0, f"{m}: c0 = 0.5/(sigma_J sqrt n)",
+       f"{c0} vs {0.5 / (sigma * math.sqrt(n))}")
+    want = min(1.25, 0.8 * 2 / math.sqrt(a0 * (a0 - c0 * lmin)))
+    ok(abs(dt - want) < 5e-3 * want, f"{m}: dt = {dt:.6g} is 0.8 x the stability limit "
+       f"({want:.6g}, lambda_min = {lmin:.4g})")
 PYEOF
 cli_finish

@@ -92,6 +92,7 @@ int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_pa
   w->pb = pb;
   w->p = p;
   w->d = d;
+  w->head.used = d;
   size_t n = (size_t)pb->n;
   w->x = ceas_malloc(n * sizeof *w->x);
   w->F = ceas_malloc(n * sizeof *w->F);

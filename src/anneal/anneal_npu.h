@@ -227,6 +227,7 @@ const ceas_anneal_cost *ceas_anneal_dyn_cost(const void *work);
 typedef struct {
   const ceas_anneal_method *method;
   ceas_anneal_cost cost;
+  ceas_anneal_dyn_params used; /* the parameters after the instance's defaults */
 } ceas_anneal_dyn_head;
 
 /* The checks every dynamics method makes of dt, x_init, field_noise, check_every

@@ -321,6 +321,13 @@ typedef struct {
   double p_success;            /* successes / reads */
   double tts99_seconds;        /* ceas_anneal_tts99(mean read seconds, p) */
   double tts99_updates;        /* the same in spin updates */
+  /* The parameters a method derived from the instance and really used (sb: dt, a0,
+   * c0; analog: dt, eps, p0, p1, noise), written as attributes of that name. */
+  int n_used;
+  struct {
+    const char *name;
+    double value;
+  } used[8];
 } ceas_anneal_result;
 
 /* Runs reads 0 .. reads-1 of `method` (after checking the NPU fields of p, then

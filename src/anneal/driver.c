@@ -132,6 +132,15 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
     ceas_anneal_result_free(r);
     return rc;
   }
+  if (is_dyn(method)) {
+    const ceas_anneal_dyn_params *u = &((const ceas_anneal_dyn_head *)work)->used;
+    int analog = method == &ceas_anneal_method_analog;
+    const char *names[5] = {"dt", analog ? "eps" : "a0", analog ? "p0" : "c0", "p1", "noise"};
+    const double values[5] = {u->dt, analog ? u->eps : u->a0, analog ? u->p0 : u->c0, u->p1,
+                              u->noise};
+    r->n_used = analog ? 5 : 3;
+    for (int i = 0; i < r->n_used; i++) r->used[i].name = names[i], r->used[i].value = values[i];
+  }
   progress_state ps = {progress, progress_ctx, ceas_wtime(), ceas_wtime(), 0,
                        (double)reads * (double)p.schedule->sweeps};
   ceas_anneal_hooks hooks = {stop, progress ? on_sweeps : NULL, &ps};
@@ -248,6 +257,8 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
     rc = ceas_io_attr_string(loc, "order",
                              p->order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential");
   if (!rc) rc = ceas_io_attr_uint64(loc, "trace_every", p->trace_every);
+  for (int i = 0; !rc && i < r->n_used; i++)
+    rc = ceas_io_attr_double(loc, r->used[i].name, r->used[i].value);
   /* The NPU model and the cost model's prices. */
   ceas_anneal_cost_pj pj;
   ceas_anneal_cost_pj_of(p, &pj);

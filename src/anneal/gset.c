@@ -86,9 +86,11 @@ int ceas_anneal_problem_read_gset(const char *path, ceas_anneal_problem **out) {
         goto done;
       }
       /* An edge line is at least "i j w\n", 6 bytes: a header that claims more
-       * edges than the file can hold is refused before m is allocated. */
+       * edges than the file can hold is refused before m is allocated (a short
+       * claim is left to the line count below, which says where the file ends). */
       struct stat sb;
-      if (!fstat(fileno(fp), &sb) && S_ISREG(sb.st_mode) && mm > (long long)sb.st_size / 6) {
+      if (mm > (1LL << 20) && !fstat(fileno(fp), &sb) && S_ISREG(sb.st_mode) &&
+          mm > (long long)sb.st_size / 6) {
         rc = ceas_error_set(CEAS_EINPUT,
                             "%s:%ld: the header says m = %lld edges, but the file's %lld "
                             "bytes hold at most %lld edge lines 'i j w'",

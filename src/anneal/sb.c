@@ -195,6 +195,7 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
   w->p = p;
   w->d = d;
   w->discrete = discrete;
+  w->head.used = d;
   w->c0 = d.c0;
   size_t n = (size_t)pb->n;
   w->x = ceas_malloc(n * sizeof *w->x);

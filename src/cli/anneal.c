@@ -1087,16 +1087,20 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
          : pb->dense8   ? "dense int8 field updates"
          : pb->dense    ? "dense float32 field updates"
                         : "sparse field updates");
-  if (sched.kind == CEAS_ANNEAL_SCHED_FILE)
+  int dyn = !strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog");
+  if (dyn)
+    printf("%llu steps of the equations of motion, the pump ramped over them",
+           (unsigned long long)sched.sweeps);
+  else if (sched.kind == CEAS_ANNEAL_SCHED_FILE)
     printf("schedule from %s: %llu sweeps, beta %.6g ... %.6g", sched.file,
            (unsigned long long)sched.sweeps, sched.beta0, sched.beta1);
   else
     printf("schedule %s: beta %.6g -> %.6g over %llu sweeps",
            ceas_anneal_sched_name(sched.kind), sched.beta0, sched.beta1,
            (unsigned long long)sched.sweeps);
-  printf(", %s order, seed %llu, %llu reads",
-         p.order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential",
-         (unsigned long long)p.seed, (unsigned long long)a.reads);
+  if (!dyn)
+    printf(", %s order", p.order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential");
+  printf(", seed %llu, %llu reads", (unsigned long long)p.seed, (unsigned long long)a.reads);
   if (pt)
     printf(", %ld temperatures (geometric ladder) over %d rank%s", a.temperatures, size,
            size == 1 ? "" : "s");
@@ -1115,7 +1119,6 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
            "%.4g of max|J|, %lld of %lld couplings rounded to 0\n",
            qrep.bits, ceas_anneal_rounding_name(qrep.rounding), qrep.step, qrep.max_err,
            qrep.rms_err, (long long)qrep.zeroed, (long long)qrep.couplings);
-  int dyn = !strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog");
   if (p.field_noise > 0 || p.update == CEAS_ANNEAL_UPDATE_SYNC)
     printf("NPU model: %s updates, field noise sigma = %.4g x field scale (%.4g)\n",
            dyn || p.update == CEAS_ANNEAL_UPDATE_SYNC ? "synchronous" : "asynchronous",
@@ -1127,6 +1130,12 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
                          show ? ceas_cli_progress : NULL, NULL, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
   if (rc) goto out;
+  if (r->n_used) {
+    printf("%s parameters (derived from the instance unless given):", method->name);
+    for (int i = 0; i < r->n_used; i++)
+      printf("%s %s = %.6g", i ? "," : "", r->used[i].name, r->used[i].value);
+    printf("\n");
+  }
   if (pq) ceas_anneal_rescore(pb, r);
   print_results(pb, method, &p, r);
   if (pt) print_pt(&x);
