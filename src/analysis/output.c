@@ -279,7 +279,10 @@ static int write_crossings(const ana_state *s, hid_t file) {
 static int write_fit_attrs(hid_t h, const ana_fit *f) {
   const ceas_analysis_fit *x = &f->fit;
   int rc = ceas_io_attr_string(h, "description", f->what ? f->what : "");
-  if (!rc) rc = ceas_io_attr_string(h, "formula", ceas_analysis_fit_formula(x->model));
+  /* A fit never attempted has no model: its zeroed struct would name the first one. */
+  if (!rc)
+    rc = ceas_io_attr_string(h, "formula", f->attempted ? ceas_analysis_fit_formula(x->model)
+                                                        : "none: not attempted (see note)");
   if (!rc) rc = ceas_io_attr_string(h, "x_label", f->x_name ? f->x_name : "");
   if (!rc) rc = ceas_io_attr_string(h, "y_label", f->y_name ? f->y_name : "");
   if (!rc) rc = ceas_io_attr_int64(h, "attempted", f->attempted);
