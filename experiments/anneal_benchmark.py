@@ -23,7 +23,7 @@ References (per spin; see docs/anneal_benchmark_results.md for sources):
                   Boettcher 2005, omega = 2/3; amplitude 0.691(9) measured by
                   experiments/sk_finite_size.sh, N = 12-256)
   2D ±J periodic  -1.4015(8)  (De Simone et al. 1996, exact ground states to 50x50)
-  3D ±J periodic  -1.7863     (../shared/REFERENCES.md; the brief's -1.7003 is not a
+  3D ±J periodic  -1.7863     (K. F. Pal, Physica A 223, 283 (1996); -1.7003 is not a
                   ±J value: our L = 8 runs reach -1.78 per spin)
 These are disorder averages, not the energy of a given instance, so the per-instance
 reference E_ref is the lowest energy any run of the benchmark found (for G-set files:
@@ -43,7 +43,6 @@ import numpy as np
 TOL = 1e-3  # success: within 0.1 % of |E_ref|
 E_SK_INF, SK_A = -0.76317, 0.691  # A: experiments/sk_finite_size.sh
 E_2D, E_3D = -1.4015, -1.7863
-NEAL_SECONDS, NEAL_NS = 33.0, 340.0
 NOTES_BEGIN = "<!-- findings: hand-written, kept when the file is regenerated -->"
 NOTES_END = "<!-- /findings -->"
 METHOD_ORDER = ["sa", "ceas", "pt", "sb-ballistic", "sb-discrete", "analog"]
@@ -621,14 +620,14 @@ def write_md(args, insts, rows):
     if not srs:
         L.append("Not run (SPEED_SEEDS empty).")
     else:
-        L.append(f"neal (D-Wave's SA): ~{NEAL_NS:.0f} ns per spin update, best E/N ≈ −0.761 in "
-                 f"{NEAL_SECONDS:.0f} s for this job (issue 7; not run here). Target for `sa`: "
-                 f"≤ {NEAL_SECONDS / 5:.1f} s on one core. sb runs the same number of time steps. "
+        L.append("D-Wave's SA core on this job is measured side by side by "
+                 "`bench/dwave_sa_side_by_side.sh` (its results: docs/anneal.md, 'Side by side "
+                 "with D-Wave's SA core'), not here. sb runs the same number of time steps. "
                  "Runs one at a time; 'to E_ref' is the median CPU time at which a read first "
                  "held E ≤ E_ref + 0.1 % (reads that got there / all).\n")
         L.append("| instance | method | best E/N | (best − E_ref)/N | wall | CPU | CPU ns/update | "
-                 "neal 33 s / CPU | to E_ref (reads) |")
-        L.append("|---|---|---|---|---|---|---|---|---|")
+                 "to E_ref (reads) |")
+        L.append("|---|---|---|---|---|---|---|---|")
         for r in sorted(srs, key=lambda r: (r["instance"], method_key(r["method"]))):
             ins = next(i for i in insts if i.name == r["instance"])
             run = next(x for x in ins.runs if x["phase"] == "speed" and x["method"] == r["method"])
@@ -636,7 +635,7 @@ def write_md(args, insts, rows):
             ttt = f"{fmt_t(r['ttt_cpu_median'])} ({r['ttt_reads']}/{r['reads']})" if r["ttt_reads"] else f"– (0/{r['reads']})"
             L.append(f"| {r['instance']} | {r['method']} | {r['best_e_per_spin']:.6f} | "
                      f"{fmt_res(r['res_min'])} | {run['wall_total']:.2f} s | {cpu:.2f} s | "
-                     f"{r['ns_update_cpu']:.1f} | {NEAL_SECONDS / cpu:.1f}× | {ttt} |")
+                     f"{r['ns_update_cpu']:.1f} | {ttt} |")
     L.append("")
     L.append("## Plots\n")
     L.append("![summary](img/anneal_benchmark_summary.png)\n")
