@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "anneal_private.h"
+#include "ceas_io.h"
 #include "ceas_mapping.h"
 
 const char *ceas_anneal_source_name(ceas_anneal_source s) {
@@ -161,35 +162,18 @@ double ceas_anneal_energy_of_cut(const ceas_anneal_problem *pb, double cut) {
 
 typedef int (*body_fn)(const ceas_anneal_problem *pb, FILE *fp);
 
+/* The text is built in memory and written by ceas_io_write_text: the one atomic
+ * writer (exclusive temporary, fsync, link or rename) for every output file. */
 static int write_atomically(const ceas_anneal_problem *pb, const char *path, int force,
                             body_fn body) {
-  if (!force && access(path, F_OK) == 0)
-    return ceas_error_set(CEAS_EINPUT, "%s exists (use --force to replace it)", path);
-  size_t len = strlen(path) + 64;
-  char *tmp = ceas_malloc(len);
-  if (!tmp) return CEAS_ENOMEM;
-  const char *slash = strrchr(path, '/');
-  int dirlen = slash ? (int)(slash - path + 1) : 0;
-  snprintf(tmp, len, "%.*s.%s.tmp.%ld", dirlen, path, slash ? slash + 1 : path,
-           (long)getpid());
-  FILE *fp = fopen(tmp, "w");
-  if (!fp) {
-    int rc = ceas_error_set(CEAS_EINPUT, "%s: cannot create: %s", path, strerror(errno));
-    free(tmp);
-    return rc;
-  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&text, &len);
+  if (!fp) return ceas_error_set(CEAS_ENOMEM, "out of memory");
   int rc = body(pb, fp);
-  if (fclose(fp) != 0 && !rc)
-    rc = ceas_error_set(CEAS_EIO, "%s: write failed: %s", path, strerror(errno));
-  if (!rc) {
-    /* Without force a hard link refuses a file that appeared meanwhile. */
-    if (force ? rename(tmp, path) != 0 : link(tmp, path) != 0)
-      rc = ceas_error_set(errno == EEXIST ? CEAS_EINPUT : CEAS_EIO,
-                          "%s: cannot move the finished file into place: %s", path,
-                          strerror(errno));
-  }
-  unlink(tmp);
-  free(tmp);
+  if (fclose(fp) != 0 && !rc) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
+  if (!rc) rc = ceas_io_write_text(path, force, text, len);
+  free(text);
   return rc;
 }
 

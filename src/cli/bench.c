@@ -911,38 +911,16 @@ static int write_json(const bench_args *a, const bench_result *res, int n) {
   char *text = cJSON_Print(root);
   cJSON_Delete(root);
   if (!text) return ceas_error_set(CEAS_ENOMEM, "out of memory");
-  /* Temporary name beside the destination, then link (no overwrite) or rename. */
-  size_t cap = strlen(a->out) + 64;
-  char *tmp = malloc(cap);
-  if (!tmp) {
+  size_t len = strlen(text);
+  char *line = realloc(text, len + 2);
+  if (!line) {
     free(text);
     return ceas_error_set(CEAS_ENOMEM, "out of memory");
   }
-  const char *slash = strrchr(a->out, '/');
-  int dirlen = slash ? (int)(slash - a->out + 1) : 0;
-  snprintf(tmp, cap, "%.*s.%s.tmp.%ld", dirlen, a->out, a->out + dirlen, (long)getpid());
-  int rc = CEAS_OK;
-  FILE *f = fopen(tmp, "w");
-  if (!f ||
-      fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0 || fsync(fileno(f)) != 0)
-    rc = ceas_error_set(CEAS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  if (f && fclose(f) != 0 && !rc)
-    rc = ceas_error_set(CEAS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  if (!rc) {
-    if (a->force) {
-      if (rename(tmp, a->out) != 0)
-        rc = ceas_error_set(CEAS_EIO, "%s: cannot rename from %s: %s", a->out, tmp,
-                            strerror(errno));
-    } else if (link(tmp, a->out) != 0) {
-      rc = ceas_error_set(errno == EEXIST ? CEAS_EINPUT : CEAS_EIO,
-                          "%s: %s (the results are not written; use --force to overwrite)",
-                          a->out,
-                          errno == EEXIST ? "file appeared while running" : strerror(errno));
-    }
-  }
-  unlink(tmp);
-  free(tmp);
-  free(text);
+  line[len] = '\n';
+  line[len + 1] = '\0';
+  int rc = ceas_io_write_text(a->out, a->force, line, len + 1);
+  free(line);
   return rc;
 }
 

@@ -2,15 +2,23 @@
  * ceas_io — HDF5 output files that are never seen half-written.
  *
  * A file is created under a temporary name in the destination's directory
- * ("<dir>/.<name>.tmp.<pid>") and becomes visible under its real name only when
- * ceas_io_file_commit() succeeds. Without `force` the commit is a hard link that
- * fails if the destination appeared in the meantime, so nothing a user has
- * written is replaced; with `force` it is an atomic rename(). A killed process
- * leaves at most a recognisable temporary file behind.
+ * ("<dir>/.<name>.tmp.<pid>.<8 random hex digits>", created O_EXCL, so that a
+ * symlink planted at any name is never followed) and becomes visible under its
+ * real name only when ceas_io_file_commit() succeeds: every HDF5 flush and close
+ * succeeded, no HDF5 call failed on I/O while the file was open (a failed write
+ * can surface only at H5Dclose, whose status callers need not check), the file
+ * was fsync'ed, moved into place and its directory fsync'ed. Any failure removes
+ * the temporary, publishes nothing and is CEAS_EIO naming the file. Without
+ * `force` the commit is a hard link that fails if the destination appeared in
+ * the meantime, so nothing a user has written is replaced; with `force` it is an
+ * atomic rename(). A killed process leaves at most a recognisable temporary file
+ * behind.
  *
  * ceas_io_check_output() is the early check a command makes before any work:
- * the directory must exist and be writable, and the file must not exist unless
- * `force`. Bad paths are the user's input: CEAS_EINPUT.
+ * the path must name a file (no trailing '/'), the directory must exist, a file
+ * must be creatable in it (an exclusive temporary is created and removed: access()
+ * alone says yes to root on /sys), and the file must not exist unless `force`.
+ * Bad paths are the user's input: CEAS_EINPUT; a full disk is CEAS_EIO.
  *
  * The small writers put scalar attributes and datasets on any HDF5 location
  * (file or group) and return CEAS_EIO with a message on failure. String
@@ -39,6 +47,8 @@ typedef struct {
   char *path;
   char *tmp;
   int force;
+  long failures;      /* HDF5 I/O failures counted before the file was created */
+  uint64_t dev, ino;  /* of the temporary, checked again before it is synced */
 } ceas_io_file;
 
 int ceas_io_file_create(const char *path, int force, ceas_io_file *f);
@@ -46,6 +56,16 @@ int ceas_io_file_create(const char *path, int force, ceas_io_file *f);
 int ceas_io_file_commit(ceas_io_file *f);
 /* Closes and removes the temporary (after an error or an interrupt). */
 void ceas_io_file_abort(ceas_io_file *f);
+/* A text file (JSON, edge list) written the same way: check, exclusive temporary,
+ * write(2), fsync, link or rename, directory fsync; nothing published on error. */
+int ceas_io_write_text(const char *path, int force, const char *text, size_t len);
+
+/* Inputs must be self-contained: CEAS_EINPUT naming `source` if HDF5 file `file`
+ * holds an external or user-defined link, or a dataset whose data lives in
+ * another file (external storage, a virtual dataset). A reader calls it right
+ * after H5Fopen, before it follows any link (an external link opens whatever
+ * file it names, as the user running ceasim). */
+int ceas_io_self_contained(hid_t file, const char *source);
 
 int ceas_io_attr_string(hid_t loc, const char *name, const char *value);
 int ceas_io_attr_double(hid_t loc, const char *name, double value);

@@ -1,17 +1,50 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ceas_io.h"
 
-void ceas_io_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* Low-level I/O failures HDF5 reported, whether or not the caller looked at the
+ * return value: a write that fails inside the sieve buffer surfaces only at
+ * H5Dclose, and a dirty metadata entry evicted from the cache fails whatever call
+ * evicted it. ceas_io_file_commit() refuses a file during whose life this count
+ * moved (a full disk made `map` publish zeros with exit 0 before). */
+static atomic_long io_failures;
+
+static herr_t io_error_seen(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)n;
+  if (e->maj_num == H5E_IO || e->min_num == H5E_WRITEERROR) *(int *)data = 1;
+  return 0;
+}
+
+static herr_t note_failure(hid_t stack, void *data) {
+  (void)data;
+  int io = 0;
+  H5Ewalk2(stack, H5E_WALK_DOWNWARD, io_error_seen, &io);
+  if (io) atomic_fetch_add(&io_failures, 1);
+  return 0;
+}
+
+/* HDF5's own printing of its error stack stays off: messages come from here.
+ * Its exit handler stays off too: when H5Fclose fails (close(2) of the file says
+ * EIO or ENOSPC), HDF5 1.10 keeps the file's id but has torn down part of what it
+ * points to, and the handler, or any later close of that id, dies in
+ * H5F__close_cb (exit 139 on a full disk). ceasim closes every file it opens, so
+ * the handler has nothing else to do. */
+void ceas_io_init(void) {
+  H5dont_atexit();
+  H5Eset_auto2(H5E_DEFAULT, note_failure, NULL);
+}
 
 /* dirname() may modify its argument and return static storage: work on a copy. */
 static int dir_of(const char *path, char *buf, size_t cap) {
@@ -23,9 +56,47 @@ static int dir_of(const char *path, char *buf, size_t cap) {
   return CEAS_OK;
 }
 
+/* Errors of the system rather than of the path the user gave. */
+static int system_error(int e) { return e == ENOSPC || e == EIO || e == EDQUOT || e == ENOMEM; }
+
+/* A fresh temporary name beside `path`: "<dir>/.<base>.tmp.<pid>.<8 hex digits>",
+ * malloc'd. The random tail makes names that someone planted in advance (a
+ * symlink at ".out.h5.tmp.<pid>" pointing at a victim) miss; the callers create
+ * it with O_EXCL, which refuses any existing entry, a symlink included. */
+static char *tmp_name(const char *path) {
+  char dir[4096];
+  if (dir_of(path, dir, sizeof dir)) return NULL;
+  char *copy = strdup(path);
+  if (!copy) {
+    ceas_error_set(CEAS_ENOMEM, "out of memory");
+    return NULL;
+  }
+  const char *base = basename(copy);
+  size_t cap = strlen(dir) + strlen(base) + 64;
+  char *tmp = malloc(cap);
+  static atomic_uint serial;
+  if (tmp) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint32_t x = (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)getpid() * 40503u ^
+                 (atomic_fetch_add(&serial, 1) + 1) * 2246822519u;
+    snprintf(tmp, cap, "%s/.%s.tmp.%ld.%08" PRIx32, dir, base, (long)getpid(), x);
+  } else {
+    ceas_error_set(CEAS_ENOMEM, "out of memory");
+  }
+  free(copy);
+  return tmp;
+}
+
+/* Tries a fresh temporary name up to this often when the name is taken. */
+#define TMP_TRIES 16
+
 int ceas_io_check_output(const char *path, int force) {
   if (!path || !*path)
     return ceas_error_set(CEAS_EINPUT, "--out: expected a file name");
+  size_t len = strlen(path);
+  if (path[len - 1] == '/')
+    return ceas_error_set(CEAS_EINPUT, "%s: ends in '/', expected a file name", path);
   char dir[4096];
   int rc = dir_of(path, dir, sizeof dir);
   if (rc) return rc;
@@ -44,7 +115,26 @@ int ceas_io_check_output(const char *path, int force) {
       return ceas_error_set(CEAS_EINPUT,
                             "%s: file exists (use --force to overwrite it)", path);
   }
-  return CEAS_OK;
+  /* access() says yes to root on /sys and on read-only exports: only creating a
+   * file proves that one can be written there. The probe is the same exclusive
+   * temporary the writer makes later, removed at once: a command finds out
+   * before it computes, and holds no file open while it does. */
+  for (int i = 0; i < TMP_TRIES; i++) {
+    char *tmp = tmp_name(path);
+    if (!tmp) return CEAS_ENOMEM;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int e = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+    free(tmp);
+    if (fd >= 0) return CEAS_OK;
+    if (e != EEXIST)
+      return ceas_error_set(system_error(e) ? CEAS_EIO : CEAS_EINPUT,
+                            "%s: cannot create a file in '%s': %s", path, dir, strerror(e));
+  }
+  return ceas_error_set(CEAS_EIO, "%s: no free temporary name in '%s'", path, dir);
 }
 
 int ceas_io_file_create(const char *path, int force, ceas_io_file *f) {
@@ -52,33 +142,44 @@ int ceas_io_file_create(const char *path, int force, ceas_io_file *f) {
   f->file = H5I_INVALID_HID;
   int rc = ceas_io_check_output(path, force);
   if (rc) return rc;
-  char dir[4096];
-  rc = dir_of(path, dir, sizeof dir);
-  if (rc) return rc;
-  char *base_copy = strdup(path);
-  if (!base_copy) return ceas_error_set(CEAS_ENOMEM, "out of memory");
-  const char *base = basename(base_copy);
-  size_t cap = strlen(dir) + strlen(base) + 64;
-  f->tmp = malloc(cap);
-  f->path = strdup(path);
-  if (!f->tmp || !f->path) {
-    free(base_copy);
-    free(f->tmp);
-    free(f->path);
-    return ceas_error_set(CEAS_ENOMEM, "out of memory");
-  }
-  snprintf(f->tmp, cap, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
-  free(base_copy);
+  if (!(f->path = strdup(path))) return ceas_error_set(CEAS_ENOMEM, "out of memory");
   f->force = force;
-  f->file = H5Fcreate(f->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f->file < 0) {
-    rc = ceas_error_set(CEAS_EIO, "%s: cannot create HDF5 file", f->tmp);
+  f->failures = atomic_load(&io_failures);
+  /* H5F_ACC_EXCL: HDF5's sec2 driver opens with O_CREAT | O_EXCL, which refuses an
+   * existing name, a symlink included, so a planted link is never followed; a
+   * taken name is retried under a new one. */
+  for (int i = 0; i < TMP_TRIES && f->file < 0; i++) {
     free(f->tmp);
-    free(f->path);
-    f->tmp = f->path = NULL;
-    return rc;
+    if (!(f->tmp = tmp_name(path))) break;
+    struct stat st;
+    if (lstat(f->tmp, &st) == 0) continue; /* taken */
+    f->file = H5Fcreate(f->tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (f->file < 0) {
+      /* A name that was free a moment ago: the failure is ours (a full disk
+       * after the superblock), and so is what HDF5 left there. */
+      unlink(f->tmp);
+      break;
+    }
   }
-  return CEAS_OK;
+  int *fd = NULL;
+  struct stat st;
+  if (f->file >= 0 && H5Fget_vfd_handle(f->file, H5P_DEFAULT, (void **)&fd) >= 0 && fd &&
+      fstat(*fd, &st) == 0) {
+    f->dev = (uint64_t)st.st_dev;
+    f->ino = (uint64_t)st.st_ino;
+    return CEAS_OK;
+  }
+  rc = ceas_error_set(CEAS_EIO, "%s: cannot create the HDF5 file %s", path,
+                      f->tmp ? f->tmp : "(temporary)");
+  if (f->file >= 0) {
+    H5Fclose(f->file);
+    unlink(f->tmp);
+  }
+  free(f->tmp);
+  free(f->path);
+  f->tmp = f->path = NULL;
+  f->file = H5I_INVALID_HID;
+  return rc;
 }
 
 static void file_release(ceas_io_file *f) {
@@ -88,36 +189,161 @@ static void file_release(ceas_io_file *f) {
   f->file = H5I_INVALID_HID;
 }
 
+/* Closes every object still open in a file, then the file: HDF5 keeps a file
+ * open while anything in it is, and would flush it again at exit. Returns
+ * H5Fclose's status. */
+static herr_t close_all(hid_t file) {
+  ssize_t n = H5Fget_obj_count(file, H5F_OBJ_LOCAL | H5F_OBJ_DATASET | H5F_OBJ_GROUP |
+                                         H5F_OBJ_DATATYPE | H5F_OBJ_ATTR);
+  if (n > 0) {
+    hid_t *ids = malloc((size_t)n * sizeof *ids);
+    n = ids ? H5Fget_obj_ids(file, H5F_OBJ_LOCAL | H5F_OBJ_DATASET | H5F_OBJ_GROUP |
+                                       H5F_OBJ_DATATYPE | H5F_OBJ_ATTR,
+                             (size_t)n, ids)
+            : 0;
+    for (ssize_t i = 0; i < n; i++)
+      while (H5Iis_valid(ids[i]) > 0 && H5Idec_ref(ids[i]) > 0) {
+      }
+    free(ids);
+  }
+  /* A close that fails leaves an id that must not be touched again (see
+   * ceas_io_init). */
+  return H5Fclose(file);
+}
+
 void ceas_io_file_abort(ceas_io_file *f) {
-  if (f->file >= 0) H5Fclose(f->file);
+  if (f->file >= 0) close_all(f->file);
   if (f->tmp) unlink(f->tmp);
   file_release(f);
+}
+
+/* fsync of the temporary by name, after HDF5 closed it: O_NOFOLLOW and the inode
+ * recorded at creation make sure it is still the file we wrote. */
+static int sync_file(const ceas_io_file *f) {
+  int fd = open(f->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  int e = fd < 0 ? errno : 0;
+  if (!e && (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
+             (uint64_t)st.st_ino != f->ino))
+    e = EEXIST;
+  if (!e && fsync(fd) != 0) e = errno;
+  if (fd >= 0 && close(fd) != 0 && !e) e = errno;
+  if (e == EEXIST)
+    return ceas_error_set(CEAS_EIO, "%s: the temporary %s was replaced while writing",
+                          f->path, f->tmp);
+  if (e) return ceas_error_set(CEAS_EIO, "%s: cannot write: %s", f->path, strerror(e));
+  return CEAS_OK;
+}
+
+/* A rename or link is durable only once its directory is synced. */
+static int sync_dir(const char *path) {
+  char dir[4096];
+  if (dir_of(path, dir, sizeof dir)) return CEAS_EINPUT;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = fd < 0 ? errno : 0;
+  if (!e && fsync(fd) != 0) e = errno;
+  if (fd >= 0 && close(fd) != 0 && !e) e = errno;
+  /* Some file systems cannot sync a directory at all; that is not a write error. */
+  if (e && e != EINVAL && e != EBADF)
+    return ceas_error_set(CEAS_EIO, "%s: cannot sync its directory '%s': %s", path, dir,
+                          strerror(e));
+  return CEAS_OK;
+}
+
+/* Moves the finished temporary `tmp` into place as `path` (link without force,
+ * rename with), then syncs the directory; on any failure nothing is left under
+ * `path` that this call put there, and the temporary is gone. */
+static int publish(const char *tmp, const char *path, int force) {
+  int rc = CEAS_OK;
+  if (force) {
+    if (rename(tmp, path) != 0)
+      rc = ceas_error_set(CEAS_EIO, "%s: cannot rename from %s: %s", path, tmp,
+                          strerror(errno));
+  } else if (link(tmp, path) != 0) {
+    rc = ceas_error_set(errno == EEXIST ? CEAS_EINPUT : CEAS_EIO,
+                        "%s: %s (the results are not written; use --force to "
+                        "overwrite)",
+                        path, errno == EEXIST ? "file appeared while running"
+                                              : strerror(errno));
+  }
+  unlink(tmp);
+  if (!rc && (rc = sync_dir(path))) unlink(path);
+  return rc;
 }
 
 int ceas_io_file_commit(ceas_io_file *f) {
   int rc = CEAS_OK;
   herr_t st = H5Fflush(f->file, H5F_SCOPE_GLOBAL);
-  if (H5Fclose(f->file) < 0 || st < 0)
-    rc = ceas_error_set(CEAS_EIO, "%s: HDF5 could not finish writing the file",
-                        f->path);
+  if (close_all(f->file) < 0 || st < 0 || atomic_load(&io_failures) != f->failures)
+    rc = ceas_error_set(CEAS_EIO, "%s: HDF5 could not finish writing the file", f->path);
   f->file = H5I_INVALID_HID;
-  if (!rc) {
-    if (f->force) {
-      if (rename(f->tmp, f->path) != 0)
-        rc = ceas_error_set(CEAS_EIO, "%s: cannot rename from %s: %s", f->path,
-                            f->tmp, strerror(errno));
-    } else if (link(f->tmp, f->path) != 0) {
-      rc = ceas_error_set(errno == EEXIST ? CEAS_EINPUT : CEAS_EIO,
-                          "%s: %s (the results are not written; use --force to "
-                          "overwrite)",
-                          f->path,
-                          errno == EEXIST ? "file appeared while running"
-                                          : strerror(errno));
-    }
-  }
-  unlink(f->tmp);
+  if (!rc) rc = sync_file(f);
+  if (!rc)
+    rc = publish(f->tmp, f->path, f->force);
+  else
+    unlink(f->tmp);
   file_release(f);
   return rc;
+}
+
+int ceas_io_write_text(const char *path, int force, const char *text, size_t len) {
+  int rc = ceas_io_check_output(path, force);
+  if (rc) return rc;
+  char *tmp = NULL;
+  int fd = -1;
+  for (int i = 0; i < TMP_TRIES && fd < 0; i++) {
+    free(tmp);
+    if (!(tmp = tmp_name(path))) return CEAS_ENOMEM;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    rc = ceas_error_set(CEAS_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+    free(tmp);
+    return rc;
+  }
+  int e = 0;
+  for (size_t done = 0; done < len && !e;) {
+    ssize_t w = write(fd, text + done, len - done);
+    if (w < 0 && errno != EINTR) e = errno;
+    if (w > 0) done += (size_t)w;
+  }
+  if (!e && fsync(fd) != 0) e = errno;
+  if (close(fd) != 0 && !e) e = errno;
+  if (e) {
+    rc = ceas_error_set(CEAS_EIO, "%s: cannot write: %s", path, strerror(e));
+    unlink(tmp);
+  } else {
+    rc = publish(tmp, path, force);
+  }
+  free(tmp);
+  return rc;
+}
+
+/* The file that `loc` belongs to, as the user named it (a temporary
+ * "<dir>/.<base>.tmp.<pid>.<hex>" is named by what it will be published as): a
+ * failed write names the file, not just the dataset. */
+static void file_label(hid_t loc, char *buf, size_t cap) {
+  char name[4096];
+  ssize_t n = H5Fget_name(loc, name, sizeof name);
+  if (n <= 0 || (size_t)n >= sizeof name) {
+    snprintf(buf, cap, "HDF5");
+    return;
+  }
+  char *slash = strrchr(name, '/');
+  char *base = slash ? slash + 1 : name;
+  char *tmp = strstr(base, ".tmp.");
+  if (base[0] == '.' && tmp) {
+    *tmp = '\0';
+    memmove(base, base + 1, strlen(base));
+  }
+  snprintf(buf, cap, "%s", strncmp(name, "./", 2) ? name : name + 2);
+}
+
+static int write_error(hid_t loc, const char *what, const char *name) {
+  char file[4096];
+  file_label(loc, file, sizeof file);
+  return ceas_error_set(CEAS_EIO, "%s: cannot write %s '%s'", file, what, name);
 }
 
 static int attr_write(hid_t loc, const char *name, hid_t type, const void *v) {
@@ -127,8 +353,7 @@ static int attr_write(hid_t loc, const char *name, hid_t type, const void *v) {
   herr_t st = a >= 0 ? H5Awrite(a, type, v) : -1;
   if (a >= 0) H5Aclose(a);
   H5Sclose(space);
-  if (st < 0)
-    return ceas_error_set(CEAS_EIO, "HDF5: cannot write attribute '%s'", name);
+  if (st < 0) return write_error(loc, "attribute", name);
   return CEAS_OK;
 }
 
@@ -177,11 +402,11 @@ static int write_nd(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
   hid_t d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   herr_t st = d >= 0 ? (n ? H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) : 0)
                      : -1;
-  if (d >= 0) H5Dclose(d);
+  /* A small dataset sits in HDF5's sieve buffer until closed: the close writes it. */
+  if (d >= 0 && H5Dclose(d) < 0) st = -1;
   H5Pclose(dcpl);
   H5Sclose(space);
-  if (st < 0)
-    return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
+  if (st < 0) return write_error(loc, "dataset", name);
   return CEAS_OK;
 }
 
@@ -227,7 +452,7 @@ int ceas_io_write_scalar(hid_t loc, const char *name, double value,
   H5Sclose(space);
   if (st < 0) {
     if (d >= 0) H5Dclose(d);
-    return ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name);
+    return write_error(loc, "dataset", name);
   }
   if (dataset_out)
     *dataset_out = d;
@@ -242,7 +467,7 @@ int ceas_io_group(hid_t loc, const char *name, hid_t *group) {
                 ? H5Gopen2(loc, name, H5P_DEFAULT)
                 : H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
   H5Pclose(gcpl);
-  if (g < 0) return ceas_error_set(CEAS_EIO, "HDF5: cannot create group '%s'", name);
+  if (g < 0) return write_error(loc, "group", name);
   *group = g;
   return CEAS_OK;
 }
@@ -664,5 +889,48 @@ int ceas_io_dataset_check(hid_t d, const char *source, const char *name, size_t 
                           source, name, (unsigned long long)count, bytes,
                           (unsigned long long)stored, lie);
   *entries = count;
+  return CEAS_OK;
+}
+
+/* ---- self-contained inputs ---------------------------------------------- */
+
+typedef struct {
+  const char *why;
+  char name[256];
+} foreign_link;
+
+static herr_t find_foreign(hid_t loc, const char *name, const H5L_info_t *info,
+                           void *data) {
+  foreign_link *r = data;
+  if (info->type == H5L_TYPE_EXTERNAL)
+    r->why = "is an external link (to another file)";
+  else if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT)
+    r->why = "is a user-defined link";
+  else if (info->type == H5L_TYPE_HARD) {
+    hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
+    if (o >= 0 && H5Iget_type(o) == H5I_DATASET) {
+      hid_t dcpl = H5Dget_create_plist(o);
+      if (dcpl >= 0 && H5Pget_external_count(dcpl) > 0)
+        r->why = "stores its data in external files";
+      else if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_VIRTUAL)
+        r->why = "is a virtual dataset (its data lives in other files)";
+      if (dcpl >= 0) H5Pclose(dcpl);
+    }
+    if (o >= 0) H5Oclose(o);
+  }
+  if (!r->why) return 0;
+  snprintf(r->name, sizeof r->name, "%s", name);
+  return 1; /* stop the walk */
+}
+
+int ceas_io_self_contained(hid_t file, const char *source) {
+  foreign_link r = {0};
+  if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, find_foreign, &r) < 0 && !r.why)
+    return ceas_error_set(CEAS_EINPUT, "%s: cannot list its objects (corrupt?)", source);
+  if (r.why)
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: '%s' %s; expected a self-contained HDF5 file (refused: "
+                          "ceasim reads no file an input only points to)",
+                          source, r.name, r.why);
   return CEAS_OK;
 }
