@@ -197,10 +197,9 @@ static int write_2d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
   herr_t st = d >= 0 && rows * cols > 0
                   ? H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data)
                   : (d >= 0 ? 0 : -1);
-  if (d >= 0) H5Dclose(d);
+  if (d >= 0 && H5Dclose(d) < 0) st = -1; /* the close writes what HDF5 buffered */
   if (sp >= 0) H5Sclose(sp);
-  return st < 0 ? ceas_error_set(CEAS_EIO, "HDF5: cannot write dataset '%s'", name)
-                : CEAS_OK;
+  return st < 0 ? ceas_io_write_error(loc, "dataset", name) : CEAS_OK;
 }
 
 /* The `rng` attribute: the generator that really drew. The packed kernels draw

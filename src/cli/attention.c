@@ -180,14 +180,7 @@ static mean_err stats(const double *x, size_t n) {
 }
 
 static int write_matrix(hid_t loc, const char *name, const double *x, size_t r, size_t c) {
-  hsize_t dims[2] = {r, c};
-  hid_t sp = H5Screate_simple(2, dims, NULL);
-  hid_t d = sp < 0 ? -1 : H5Dcreate2(loc, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-                                     H5P_DEFAULT);
-  herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x);
-  if (d >= 0) H5Dclose(d);
-  if (sp >= 0) H5Sclose(sp);
-  return e < 0 ? ceas_error_set(CEAS_EIO, "cannot write dataset '%s'", name) : CEAS_OK;
+  return ceas_io_write_doubles_2d(loc, name, x, r, c);
 }
 
 typedef struct {

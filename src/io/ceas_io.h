@@ -67,6 +67,10 @@ int ceas_io_write_text(const char *path, int force, const char *text, size_t len
  * file it names, as the user running ceasim). */
 int ceas_io_self_contained(hid_t file, const char *source);
 
+/* CEAS_EIO "FILE: cannot write WHAT 'NAME'", FILE the name that the file of `loc`
+ * will be published as: for writers that call HDF5 directly. */
+int ceas_io_write_error(hid_t loc, const char *what, const char *name);
+
 int ceas_io_attr_string(hid_t loc, const char *name, const char *value);
 int ceas_io_attr_double(hid_t loc, const char *name, double value);
 int ceas_io_attr_int64(hid_t loc, const char *name, int64_t value);

@@ -340,7 +340,7 @@ static void file_label(hid_t loc, char *buf, size_t cap) {
   snprintf(buf, cap, "%s", strncmp(name, "./", 2) ? name : name + 2);
 }
 
-static int write_error(hid_t loc, const char *what, const char *name) {
+int ceas_io_write_error(hid_t loc, const char *what, const char *name) {
   char file[4096];
   file_label(loc, file, sizeof file);
   return ceas_error_set(CEAS_EIO, "%s: cannot write %s '%s'", file, what, name);
@@ -353,7 +353,7 @@ static int attr_write(hid_t loc, const char *name, hid_t type, const void *v) {
   herr_t st = a >= 0 ? H5Awrite(a, type, v) : -1;
   if (a >= 0) H5Aclose(a);
   H5Sclose(space);
-  if (st < 0) return write_error(loc, "attribute", name);
+  if (st < 0) return ceas_io_write_error(loc, "attribute", name);
   return CEAS_OK;
 }
 
@@ -406,7 +406,7 @@ static int write_nd(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
   if (d >= 0 && H5Dclose(d) < 0) st = -1;
   H5Pclose(dcpl);
   H5Sclose(space);
-  if (st < 0) return write_error(loc, "dataset", name);
+  if (st < 0) return ceas_io_write_error(loc, "dataset", name);
   return CEAS_OK;
 }
 
@@ -452,7 +452,7 @@ int ceas_io_write_scalar(hid_t loc, const char *name, double value,
   H5Sclose(space);
   if (st < 0) {
     if (d >= 0) H5Dclose(d);
-    return write_error(loc, "dataset", name);
+    return ceas_io_write_error(loc, "dataset", name);
   }
   if (dataset_out)
     *dataset_out = d;
@@ -467,7 +467,7 @@ int ceas_io_group(hid_t loc, const char *name, hid_t *group) {
                 ? H5Gopen2(loc, name, H5P_DEFAULT)
                 : H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
   H5Pclose(gcpl);
-  if (g < 0) return write_error(loc, "group", name);
+  if (g < 0) return ceas_io_write_error(loc, "group", name);
   *group = g;
   return CEAS_OK;
 }
