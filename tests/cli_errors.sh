@@ -163,6 +163,39 @@ new_case
 printf '2000000 1000000000000\n1 2 1\n' >"$OD/g.txt"
 expect_input_error "G-set header m beyond the file" "g.txt:1:|1000000000000" "hold at most" \
   anneal --gset g.txt --out "$OD/result.h5"
+# More size classes (issue 15, item 1): each refused by the one size rule before
+# anything is allocated (an edge list's n = 2^31 - 648 was killed by the OOM killer).
+new_case
+printf 'n 2147483000\n0 1 1.0\n' >"$OD/bign.txt"
+expect_input_error "edge list: n beyond memory" "bign.txt|2147483000" "expected at most.*memory" \
+  run --model graph --couplings bign.txt "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+printf '2000000000 1\n1 2 1\n' >"$OD/bign.gset"
+expect_input_error "G-set: n beyond memory" "bign.gset|2000000000 spins" "expected at most.*memory" \
+  anneal --gset bign.gset --out "$OD/result.h5"
+new_case
+expect_input_error "anneal: --reads x traces beyond memory" "--reads" "expected at most.*memory" \
+  anneal --model sk --n 10 --reads 10000000 --sweeps 2000000000 --trace-every 1 --out "$OD/result.h5"
+new_case
+expect_input_error "attention: n x n scores beyond memory" "--tokens" "expected at most.*memory" \
+  attention --synthetic --tokens 1000000 --d-k 4 --seed 1 --out "$OD/result.h5"
+
+# Values that make no physical sense, or that a lenient parser would change (item 6).
+new_case
+expect_input_error "--beta 1e100 (beta |J| beyond zero temperature)" "--beta|1e+100" "expected at most" \
+  run --L 4 --beta 1e100 "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+expect_input_error "--beta 0x10 (hexadecimal)" "--beta|0x10" "expected.*decimal number" \
+  run --L 4 --beta 0x10 "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+expect_input_error "--h 1e400 (beyond double range)" "--h|1e400" "expected.*finite" \
+  run --L 4 --h 1e400 "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+expect_input_error "a newline in a value stays one escaped line" '--beta|0.4\nx' "expected.*number" \
+  run --L 4 --beta "$(printf '0.4\nx')" "${SMALL[@]}" --out "$OD/result.h5"
+new_case
+expect_input_error "a newline in a path stays one escaped line" 'no\nsuch.txt' "(no such file|cannot open)" \
+  run --model graph --couplings "$(printf 'no\nsuch.txt')" "${SMALL[@]}" --out "$OD/result.h5"
 new_case
 expect_input_error "--beta abc" "--beta|abc" "expected.*number" run --L 4 --beta abc "${SMALL[@]}" --out "$OD/result.h5"
 new_case
@@ -253,6 +286,35 @@ printf '0 1 1.0\n1 2 1.0\n# the same pair, reversed\n1 0 0.5\n' >"$IN/duppair.tx
 new_case
 expect_input_error "edge list: pair (0,1) again on line 4" "duppair.txt:4:" "(already|twice|once)" \
   run --model graph --couplings "$IN/duppair.txt" "${SMALL[@]}" --out "$OD/result.h5"
+
+# Numbers a lenient strtod would change or lose (issue 15, item 6).
+printf '0 1 1.0\n1 2 1.0 \0 2 0 5.0\n' >"$IN/nul.txt"
+new_case
+expect_input_error "edge list: a NUL byte on line 2 (the rest was dropped)" "nul.txt:2:" "expected text.*NUL" \
+  run --model graph --couplings "$IN/nul.txt" "${SMALL[@]}" --out "$OD/result.h5"
+printf '0 1 1.0\n1 2 0x10\n' >"$IN/hex.txt"
+new_case
+expect_input_error "edge list: hexadecimal coupling on line 2" "hex.txt:2:|0x10" "expected.*decimal number" \
+  run --model graph --couplings "$IN/hex.txt" "${SMALL[@]}" --out "$OD/result.h5"
+printf '0 1 1.0\n1 2 1e-400\n' >"$IN/underflow.txt"
+new_case
+expect_input_error "edge list: 1e-400 would become 0 (line 2)" "underflow.txt:2:|1e-400" "expected.*4.9e-324" \
+  run --model graph --couplings "$IN/underflow.txt" "${SMALL[@]}" --out "$OD/result.h5"
+printf '0 1 1e308\n1 2 1e308\n2 0 1e308\n' >"$IN/huge.txt"
+new_case
+expect_input_error "edge list: couplings of 1e308 (energies overflow), refused before the run" "huge.txt" \
+  "expected at most 1e\+100" run --model graph --couplings "$IN/huge.txt" "${SMALL[@]}" --out "$OD/result.h5"
+# A subnormal coupling is a finite number (it was refused as 'not finite').
+printf '0 1 1.0\n1 2 1e-310\n' >"$IN/subnormal.txt"
+new_case
+rc=0
+(cd "$OD" && "$CEASIM" run --model graph --couplings "$IN/subnormal.txt" "${SMALL[@]}" --out "$OD/result.h5") \
+  >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
+if [ "$rc" -eq 0 ] && [ -s "$OD/result.h5" ]; then
+  ok "edge list: a subnormal coupling 1e-310 is accepted as the finite number it is"
+else
+  not_ok "edge list: a subnormal coupling 1e-310 is accepted as the finite number it is" "exit $rc: $(head -n 1 "$WORK/stderr")"
+fi
 
 printf '0 1 1.0\nh 1 0.5\n1 2 1.0\nh 1 0.25\n' >"$IN/dupfield.txt"
 new_case

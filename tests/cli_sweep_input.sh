@@ -18,6 +18,10 @@ RUN_CWD="$WORK/cwd"
 echo "not a sweep" >"$WORK/cwd/regular"
 echo "keep me" >"$WORK/cwd/nonempty/notes.txt"
 printf 'n 4\n0 1 1.0\n1 2 1.0\n2 3 1.0\n3 0 1.0\n' >"$WORK/cwd/ring.txt"
+# Sweep files that libinih would read with a silently changed value (issue 15).
+printf 'L = 8\nbeta = 0.4\nbeta = 0.5\n' >"$WORK/cwd/dup.ini"
+printf 'L = 8\nbeta = 0.4\n  ,0.5\n' >"$WORK/cwd/cont.ini"
+printf 'L = 8\nbeta = 0.4\0,0.5\n' >"$WORK/cwd/nul.ini"
 before="$(snapshot "$WORK/cwd")"
 
 GOOD=(--sweeps 200 --therm 10 --no-analysis)
@@ -44,6 +48,10 @@ CASES=(
   "unknown option%--bogus%--L 8 --beta 0.4 --bogus --out d"
   "--out a regular file%--out.*regular.*not a directory%--L 8 --beta 0.4 --out regular"
   "--out non-empty without sweep.h5%--out.*nonempty.*(not empty|sweep\\.h5)%--L 8 --beta 0.4 --out nonempty"
+  "beta 1e100 (was stored as 1e62: a cut name reparsed)%--beta.*1e\\+100.*expected at most%--L 8 --beta 1e100 --out d"
+  "sweep file: a key given twice%dup\\.ini:3:.*'beta' given again \\(first at line 2%dup.ini --out d"
+  "sweep file: an indented continuation line%cont\\.ini:3:.*indented.*continues 'beta'%cont.ini --out d"
+  "sweep file: a NUL byte in a line%nul\\.ini:2:.*NUL byte%nul.ini --out d"
 )
 
 # Four at a time (most of a run is MPI start-up): each case writes only its own logs.

@@ -342,6 +342,12 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
                     void (*progress)(double fraction, double elapsed, void *ctx),
                     void *progress_ctx, ceas_anneal_result **out);
 void ceas_anneal_result_free(ceas_anneal_result *r);
+/* The size rule (ceas_size_check) for a result of `reads` reads of n spins with
+ * traces of trace_len energies and extra_per_read more bytes a read (pt's ladder
+ * statistics): every factor comes from input (--reads, the instance, --sweeps /
+ * --trace-every), so a result larger than memory is refused up front (exit 2). */
+int ceas_anneal_result_check(uint64_t reads, int64_t n, uint64_t trace_len,
+                             size_t extra_per_read);
 
 /* Time to solution with 99 % confidence from the cost of one read t and the
  * success probability p of a read: the number of reads R with 1 - (1-p)^R = 0.99

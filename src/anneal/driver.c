@@ -89,6 +89,17 @@ static void on_sweeps(void *ctx, uint64_t sweeps) {
                ps->ctx);
 }
 
+int ceas_anneal_result_check(uint64_t reads, int64_t n, uint64_t trace_len,
+                             size_t extra_per_read) {
+  size_t bytes, per_read;
+  /* trace_len <= 2^31 (sweeps are capped there), so one read's bytes fit. */
+  per_read = (size_t)n + sizeof(ceas_anneal_read) + (size_t)trace_len * sizeof(double) +
+             extra_per_read;
+  const size_t f[] = {(size_t)reads, per_read};
+  return ceas_size_check("--reads: the configurations and traces kept of every read", &bytes,
+                         2, f);
+}
+
 int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *method,
                     const ceas_anneal_params *p_in, uint64_t reads,
                     volatile sig_atomic_t *stop,
@@ -110,11 +121,9 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
   if (!rc && method->check) rc = method->check(pb, &p);
   if (rc) return rc;
   size_t n = (size_t)pb->n;
-  if ((double)reads * (double)n > 4e9)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--reads: %llu reads of %zu spins would keep more than 4e9 "
-                          "configuration bytes",
-                          (unsigned long long)reads, n);
+  if ((rc = ceas_anneal_result_check(reads, pb->n,
+                                     p.trace_every ? p.schedule->sweeps / p.trace_every : 0, 0)))
+    return rc;
   ceas_anneal_result *r = ceas_calloc(1, sizeof *r);
   if (!r) return CEAS_ENOMEM;
   r->reads = reads;

@@ -57,8 +57,14 @@ int ceas_anneal_problem_read_gset(const char *path, ceas_anneal_problem **out) {
   gedge *e = NULL;
   double *w = NULL;
   int32_t *ei = NULL, *ej = NULL;
-  while (getline(&buf, &cap, fp) >= 0) {
+  ssize_t len;
+  while ((len = getline(&buf, &cap, fp)) >= 0) {
     line++;
+    if (strlen(buf) != (size_t)len) { /* strtok would drop what follows a NUL */
+      rc = ceas_error_set(CEAS_EINPUT, "%s:%ld: expected text, got a NUL byte", path,
+                          line);
+      goto done;
+    }
     char *tok[4];
     int nt = split(buf, tok);
     if (nt == 0) continue;
@@ -147,12 +153,11 @@ int ceas_anneal_problem_read_gset(const char *path, ceas_anneal_problem **out) {
       else
         b = v;
     }
-    char *endp;
-    errno = 0;
-    double wv = strtod(tok[2], &endp);
-    if (endp == tok[2] || *endp || errno == ERANGE || !isfinite(wv)) {
-      rc = ceas_error_set(CEAS_EINPUT, "%s:%ld: expected a finite weight, got '%s'", path,
-                          line, tok[2]);
+    double wv;
+    const char *why = ceas_number_parse(tok[2], &wv);
+    if (why) {
+      rc = ceas_error_set(CEAS_EINPUT, "%s:%ld: expected a weight (%s), got '%s'", path,
+                          line, why, tok[2]);
       goto done;
     }
     if (a == b) {

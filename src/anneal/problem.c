@@ -218,6 +218,14 @@ int ceas_anneal_build(int64_t n, int64_t ne, const int32_t *ei, const int32_t *e
                       const double *w, const double *h, ceas_anneal_source source,
                       const char *origin, ceas_anneal_problem **out) {
   *out = NULL;
+  /* n and ne come from the instance (a G-set header, --n, --L): the CSR build holds
+   * three words a spin and 1.5 an edge end, under the one size rule. */
+  char what[4200];
+  snprintf(what, sizeof what, "%s: %lld spins and %lld couplings", origin, (long long)n,
+           (long long)ne);
+  size_t bytes;
+  const size_t f[] = {(size_t)n + 1 + 2 * (size_t)ne + 1, 3 * sizeof(double)};
+  if (ceas_size_check(what, &bytes, 2, f)) return CEAS_EINPUT;
   int64_t *indptr = ceas_calloc((size_t)n + 1, sizeof *indptr);
   int64_t *fill = ceas_malloc((size_t)n * sizeof *fill);
   int32_t *indices = ceas_malloc((size_t)(2 * ne + 1) * sizeof *indices);

@@ -66,7 +66,10 @@ int ceas_anneal_schedule_make(ceas_anneal_sched_kind kind, double beta0, double 
                           beta0, beta1);
   if (kind == CEAS_ANNEAL_SCHED_FILE)
     return ceas_error_set(CEAS_EINTERNAL, "schedule_make: file schedules are read");
-  out->betas = ceas_malloc((size_t)sweeps * sizeof *out->betas);
+  size_t bytes;
+  const size_t f[] = {(size_t)sweeps, sizeof *out->betas};
+  if (ceas_size_check("--sweeps: one beta per sweep", &bytes, 2, f)) return CEAS_EINPUT;
+  out->betas = ceas_malloc(bytes);
   if (!out->betas) return CEAS_ENOMEM;
   out->kind = kind;
   out->beta0 = beta0;
@@ -96,18 +99,22 @@ int ceas_anneal_schedule_read(const char *path, ceas_anneal_schedule *out) {
   size_t cap = 0, nb = 0, cb = 0;
   double *b = NULL;
   long line = 0;
-  while (getline(&buf, &cap, fp) >= 0) {
+  ssize_t len;
+  while ((len = getline(&buf, &cap, fp)) >= 0) {
     line++;
+    if (strlen(buf) != (size_t)len) { /* strtok would drop what follows a NUL */
+      rc = ceas_error_set(CEAS_EINPUT, "%s:%ld: expected text, got a NUL byte", path,
+                          line);
+      goto done;
+    }
     char *hash = strchr(buf, '#');
     if (hash) *hash = '\0';
     char *save = NULL;
     char *tok = strtok_r(buf, " \t\r\n\v\f", &save);
     if (!tok) continue;
     char *extra = strtok_r(NULL, " \t\r\n\v\f", &save);
-    char *end;
-    errno = 0;
-    double v = strtod(tok, &end);
-    if (end == tok || *end || errno == ERANGE || !isfinite(v) || v < 0) {
+    double v = -1;
+    if (ceas_number_parse(tok, &v) || v < 0) {
       rc = ceas_error_set(CEAS_EINPUT,
                           "%s:%ld: expected one inverse temperature (a finite number >= 0), "
                           "got '%s'",

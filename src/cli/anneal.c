@@ -751,6 +751,9 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   const int64_t n = pb->n;
   const uint64_t R = a->reads;
   const int M = (int)a->temperatures;
+  int rc = ceas_anneal_result_check(R, n, p->trace_every ? a->sweeps / p->trace_every : 0,
+                                    (4 * (size_t)M + 2) * sizeof(double));
+  if (rc) return rc;
   ceas_anneal_pt_params q;
   ceas_anneal_pt_params_default(&q);
   q.temperatures = M;
@@ -795,7 +798,6 @@ static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const cea
   }
   double t0 = ceas_wtime();
   clock_t c0 = clock();
-  int rc = CEAS_OK;
   /* Packed: run g gives the 64 reads 64 g .. 64 g + 63 (its PT systems), each
    * charged 1/64 of the run's time and updates; ladder and acceptances are the
    * run's. */

@@ -354,9 +354,15 @@ int ceas_cli_attention(int argc, char **argv) {
   const ceas_attention_head *h = hs->head;
   size_t n = h->n;
   double beta0 = 1 / sqrt((double)h->d_k);
-  double *s = malloc(n * n * sizeof *s), *per = malloc(4 * n * sizeof *per), *grid = NULL;
+  size_t bytes;
+  const size_t nn[] = {n, n, sizeof(double)};
+  rc = ceas_size_check("the head's n x n score matrix (n from --tokens or --weights)", &bytes,
+                       3, nn);
+  double *s = rc ? NULL : malloc(bytes), *per = rc ? NULL : malloc(4 * n * sizeof *per),
+         *grid = NULL;
   ceas_attention_scan *sc = NULL;
   ceas_attention_traj *tr = NULL;
+  if (rc) goto done;
   if (!s || !per) {
     rc = ceas_error_set(CEAS_ENOMEM, "out of memory for %zu x %zu scores", n, n);
     goto done;

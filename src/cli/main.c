@@ -114,7 +114,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "map")) return ceas_cli_map(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) return ceas_cli_bench(argc - 1, argv + 1);
   if (!strcmp(cmd, "anneal")) return ceas_cli_anneal(argc - 1, argv + 1);
-  fprintf(stderr, "ceasim: unknown command '%s' (expected run, demo, sweep, collect, analyze, attention, map, bench or anneal; see ceasim --help)\n",
-          cmd);
-  return 2;
+  return ceas_cli_fail(ceas_error_set(CEAS_EINPUT,
+                                      "unknown command '%s' (expected run, demo, sweep, collect, "
+                                      "analyze, attention, map, bench or anneal; see ceasim --help)",
+                                      cmd));
 }

@@ -637,8 +637,12 @@ static void gauge_from(double *v, size_t n, int8_t *g) {
 
 /* Attention: dense J (n x n, zero diagonal) from the head. */
 static int attention_couplings(const ceas_headsrc *hs, double **Jout, double *trace) {
-  size_t n = hs->head->n;
-  double *S = malloc(n * n * sizeof *S);
+  size_t n = hs->head->n, bytes;
+  const size_t nn[] = {n, n, sizeof(double)};
+  int rc =
+      ceas_size_check("the head's n x n couplings (n from --tokens or --weights)", &bytes, 3, nn);
+  if (rc) return rc;
+  double *S = malloc(bytes);
   if (!S) return ceas_error_set(CEAS_ENOMEM, "out of memory for %zu x %zu scores", n, n);
   ceas_attention_head_score_matrix(hs->head, S);
   *trace = 0;
@@ -745,6 +749,14 @@ static int ffn_couplings(const map_args *a, int bias, double **Jout, double **ho
       rc = ceas_error_set(CEAS_EINPUT, "%s: tensor '%s': expected 2 <= d_model + d_ff <= 65536",
                           path, w1n);
     } else {
+      char what[512];
+      snprintf(what, sizeof what, "%s: tensor '%s': the (d_model + d_ff)^2 couplings", path,
+               w1n);
+      size_t bytes;
+      const size_t nn[] = {n, n, sizeof(double)};
+      rc = ceas_size_check(what, &bytes, 3, nn);
+    }
+    if (!rc) {
       double *J = calloc(n * n, sizeof *J), *h = calloc(n, sizeof *h);
       if (!J || !h) {
         free(J);

@@ -46,10 +46,16 @@ enum {
   CEAS_EINTERRUPT = 5 /* a signal asked us to stop */
 };
 
-/* Records a printf-style message (no trailing newline) and returns code. */
+/* Records a printf-style message (no trailing newline) and returns code. Control
+ * characters in the result (a newline in a quoted value or path) are escaped
+ * with ceas_escape_controls, so a message is always one line. */
 int ceas_error_set(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *ceas_error_message(void);
+/* Copies in to out (cap bytes, always terminated) with control characters
+ * written as \n, \t, \r or \xNN; returns the length written. For any text
+ * that quotes input outside ceas_error_set (warnings). */
+size_t ceas_escape_controls(const char *in, char *out, size_t cap);
 void ceas_error_clear(void);
 
 /* malloc/calloc that record CEAS_ENOMEM on failure (return NULL). */
@@ -146,6 +152,12 @@ static inline double ceas_rng_seq_u01(ceas_rng_seq *s) {
 /* Strict parsers: the whole string must be a finite number / an integer in
  * range, otherwise CEAS_EINPUT with a message naming `what`. */
 int ceas_parse_double(const char *s, const char *what, double *out);
+/* The number rule behind ceas_parse_double, for readers that word their own
+ * message (file:LINE): a plain decimal ([+-]digits[.digits][e[+-]digits]; no hex,
+ * inf, nan or blanks), finite, and not a nonzero value that underflows to 0
+ * (subnormals are accepted). Returns NULL and sets *out, or what was expected
+ * ("a finite decimal number", ...) for "expected %s". */
+const char *ceas_number_parse(const char *s, double *out);
 int ceas_parse_long(const char *s, const char *what, long lo, long hi,
                     long *out);
 int ceas_parse_u64(const char *s, const char *what, uint64_t *out);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ceas_core.h"
@@ -11,11 +12,35 @@
  * messages; one line is all a message may be. */
 static _Thread_local char message[1024];
 
+size_t ceas_escape_controls(const char *in, char *out, size_t cap) {
+  static const char hex[] = "0123456789abcdef";
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)in; *c && k + 1 < cap; c++) {
+    char esc[5] = {(char)*c, 0};
+    if (*c == '\n') memcpy(esc, "\\n", 3);
+    else if (*c == '\t') memcpy(esc, "\\t", 3);
+    else if (*c == '\r') memcpy(esc, "\\r", 3);
+    else if (*c < 0x20 || *c == 0x7f)
+      esc[0] = '\\', esc[1] = 'x', esc[2] = hex[*c >> 4], esc[3] = hex[*c & 15];
+    size_t len = strlen(esc);
+    if (k + len >= cap) break; /* never half an escape */
+    memcpy(out + k, esc, len);
+    k += len;
+  }
+  if (cap) out[k] = '\0';
+  return k;
+}
+
 int ceas_error_set(int code, const char *fmt, ...) {
+  /* Messages quote input (values, paths, lines of files); a newline or terminal
+   * escape in it must not break the one-line contract, so the whole formatted
+   * message is escaped here, once, instead of at every quoting site. */
+  char raw[sizeof message];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof message, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  ceas_escape_controls(raw, message, sizeof message);
   return code;
 }
 

@@ -22,7 +22,16 @@ int ceas_lattice_model_parse(const char *name, ceas_model_kind *kind) {
                         name);
 }
 
-static ceas_lattice_system *system_new(int64_t n, int64_t nnz) {
+/* n spins and nnz stored couplings: (n + 1) offsets, nnz (index, J) pairs and n
+ * fields. The size comes from input (--L, a file's n and indptr), so it passes
+ * the one size rule first: a lattice larger than memory is bad input (exit 2). */
+static ceas_lattice_system *system_new(int64_t n, int64_t nnz, const char *what,
+                                       int *rc) {
+  size_t bytes;
+  const size_t words[] = {(size_t)n * 2 + 1 + (size_t)nnz, 2 * sizeof(double)};
+  *rc = ceas_size_check(what, &bytes, 2, words);
+  if (*rc) return NULL;
+  *rc = CEAS_ENOMEM;
   ceas_lattice_system *s = ceas_calloc(1, sizeof *s);
   if (!s) return NULL;
   s->n = n;
@@ -34,7 +43,28 @@ static ceas_lattice_system *system_new(int64_t n, int64_t nnz) {
     ceas_lattice_system_free(s);
     return NULL;
   }
+  *rc = CEAS_OK;
   return s;
+}
+
+/* The largest |E| a configuration can have is sum_{i<j} |J_ij| + sum_i |h_i|.
+ * Refused above 1e100: the measurements square E and sum the squares over up to
+ * 2^64 measurements, the analysis multiplies it by beta, and 1e100 leaves all of
+ * that finite (1e200 x 2^64 < 1e308), where couplings of 1e308 gave an infinite
+ * energy only after the whole run. */
+#define CEAS_MAX_ENERGY 1e100
+
+static int energy_scale_check(const ceas_lattice_system *s, const char *what) {
+  double sum = 0;
+  for (int64_t k = 0; k < s->indptr[s->n]; k++) sum += 0.5 * fabs(s->J[k]);
+  for (int64_t i = 0; i < s->n; i++) sum += fabs(s->h[i]);
+  if (!(sum <= CEAS_MAX_ENERGY))
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: the couplings and fields allow energies up to %.3g (sum of "
+                          "|J_ij| and |h_i|); expected at most %g, so that E^2 and beta E "
+                          "stay finite",
+                          what, sum, CEAS_MAX_ENERGY);
+  return CEAS_OK;
 }
 
 void ceas_lattice_system_free(ceas_lattice_system *s) {
@@ -83,8 +113,9 @@ int ceas_lattice_hypercubic_alloc(ceas_model_kind kind, long L, double h,
   }
   if (!isfinite(h))
     return ceas_error_set(CEAS_EINPUT, "--h: expected a finite field");
-  ceas_lattice_system *s = system_new(n, n * 2 * dim);
-  if (!s) return CEAS_ENOMEM;
+  int rc;
+  ceas_lattice_system *s = system_new(n, n * 2 * dim, "--L: the lattice", &rc);
+  if (!s) return rc;
   s->kind = kind;
   s->dim = dim;
   s->L = L;
@@ -104,6 +135,10 @@ int ceas_lattice_hypercubic_alloc(ceas_model_kind kind, long L, double h,
     s->h[i] = h;
   }
   s->indptr[n] = k;
+  if ((rc = energy_scale_check(s, "--h"))) {
+    ceas_lattice_system_free(s);
+    return rc;
+  }
   classify(s);
   *out = s;
   return CEAS_OK;
@@ -152,10 +187,10 @@ int ceas_lattice_graph_alloc(int64_t n, const int64_t *indptr,
                             source, (long long)i, (long long)indptr[i],
                             (long long)(i + 1), (long long)indptr[i + 1]);
   int64_t nnz = indptr[n];
-  ceas_lattice_system *s = system_new(n, nnz);
-  if (!s) return CEAS_ENOMEM;
+  int rc;
+  ceas_lattice_system *s = system_new(n, nnz, source, &rc);
+  if (!s) return rc;
   s->kind = CEAS_MODEL_GRAPH;
-  int rc = CEAS_OK;
   entry *row = NULL;
   int64_t maxdeg = 0;
   for (int64_t i = 0; i < n; i++)
@@ -225,6 +260,7 @@ int ceas_lattice_graph_alloc(int64_t n, const int64_t *indptr,
     }
     s->h[i] = v;
   }
+  if ((rc = energy_scale_check(s, source))) goto fail;
   free(row);
   classify(s);
   *out = s;

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +147,12 @@ int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, si
   return CEAS_OK;
 }
 
-static void task_name(const ceas_sweep_spec *s, long L, double beta, long r, char *buf,
-                      size_t cap) {
+/* Returns the length the name needs (snprintf's count): >= cap means cut short. */
+static int task_name(const ceas_sweep_spec *s, long L, double beta, long r, char *buf,
+                     size_t cap) {
   if (s->base.model == CEAS_MODEL_GRAPH)
-    snprintf(buf, cap, "graph_n%06ld_beta%.8f_r%03ld", L, beta, r);
-  else
-    snprintf(buf, cap, "L%04ld_beta%.8f_r%03ld", L, beta, r);
+    return snprintf(buf, cap, "graph_n%06ld_beta%.8f_r%03ld", L, beta, r);
+  return snprintf(buf, cap, "L%04ld_beta%.8f_r%03ld", L, beta, r);
 }
 
 /* Reads each coupling file of a graph sweep once: its n is the task's size. */
@@ -174,7 +175,8 @@ static int resolve_graphs(ceas_sweep_spec *s) {
     }
     ceas_task_params p = s->base;
     p.couplings = s->graph[i];
-    p.beta = s->nbeta ? s->beta[0] : p.beta;
+    for (size_t b = 0; b < s->nbeta; b++) /* the largest: beta |J| is bounded */
+      if (b == 0 || s->beta[b] > p.beta) p.beta = s->beta[b];
     ceas_task *t = NULL;
     rc = ceas_task_create(&p, &t);
     if (!rc) s->graph_n[i] = (long)t->sys->n;
@@ -229,18 +231,33 @@ int ceas_sweep_check(ceas_sweep_spec *s) {
                               "needs its own task)",
                               s->beta[j], s->beta[i]);
     }
-  /* Each task's own parameters get the engine's checks (one probe per size). */
-  if (graph) return resolve_graphs(s);
-  for (size_t i = 0; i < nsize; i++) {
+  /* Each task's own parameters get the engine's checks (one probe per size, at
+   * the largest beta: beta |J| is bounded). */
+  double bmax = 0;
+  for (size_t i = 0; i < s->nbeta; i++)
+    if (s->beta[i] > bmax) bmax = s->beta[i];
+  int rc = graph ? resolve_graphs(s) : CEAS_OK;
+  for (size_t i = 0; !graph && !rc && i < nsize; i++) {
     ceas_task_params p = s->base;
     if (s->nL) p.L = s->L[i];
-    p.beta = s->beta[0];
+    p.beta = bmax;
     ceas_task *t = NULL;
-    int rc = ceas_task_create(&p, &t);
+    rc = ceas_task_create(&p, &t);
     ceas_task_free(t);
-    if (rc) return rc;
   }
-  return CEAS_OK;
+  /* A name cut short by its buffer would carry another beta (1e100 was stored as
+   * 1e62): every name must fit whole; the largest size, beta and replica number
+   * make the longest. */
+  long Lmax = 0;
+  for (size_t i = 0; i < (graph ? s->ngraph : s->nL); i++)
+    if ((graph ? s->graph_n[i] : s->L[i]) > Lmax) Lmax = graph ? s->graph_n[i] : s->L[i];
+  char name[sizeof((ceas_sweep_task *)0)->name];
+  if (!rc && task_name(s, Lmax, bmax, s->replicas - 1, name, sizeof name) >= (int)sizeof name)
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--beta: %g is too large for a task name (expected at most %zu "
+                        "characters for the size, beta to 8 decimals and the replica)",
+                        bmax, sizeof name - 1);
+  return rc;
 }
 
 /* splitmix64 finaliser: a well-mixed 64-bit hash of the task identity. */
@@ -261,7 +278,7 @@ static uint64_t task_stream(long L, double beta, long replica) {
  * 0.43600000000000005 where 0.40:0.46:6 and the list 0.436 give 0.436, and the
  * same task must have the same beta, stream and file however the grid was written. */
 static double canonical_beta(double beta) {
-  char buf[64];
+  char buf[DBL_MAX_10_EXP + 16]; /* "%.8f" of any finite double, whole */
   snprintf(buf, sizeof buf, "%.8f", beta);
   return strtod(buf, NULL);
 }

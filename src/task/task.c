@@ -113,6 +113,28 @@ int ceas_task_algo_check(const char *name, const char *what) {
                         name ? name : "", list);
 }
 
+/* beta |J| above 1e6 makes no run different from beta |J| = 1e6: exp(-beta dE) of
+ * any move costing even 1e-3 of the largest coupling or field is below e^-1000,
+ * exactly 0 in doubles (e^-745 is the smallest), so the run is the zero-temperature
+ * one under another name; and beta E, beta^2 var(E) of the analysis stay finite. */
+#define CEAS_MAX_BETA_J 1e6
+
+static int beta_scale_check(double beta, const ceas_lattice_system *sys) {
+  double scale = 0;
+  for (int64_t k = 0; k < sys->indptr[sys->n]; k++)
+    if (fabs(sys->J[k]) > scale) scale = fabs(sys->J[k]);
+  for (int64_t i = 0; i < sys->n; i++)
+    if (fabs(sys->h[i]) > scale) scale = fabs(sys->h[i]);
+  if (beta * scale > CEAS_MAX_BETA_J)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--beta: beta x max(|J_ij|, |h_i|) = %g x %g; expected at most "
+                          "%g (beyond it every Boltzmann factor exp(-beta dE) of a move "
+                          "costing 1e-3 of the largest coupling is exactly 0: the "
+                          "zero-temperature run)",
+                          beta, scale, CEAS_MAX_BETA_J);
+  return CEAS_OK;
+}
+
 static int msc_create(ceas_task *t, const msc_algo *a) {
   const ceas_task_params *p = &t->p;
   ceas_rng_key key = {p->seed, p->stream};
@@ -146,6 +168,7 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
            ? ceas_mapping_read_couplings(p->couplings, p->h, &t->sys)
            : ceas_lattice_hypercubic_alloc(p->model, p->L, p->h, &t->sys);
   ceas_rng_key key = {p->seed, p->stream};
+  if (!rc) rc = beta_scale_check(p->beta, t->sys);
   if (!rc && ma) rc = msc_create(t, ma);
   if (!rc && !ma) rc = ceas_lattice_kernel_check(t->kernel, t->sys);
   if (!rc && !ma) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);

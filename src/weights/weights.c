@@ -68,6 +68,14 @@ int ceas_weights_product(const int64_t *dims, int rank, uint64_t limit,
 int ceas_weights_tensor_init(ceas_weights_tensor *t, const char *name, int rank,
                              const int64_t *shape, size_t size) {
   memset(t, 0, sizeof *t);
+  /* size comes from a file's shape: held to the one size rule (exit 2, naming the
+   * tensor) before it is asked of malloc. */
+  char what[256];
+  snprintf(what, sizeof what, "tensor '%.200s' as doubles", name);
+  size_t bytes;
+  const size_t f[] = {size, sizeof(double)};
+  int rc = ceas_size_check(what, &bytes, 2, f);
+  if (rc) return rc;
   t->name = strdup(name);
   if (!t->name) return ceas_error_set(CEAS_ENOMEM, "out of memory");
   t->rank = rank;
