@@ -172,6 +172,7 @@ def sweep_files(d):
 
 import time
 tried = held = 0
+outcome = {"exit 1": 0, "exit 0, fault hit": 0, "exit 0, missed": 0}
 for name, args, outs in CASES:
     t0 = time.time()
     if name == "sweep" and "libasan" in PRELOAD:  # only the directory analyze and collect read
@@ -233,6 +234,8 @@ for name, args, outs in CASES:
                     same_file(os.path.join(d, f), os.path.join(refd, f), timed) for f in now):
                 why = "exit 0 but the output differs from the fault-free one"
         tried += 1
+        outcome["exit 1" if p.returncode else
+                "exit 0, fault hit" if calls >= k else "exit 0, missed"] += 1
         if why:
             bad.append(f"k={k}: {why}: {err[:200]}")
         else:
@@ -241,7 +244,7 @@ for name, args, outs in CASES:
        "exit 1 naming the file and nothing published, or exit 0 with the fault-free output",
        "; ".join(bad[:3]))
     print(f"# {name}: {time.time() - t0:.1f} s", flush=True)
-print(f"# fault injection: {tried} cases tried, {held} held", flush=True)
+print(f"# fault injection: {tried} cases tried, {held} held ({outcome})", flush=True)
 ok(tried > 0 and tried == held, f"fault injection: {held} of {tried} cases held")
 PYEOF
 

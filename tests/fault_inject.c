@@ -48,7 +48,7 @@ static void setup(void) {
 }
 
 /* 1 if this call on fd is the one to fail (errno set). */
-static int hit(int fd) {
+static int hit(int fd, const char *call) {
   struct stat st;
   int saved = errno;
   if (fd <= 2 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -62,7 +62,7 @@ static int hit(int fd) {
   if (fault_at > 0 && n == fault_at) {
     if (getenv("CEASIM_FAULT_VERBOSE")) {
       char line[96];
-      int len = snprintf(line, sizeof line, "fault_inject: call %ld on fd %d fails\n", n, fd);
+      int len = snprintf(line, sizeof line, "fault_inject: call %ld (%s) on fd %d fails\n", n, call, fd);
       long w = syscall(SYS_write, 2, line, (size_t)len);
       (void)w;
     }
@@ -78,55 +78,55 @@ static int hit(int fd) {
 
 ssize_t write(int fd, const void *buf, size_t n) {
   REAL(ssize_t, "write", int, const void *, size_t);
-  if (hit(fd)) return -1;
+  if (hit(fd, "write")) return -1;
   return real(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
   REAL(ssize_t, "pwrite", int, const void *, size_t, off_t);
-  if (hit(fd)) return -1;
+  if (hit(fd, "pwrite")) return -1;
   return real(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) {
   REAL(ssize_t, "pwrite64", int, const void *, size_t, off_t);
-  if (hit(fd)) return -1;
+  if (hit(fd, "pwrite64")) return -1;
   return real(fd, buf, n, off);
 }
 
 ssize_t writev(int fd, const struct iovec *v, int n) {
   REAL(ssize_t, "writev", int, const struct iovec *, int);
-  if (hit(fd)) return -1;
+  if (hit(fd, "writev")) return -1;
   return real(fd, v, n);
 }
 
 int ftruncate(int fd, off_t len) {
   REAL(int, "ftruncate", int, off_t);
-  if (hit(fd)) return -1;
+  if (hit(fd, "ftruncate")) return -1;
   return real(fd, len);
 }
 
 int ftruncate64(int fd, off_t len) {
   REAL(int, "ftruncate64", int, off_t);
-  if (hit(fd)) return -1;
+  if (hit(fd, "ftruncate64")) return -1;
   return real(fd, len);
 }
 
 int fsync(int fd) {
   REAL(int, "fsync", int);
-  if (hit(fd)) return -1;
+  if (hit(fd, "fsync")) return -1;
   return real(fd);
 }
 
 int fdatasync(int fd) {
   REAL(int, "fdatasync", int);
-  if (hit(fd)) return -1;
+  if (hit(fd, "fdatasync")) return -1;
   return real(fd);
 }
 
 int close(int fd) {
   REAL(int, "close", int);
-  if (hit(fd)) {
+  if (hit(fd, "close")) {
     int e = errno;
     real(fd);
     errno = e;
