@@ -75,7 +75,7 @@ for c in ckpts:
         bad.append(f"{c}: {e}")
 ok(not bad, f"{label}: every checkpoint is a complete HDF5 file stopped mid-task", "; ".join(bad))
 if want_tmp:
-    pat = re.compile(r"^\.(.+\.h5)\.tmp\.\d+$")
+    pat = re.compile(r"^\.(.+\.h5)\.tmp\.\d+\.[0-9a-f]{8}$")
     ok(any(pat.match(t) for t in tmps),
        f"{label}: a half-written temporary .NAME.h5.tmp.PID was left in checkpoints/", f"{ck_all}")
     ok(not any(pat.match(t) and pat.match(t).group(1) in tasks for t in tmps),
@@ -233,7 +233,7 @@ from chk import ok
 d = sys.argv[1]
 ck = sorted(os.listdir(os.path.join(d, "checkpoints")))
 tasks = sorted(x for x in os.listdir(os.path.join(d, "tasks")) if not x.startswith("."))
-tmps = [m.group(1) for m in (re.match(r"^\.(.+\.h5)\.tmp\.\d+$", x) for x in ck) if m]
+tmps = [m.group(1) for m in (re.match(r"^\.(.+\.h5)\.tmp\.\d+\.[0-9a-f]{8}$", x) for x in ck) if m]
 ok(tmps and not [x for x in ck if not x.startswith(".")],
    "D: only half-written temporaries in checkpoints/ (no complete checkpoint)", f"{ck}")
 ok(not set(tmps) & set(tasks) and len(tasks) < 4, "D: the killed tasks have no task file", f"{tasks}")
