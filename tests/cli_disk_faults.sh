@@ -7,7 +7,7 @@
 #    summary.h5), map, attention, anneal (HDF5 and --write-instance text), bench
 #    (--out .h5 and .json), analyze and collect, a fault-free run counts the calls N;
 #    then k = 1..N+1 each in a fresh directory, or, where N+1 is more than KMAX
-#    (CEASIM_FAULT_KMAX, 12 here, 1 under the sanitizers, half of it for sweep; 0 =
+#    (CEASIM_FAULT_KMAX, 8 here, 1 under the sanitizers, half of it for sweep; 0 =
 #    every k), the first five, the last four and evenly spaced ones between (evenly
 #    spaced over 2..N where fewer than 9, the middle one where 1). Each case holds when:
 #    - the exit status is 1 and stderr is one line naming the output file, or the
@@ -40,7 +40,7 @@ if [ -z "$SHIM" ] || [ ! -f "$SHIM" ]; then
   cli_finish
 fi
 PRELOAD="$SHIM"
-KMAX="${CEASIM_FAULT_KMAX:-12}"
+KMAX="${CEASIM_FAULT_KMAX:-8}"
 ASAN="$(ldd "$CEASIM" | awk '/libasan/ {print $3}')"
 if [ -n "$ASAN" ]; then
   PRELOAD="$ASAN:$SHIM"
