@@ -279,6 +279,15 @@ if [ "$rc" = 2 ] && [ ! -e victim2.txt ] && [ "$(wc -l <err.txt)" = 1 ]; then
 else
   not_ok "--out naming a symlink" "rc $rc: $(head -c 300 err.txt)"
 fi
+# With --force the symlink itself is replaced (rename), never written through.
+ln -s "$WORK/sym/victim.txt" flink.h5
+rc=0
+"$CEASIM" run --L 4 --sweeps 64 --therm 10 --out flink.h5 --force >/dev/null 2>err.txt || rc=$?
+if [ "$rc" = 0 ] && [ ! -L flink.h5 ] && [ -f flink.h5 ] && cmp -s victim.txt victim.orig; then
+  ok "--out naming a symlink to a victim, with --force: the link is replaced, the victim untouched"
+else
+  not_ok "--out symlink with --force" "rc $rc: $(head -c 300 err.txt)"
+fi
 
 py_checks "external links" "$CEASIM" "$WORK/sym" <<'PYEOF'
 import os, subprocess, sys
