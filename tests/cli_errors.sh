@@ -175,7 +175,7 @@ expect_input_error "G-set: n beyond memory" "bign.gset|2000000000 spins" "expect
   anneal --gset bign.gset --out "$OD/result.h5"
 new_case
 expect_input_error "anneal: --reads x traces beyond memory" "--reads" "expected at most.*memory" \
-  anneal --model sk --n 10 --reads 10000000 --sweeps 2000000000 --trace-every 1 --out "$OD/result.h5"
+  anneal --model sk --n 10 --reads 1000000000 --sweeps 1000 --trace-every 1 --out "$OD/result.h5"
 new_case
 expect_input_error "attention: n x n scores beyond memory" "--tokens" "expected at most.*memory" \
   attention --synthetic --tokens 1000000 --d-k 4 --seed 1 --out "$OD/result.h5"

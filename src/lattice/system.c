@@ -28,8 +28,8 @@ int ceas_lattice_model_parse(const char *name, ceas_model_kind *kind) {
 static ceas_lattice_system *system_new(int64_t n, int64_t nnz, const char *what,
                                        int *rc) {
   size_t bytes;
-  const size_t words[] = {(size_t)n * 2 + 1 + (size_t)nnz, 2 * sizeof(double)};
-  *rc = ceas_size_check(what, &bytes, 2, words);
+  const size_t quads[] = {4 * ((size_t)n + 1) + 3 * (size_t)nnz, 4}; /* 16 n + 12 nnz */
+  *rc = ceas_size_check(what, &bytes, 2, quads);
   if (*rc) return NULL;
   *rc = CEAS_ENOMEM;
   ceas_lattice_system *s = ceas_calloc(1, sizeof *s);
