@@ -1,12 +1,26 @@
 /* `ceasim analyze DIR`: option parsing; the work is ceas_analysis_run(). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ceas_analysis.h"
+#include "ceas_sweep.h"
 #include "cli.h"
+
+/* 1 if the output `out` (NULL: DIR/analysis.h5) lies in `dir` or below it. */
+static int writes_into(const char *out, const char *dir) {
+  if (!out) return 1;
+  char copy[PATH_MAX], o[PATH_MAX], d[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", out);
+  if (!realpath(dirname(copy), o) || !realpath(dir, d)) return 0; /* reported later */
+  size_t n = strlen(d);
+  return !strncmp(o, d, n) && (o[n] == '/' || o[n] == '\0' || n == 1);
+}
 
 static void analyze_usage(FILE *out) {
   fprintf(out,
@@ -118,6 +132,12 @@ int ceas_cli_analyze(int argc, char **argv) {
     return ceas_cli_fail(ceas_error_set(
         CEAS_EINPUT, "analyze: unexpected argument '%s' (one DIR only)", argv[optind + 1]));
   o.dir = argv[optind];
+  /* A running sweep's task files may be read (each appears complete, by rename),
+   * but its directory is not ours to write into. */
+  if (writes_into(o.out, o.dir) &&
+      (rc = ceas_sweep_lock_check(o.dir, "analyze it when it has ended, or now with --out "
+                                         "FILE outside it")))
+    return ceas_cli_fail(rc);
   /* Parsed values get their range checks (with the option's name) here too, so
    * that a bad value fails before the directory is read. */
   rc = ceas_analysis_run(&o);

@@ -413,6 +413,7 @@ static int analyse_and_plot(const char *dir, int quiet) {
 
 int ceas_cli_sweep(int argc, char **argv) {
   int rank = 0, size = 1;
+  ceas_parallel_watch_launcher();
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -429,8 +430,10 @@ int ceas_cli_sweep(int argc, char **argv) {
     sweep_args_free(&a);
     return fail_all(rank, rc);
   }
-  /* Rank 0 prepares the directory; the others learn the verdict. */
-  if (rank == 0) rc = ceas_sweep_prepare(&a.spec, ceas_cli_command_line());
+  /* Rank 0 prepares the directory and holds its lock to the end (the analysis
+   * included); the others learn the verdict. */
+  ceas_sweep_lock lock = {-1, ""};
+  if (rank == 0) rc = ceas_sweep_prepare(&a.spec, ceas_cli_command_line(), &lock);
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (rc) {
     if (rank != 0) ceas_error_set(rc, "sweep directory preparation failed on rank 0");
@@ -448,6 +451,7 @@ int ceas_cli_sweep(int argc, char **argv) {
     free(cost);
     free(tasks);
     sweep_args_free(&a);
+    ceas_sweep_lock_release(&lock);
     return fail_all(rank, rc);
   }
   for (size_t i = 0; i < ntasks; i++) {
@@ -523,6 +527,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   ceas_parallel_finalize();
   int stages = adir ? analyse_and_plot(adir, a_quiet) : 0;
   free(adir);
+  ceas_sweep_lock_release(&lock);
   if (final[0])
     printf("%s%s\n", final,
            stages == 2 ? ", analysis.h5, plots/" : stages == 1 ? ", analysis.h5 (no plots)" : "");
@@ -540,7 +545,10 @@ int ceas_cli_collect(int argc, char **argv) {
   if (argc != 2)
     return ceas_cli_fail(ceas_error_set(CEAS_EINPUT, "collect: expected one sweep directory"));
   size_t ok = 0, bad = 0;
-  int rc = ceas_sweep_collect(argv[1], ceas_cli_command_line(), &ok, &bad);
+  /* Reading a running sweep's tasks is safe, but summary.h5 is the sweep's to write. */
+  int rc = ceas_sweep_lock_check(argv[1], "collect when it has ended (the sweep writes "
+                                          "summary.h5 itself then)");
+  if (!rc) rc = ceas_sweep_collect(argv[1], ceas_cli_command_line(), &ok, &bad);
   if (rc) return ceas_cli_fail(rc);
   printf("%s/summary.h5: %zu tasks", argv[1], ok);
   if (bad) printf(", %zu damaged task file%s skipped (see warnings)", bad, bad == 1 ? "" : "s");

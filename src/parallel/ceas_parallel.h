@@ -31,6 +31,17 @@
 extern "C" {
 #endif
 
+/* Call first, before MPI_Init. A rank started by a launcher (mpirun, mpiexec: the
+ * environment says so) dies with SIGKILL when its parent (the launcher or its
+ * node daemon) dies. Open MPI 4.1 ranks outlived a kill -9 of mpirun by about a
+ * second (measured), long enough to finish a task and write its file into the
+ * directory that an immediate rerun had started on. Dying at once leaves what a
+ * kill of the rank would leave: complete checkpoints and task files, temporaries
+ * the rerun removes. Linux (prctl PR_SET_PDEATHSIG); elsewhere it does nothing. A
+ * process started without a launcher (a singleton, `nohup ceasim sweep &`) is
+ * left alone: its parent may come and go. */
+void ceas_parallel_watch_launcher(void);
+
 /* MPI_Finalize. In a sanitizer build (ASan) it first runs the leak check that would
  * otherwise run at exit: see finalize.c for why. */
 void ceas_parallel_finalize(void);

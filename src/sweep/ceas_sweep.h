@@ -16,6 +16,7 @@
  *                            plus attributes `replica` and `task`
  *   checkpoints/<name>.h5    the state of an unfinished task (removed when done)
  *   summary.h5               one row per task file (ceas_sweep_collect)
+ *   .lock                    who runs the sweep now (ceas_sweep_lock)
  * where <name> = L0032_beta0.44000000_r000 (graphs: graph_n000256_beta..._r000).
  * Every file is written to a temporary name and renamed when complete.
  *
@@ -78,9 +79,35 @@ typedef struct {
 /* The task list, largest cost first (ties in grid order); needs ceas_sweep_check. */
 int ceas_sweep_tasks(const ceas_sweep_spec *s, ceas_sweep_task **tasks, size_t *n);
 
-/* Creates DIR (and parents), tasks/ and checkpoints/, compares or writes
- * sweep.h5. Run by one process before any task starts. */
-int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line);
+/* One sweep per directory. Two sweeps started together on one directory mixed
+ * their parameters (sweep.h5 of one, task files of the other), and a second run
+ * with the same ones failed on the first's files; so a sweep holds an advisory
+ * write lock (fcntl, whole file) on DIR/.lock from before it reads or writes
+ * sweep.h5 to its end (summary and analysis included). The file says who holds
+ * it: "pid P\nhost H\nsince YYYY-MM-DDTHH:MM:SSZ\n"; the holder removes it when
+ * done, and a file left by a killed sweep holds no lock. Only rank 0 locks: the
+ * other ranks die with their launcher (ceas_parallel_watch_launcher). */
+typedef struct {
+  int fd; /* -1: not held */
+  char path[4096 + 8];
+} ceas_sweep_lock;
+
+/* CEAS_EINPUT naming the holder (pid@host, since when) if another process holds
+ * the lock of DIR, which must exist; nothing is changed then. */
+int ceas_sweep_lock_take(const char *dir, ceas_sweep_lock *lock);
+/* Removes DIR/.lock and releases it; nothing if not held. */
+void ceas_sweep_lock_release(ceas_sweep_lock *lock);
+/* For commands that would write into DIR (collect, analyze): CEAS_EINPUT naming
+ * the holder and ending with `advice` if a running sweep holds DIR, unless that
+ * sweep is our parent (the analysis a sweep runs at its end). Read-only use of a
+ * locked directory needs no check: every file in it appears complete, by rename. */
+int ceas_sweep_lock_check(const char *dir, const char *advice);
+
+/* Creates DIR (and parents), takes its lock, then creates tasks/ and checkpoints/,
+ * compares or writes sweep.h5. Run by one process before any task starts; the
+ * caller releases *lock when the sweep is over (on failure it is not held). */
+int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line,
+                       ceas_sweep_lock *lock);
 
 /* 1 if the task's file exists (the task is finished). */
 int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t);
@@ -88,7 +115,9 @@ int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t);
 /* Runs one task: resumes from its checkpoint if there is one, writes the task
  * file, removes the checkpoint. `hooks` supplies stop/poll/progress; the
  * checkpoint path and interval are filled in here. *sweeps_done reports the
- * sweeps this call performed. */
+ * sweeps this call performed. A task file that appeared meanwhile (a rank of a
+ * killed run that outlived its launcher) counts as this task's if it is bitwise
+ * what this call would write, else it is CEAS_EIO naming the file. */
 int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
                         const ceas_task_hooks *hooks, const char *command_line,
                         uint64_t *sweeps_done);

@@ -493,9 +493,8 @@ static int write_sweep_file(const ceas_sweep_spec *s, const char *path,
   return ceas_io_file_commit(&f);
 }
 
-int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
-  int rc = mkdir_p(s->dir);
-  if (rc) return rc;
+static int prepare_locked(const ceas_sweep_spec *s, const char *command_line) {
+  int rc;
   char path[4096];
   path_join(path, sizeof path, s->dir, "sweep.h5", NULL);
   struct stat st;
@@ -516,7 +515,7 @@ int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
     int foreign = 0;
     while (d && (e = readdir(d)))
       if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "tasks") &&
-          strcmp(e->d_name, "checkpoints") &&
+          strcmp(e->d_name, "checkpoints") && strcmp(e->d_name, ".lock") &&
           !(e->d_name[0] == '.' && strstr(e->d_name, ".tmp."))) /* a killed first write */
         foreign = 1;
     if (d) closedir(d);
@@ -534,6 +533,15 @@ int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line) {
   return write_sweep_file(s, path, command_line);
 }
 
+int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line,
+                       ceas_sweep_lock *lock) {
+  lock->fd = -1;
+  int rc = mkdir_p(s->dir);
+  if (!rc) rc = ceas_sweep_lock_take(s->dir, lock);
+  if (!rc && (rc = prepare_locked(s, command_line))) ceas_sweep_lock_release(lock);
+  return rc;
+}
+
 static void task_paths(const ceas_sweep_spec *s, const ceas_sweep_task *t, char *file,
                        char *ckpt, size_t cap) {
   char name[80];
@@ -546,6 +554,61 @@ int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t) {
   char file[4096], ckpt[4096];
   task_paths(s, t, file, ckpt, sizeof file);
   return access(file, F_OK) == 0;
+}
+
+static int write_task_file(const ceas_task *task, const ceas_sweep_task *t, const char *path,
+                           int force, const char *command_line) {
+  ceas_io_file f;
+  int rc = ceas_io_file_create(path, force, &f);
+  if (rc) return rc;
+  rc = ceas_task_write(task, f.file, command_line);
+  if (!rc) rc = ceas_io_attr_int64(f.file, "replica", t->replica);
+  if (!rc) rc = ceas_io_attr_string(f.file, "task", t->name);
+  if (rc) {
+    ceas_io_file_abort(&f);
+    return rc;
+  }
+  return ceas_io_file_commit(&f);
+}
+
+static int files_equal(const char *a, const char *b) {
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int equal = fa && fb;
+  while (equal) {
+    char x[16384], y[16384];
+    size_t na = fread(x, 1, sizeof x, fa), nb = fread(y, 1, sizeof y, fb);
+    equal = na == nb && !memcmp(x, y, na) && !ferror(fa) && !ferror(fb);
+    if (na < sizeof x) break;
+  }
+  if (fa) fclose(fa);
+  if (fb) fclose(fb);
+  return equal;
+}
+
+/* The task file appeared while the task ran: a rank of a killed run that outlived
+ * its launcher (on another node) finished the same task. Written from the same
+ * command, it is bitwise what this run would write (the chain and the file are
+ * deterministic), and the task is done; anything else is not ours to replace. */
+static int same_as_appeared(const ceas_task *task, const ceas_sweep_task *t,
+                            const char *file, const char *command_line, int rc_first) {
+  char why[1024], mine[4096 + 64];
+  snprintf(why, sizeof why, "%s", ceas_error_message());
+  /* A dot name with ".h5.tmp." in it: a rerun removes it if we are killed here. */
+  const char *slash = strrchr(file, '/');
+  snprintf(mine, sizeof mine, "%.*s/.%s.tmp.%ld.appeared", (int)(slash - file), file,
+           slash + 1, (long)getpid());
+  int rc = write_task_file(task, t, mine, 1, command_line);
+  int equal = !rc && files_equal(mine, file);
+  unlink(mine);
+  if (equal) {
+    ceas_error_clear();
+    return CEAS_OK;
+  }
+  if (rc) return ceas_error_set(rc_first, "%s", why); /* not even compared: the first error */
+  return ceas_error_set(CEAS_EIO,
+                        "%s: appeared while the task ran and differs from its result (another "
+                        "process wrote it; move it away and run the sweep again)",
+                        file);
 }
 
 int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
@@ -576,17 +639,10 @@ int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
   rc = ceas_task_run_hooks(task, &h);
   *sweeps_done = ceas_task_sweeps_done(task) - start;
   if (!rc) {
-    ceas_io_file f;
-    rc = ceas_io_file_create(file, s->force, &f);
-    if (!rc) {
-      rc = ceas_task_write(task, f.file, command_line);
-      if (!rc) rc = ceas_io_attr_int64(f.file, "replica", t->replica);
-      if (!rc) rc = ceas_io_attr_string(f.file, "task", t->name);
-      if (rc)
-        ceas_io_file_abort(&f);
-      else
-        rc = ceas_io_file_commit(&f);
-    }
+    rc = write_task_file(task, t, file, s->force, command_line);
+    /* Our own writes never leave the file behind on failure: someone else wrote it. */
+    if (rc && !s->force && access(file, F_OK) == 0)
+      rc = same_as_appeared(task, t, file, command_line, rc);
     if (!rc) unlink(ckpt);
   }
   ceas_task_free(task);
