@@ -139,6 +139,10 @@ int ceas_attention_scan_alloc(const ceas_attention_head *h, const double *beta,
       return ceas_error_set(CEAS_EINPUT, "beta scan: grid not strictly increasing at %zu", b);
   }
   const size_t nq = h->n, n = h->n;
+  size_t bytes; /* the per-query columns: grid points (--beta A:B:N) x queries (n) */
+  const size_t f[] = {n_beta, nq, 5 * sizeof(double)};
+  if (ceas_size_check("--beta A:B:N x the head's n: the per-query scan columns", &bytes, 3, f))
+    return CEAS_EINPUT;
   int rc = CEAS_ENOMEM;
   double *s = NULL, *cols = NULL, *heat_q = NULL, *tmp = NULL, *sig = NULL, *rem = NULL;
   ceas_attention_scan *sc = ceas_calloc(1, sizeof *sc);

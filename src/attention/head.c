@@ -93,6 +93,9 @@ int ceas_attention_head_alloc(const ceas_attention_spec *spec,
   default:
     return ceas_error_set(CEAS_EINPUT, "attention head: unknown kind %d", (int)spec->kind);
   }
+  size_t bytes;
+  const size_t f[] = {n, d, 2 * sizeof(double)}; /* Q and K: sizes from input */
+  if (ceas_size_check("--tokens x --d-k: the head's Q and K", &bytes, 3, f)) return CEAS_EINPUT;
   ceas_attention_head *h = ceas_calloc(1, sizeof *h);
   if (!h) return CEAS_ENOMEM;
   h->n = n;

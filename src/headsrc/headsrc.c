@@ -140,6 +140,13 @@ static int need_rank2(const ceas_weights *w, const ceas_weights_tensor *t) {
 }
 
 static int alloc_head(size_t n, size_t d, ceas_attention_head **out) {
+  /* n and d_k come from --tokens/--d-k or a weights file's shapes: Q and K are
+   * held to the one size rule before they are allocated. */
+  size_t bytes;
+  const size_t f[] = {n, d, 2 * sizeof(double)};
+  if (ceas_size_check("the head's Q and K (n x d_k from --tokens/--d-k or --weights)", &bytes,
+                      3, f))
+    return CEAS_EINPUT;
   ceas_attention_head *h = calloc(1, sizeof *h);
   if (h) {
     h->n = n;
