@@ -130,14 +130,23 @@ Test(core, strict_parsers) {
   uint64_t u;
   cr_expect_eq(ceas_parse_double("0.44", "--beta", &d), 0);
   cr_expect_eq(d, 0.44);
-  const char *bad_d[] = {"", "abc", "0.4x", "nan", "inf", "-inf", "1e999"};
+  /* Decimal only (strtod took hex, infinity and leading blanks); a subnormal is the
+   * finite number written, a nonzero value that underflows to 0 is refused. */
+  cr_expect_eq(ceas_parse_double("1e-310", "--h", &d), 0);
+  cr_expect(d > 0 && d < 2.2250738585072014e-308);
+  cr_expect_eq(ceas_parse_double("-.5e+1", "--h", &d), 0);
+  cr_expect_eq(d, -5.0);
+  cr_expect_eq(ceas_parse_double("0e-400", "--h", &d), 0);
+  cr_expect_eq(d, 0.0);
+  const char *bad_d[] = {"", "abc", "0.4x", "nan", "inf", "-inf", "1e999", "0x10",
+                         " 1", "1e-400", ".", "1e", "infinity", "1 "};
   for (size_t i = 0; i < sizeof bad_d / sizeof *bad_d; i++) {
     cr_expect_eq(ceas_parse_double(bad_d[i], "--beta", &d), CEAS_EINPUT, "'%s'", bad_d[i]);
     cr_expect(strstr(ceas_error_message(), "--beta") != NULL);
   }
   cr_expect_eq(ceas_parse_long("32", "--L", 2, 100, &l), 0);
   cr_expect_eq(l, 32);
-  const char *bad_l[] = {"", "1", "101", "3.5", "-4", "12abc"};
+  const char *bad_l[] = {"", "1", "101", "3.5", "-4", "12abc", " 32", "0x20"};
   for (size_t i = 0; i < sizeof bad_l / sizeof *bad_l; i++)
     cr_expect_eq(ceas_parse_long(bad_l[i], "--L", 2, 100, &l), CEAS_EINPUT, "'%s'", bad_l[i]);
   cr_expect_eq(ceas_parse_u64("18446744073709551615", "--seed", &u), 0);
@@ -145,6 +154,12 @@ Test(core, strict_parsers) {
   const char *bad_u[] = {"", "-1", "+1", "18446744073709551616", "0x10"};
   for (size_t i = 0; i < sizeof bad_u / sizeof *bad_u; i++)
     cr_expect_eq(ceas_parse_u64(bad_u[i], "--seed", &u), CEAS_EINPUT, "'%s'", bad_u[i]);
+  /* A message quoting input stays one line: control characters are escaped. */
+  ceas_error_set(CEAS_EINPUT, "--out %s: bad", "a\nb\tc\x1b[2Jd");
+  cr_expect_str_eq(ceas_error_message(), "--out a\\nb\\tc\\x1b[2Jd: bad");
+  char small[4];
+  cr_expect_eq(ceas_escape_controls("ab\ncd", small, sizeof small), 2u); /* no half escape */
+  cr_expect_str_eq(small, "ab");
 }
 
 /* Same parameters -> bitwise-identical series; another seed or stream -> not. */
