@@ -423,6 +423,8 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   ceas_io_attr_int64(f, "L", 6);
   ceas_io_attr_int64(f, "dim", 2);
   H5Fclose(f);
+  /* Sealed like a file ceasim wrote, so that the checks behind the checksum are reached. */
+  cr_assert_eq(ceas_io_seal(p, p), 0, "%s", ceas_error_message());
   /* A size lie (issue 15): series whose dataspaces claim 2^61 + 1 entries that the
    * file never stored (chunked, unwritten); reading them was out of bounds. */
   snprintf(p, sizeof p, "%s/sw/tasks/size_lie.h5", work);
@@ -445,6 +447,20 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   H5Sclose(sp);
   H5Gclose(g);
   H5Fclose(f);
+  cr_assert_eq(ceas_io_seal(p, p), 0, "%s", ceas_error_message());
+  /* One byte of a finished task file damaged (issue 15: 0xFF at offset 837 crashed
+   * HDF5): named and skipped, found by its checksum before HDF5 reads it. */
+  snprintf(p, sizeof p, "%s/sw/tasks/zz_damaged.h5", work);
+  {
+    char src[512];
+    snprintf(src, sizeof src, "%s/sw/tasks/L6_b0.4000_r0.h5", work);
+    FILE *in = fopen(src, "rb"), *out = fopen(p, "wb");
+    cr_assert(in && out);
+    int c;
+    for (long at = 0; (c = fgetc(in)) != EOF; at++) fputc(at == 837 ? 0xFF : c, out);
+    fclose(in);
+    fclose(out);
+  }
   int rc = analyze("sw");
   const char *err = slurp("err.txt");
   cr_assert_eq(rc, 0, "%s", err);
@@ -452,10 +468,12 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   cr_expect(strstr(err, "zz_truncated.h5") != NULL, "%s", err);
   cr_expect(strstr(err, "no_series.h5") != NULL && strstr(err, "/timeseries/energy") != NULL,
             "%s", err);
+  cr_expect(strstr(err, "zz_damaged.h5: checksum mismatch (damaged); skipped") != NULL, "%s",
+            err);
   cr_expect(strstr(err, ".tmp.") == NULL, "%s", err);
   f = open_out("sw/analysis.h5");
   cr_expect_eq(attr_d(f, ".", "n_tasks_used"), 7);
-  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 3);
+  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 4);
   cr_expect_eq(attr_d(f, "sizes/L8", "n_runs"), 4);
   static double rep[16];
   cr_expect_eq(read_ds(f, "tasks/replica", rep, 16), 7);

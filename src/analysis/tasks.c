@@ -78,9 +78,11 @@ static void warn_skip(FILE *warn, const char *path, const char *why) {
 /* Reads the attributes and checks the datasets of one file. 0: usable. */
 static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
   memset(t, 0, sizeof *t);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) {
-    warn_skip(warn, path, "cannot be opened as an HDF5 file");
+  /* Verified before HDF5 parses it: damaged metadata can crash HDF5 (seal.c). */
+  hid_t f;
+  if (ceas_io_open_read(path, &f)) {
+    if (warn) fprintf(warn, "ceasim: warning: %s; skipped\n", ceas_error_message());
+    ceas_error_clear();
     return -1;
   }
   char why[200] = "";
@@ -272,10 +274,11 @@ int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
                             double **m, double **f) {
   *e = *m = NULL;
   if (f) *f = NULL;
-  hid_t file = H5Fopen(t->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) return ceas_error_set(CEAS_EINPUT, "%s: cannot be opened", t->path);
+  hid_t file;
+  int rc = ceas_io_open_read(t->path, &file);
+  if (rc) return rc;
   const size_t len = t->n * (t->packed > 1 ? t->packed : 1);
-  int rc = read_series(file, "timeseries/energy", len, e);
+  rc = read_series(file, "timeseries/energy", len, e);
   if (!rc) rc = read_series(file, "timeseries/magnetization", len, m);
   if (!rc && f && t->has_f) rc = read_series(file, "timeseries/structure_factor_kmin", len, f);
   H5Fclose(file);

@@ -277,6 +277,7 @@ int ceas_io_file_commit(ceas_io_file *f) {
   if (close_all(f->file) < 0 || st < 0 || atomic_load(&io_failures) != f->failures)
     rc = ceas_error_set(CEAS_EIO, "%s: HDF5 could not finish writing the file", f->path);
   f->file = H5I_INVALID_HID;
+  if (!rc) rc = ceas_io_seal(f->tmp, f->path); /* the checksum readers verify (seal.c) */
   if (!rc) rc = sync_file(f);
   if (!rc)
     rc = publish(f->tmp, f->path, f->force);

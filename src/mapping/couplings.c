@@ -346,15 +346,14 @@ out:
 }
 
 static int read_hdf5(const char *path, double h_extra, ceas_lattice_system **out) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0)
-    return ceas_error_set(CEAS_EINPUT, "%s: not a readable HDF5 file (corrupt?)",
-                          path);
+  hid_t f;
+  int rc = ceas_io_open_read(path, &f);
+  if (rc) return rc;
   int64_t *indptr = NULL, *idx64 = NULL;
   int32_t *indices = NULL;
   double *J = NULL, *h = NULL;
   int64_t np = 0, nnz = 0, nj = 0, nh = 0;
-  int rc = read_1d(f, path, "indptr", H5T_NATIVE_INT64, sizeof *indptr, -1, 0,
+  rc = read_1d(f, path, "indptr", H5T_NATIVE_INT64, sizeof *indptr, -1, 0,
                    (void **)&indptr, &np);
   if (rc) goto done;
   if (np < 2) {

@@ -109,7 +109,10 @@ int ceas_sweep_lock_check(const char *dir, const char *advice);
 int ceas_sweep_prepare(const ceas_sweep_spec *s, const char *command_line,
                        ceas_sweep_lock *lock);
 
-/* 1 if the task's file exists (the task is finished). */
+/* 1 if the task's file exists, its checksum holds (files of earlier builds have
+ * none) and HDF5 opens it: the task is finished. A damaged one is renamed to NAME.bad with a warning on stderr: 0, the task runs
+ * again. Run by one process (rank 0). ceas_sweep_run_task sets a damaged or
+ * truncated checkpoint aside the same way and starts the task afresh. */
 int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t);
 
 /* Runs one task: resumes from its checkpoint if there is one, writes the task

@@ -26,9 +26,10 @@ static int cmp_row(const void *a, const void *b) {
 }
 
 static int read_row(const char *path, row *r) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return ceas_error_set(CEAS_EINPUT, "%s: not a readable HDF5 file", path);
-  int rc = ceas_io_read_attr_int64(f, path, "L", &r->L);
+  hid_t f;
+  int rc = ceas_io_open_read(path, &f);
+  if (rc) return rc;
+  rc = ceas_io_read_attr_int64(f, path, "L", &r->L);
   if (!rc) rc = ceas_io_read_attr_int64(f, path, "replica", &r->replica);
   if (!rc) rc = ceas_io_read_attr_int64(f, path, "n_spins", &r->n_spins);
   if (!rc) rc = ceas_io_read_attr_uint64(f, path, "seed", &r->seed);
@@ -73,9 +74,11 @@ static const char *const sweep_params[] = {
 static int copy_params(const char *dir, const char *task_file, hid_t to) {
   char path[4096 + 16];
   snprintf(path, sizeof path, "%s/sweep.h5", dir);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0 && task_file) f = H5Fopen(task_file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return CEAS_OK;
+  hid_t f;
+  if (ceas_io_open_read(path, &f) && (!task_file || ceas_io_open_read(task_file, &f))) {
+    ceas_error_clear(); /* without either, the summary carries no sweep parameters */
+    return CEAS_OK;
+  }
   int rc = CEAS_OK;
   for (size_t i = 0; !rc && sweep_params[i]; i++) rc = ceas_io_copy_attr(f, to, sweep_params[i]);
   H5Fclose(f);

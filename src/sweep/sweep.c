@@ -372,11 +372,12 @@ static void clear_dir(const char *dir, const char *sub, int only_temporaries) {
 /* The parameters that fix every task's chain; a directory that disagrees on any
  * of them holds different physics. */
 static int compare_existing(const ceas_sweep_spec *s, const char *path) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0)
-    return ceas_error_set(CEAS_EINPUT, "%s: not a readable sweep file (use --force to start "
-                                       "the sweep afresh)",
-                          path);
+  hid_t f;
+  if (ceas_io_open_read(path, &f)) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", ceas_error_message());
+    return ceas_error_set(CEAS_EINPUT, "%s (use --force to start the sweep afresh)", why);
+  }
   const ceas_task_params *p = &s->base;
   char str[4096];
   double d;
@@ -550,10 +551,31 @@ static void task_paths(const ceas_sweep_spec *s, const ceas_sweep_task *t, char 
   path_join(ckpt, cap, s->dir, "checkpoints", name);
 }
 
+/* A task file or checkpoint that fails its checksum (ceas_io_verify) or HDF5's open
+ * (truncated without a checksum: an earlier build's) is set aside
+ * as NAME.bad, kept for inspection, with a warning naming it; the task then runs
+ * from scratch, bitwise the run that was never damaged. */
+static void set_aside(const char *path, const char *what) {
+  char bad[4096 + 8];
+  snprintf(bad, sizeof bad, "%s.bad", path);
+  int moved = rename(path, bad) == 0;
+  fprintf(stderr, "ceasim: warning: %s; %s %s%s, the task runs again from the start\n",
+          ceas_error_message(), what, moved ? "set aside as " : "not movable: ",
+          moved ? bad : strerror(errno));
+  ceas_error_clear();
+}
+
 int ceas_sweep_task_done(const ceas_sweep_spec *s, const ceas_sweep_task *t) {
   char file[4096], ckpt[4096];
   task_paths(s, t, file, ckpt, sizeof file);
-  return access(file, F_OK) == 0;
+  if (access(file, F_OK) != 0) return 0;
+  hid_t f; /* a truncated file of an earlier build (no checksum) fails HDF5's open */
+  if (ceas_io_open_read(file, &f) == CEAS_OK) {
+    H5Fclose(f);
+    return 1;
+  }
+  set_aside(file, "task file");
+  return 0;
 }
 
 static int write_task_file(const ceas_task *task, const ceas_sweep_task *t, const char *path,
@@ -630,7 +652,9 @@ int ceas_sweep_run_task(const ceas_sweep_spec *s, const ceas_sweep_task *t,
   if (rc) return rc;
   if (access(ckpt, F_OK) == 0 && (rc = ceas_task_checkpoint_load(task, ckpt))) {
     ceas_task_free(task);
-    return rc;
+    if (rc != CEAS_EINPUT) return rc;
+    set_aside(ckpt, "checkpoint"); /* damaged or truncated: it must not block the sweep */
+    if ((rc = ceas_task_create(&p, &task))) return rc;
   }
   uint64_t start = ceas_task_sweeps_done(task);
   ceas_task_hooks h = hooks ? *hooks : (ceas_task_hooks){0};

@@ -154,12 +154,13 @@ static int same_task(const ceas_task *t, hid_t f, const char *path) {
 }
 
 int ceas_task_checkpoint_load(ceas_task *t, const char *path) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return ceas_error_set(CEAS_EINPUT, "%s: not a readable checkpoint", path);
+  hid_t f;
+  int rc = ceas_io_open_read(path, &f);
+  if (rc) return rc;
   uint64_t sweep = 0, flipped = 0, tune_flipped = 0;
   int64_t clusters = 0, tune_clusters = 0;
   double seconds = 0;
-  int rc = same_task(t, f, path);
+  rc = same_task(t, f, path);
   if (!rc) rc = ceas_io_read_attr_uint64(f, path, "checkpoint_sweep", &sweep);
   if (!rc) rc = ceas_io_read_attr_int64(f, path, "checkpoint_wolff_clusters", &clusters);
   if (!rc) rc = ceas_io_read_attr_uint64(f, path, "checkpoint_flipped", &flipped);

@@ -93,11 +93,7 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *op)
 int ceas_weights_h5_open(ceas_weights *w) {
   quiet q = hush();
   int rc = CEAS_OK;
-  w->file = H5Fopen(w->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (w->file < 0) {
-    rc = ceas_error_set(CEAS_EINPUT, "%s: not a readable HDF5 file (corrupt?)", w->path);
-    goto done;
-  }
+  if ((rc = ceas_io_open_read(w->path, &w->file))) goto done;
   visit_ctx c = {w, CEAS_OK};
   herr_t st = H5Lvisit(w->file, H5_INDEX_NAME, H5_ITER_INC, visit, &c);
   if (c.rc)
