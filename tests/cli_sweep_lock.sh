@@ -23,6 +23,7 @@
 #     which is left as it was.
 #
 # usage: bash tests/cli_sweep_lock.sh /path/to/ceasim
+# shellcheck disable=SC2054  # (commas inside option values, not array separators)
 set -euo pipefail
 # shellcheck source=tests/cli_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
@@ -202,6 +203,7 @@ alive() {
   st="$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" || return 1
   [ -n "$st" ] && [ "$st" != Z ]
 }
+if alive "$mp"; then running=1; else running=""; fi
 {
   kill -9 "$mp"
   wait "$mp"
@@ -217,7 +219,9 @@ for _ in $(seq 1 300); do
   sleep 0.005
 done
 ms=$((($(date +%s%N) - t0) / 1000000))
-if [ -z "$left" ] && [ "$ms" -lt 500 ]; then
+if [ -z "$running" ]; then
+  not_ok "kill -9 of mpirun: its ranks died with it" "the sweep had ended before the kill"
+elif [ -z "$left" ] && [ "$ms" -lt 500 ]; then
   ok "kill -9 of mpirun: its ranks died with it (gone after $ms ms)"
 else
   not_ok "kill -9 of mpirun: its ranks died with it (within 0.5 s)" "still alive after $ms ms:$left"
@@ -236,11 +240,14 @@ ce=30
 [ "$win" = A ] || ce=31
 last="L0016_beta0.44000000_r003.h5" # the task that runs last (grid order among equals)
 mkdir -p "$WORK/ap_same" "$WORK/ap_diff"
-for v in same diff; do
-  (cd "$WORK/ap_$v" && exec "$CEASIM" "${G[@]}" --seed 7 --checkpoint-every $ce --out t0) \
-    </dev/null >"$WORK/ap_$v.out" 2>"$WORK/ap_$v.err" &
-  eval "pid_$v=\$!"
-done
+ap() {
+  (cd "$WORK/ap_$1" && exec "$CEASIM" "${G[@]}" --seed 7 --checkpoint-every $ce --out t0) \
+    </dev/null >"$WORK/ap_$1.out" 2>"$WORK/ap_$1.err" &
+}
+ap same
+pid_same=$!
+ap diff
+pid_diff=$!
 # Planted when the first task file is written (the sweep listed the finished
 # tasks before it started; the last task is six tasks away), linked into place as
 # a writer would.
