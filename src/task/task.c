@@ -40,6 +40,33 @@ static const msc_algo *msc_find(const char *name) {
   return NULL;
 }
 
+/* beta |J| above 1e6 makes no run different from beta |J| = 1e6: exp(-beta dE) of
+ * any move costing even 1e-3 of the largest coupling or field is below e^-1000,
+ * exactly 0 in doubles (e^-745 is the smallest), so the run is the zero-temperature
+ * one under another name; and beta E, beta^2 var(E) of the analysis stay finite. */
+#define CEAS_MAX_BETA_J 1e6
+
+static int beta_scale_check(double beta, double scale) {
+  if (beta * scale > CEAS_MAX_BETA_J)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--beta: beta x max(|J_ij|, |h_i|) = %g x %g; expected at most "
+                          "%g (beyond it every Boltzmann factor exp(-beta dE) of a move "
+                          "costing 1e-3 of the largest coupling is exactly 0: the "
+                          "zero-temperature run)",
+                          beta, scale, CEAS_MAX_BETA_J);
+  return CEAS_OK;
+}
+
+/* max(|J_ij|, |h_i|) of a built system (graphs: from the couplings file). */
+static double coupling_scale(const ceas_lattice_system *sys) {
+  double scale = 0;
+  for (int64_t k = 0; k < sys->indptr[sys->n]; k++)
+    if (fabs(sys->J[k]) > scale) scale = fabs(sys->J[k]);
+  for (int64_t i = 0; i < sys->n; i++)
+    if (fabs(sys->h[i]) > scale) scale = fabs(sys->h[i]);
+  return scale;
+}
+
 int ceas_task_params_check(const ceas_task_params *p) {
   if (!isfinite(p->beta) || p->beta < 0)
     return ceas_error_set(CEAS_EINPUT,
@@ -75,6 +102,19 @@ int ceas_task_params_check(const ceas_task_params *p) {
   int rc = ceas_task_algo_check(p->algo, "--algo");
   if (rc) return rc;
   const msc_algo *a = msc_find(p->algo);
+  /* Three series (e, m and on lattices S(k_min)) of n_meas x replicas doubles, here
+   * where a single-rank and a decomposed run (ceas_decomp_params_check) both see it. */
+  size_t bytes;
+  const size_t f[] = {(size_t)(p->sweeps / p->measure_every), a ? (size_t)a->replicas : 1,
+                      3 * sizeof(double)};
+  if (p->sweeps / p->measure_every > SIZE_MAX)
+    return ceas_error_set(CEAS_EINPUT, "--sweeps: %llu measurements do not fit in memory",
+                          (unsigned long long)(p->sweeps / p->measure_every));
+  if ((rc = ceas_size_check("--sweeps / --measure-every: the time series", &bytes, 3, f)))
+    return rc;
+  /* A lattice's couplings are 1: its beta bound is known before it is built. */
+  if (p->model != CEAS_MODEL_GRAPH && (rc = beta_scale_check(p->beta, fmax(1.0, fabs(p->h)))))
+    return rc;
   if (!a) return CEAS_OK;
   if (p->model == CEAS_MODEL_GRAPH)
     return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model ising2d or ising3d (got %s)",
@@ -113,28 +153,6 @@ int ceas_task_algo_check(const char *name, const char *what) {
                         name ? name : "", list);
 }
 
-/* beta |J| above 1e6 makes no run different from beta |J| = 1e6: exp(-beta dE) of
- * any move costing even 1e-3 of the largest coupling or field is below e^-1000,
- * exactly 0 in doubles (e^-745 is the smallest), so the run is the zero-temperature
- * one under another name; and beta E, beta^2 var(E) of the analysis stay finite. */
-#define CEAS_MAX_BETA_J 1e6
-
-static int beta_scale_check(double beta, const ceas_lattice_system *sys) {
-  double scale = 0;
-  for (int64_t k = 0; k < sys->indptr[sys->n]; k++)
-    if (fabs(sys->J[k]) > scale) scale = fabs(sys->J[k]);
-  for (int64_t i = 0; i < sys->n; i++)
-    if (fabs(sys->h[i]) > scale) scale = fabs(sys->h[i]);
-  if (beta * scale > CEAS_MAX_BETA_J)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--beta: beta x max(|J_ij|, |h_i|) = %g x %g; expected at most "
-                          "%g (beyond it every Boltzmann factor exp(-beta dE) of a move "
-                          "costing 1e-3 of the largest coupling is exactly 0: the "
-                          "zero-temperature run)",
-                          beta, scale, CEAS_MAX_BETA_J);
-  return CEAS_OK;
-}
-
 static int msc_create(ceas_task *t, const msc_algo *a) {
   const ceas_task_params *p = &t->p;
   ceas_rng_key key = {p->seed, p->stream};
@@ -168,7 +186,7 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
            ? ceas_mapping_read_couplings(p->couplings, p->h, &t->sys)
            : ceas_lattice_hypercubic_alloc(p->model, p->L, p->h, &t->sys);
   ceas_rng_key key = {p->seed, p->stream};
-  if (!rc) rc = beta_scale_check(p->beta, t->sys);
+  if (!rc && p->model == CEAS_MODEL_GRAPH) rc = beta_scale_check(p->beta, coupling_scale(t->sys));
   if (!rc && ma) rc = msc_create(t, ma);
   if (!rc && !ma) rc = ceas_lattice_kernel_check(t->kernel, t->sys);
   if (!rc && !ma) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
@@ -177,17 +195,6 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
                         "--wolff-clusters: expected at most 1024 clusters per spin (%ld "
                         "for %ld spins; a tuned sweep flips about N spins), got %ld",
                         1024 * (long)t->sys->n, (long)t->sys->n, p->wolff_clusters);
-  if (!rc) {
-    /* Three series (e, m and on lattices S(k_min)) of n_meas x replicas doubles. */
-    size_t bytes;
-    const size_t f[] = {(size_t)(p->sweeps / p->measure_every), (size_t)t->replicas,
-                        3 * sizeof(double)};
-    if (p->sweeps / p->measure_every > SIZE_MAX)
-      rc = ceas_error_set(CEAS_EINPUT, "--sweeps: %llu measurements do not fit in memory",
-                          (unsigned long long)(p->sweeps / p->measure_every));
-    else
-      rc = ceas_size_check("--sweeps / --measure-every: the time series", &bytes, 3, f);
-  }
   if (!rc) {
     t->n_meas = (size_t)(p->sweeps / p->measure_every);
     size_t len = t->n_meas * (size_t)t->replicas;
