@@ -157,6 +157,9 @@ new_case
 expect_input_error "time series larger than memory" "--sweeps|bytes" "expected.*memory" \
   run --L 8 --sweeps 2305843009213693960 --therm 10 --out "$OD/result.h5"
 new_case
+expect_input_error "time series larger than memory (--decompose)" "--sweeps|bytes" "expected.*memory" \
+  run --decompose --L 8 --sweeps 2305843009213693960 --therm 10 --out "$OD/result.h5"
+new_case
 expect_input_error "--wolff-clusters 2^40" "--wolff-clusters|1099511627776" "expected at most" \
   run --L 8 --algo wolff --sweeps 200 --wolff-clusters 1099511627776 --out "$OD/result.h5"
 new_case
