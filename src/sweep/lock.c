@@ -115,13 +115,10 @@ int ceas_sweep_lock_take(const char *dir, ceas_sweep_lock *lock) {
       close(fd);
       continue;
     }
-    int rc = write_holder(fd, lock->path);
-    if (rc) {
-      close(fd);
-      return rc;
-    }
     lock->fd = fd;
-    return CEAS_OK;
+    int rc = write_holder(fd, lock->path);
+    if (rc) ceas_sweep_lock_release(lock); /* held: ours to remove */
+    return rc;
   }
   return ceas_error_set(CEAS_EIO, "%s: the lock file keeps changing under us", lock->path);
 }
