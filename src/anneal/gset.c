@@ -130,7 +130,7 @@ int ceas_anneal_problem_read_gset(const char *path, ceas_anneal_problem **out) {
                           nt == 1 ? "" : "s");
       goto done;
     }
-    long long a, b;
+    long long a = 0, b = 0; /* set by the loop, which leaves on any error */
     for (int t = 0; t < 2; t++) {
       long long v;
       char *endp;
