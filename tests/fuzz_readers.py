@@ -425,6 +425,8 @@ def main():
                     help="STRIDE: instead of random cases, set every STRIDE-th byte of one "
                          "task file's metadata (the first 8 KiB and the last 12 KiB) to 0xFF "
                          "in turn and run analyze and collect")
+    ap.add_argument("--scan-range", default="",
+                    help="A:B: scan offsets A <= offset < B instead of the metadata regions")
     ap.add_argument("--shard", default="0/1",
                     help="K/M: run only the cases whose index is K modulo M (parallel runs)")
     a = ap.parse_args()
@@ -442,6 +444,9 @@ def main():
             size = os.path.getsize(os.path.join(tdir, sorted(os.listdir(tdir))[0]))
             cases = sorted(set(range(0, min(size, 8192), a.scan)) |
                            set(range(max(0, size - 12288), size, a.scan)))
+            if a.scan_range:
+                lo, hi = (int(x) for x in a.scan_range.split(":"))
+                cases = range(lo, min(hi, size), a.scan)
         else:
             cases = range(a.cases)
         for n_case, i in enumerate(cases):
