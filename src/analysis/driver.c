@@ -1095,7 +1095,8 @@ static int check_own_output(const char *path) {
   if (lstat(path, &st) != 0) return CEAS_OK;
   if (!S_ISREG(st.st_mode))
     return ceas_error_set(CEAS_EINPUT, "%s: exists and is not a regular file", path);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t f; /* a damaged one is not ours (and must not reach HDF5: seal.c) */
+  if (ceas_io_open_read(path, &f)) ceas_error_clear();
   int ours = 0;
   if (f >= 0) {
     char kind[64];

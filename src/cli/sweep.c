@@ -338,7 +338,11 @@ static int spawn_wait(char *const argv[], const char **why) {
     *why = strerror(errno);
     return -1;
   }
-  *why = "killed by a signal";
+  static char sig[64];
+  if (WIFSIGNALED(status))
+    snprintf(sig, sizeof sig, "killed by signal %d, %s", WTERMSIG(status),
+             strsignal(WTERMSIG(status)));
+  *why = sig;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
