@@ -52,16 +52,16 @@ fi
 py_cmp "rerun after a damaged task file vs the undamaged sweep" "$WORK/ref" "$WORK/d" --no-summary
 
 # ---- checkpoints ---------------------------------------------------------------------
-C=(sweep --L 6 --beta 0.44 --sweeps 3000 --therm 100 --seed 5 --no-analysis --quiet)
+C=(sweep --L 6 --beta 0.44 --sweeps 3000 --therm 10 --seed 5 --no-analysis --quiet)
 CK=L0006_beta0.44000000_r000.h5
 run1 cref "${C[@]}" --out cref
-# A checkpoint every sweep, killed after the 150th: 50 measurements after 100 sweeps
-# of thermalisation.
-CEASIM_TEST_KILL_AFTER_CHECKPOINTS=150 run1 k "${C[@]}" --out k --checkpoint-every 1e-9
+# A checkpoint every sweep, killed after the 25th: 15 measurements after 10 sweeps
+# of thermalisation (each checkpoint is two fsyncs: few of them).
+CEASIM_TEST_KILL_AFTER_CHECKPOINTS=25 run1 k "${C[@]}" --out k --checkpoint-every 1e-9
 if [ "$(rc_of k)" = 137 ] && [ -f "$WORK/k/checkpoints/$CK" ]; then
-  ok "a task killed after its 150th checkpoint leaves the checkpoint"
+  ok "a task killed after its 25th checkpoint leaves the checkpoint"
 else
-  not_ok "a task killed after its 150th checkpoint leaves the checkpoint" "$(why k)"
+  not_ok "a task killed after its 25th checkpoint leaves the checkpoint" "$(why k)"
 fi
 cp -r "$WORK/k" "$WORK/k2"
 size=$(stat -c %s "$WORK/k/checkpoints/$CK")
