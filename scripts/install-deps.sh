@@ -11,6 +11,7 @@ packages=(
   libcriterion-dev                 # unit tests
   librandom123-dev                 # counter-based RNG (Philox)
   libcjson-dev libinih-dev         # safetensors headers, sweep files
+  zlib1g-dev                       # CRC-32 of the files' checksum trailers
   python3-h5py python3-numpy python3-scipy python3-matplotlib
 )
 

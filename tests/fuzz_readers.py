@@ -32,12 +32,13 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 
 import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEAL = 32  # bytes of the checksum trailer (src/io/seal.c)
+SEAL = 22  # bytes of the checksum trailer (src/io/seal.c)
 SAN = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "UndefinedBehaviorSanitizer")
 TARGETS = ("task", "checkpoint", "sweep_h5", "summary", "couplings_h5", "couplings_h5_foreign",
            "edgelist", "weights_st", "weights_h5", "gset", "ini", "schedule")
@@ -68,7 +69,7 @@ def run(cmd, cwd, env=None):
 def strip_seal(p):
     with open(p, "rb") as f:
         b = f.read()
-    if len(b) >= SEAL and b[-SEAL:].startswith(b"ceasim-fnv1a64:"):
+    if len(b) >= SEAL and b[-SEAL:].startswith(b"ceasim-crc32:"):
         with open(p, "wb") as f:
             f.write(b[:-SEAL])
 
@@ -258,13 +259,10 @@ def one_line_error(rc, err):
 
 
 def sealed(p):
-    """The checksum trailer holds (FNV-1a 64 of the bytes before it, src/io/seal.c)."""
+    """The checksum trailer holds (zlib's CRC-32 of the bytes before it, src/io/seal.c)."""
     with open(p, "rb") as f:
         b = f.read()
-    h = 0xcbf29ce484222325
-    for c in b[:-SEAL]:
-        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return len(b) >= SEAL and b[-SEAL:] == f"ceasim-fnv1a64:{h:016x}\n".encode()
+    return len(b) >= SEAL and b[-SEAL:] == f"ceasim-crc32:{zlib.crc32(b[:-SEAL]):08x}\n".encode()
 
 
 def same_task(pa, pb):
@@ -376,7 +374,7 @@ def check_case(world, target, rng, i, scan=None):
             return False, crashed(rc, err), f"{what}: collect exit {rc}: {err.strip()[-400:]}"
         with open(path, "rb") as f:
             rebuilt = f.read()
-        ok = rc == 0 and (world.fmt != "sealed" or rebuilt[-SEAL:].startswith(b"ceasim-fnv1a64:"))
+        ok = rc == 0 and (world.fmt != "sealed" or rebuilt[-SEAL:].startswith(b"ceasim-crc32:"))
         return ok, "", f"{what}: collect exit {rc}, stderr {err.strip()[-300:]!r}"
     if target == "checkpoint":
         rc, err = run([world.c, "sweep"] + CKPT_SWEEP + ["--out", d], w)

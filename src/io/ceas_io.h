@@ -151,9 +151,8 @@ int ceas_io_read_uint64s(hid_t loc, const char *source, const char *name, uint64
                          size_t n);
 
 /* ---- sealed files -------------------------------------------------------------
- * Every file ceas_io_file_commit() publishes ends in a 32-byte trailer
- * "ceasim-fnv1a64:<16 hex digits>\n", the FNV-1a 64-bit hash of every byte before
- * it (HDF5 ignores bytes past its end of file: h5py and h5dump read it as before).
+ * Every file ceas_io_file_commit() publishes ends in a 22-byte trailer
+ * "ceasim-crc32:<8 hex digits>\n", zlib's CRC-32 of every byte before it (HDF5 ignores bytes past its end of file: h5py and h5dump read it as before).
  * A reader checks it before HDF5 parses anything, since HDF5 1.10 can crash on
  * damaged metadata (seal.c says why this and not HDF5's own checksums).
  * ceas_io_seal appends the trailer to the closed temporary TMP (PATH names it in
@@ -162,7 +161,7 @@ int ceas_io_read_uint64s(hid_t loc, const char *source, const char *name, uint64
  * which refuses a truncated file by its end-of-file check. ceas_io_open_read
  * verifies, then opens read-only. A bad file is CEAS_EINPUT naming PATH and what is
  * wrong. */
-#define CEAS_IO_SEAL_BYTES 32
+#define CEAS_IO_SEAL_BYTES 22
 int ceas_io_seal(const char *tmp, const char *path);
 int ceas_io_verify(const char *path);
 int ceas_io_open_read(const char *path, hid_t *file);
