@@ -31,9 +31,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cli_sweep_lib.sh"
 sweep_init "$@"
 
-# A singleton (ceasim without mpirun) needs no Open MPI daemon here: half its
-# start-up time (0.43 -> 0.21 s a process on the Xeon), and this test starts many.
-export OMPI_MCA_ess_singleton_isolated=1
+# (Not OMPI_MCA_ess_singleton_isolated=1, though it halves a singleton's start-up:
+# isolated singletons started together share one Open MPI session directory, and
+# one's cleanup removed it under another.)
 # Two pairs (one under the sanitizers, where a process costs 0.75 s more).
 TRIALS=2
 if ldd "$CEASIM" | grep -q libasan; then TRIALS=1; fi
