@@ -403,6 +403,17 @@ Test(analyze_cli, bad_input_exits_2_without_output, .init = setup, .fini = teard
   cr_expect(strstr(slurp("out.txt"), "usage: ceasim analyze DIR") != NULL);
 }
 
+/* The root attributes of an L = 6 ising2d task file, for hand-made damaged ones. */
+static void task_attrs_l6(hid_t f) {
+  ceas_io_attr_string(f, "model", "ising2d");
+  ceas_io_attr_string(f, "algo", "wolff");
+  ceas_io_attr_double(f, "beta", 0.42);
+  ceas_io_attr_double(f, "h", 0.0);
+  ceas_io_attr_int64(f, "n_spins", 36);
+  ceas_io_attr_int64(f, "L", 6);
+  ceas_io_attr_int64(f, "dim", 2);
+}
+
 Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = teardown) {
   static const long ls[2] = {6, 8};
   static const double bs[3] = {0.40, 0.44, 0.48};
@@ -415,13 +426,7 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   char p[512];
   snprintf(p, sizeof p, "%s/sw/tasks/no_series.h5", work);
   hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  ceas_io_attr_string(f, "model", "ising2d");
-  ceas_io_attr_string(f, "algo", "wolff");
-  ceas_io_attr_double(f, "beta", 0.42);
-  ceas_io_attr_double(f, "h", 0.0);
-  ceas_io_attr_int64(f, "n_spins", 36);
-  ceas_io_attr_int64(f, "L", 6);
-  ceas_io_attr_int64(f, "dim", 2);
+  task_attrs_l6(f);
   H5Fclose(f);
   /* Sealed like a file ceasim wrote, so that the checks behind the checksum are reached. */
   cr_assert_eq(ceas_io_seal(p, p), 0, "%s", ceas_error_message());
@@ -429,13 +434,7 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
    * file never stored (chunked, unwritten); reading them was out of bounds. */
   snprintf(p, sizeof p, "%s/sw/tasks/size_lie.h5", work);
   f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  ceas_io_attr_string(f, "model", "ising2d");
-  ceas_io_attr_string(f, "algo", "wolff");
-  ceas_io_attr_double(f, "beta", 0.42);
-  ceas_io_attr_double(f, "h", 0.0);
-  ceas_io_attr_int64(f, "n_spins", 36);
-  ceas_io_attr_int64(f, "L", 6);
-  ceas_io_attr_int64(f, "dim", 2);
+  task_attrs_l6(f);
   hid_t g = H5Gcreate2(f, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   hsize_t lie = ((hsize_t)1 << 61) + 1, chunk = 1024;
   hid_t sp = H5Screate_simple(1, &lie, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
