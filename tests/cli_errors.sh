@@ -91,6 +91,20 @@ expect_input_error() {
 # Arguments that make a run quick if a case were wrongly accepted.
 SMALL=(--sweeps 200 --therm 10 --quiet)
 
+# expect_graph_runs NAME FILE: a control, `run --model graph` on a valid couplings
+# FILE exits 0 and writes its output.
+expect_graph_runs() {
+  local rc=0
+  (cd "$OD" && "$CEASIM" run --model graph --couplings "$2" "${SMALL[@]}" --out "$OD/result.h5") \
+    >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
+  if [ "$rc" -eq 0 ] && [ -s "$OD/result.h5" ]; then
+    ok "$1"
+  else
+    not_ok "$1" "exit $rc: $(head -n 1 "$WORK/stderr")"
+  fi
+}
+
+
 # ---- help and version --------------------------------------------------------
 
 expect_usage() {
@@ -227,14 +241,7 @@ expect_input_error "--model graph without --couplings" "--couplings" "expected -
 # A valid file for control runs and as the base of the broken ones.
 printf '# triangle with a field\nn 3\n0 1 1.0\n1 2 0.5\n2 0 1.0\nh 1 0.25\n' >"$IN/good.txt"
 new_case
-rc=0
-(cd "$OD" && "$CEASIM" run --model graph --couplings "$IN/good.txt" "${SMALL[@]}" --out "$OD/result.h5") \
-  >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
-if [ "$rc" -eq 0 ] && [ -s "$OD/result.h5" ]; then
-  ok "control: the valid edge list good.txt runs and writes its output"
-else
-  not_ok "control: the valid edge list good.txt runs and writes its output" "exit $rc: $(head -n 1 "$WORK/stderr")"
-fi
+expect_graph_runs "control: the valid edge list good.txt runs and writes its output" "$IN/good.txt"
 
 # --L with a graph: the size is the file's n, so --L would be silently ignored.
 new_case
@@ -310,14 +317,7 @@ expect_input_error "edge list: couplings of 1e308 (energies overflow), refused b
 # A subnormal coupling is a finite number (it was refused as 'not finite').
 printf '0 1 1.0\n1 2 1e-310\n' >"$IN/subnormal.txt"
 new_case
-rc=0
-(cd "$OD" && "$CEASIM" run --model graph --couplings "$IN/subnormal.txt" "${SMALL[@]}" --out "$OD/result.h5") \
-  >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
-if [ "$rc" -eq 0 ] && [ -s "$OD/result.h5" ]; then
-  ok "edge list: a subnormal coupling 1e-310 is accepted as the finite number it is"
-else
-  not_ok "edge list: a subnormal coupling 1e-310 is accepted as the finite number it is" "exit $rc: $(head -n 1 "$WORK/stderr")"
-fi
+expect_graph_runs "edge list: a subnormal coupling 1e-310 is accepted as the finite number it is" "$IN/subnormal.txt"
 
 printf '0 1 1.0\nh 1 0.5\n1 2 1.0\nh 1 0.25\n' >"$IN/dupfield.txt"
 new_case
@@ -389,14 +389,7 @@ ok(raw[:8] == b"\x89HDF\r\n\x1a\n", "write HDF5 inputs: h5py wrote CSR files wit
 EOF
 
 new_case
-rc=0
-(cd "$OD" && "$CEASIM" run --model graph --couplings "$IN/good.h5" "${SMALL[@]}" --out "$OD/result.h5") \
-  >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
-if [ "$rc" -eq 0 ] && [ -s "$OD/result.h5" ]; then
-  ok "control: the valid HDF5 CSR file good.h5 runs and writes its output"
-else
-  not_ok "control: the valid HDF5 CSR file good.h5 runs and writes its output" "exit $rc: $(head -n 1 "$WORK/stderr")"
-fi
+expect_graph_runs "control: the valid HDF5 CSR file good.h5 runs and writes its output" "$IN/good.h5"
 
 new_case
 expect_input_error "HDF5: signature followed by garbage" "garbage.h5" "(corrupt|not a (readable|valid) HDF5)" \
