@@ -147,9 +147,26 @@ typedef struct {
   double kappa_max, kappa_inf, tau_kappa, dbeta_max;
   double u_min;
   unsigned ema_H, ema_sigma; /* CEAS.md EMA windows (steps); see ceas_attention_ctrl */
+  /* Gating (CEAS.md "Gating score" and "Guardrails"): threshold schedule
+   * T_gate(t) = T_max - (T_max - T_inf)(1 - e^{-t/tau_T}); top-q share rising
+   * linearly q0 -> q1 over q_steps; a head freezes after freeze_w consecutive
+   * steps with H <= ln N_eff - freeze_offset; floors m_min tokens per sequence
+   * and h_min heads per layer; the validation back-off lowers T_gate by
+   * backoff_dT and halves kappa for backoff_steps steps when the short-EMA
+   * validation loss rises by more than backoff_sigma of its spread. */
+  double T_max, T_inf, tau_T;
+  double q0, q1;
+  unsigned q_steps, freeze_w;
+  double freeze_offset;
+  unsigned m_min, h_min;
+  double backoff_dT;
+  unsigned backoff_steps;
+  double backoff_sigma;
 } ceas_attention_preset;
 
-/* The presets of CEAS.md, tau_kappa at the middle of its range. NULL if unknown. */
+/* The presets of CEAS.md; where it quotes a range (tau_kappa, tau_T at GPT
+ * scale, m_min 16-32, h_min 2-4) the middle or the permissive end is taken, as
+ * listed in docs/attention.md. NULL if unknown. */
 const ceas_attention_preset *ceas_attention_preset_find(const char *name);
 
 typedef struct {
@@ -163,6 +180,7 @@ typedef struct {
   double u_min;         /* margin half-width (relative to beta_c) */
   unsigned ema_H;       /* 0: controller sees the exact H; w > 0: EMA with
                            alpha = 2/(w+1) (for noisy H; a static head needs none) */
+  unsigned ema_var;     /* the same for Var_p[s] (0: the latest measurement) */
   size_t steps;         /* number of updates */
 } ceas_attention_ctrl_params;
 
@@ -191,6 +209,72 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n,
                             size_t d_k, const ceas_attention_ctrl_params *p,
                             ceas_attention_traj **out);
 void ceas_attention_traj_free(ceas_attention_traj *t);
+
+/* The same controller one update at a time, for a loop that measures H and Var
+ * itself (a training loop: a minibatch's head-average entropy and score
+ * variance at the current beta). ceas_attention_ctrl_run is exactly
+ * init, then (observe, update) per step, so both give the same trajectory
+ * bit for bit on the same measurements.
+ *
+ *   init:    validates p (as ctrl_run), beta = beta0 moved out of the margin
+ *            band; H_target is the caller's (ctrl_run uses H(beta0) -
+ *            target_offset).
+ *   observe: H and Var measured at the current beta enter the EMAs (the first
+ *            observation sets them).
+ *   update:  one Newton step from the EMA'd H and Var: kappa(t) gain_scale
+ *            (H - H_target)/(beta Var + eps), clipped to dbeta_max, halved
+ *            instead if it would make beta <= 0, then moved out of the margin
+ *            band around p.beta_c; t advances. Needs an observation first.
+ * Between updates the caller may change p.beta_c (a re-measured heat peak; 0
+ * disables the margin) and gain_scale (> 0; 1 by default). */
+typedef struct {
+  ceas_attention_ctrl_params p;
+  double beta, H_target;
+  double H_seen, var_seen; /* what the controller sees (EMAs) */
+  double gain_scale;
+  size_t t;                /* updates done */
+  int observed;
+} ceas_attention_ctrl;
+
+enum {
+  CEAS_ATTENTION_CTRL_CLIPPED = 1u, /* the step was clipped to dbeta_max */
+  CEAS_ATTENTION_CTRL_GUARD = 2u,   /* the positivity guard halved beta */
+  CEAS_ATTENTION_CTRL_MARGIN = 4u   /* the margin moved beta */
+};
+
+int ceas_attention_ctrl_init(ceas_attention_ctrl *c, const ceas_attention_ctrl_params *p,
+                             double beta0, double H_target, unsigned *flags);
+int ceas_attention_ctrl_observe(ceas_attention_ctrl *c, double H, double var);
+int ceas_attention_ctrl_update(ceas_attention_ctrl *c, unsigned *flags);
+
+/* sizeof of the public structs by name ("preset", "ctrl_params", "ctrl",
+ * "traj"; 0 if unknown): a binding that declares them itself (ctypes) checks
+ * its layout against this before calling anything. */
+size_t ceas_attention_struct_size(const char *name);
+
+/* ---- gating (CEAS.md "Gating score") ------------------------------------- */
+
+/* T_gate(t) and q(t) of a preset at step t >= 0. */
+double ceas_attention_gate_threshold(const ceas_attention_preset *p, double t);
+double ceas_attention_gate_topq(const ceas_attention_preset *p, double t);
+
+/* The keep rule for one head on one sequence of n gate scores T (finite):
+ * keep[i] = 1 if T[i] >= T_gate or i is among the ceil(q n) largest T (ties:
+ * lower index first); then, while fewer than min(m_min, n) are kept, the
+ * largest remaining T (same tie rule) is added. q in [0, 1]. This is the
+ * reference that faster implementations (the training loop's torch code) are
+ * tested against. */
+int ceas_attention_gate_keep(const double *T, size_t n, double T_gate, double q, size_t m_min,
+                             unsigned char *keep);
+
+/* The head-mean heat beta^2 Var_p[s] on a beta grid (strictly increasing,
+ * n_beta >= 3) over rows of different lengths (causal attention: query i sees
+ * i + 1 keys): row r is scores[r * stride .. r * stride + len[r] - 1], len[r]
+ * >= 1. heat_mean (n_beta, may be NULL) receives the curve, *peak its argmax
+ * with the parabolic refinement of ceas_attention_grid_peak. */
+int ceas_attention_heat_peak_rows(const double *scores, const size_t *len, size_t n_rows,
+                                  size_t stride, const double *beta, size_t n_beta,
+                                  double *heat_mean, double *peak);
 
 #ifdef __cplusplus
 }

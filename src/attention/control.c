@@ -5,17 +5,35 @@
 
 #include "ceas_attention.h"
 
-/* CEAS.md defaults; tau_kappa is the middle of the quoted range. */
+/* CEAS.md defaults; tau_kappa is the middle of the quoted range, tau_T at GPT
+ * scale too (2000-4000); m_min and h_min take the permissive ends (16 of 16-32
+ * tokens, 2 of 2-4 heads), which a small model's short sequences need. */
 static const ceas_attention_preset presets[] = {
-    {"9k", 2.2, 1.0, 750, 0.75, 0.06, 64, 128},
-    {"14m", 1.8, 1.0, 1500, 0.5, 0.05, 64, 128},
-    {"gpt", 1.5, 1.0, 3500, 0.3, 0.04, 64, 128},
+    {"9k", 2.2, 1.0, 750, 0.75, 0.06, 64, 128, 1.8, 1.05, 600, 0.55, 0.75, 2000, 50, 0.9, 16, 2,
+     0.05, 200, 0.2},
+    {"14m", 1.8, 1.0, 1500, 0.5, 0.05, 64, 128, 1.6, 1.02, 1200, 0.55, 0.75, 2000, 100, 0.9, 16,
+     2, 0.05, 200, 0.2},
+    {"gpt", 1.5, 1.0, 3500, 0.3, 0.04, 64, 128, 1.5, 1.00, 3000, 0.55, 0.75, 2000, 200, 0.9, 16,
+     2, 0.05, 200, 0.2},
 };
 
 const ceas_attention_preset *ceas_attention_preset_find(const char *name) {
   for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
     if (name && strcmp(name, presets[i].name) == 0) return &presets[i];
   return NULL;
+}
+
+size_t ceas_attention_struct_size(const char *name) {
+  static const struct {
+    const char *name;
+    size_t size;
+  } t[] = {{"preset", sizeof(ceas_attention_preset)},
+           {"ctrl_params", sizeof(ceas_attention_ctrl_params)},
+           {"ctrl", sizeof(ceas_attention_ctrl)},
+           {"traj", sizeof(ceas_attention_traj)}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (name && strcmp(name, t[i].name) == 0) return t[i].size;
+  return 0;
 }
 
 int ceas_attention_ctrl_defaults(const char *preset, ceas_attention_ctrl_params *p) {
@@ -77,14 +95,7 @@ static double apply_margin(double b, double prev, int have_prev, const ceas_atte
   return prev <= lo ? lo : hi;
 }
 
-int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size_t d_k,
-                            const ceas_attention_ctrl_params *p, ceas_attention_traj **out) {
-  *out = NULL;
-  if (n_query < 1 || n < 2)
-    return ceas_error_set(CEAS_EINPUT, "controller: %zu queries of %zu scores, need >= 1 of >= 2",
-                          n_query, n);
-  if (d_k < 1 && !(p->beta0 > 0))
-    return ceas_error_set(CEAS_EINPUT, "controller: d_k = 0 and no beta0");
+static int check_params(const ceas_attention_ctrl_params *p) {
   if (!(p->kappa_max >= 0) || !(p->kappa_inf > 0) || !(p->tau_kappa > 0) ||
       !(p->dbeta_max > 0) || !(p->eps >= 0) || !(p->tol > 0) || !isfinite(p->kappa_max) ||
       !isfinite(p->kappa_inf) || !isfinite(p->dbeta_max) || !isfinite(p->target_offset))
@@ -93,6 +104,95 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
                           "dbeta_max > 0, eps >= 0, tol > 0 (all finite)");
   if (p->beta_c > 0 && !(p->u_min >= 0 && p->u_min < 1))
     return ceas_error_set(CEAS_EINPUT, "controller: u_min = %g, expected in [0, 1)", p->u_min);
+  return CEAS_OK;
+}
+
+int ceas_attention_ctrl_init(ceas_attention_ctrl *c, const ceas_attention_ctrl_params *p,
+                             double beta0, double H_target, unsigned *flags) {
+  int rc = check_params(p);
+  if (rc) return rc;
+  if (!(beta0 > 0) || !isfinite(beta0))
+    return ceas_error_set(CEAS_EINPUT, "controller: beta0 = %g, expected a finite number > 0",
+                          beta0);
+  if (!isfinite(H_target))
+    return ceas_error_set(CEAS_EINPUT, "controller: H_target = %g is not finite", H_target);
+  memset(c, 0, sizeof *c);
+  c->p = *p;
+  c->H_target = H_target;
+  c->gain_scale = 1;
+  int moved;
+  c->beta = apply_margin(beta0, 0, 0, &c->p, &moved);
+  if (flags) *flags = moved ? CEAS_ATTENTION_CTRL_MARGIN : 0u;
+  return CEAS_OK;
+}
+
+static double ema(double seen, double x, unsigned w) {
+  double a = w > 0 ? 2.0 / (w + 1.0) : 1.0;
+  return a * x + (1 - a) * seen;
+}
+
+int ceas_attention_ctrl_observe(ceas_attention_ctrl *c, double H, double var) {
+  if (!isfinite(H) || !isfinite(var) || H < 0 || var < 0)
+    return ceas_error_set(CEAS_EINPUT,
+                          "controller: observed H = %g, Var = %g; expected finite and >= 0", H,
+                          var);
+  if (!c->observed) {
+    c->H_seen = H;
+    c->var_seen = var;
+    c->observed = 1;
+  } else {
+    c->H_seen = ema(c->H_seen, H, c->p.ema_H);
+    c->var_seen = ema(c->var_seen, var, c->p.ema_var);
+  }
+  return CEAS_OK;
+}
+
+int ceas_attention_ctrl_update(ceas_attention_ctrl *c, unsigned *flags) {
+  const ceas_attention_ctrl_params *p = &c->p;
+  unsigned f = 0;
+  if (!c->observed)
+    return ceas_error_set(CEAS_EINPUT, "controller: update before any observation of H");
+  if (!(c->gain_scale > 0) || !isfinite(c->gain_scale))
+    return ceas_error_set(CEAS_EINPUT, "controller: gain scale %g, expected > 0", c->gain_scale);
+  if (p->beta_c > 0 && !(p->u_min >= 0 && p->u_min < 1))
+    return ceas_error_set(CEAS_EINPUT, "controller: u_min = %g, expected in [0, 1)", p->u_min);
+  double beta = c->beta, Hs = c->H_seen;
+  double kappa =
+      c->gain_scale * (p->kappa_max * exp(-(double)c->t / p->tau_kappa) + p->kappa_inf);
+  /* dH/dbeta = -beta Var, so this is Newton's step for H(beta) = H_target
+   * scaled by kappa: H too high gives a positive step, raising beta and
+   * lowering H. */
+  double step = kappa * (Hs - c->H_target) / (beta * c->var_seen + p->eps);
+  if (!isfinite(step)) step = Hs > c->H_target ? p->dbeta_max : -p->dbeta_max;
+  if (fabs(step) > p->dbeta_max) {
+    step = copysign(p->dbeta_max, step);
+    f |= CEAS_ATTENTION_CTRL_CLIPPED;
+  }
+  double nb = beta + step;
+  if (!(nb > 0)) {
+    /* Softmax at beta <= 0 inverts or flattens attention; halve instead. */
+    nb = 0.5 * beta;
+    f |= CEAS_ATTENTION_CTRL_GUARD;
+  }
+  int moved;
+  nb = apply_margin(nb, beta, 1, p, &moved);
+  if (moved) f |= CEAS_ATTENTION_CTRL_MARGIN;
+  c->beta = nb;
+  c->t++;
+  if (flags) *flags = f;
+  return CEAS_OK;
+}
+
+int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size_t d_k,
+                            const ceas_attention_ctrl_params *p, ceas_attention_traj **out) {
+  *out = NULL;
+  if (n_query < 1 || n < 2)
+    return ceas_error_set(CEAS_EINPUT, "controller: %zu queries of %zu scores, need >= 1 of >= 2",
+                          n_query, n);
+  if (d_k < 1 && !(p->beta0 > 0))
+    return ceas_error_set(CEAS_EINPUT, "controller: d_k = 0 and no beta0");
+  int rc = check_params(p);
+  if (rc) return rc;
   for (size_t j = 0; j < n_query * n; j++)
     if (!isfinite(scores[j]))
       return ceas_error_set(CEAS_EINPUT, "controller: score %zu is not finite", j);
@@ -104,6 +204,9 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
     return ceas_error_set(CEAS_EINPUT,
                           "controller: H_target = H(beta0) - %g = %g is not > 0, unreachable",
                           p->target_offset, target);
+  ceas_attention_ctrl c;
+  unsigned f;
+  if ((rc = ceas_attention_ctrl_init(&c, p, beta0, target, &f))) return rc;
 
   ceas_attention_traj *t = ceas_calloc(1, sizeof *t);
   if (!t) return CEAS_ENOMEM;
@@ -119,46 +222,28 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
     ceas_attention_traj_free(t);
     return CEAS_ENOMEM;
   }
-  int moved;
-  double beta = apply_margin(beta0, 0, 0, p, &moved);
-  t->margin[0] = (unsigned char)moved;
+  t->margin[0] = (f & CEAS_ATTENTION_CTRL_MARGIN) != 0;
   double H, V;
-  head_HV(scores, n_query, n, beta, &H, &V);
-  double Hs = H; /* what the controller sees: exact H, or its EMA */
-  double alpha = p->ema_H > 0 ? 2.0 / (p->ema_H + 1.0) : 1.0;
-  t->beta[0] = beta;
+  head_HV(scores, n_query, n, c.beta, &H, &V);
+  t->beta[0] = c.beta;
   t->H[0] = H;
   for (size_t s = 0; s < T; s++) {
-    double kappa = p->kappa_max * exp(-(double)s / p->tau_kappa) + p->kappa_inf;
-    /* dH/dbeta = -beta Var, so this is Newton's step for H(beta) = H_target
-     * scaled by kappa: H too high gives a positive step, raising beta and
-     * lowering H. */
-    double step = kappa * (Hs - target) / (beta * V + p->eps);
-    if (!isfinite(step)) step = Hs > target ? p->dbeta_max : -p->dbeta_max;
-    if (fabs(step) > p->dbeta_max) {
-      step = copysign(p->dbeta_max, step);
-      t->clipped[s] = 1;
-    }
-    double nb = beta + step;
-    if (!(nb > 0)) {
-      /* Softmax at beta <= 0 inverts or flattens attention; halve instead. */
-      nb = 0.5 * beta;
-      t->guard[s] = 1;
-    }
-    nb = apply_margin(nb, beta, 1, p, &moved);
-    t->margin[s + 1] = (unsigned char)moved;
-    beta = nb;
-    head_HV(scores, n_query, n, beta, &H, &V);
-    Hs = alpha * H + (1 - alpha) * Hs;
-    t->beta[s + 1] = beta;
+    /* Inputs are finite and H, Var >= 0 by construction: these cannot fail. */
+    ceas_attention_ctrl_observe(&c, H, V);
+    ceas_attention_ctrl_update(&c, &f);
+    t->clipped[s] = (f & CEAS_ATTENTION_CTRL_CLIPPED) != 0;
+    t->guard[s] = (f & CEAS_ATTENTION_CTRL_GUARD) != 0;
+    t->margin[s + 1] = (f & CEAS_ATTENTION_CTRL_MARGIN) != 0;
+    head_HV(scores, n_query, n, c.beta, &H, &V);
+    t->beta[s + 1] = c.beta;
     t->H[s + 1] = H;
   }
-  long c = -1;
+  long cs = -1;
   for (size_t s = T + 1; s-- > 0;) {
-    if (fabs(t->H[s] - target) <= p->tol) c = (long)s;
+    if (fabs(t->H[s] - target) <= p->tol) cs = (long)s;
     else break;
   }
-  t->corridor_step = c;
+  t->corridor_step = cs;
   *out = t;
   return CEAS_OK;
 }
