@@ -51,6 +51,11 @@ class _Ctrl(C.Structure):
                 ("gain_scale", C.c_double), ("t", C.c_size_t), ("observed", C.c_int)]
 
 
+class _Gibbs(C.Structure):
+    _fields_ = [(k, C.c_double) for k in ("beta", "H", "n_eff", "mean", "var", "heat", "sigma",
+                                          "gate", "beta_star", "beta_rem")]
+
+
 class _Traj(C.Structure):
     _fields_ = [("steps", C.c_size_t), ("H_target", C.c_double),
                 ("beta", C.POINTER(C.c_double)), ("H", C.POINTER(C.c_double)),
@@ -88,6 +93,9 @@ def load(path=None):
                                               C.POINTER(_Params),
                                               C.POINTER(C.POINTER(_Traj))]),
         "ceas_attention_traj_free": (None, [C.POINTER(_Traj)]),
+        "ceas_attention_gibbs_eval": (C.c_int, [_DP, C.c_size_t, C.c_double,
+                                                C.POINTER(_Gibbs), _DP]),
+        "ceas_attention_head_HV": (C.c_int, [_DP, C.c_size_t, C.c_size_t, C.c_double, _DP, _DP]),
         "ceas_attention_gate_threshold": (C.c_double, [C.POINTER(_Preset), C.c_double]),
         "ceas_attention_gate_topq": (C.c_double, [C.POINTER(_Preset), C.c_double]),
         "ceas_attention_gate_keep": (C.c_int, [_DP, C.c_size_t, C.c_double, C.c_double,
@@ -101,7 +109,7 @@ def load(path=None):
         f.restype = res
         f.argtypes = args
     for cname, cls in (("preset", _Preset), ("ctrl_params", _Params), ("ctrl", _Ctrl),
-                       ("traj", _Traj)):
+                       ("traj", _Traj), ("gibbs", _Gibbs)):
         if lib.ceas_attention_struct_size(cname.encode()) != C.sizeof(cls):
             raise RuntimeError(f"{path}: struct {cname} is {lib.ceas_attention_struct_size(cname.encode())}"
                                f" bytes in the library, {C.sizeof(cls)} here: ceasctl.py and "
@@ -194,6 +202,28 @@ class Controller:
     H_target = property(lambda self: self._c.H_target)
     beta_c = property(lambda self: self._c.p.beta_c)
     tol = property(lambda self: self._c.p.tol)
+
+
+def gibbs(scores, beta):
+    """One query's softmax as a Gibbs system at beta (ceas_attention_gibbs_eval):
+    dict of H, n_eff, mean, var, heat, sigma, gate, beta_star, beta_rem."""
+    s = np.ascontiguousarray(scores, dtype=np.float64).ravel()
+    g = _Gibbs()
+    _check(load().ceas_attention_gibbs_eval(s.ctypes.data_as(_DP), s.size, float(beta),
+                                            C.byref(g), None))
+    return {k: getattr(g, k) for k, _ in _Gibbs._fields_}
+
+
+def head_HV(scores, beta):
+    """Head averages (H, Var) over the rows of a 2-D score array, as the controller
+    of ctrl_run measures them (ceas_attention_head_HV)."""
+    s = np.ascontiguousarray(scores, dtype=np.float64)
+    if s.ndim != 2:
+        raise ValueError("head_HV: scores must be 2-D (queries x keys)")
+    H, V = C.c_double(), C.c_double()
+    _check(load().ceas_attention_head_HV(s.ctypes.data_as(_DP), s.shape[0], s.shape[1],
+                                         float(beta), C.byref(H), C.byref(V)))
+    return H.value, V.value
 
 
 def gate_threshold(preset_name, t, shift=0.0):

@@ -210,6 +210,12 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n,
                             ceas_attention_traj **out);
 void ceas_attention_traj_free(ceas_attention_traj *t);
 
+/* The head averages the controller steers by: H = mean_i H_i(beta) and
+ * var = mean_i Var_i(beta) over n_query score rows of length n (long double
+ * sums). CEAS_EINPUT for non-finite scores or beta. */
+int ceas_attention_head_HV(const double *scores, size_t n_query, size_t n, double beta,
+                           double *H, double *var);
+
 /* The same controller one update at a time, for a loop that measures H and Var
  * itself (a training loop: a minibatch's head-average entropy and score
  * variance at the current beta). ceas_attention_ctrl_run is exactly
@@ -248,7 +254,7 @@ int ceas_attention_ctrl_observe(ceas_attention_ctrl *c, double H, double var);
 int ceas_attention_ctrl_update(ceas_attention_ctrl *c, unsigned *flags);
 
 /* sizeof of the public structs by name ("preset", "ctrl_params", "ctrl",
- * "traj"; 0 if unknown): a binding that declares them itself (ctypes) checks
+ * "traj", "gibbs"; 0 if unknown): a binding that declares them itself (ctypes) checks
  * its layout against this before calling anything. */
 size_t ceas_attention_struct_size(const char *name);
 

@@ -30,7 +30,8 @@ size_t ceas_attention_struct_size(const char *name) {
   } t[] = {{"preset", sizeof(ceas_attention_preset)},
            {"ctrl_params", sizeof(ceas_attention_ctrl_params)},
            {"ctrl", sizeof(ceas_attention_ctrl)},
-           {"traj", sizeof(ceas_attention_traj)}};
+           {"traj", sizeof(ceas_attention_traj)},
+           {"gibbs", sizeof(ceas_attention_gibbs)}};
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
     if (name && strcmp(name, t[i].name) == 0) return t[i].size;
   return 0;
@@ -64,18 +65,26 @@ void ceas_attention_traj_free(ceas_attention_traj *t) {
   free(t);
 }
 
-static void head_HV(const double *scores, size_t nq, size_t n, double beta, double *H,
-                    double *V) {
+int ceas_attention_head_HV(const double *scores, size_t n_query, size_t n, double beta,
+                           double *H, double *var) {
+  *H = *var = NAN;
   long double h = 0, v = 0;
-  for (size_t i = 0; i < nq; i++) {
+  for (size_t i = 0; i < n_query; i++) {
     ceas_attention_gibbs g = {0};
-    /* Inputs were validated once up front, so this cannot fail. */
-    ceas_attention_gibbs_eval(scores + i * n, n, beta, &g, NULL);
+    int rc = ceas_attention_gibbs_eval(scores + i * n, n, beta, &g, NULL);
+    if (rc) return rc;
     h += g.H;
     v += g.var;
   }
-  *H = (double)(h / (long double)nq);
-  *V = (double)(v / (long double)nq);
+  *H = (double)(h / (long double)n_query);
+  *var = (double)(v / (long double)n_query);
+  return CEAS_OK;
+}
+
+/* Inputs were validated once up front, so this cannot fail. */
+static void head_HV(const double *scores, size_t nq, size_t n, double beta, double *H,
+                    double *V) {
+  ceas_attention_head_HV(scores, nq, n, beta, H, V);
 }
 
 /* The margin: the open band (beta_c (1 - u_min), beta_c (1 + u_min)) is
