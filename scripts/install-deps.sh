@@ -13,6 +13,8 @@ packages=(
   libcjson-dev libinih-dev         # safetensors headers, sweep files
   zlib1g-dev                       # CRC-32 of the files' checksum trailers
   python3-h5py python3-numpy python3-scipy python3-matplotlib
+  python3-torch                    # experiments/ceas_training (CPU PyTorch)
+  fortunes                         # its corpus: /usr/share/games/fortunes
 )
 
 missing=()
