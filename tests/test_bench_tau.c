@@ -59,7 +59,7 @@ Test(bench_neff, one_ar1_chain_is_worth_n_over_2tau) {
   bench_neff o;
   cr_assert_eq(bench_neff_compute(x, n, var, &o), 0);
   double tau = ar1_tau(a);
-  cr_assert(o.bins_ok, "2^20 samples hold >= 16 bins of >= 16 tau = 152");
+  cr_assert(o.bins_ok, "2^20 samples hold >= 32 bins of >= 16 tau = 152");
   cr_assert(o.bin >= 16 * tau && o.bin < 32 * tau, "bin %zu: the smallest power of 2 >= 16 tau",
             o.bin);
   /* Expected binned n_eff: var / (factor(b) / n) with the sample variance. */
@@ -119,7 +119,7 @@ Test(bench_neff, correlated_replicas_count_as_one_over_var_of_their_mean) {
 }
 
 Test(bench_neff, short_series_flags_too_few_bins) {
-  const double a = 0.99; /* tau ~ 100: 16 bins of 16 tau would need 25600 */
+  const double a = 0.99; /* tau ~ 100: 32 bins of 16 tau would need 51200 */
   const size_t n = 4096;
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(r, 9);
@@ -129,7 +129,7 @@ Test(bench_neff, short_series_flags_too_few_bins) {
   bench_neff o;
   cr_assert_eq(bench_neff_compute(x, n, 1.0, &o), 0);
   cr_assert(!o.bins_ok, "tau %g: %zu bins of %zu must be flagged", o.tau, o.nbins, o.bin);
-  cr_assert(o.nbins >= BENCH_NEFF_MIN_BINS);
+  cr_assert(o.nbins >= CEAS_MEASURE_MIN_BINS);
   free(x);
   gsl_rng_free(r);
 }

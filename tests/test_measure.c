@@ -463,6 +463,37 @@ Test(measure, analyze_too_short_is_not_converged) {
   free(m);
 }
 
+/* The one bin-size rule (measure, anneal pt, bench --tau): bins of >= 16 tau
+ * while >= CEAS_MEASURE_MIN_BINS of them fit, else the longest that leave that
+ * many, flagged. */
+Test(measure, bin_size_rule) {
+  int ok = -1;
+  /* 16 tau = 152 -> 256; 2^20 / 256 bins is plenty. */
+  cr_assert_eq(ceas_measure_bin_size(9.5, (size_t)1 << 20, &ok), 256);
+  cr_assert_eq(ok, 1);
+  /* 16 tau = 16 exactly is long enough, a power of two already. */
+  cr_assert_eq(ceas_measure_bin_size(1.0, 1024, &ok), 16);
+  cr_assert_eq(ok, 1);
+  /* Just enough: 32 bins of 256. */
+  cr_assert_eq(ceas_measure_bin_size(16.0, 256 * CEAS_MEASURE_MIN_BINS, &ok), 256);
+  cr_assert_eq(ok, 1);
+  /* One sample short of that: the bins are halved and flagged. */
+  cr_assert_eq(ceas_measure_bin_size(16.0, 256 * CEAS_MEASURE_MIN_BINS - 1, &ok), 128);
+  cr_assert_eq(ok, 0);
+  /* tau ~ 100 in 4096 samples: 32 bins of 128, too short. */
+  cr_assert_eq(ceas_measure_bin_size(100.0, 4096, &ok), 4096 / CEAS_MEASURE_MIN_BINS);
+  cr_assert_eq(ok, 0);
+  /* Fewer samples than bins: bins of 1, never long enough; NaN or infinite tau
+   * is never long enough either, and cannot overflow the bin. */
+  cr_assert_eq(ceas_measure_bin_size(0.5, CEAS_MEASURE_MIN_BINS - 1, &ok), 1);
+  cr_assert_eq(ok, 0);
+  cr_assert_eq(ceas_measure_bin_size(NAN, 4096, &ok), 1);
+  cr_assert_eq(ok, 0);
+  cr_assert_eq(ceas_measure_bin_size(INFINITY, 4096, &ok), 4096 / CEAS_MEASURE_MIN_BINS);
+  cr_assert_eq(ok, 0);
+  cr_assert_eq(ceas_measure_bin_size(0.5, 4096, NULL), 8);
+}
+
 Test(measure, window_that_never_closes) {
   /* A linear drift: rho(t) stays near 1 over most lags, so tau(W) grows with
    * W and the window runs to the guard W < n/2. */

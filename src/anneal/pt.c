@@ -148,19 +148,20 @@ int anneal_pt_agree(MPI_Comm comm, int rc) {
   return worst;
 }
 
-/* Binned mean and error of x (NaN error if fewer than 16 bins of 16 tau fit). */
+/* Binned mean and error of x (NaN error if the bins of ceas_measure_bin_size cannot
+ * be long enough: a too-small error bar would be worse than none). */
 void anneal_pt_binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
                       double *err) {
   for (size_t i = 0; i < n; i++) buf[i] = x[i * stride];
   double tau = 0.5, terr;
   size_t win;
   if (n >= 2) ceas_measure_tau_int(buf, n, &tau, &terr, &win);
-  size_t B = 1;
-  while ((double)B < 16.0 * tau) B *= 2;
+  int long_enough;
+  size_t B = ceas_measure_bin_size(tau, n, &long_enough);
   double s = 0;
   for (size_t i = 0; i < n; i++) s += buf[i];
   *mean = n ? s / (double)n : NAN;
-  if (n / B < 16) {
+  if (!long_enough) {
     *err = NAN;
     return;
   }

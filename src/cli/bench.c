@@ -27,7 +27,9 @@
 #define TAU_THERM 20
 #define TAU_MIN_RUN 100
 #define TAU_SINGLES 16          /* single replicas recorded per replica-packed run */
-#define TAU_MIN_SAMPLES 64      /* 2 * BENCH_NEFF_MIN_BINS after discarding half */
+#define TAU_MIN_SAMPLES (4 * CEAS_MEASURE_MIN_BINS) /* 2 * that after discarding half */
+#define TAU_STR_(x) #x
+#define TAU_STR(x) TAU_STR_(x)
 #define TAU_SERIES_DOUBLES (UINT64_C(1) << 24) /* 128 MB of series, then thinned */
 
 static void bench_usage(FILE *out) {
@@ -878,7 +880,8 @@ static const char *tau_definitions =
     "mean over 16 single replicas); tau_int_estimator: the same of the natural "
     "estimator's series (replica average); n_eff = var_abs_m / err_abs_m^2 with "
     "err_abs_m from bins >= 16 tau_int_estimator (n_eff_method binned) or, with fewer "
-    "than 16 such bins, 2 tau var(series) / n (n_eff_method tau); replicas_worth = "
+    "than " TAU_STR(CEAS_MEASURE_MIN_BINS) " such bins, 2 tau var(series) / n (n_eff_method "
+    "tau); replicas_worth = "
     "n_eff / (n / (2 tau_int_abs_m)); converged: >= 20 tau discarded and >= 100 tau "
     "measured";
 

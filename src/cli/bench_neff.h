@@ -5,9 +5,10 @@
  * Given the series x of a kernel's natural estimator of <|m|> (one chain's |m|,
  * or the replica average for replica-packed kernels) and the variance var of a
  * single sample of |m| (over all samples and replicas):
- *   err    standard error of the mean of x from bins of B samples, B the smallest
- *          power of two >= BENCH_NEFF_BIN_TAUS tau_int(x), if that leaves at least
- *          BENCH_NEFF_MIN_BINS bins (bins_ok); otherwise the largest power of two
+ *   err    standard error of the mean of x from bins of B samples, B =
+ *          ceas_measure_bin_size(tau_int(x), n): the smallest power of two
+ *          >= CEAS_MEASURE_BIN_TAUS tau_int(x), if that leaves at least
+ *          CEAS_MEASURE_MIN_BINS bins (bins_ok); otherwise the largest power of two
  *          that does, which underestimates err, so the caller should prefer
  *          n_eff_tau then;
  *   n_eff_binned = var / err^2: how many independent samples of |m| the run was
@@ -23,15 +24,12 @@
 
 #include "ceas_measure.h"
 
-#define BENCH_NEFF_BIN_TAUS 16
-#define BENCH_NEFF_MIN_BINS 16
-
 typedef struct {
   double mean, err;       /* mean of x, binned error of that mean */
   double var_x;           /* variance of x itself */
   double tau, tau_err;    /* tau_int of x in samples, Madras–Sokal error */
   size_t window, bin, nbins;
-  int bins_ok;            /* bin >= 16 tau with >= 16 bins */
+  int bins_ok;            /* bin >= 16 tau with >= CEAS_MEASURE_MIN_BINS bins */
   double n_eff_binned, n_eff_tau;
   double n_eff_rel_err;   /* relative error of n_eff_binned: sqrt(2 / (nbins - 1)) */
 } bench_neff;
@@ -42,7 +40,7 @@ static inline double bench_neff_binned_error(const double *x, size_t n, size_t b
   return ceas_measure_binned_error(x, n, b);
 }
 
-/* n >= 2 * BENCH_NEFF_MIN_BINS. Returns ceas_measure_tau_int's status. */
+/* n >= 2 * CEAS_MEASURE_MIN_BINS. Returns ceas_measure_tau_int's status. */
 static inline int bench_neff_compute(const double *x, size_t n, double var, bench_neff *o) {
   int rc = ceas_measure_tau_int(x, n, &o->tau, &o->tau_err, &o->window);
   if (rc) return rc;
@@ -52,10 +50,7 @@ static inline int bench_neff_compute(const double *x, size_t n, double var, benc
   for (size_t i = 0; i < n; i++) ss += (x[i] - mu) * (x[i] - mu);
   o->mean = mu;
   o->var_x = ss / (double)n;
-  size_t b = 1;
-  while ((double)b < BENCH_NEFF_BIN_TAUS * o->tau) b *= 2;
-  o->bins_ok = n / b >= BENCH_NEFF_MIN_BINS;
-  while (n / b < BENCH_NEFF_MIN_BINS && b > 1) b /= 2;
+  size_t b = ceas_measure_bin_size(o->tau, n, &o->bins_ok);
   o->bin = b;
   o->nbins = n / b;
   o->err = bench_neff_binned_error(x, n, b);

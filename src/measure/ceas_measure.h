@@ -18,10 +18,11 @@
  *                             |k| = 2 pi / L averaged over the d lattice
  *                             directions; jackknife
  *
- * Error bars. All observables of one run share one bin size B: the smallest
- * power of two with B >= 16 tau_int(max over e, |m|, m^2), provided this leaves
- * at least CEAS_MEASURE_MIN_BINS bins; otherwise the largest power of two that
- * does, and the result is flagged not converged (the run was too short for its
+ * Error bars. All observables of one run share one bin size B, chosen by
+ * ceas_measure_bin_size from tau_int(max over e, |m|, m^2): the smallest power
+ * of two with B >= CEAS_MEASURE_BIN_TAUS tau_int, provided this leaves at least
+ * CEAS_MEASURE_MIN_BINS bins; otherwise the largest power of two that does, and
+ * the result is flagged not converged (the run was too short for its
  * autocorrelation time). Means get the standard error of the bin means;
  * nonlinear observables get a bias-corrected delete-one-bin jackknife estimate and
  * its error.
@@ -42,7 +43,14 @@
 extern "C" {
 #endif
 
+/* The bin-size rule of every binned error bar in ceasim (measure, anneal pt,
+ * bench --tau): bins of >= CEAS_MEASURE_BIN_TAUS tau_int, so that the bin means
+ * are nearly independent (an AR(1) series' binned variance is within 1/16 of its
+ * asymptote at 16 tau), and >= CEAS_MEASURE_MIN_BINS of them, so that the error
+ * bar itself is known to sqrt(1 / (2 (nb - 1))) = 13% (16 bins: 18%) and the
+ * jackknife's O(1/nb) bias correction is small. */
 #define CEAS_MEASURE_MIN_BINS 32
+#define CEAS_MEASURE_BIN_TAUS 16
 #define CEAS_MEASURE_WINDOW_C 6.0
 
 /* ---- generic estimators ------------------------------------------------- */
@@ -64,6 +72,16 @@ void ceas_measure_mean_error(const double *x, size_t n, double *mean,
  * samples at the start dropped, as ceas_measure_bin does), without allocating; NaN
  * if fewer than 2 bins. */
 double ceas_measure_binned_error(const double *x, size_t n, size_t b);
+
+/* Bin size for the error of the mean of n samples whose integrated
+ * autocorrelation time is tau (in samples): the smallest power of two
+ * B >= CEAS_MEASURE_BIN_TAUS tau if n / B >= CEAS_MEASURE_MIN_BINS, otherwise the
+ * largest power of two that leaves that many bins (1 when n <
+ * CEAS_MEASURE_MIN_BINS). *long_enough (may be NULL) is 1 when the returned bins
+ * span >= CEAS_MEASURE_BIN_TAUS tau and number >= CEAS_MEASURE_MIN_BINS, 0
+ * otherwise (a NaN tau included): the binned error is then an underestimate.
+ * Cannot fail. */
+size_t ceas_measure_bin_size(double tau, size_t n, int *long_enough);
 
 /* Binning analysis: for b = 1, 2, 4, ... while n / b >= CEAS_MEASURE_MIN_BINS,
  * the error of the mean from bins of size b. Writes at most `cap` levels into

@@ -196,6 +196,17 @@ double ceas_measure_binned_error(const double *x, size_t n, size_t b) {
   return sqrt(ss / ((double)nb * (double)(nb - 1)));
 }
 
+/* The growth stops at n (bins longer than the series are shrunk again anyway), so
+ * that an infinite tau cannot overflow b. */
+size_t ceas_measure_bin_size(double tau, size_t n, int *long_enough) {
+  size_t b = 1;
+  while ((double)b < CEAS_MEASURE_BIN_TAUS * tau && b <= n / 2) b *= 2;
+  while (n / b < CEAS_MEASURE_MIN_BINS && b > 1) b /= 2;
+  if (long_enough)
+    *long_enough = n / b >= CEAS_MEASURE_MIN_BINS && (double)b >= CEAS_MEASURE_BIN_TAUS * tau;
+  return b;
+}
+
 size_t ceas_measure_binning_levels(const double *x, size_t n, double *err,
                                    size_t cap) {
   if (!x || !err) return 0;
@@ -386,13 +397,12 @@ int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r) {
   free(buf);
 
   double tau_max = fmax(tau[0], fmax(tau[1], tau[2]));
-  size_t b = 1;
-  while ((double)b < 16.0 * tau_max && n / (2 * b) >= CEAS_MEASURE_MIN_BINS)
-    b *= 2;
+  int long_enough;
+  const size_t b = ceas_measure_bin_size(tau_max, n, &long_enough);
   const size_t nb = n / b;
   r->bin_size = b;
   r->n_bins = nb;
-  r->converged = all_closed && (double)b >= 16.0 * tau_max;
+  r->converged = all_closed && long_enough;
 
   double e0 = 0.0, a0 = 0.0;
   for (size_t i = 0; i < n * R; i++) {
