@@ -1,6 +1,6 @@
 /*
  * Specification of the n_eff computation of `ceasim bench --tau`
- * (src/cli/bench_neff.h) on series whose answer is known in closed form.
+ * (ceas_measure_neff_compute) on series whose answer is known in closed form.
  *
  * AR(1) with coefficient a and unit variance: rho(t) = a^t, tau_int =
  * (1 + a) / (2 (1 - a)), so one chain of n samples is worth n / (2 tau_int)
@@ -21,7 +21,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../src/cli/bench_neff.h"
+#include "ceas_core.h"
+#include "ceas_measure.h"
 
 static double ar1_tau(double a) { return (1.0 + a) / (2.0 * (1.0 - a)); }
 
@@ -56,8 +57,8 @@ Test(bench_neff, one_ar1_chain_is_worth_n_over_2tau) {
   }
   mu /= (double)n;
   double var = m2 / (double)n - mu * mu;
-  bench_neff o;
-  cr_assert_eq(bench_neff_compute(x, n, var, &o), 0);
+  ceas_measure_neff o;
+  cr_assert_eq(ceas_measure_neff_compute(x, n, var, &o), 0);
   double tau = ar1_tau(a);
   cr_assert(o.bins_ok, "2^20 samples hold >= 32 bins of >= 16 tau = 152");
   cr_assert(o.bin >= 16 * tau && o.bin < 32 * tau, "bin %zu: the smallest power of 2 >= 16 tau",
@@ -100,8 +101,8 @@ Test(bench_neff, correlated_replicas_count_as_one_over_var_of_their_mean) {
   /* As bench.c does: the variance of one sample over all samples and replicas. */
   double mu = sum / ((double)n * R);
   double var = sum2 / ((double)n * R) - mu * mu;
-  bench_neff o;
-  cr_assert_eq(bench_neff_compute(avg, n, var, &o), 0);
+  ceas_measure_neff o;
+  cr_assert_eq(ceas_measure_neff_compute(avg, n, var, &o), 0);
   cr_assert(o.bins_ok);
   double worth = 1.0 / (c + (1.0 - c) / R);
   double want = worth * (double)n / ar1_bin_factor(a, o.bin);
@@ -126,10 +127,20 @@ Test(bench_neff, short_series_flags_too_few_bins) {
   double *x = malloc(n * sizeof *x);
   cr_assert_not_null(x);
   ar1(r, a, x, n);
-  bench_neff o;
-  cr_assert_eq(bench_neff_compute(x, n, 1.0, &o), 0);
+  ceas_measure_neff o;
+  cr_assert_eq(ceas_measure_neff_compute(x, n, 1.0, &o), 0);
   cr_assert(!o.bins_ok, "tau %g: %zu bins of %zu must be flagged", o.tau, o.nbins, o.bin);
   cr_assert(o.nbins >= CEAS_MEASURE_MIN_BINS);
   free(x);
   gsl_rng_free(r);
+}
+
+Test(bench_neff, bad_input_is_refused) {
+  double x[64] = {0}, nan_x[64] = {0};
+  ceas_measure_neff o;
+  nan_x[10] = NAN;
+  cr_assert_eq(ceas_measure_neff_compute(x, 64, 1.0, NULL), CEAS_EINPUT);
+  cr_assert_eq(ceas_measure_neff_compute(NULL, 64, 1.0, &o), CEAS_EINPUT);
+  cr_assert_eq(ceas_measure_neff_compute(x, 1, 1.0, &o), CEAS_EINPUT);
+  cr_assert_eq(ceas_measure_neff_compute(nan_x, 64, 1.0, &o), CEAS_EINPUT);
 }

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_neff.h"
 #include "ceas_io.h"
 #include "ceas_lattice.h"
+#include "ceas_measure.h"
 #include "ceas_msc.h"
 #include "cli.h"
 
@@ -662,8 +662,8 @@ static int tau_analyze(const tau_series *s, uint64_t every, bench_result *res) {
   mean /= (double)p;
   m2 /= (double)p;
   double var = m2 - mean * mean;
-  bench_neff nf;
-  int rc = bench_neff_compute(s->avg + d, p, var, &nf);
+  ceas_measure_neff nf;
+  int rc = ceas_measure_neff_compute(s->avg + d, p, var, &nf);
   if (rc) return rc;
   res->every = every;
   res->measurements = p;

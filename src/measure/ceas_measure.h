@@ -97,6 +97,39 @@ int ceas_measure_jackknife(const double *bins, size_t nbins, size_t k,
                            ceas_measure_fn f, void *ctx, double *value,
                            double *error);
 
+/* ---- statistical efficiency ------------------------------------------- */
+
+/* Statistical efficiency of a Monte Carlo time series (`ceasim bench --tau`).
+ * Given the series x of a kernel's natural estimator of <|m|> (one chain's |m|,
+ * or the replica average for replica-packed kernels) and the variance var of a
+ * single sample of |m| (over all samples and replicas):
+ *   err    standard error of the mean of x from bins of B samples, B =
+ *          ceas_measure_bin_size(tau_int(x), n): the smallest power of two
+ *          >= CEAS_MEASURE_BIN_TAUS tau_int(x), if that leaves at least
+ *          CEAS_MEASURE_MIN_BINS bins (bins_ok); otherwise the largest power of two
+ *          that does, which underestimates err, so the caller should prefer
+ *          n_eff_tau then;
+ *   n_eff_binned = var / err^2: how many independent samples of |m| the run was
+ *          worth; for one chain its expectation is n / (2 tau_int);
+ *   n_eff_tau = var / (2 tau_int(x) var_x / n): the same through Sokal's tau
+ *          (ceas_measure_tau_int), usable with fewer autocorrelation times than
+ *          binning but only as good as the windowed tau.
+ * Units: tau, window and bin in samples of x; the rest in those of x and var. */
+typedef struct {
+  double mean, err;       /* mean of x, binned error of that mean */
+  double var_x;           /* variance of x itself */
+  double tau, tau_err;    /* tau_int of x in samples, Madras–Sokal error */
+  size_t window, bin, nbins;
+  int bins_ok;            /* bin >= 16 tau with >= CEAS_MEASURE_MIN_BINS bins */
+  double n_eff_binned, n_eff_tau;
+  double n_eff_rel_err;   /* relative error of n_eff_binned: sqrt(2 / (nbins - 1)) */
+} ceas_measure_neff;
+
+/* n >= 2 * CEAS_MEASURE_MIN_BINS. Fills *o (caller-owned); returns
+ * ceas_measure_tau_int's status (CEAS_EINPUT for NULL, n < 2 or a non-finite
+ * sample, *o then unspecified). */
+int ceas_measure_neff_compute(const double *x, size_t n, double var, ceas_measure_neff *o);
+
 /* ---- Ising observables -------------------------------------------------- */
 
 enum {

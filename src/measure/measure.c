@@ -216,6 +216,26 @@ size_t ceas_measure_binning_levels(const double *x, size_t n, double *err,
   return count;
 }
 
+int ceas_measure_neff_compute(const double *x, size_t n, double var, ceas_measure_neff *o) {
+  if (!o) return ceas_error_set(CEAS_EINPUT, "ceas_measure_neff_compute: NULL output");
+  int rc = ceas_measure_tau_int(x, n, &o->tau, &o->tau_err, &o->window);
+  if (rc) return rc;
+  double mu = 0.0, ss = 0.0;
+  for (size_t i = 0; i < n; i++) mu += x[i];
+  mu /= (double)n;
+  for (size_t i = 0; i < n; i++) ss += (x[i] - mu) * (x[i] - mu);
+  o->mean = mu;
+  o->var_x = ss / (double)n;
+  size_t b = ceas_measure_bin_size(o->tau, n, &o->bins_ok);
+  o->bin = b;
+  o->nbins = n / b;
+  o->err = ceas_measure_binned_error(x, n, b);
+  o->n_eff_binned = o->err > 0 ? var / (o->err * o->err) : INFINITY;
+  o->n_eff_tau = o->var_x > 0 ? var * (double)n / (2.0 * o->tau * o->var_x) : INFINITY;
+  o->n_eff_rel_err = sqrt(2.0 / (double)(o->nbins - 1));
+  return 0;
+}
+
 /* Delete-one jackknife (B. Efron, "The Jackknife, the Bootstrap and Other
  * Resampling Plans", SIAM 1982): the leave-one-out estimates remove the
  * O(1/nb) bias of a smooth nonlinear f, and their spread, scaled by (nb-1)/nb,
