@@ -35,7 +35,7 @@ PRESETS = {
     'mid': dict(d_model=48, n_layer=4, n_head=4, d_k=12, d_ff=192, block=64, tie=True),
     '14m': dict(d_model=384, n_layer=8, n_head=6, d_k=64, d_ff=1536, block=256, tie=False),
     # The smoke test's model: seconds for a few dozen steps on one core.
-    'tiny': dict(d_model=8, n_layer=2, n_head=2, d_k=4, d_ff=16, block=16, tie=True),
+    'tiny': dict(d_model=8, n_layer=2, n_head=2, d_k=4, d_ff=16, block=32, tie=True),
 }
 
 
