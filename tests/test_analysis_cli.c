@@ -430,6 +430,23 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
   H5Fclose(f);
   /* Sealed like a file ceasim wrote, so that the checks behind the checksum are reached. */
   cr_assert_eq(ceas_io_seal(p, p), 0, "%s", ceas_error_message());
+  /* beta as an array of 4: the attribute readers take one number or refuse (reading
+   * it into one double wrote past it). */
+  snprintf(p, sizeof p, "%s/sw/tasks/array_beta.h5", work);
+  f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  task_attrs_l6(f);
+  {
+    H5Adelete(f, "beta");
+    hsize_t four = 4;
+    const double b4[4] = {0.42, 0.43, 0.44, 0.45};
+    hid_t asp = H5Screate_simple(1, &four, NULL);
+    hid_t a = H5Acreate2(f, "beta", H5T_NATIVE_DOUBLE, asp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_DOUBLE, b4);
+    H5Aclose(a);
+    H5Sclose(asp);
+  }
+  H5Fclose(f);
+  cr_assert_eq(ceas_io_seal(p, p), 0, "%s", ceas_error_message());
   /* A size lie (issue 15): series whose dataspaces claim 2^61 + 1 entries that the
    * file never stored (chunked, unwritten); reading them was out of bounds. */
   snprintf(p, sizeof p, "%s/sw/tasks/size_lie.h5", work);
@@ -469,10 +486,12 @@ Test(analyze_cli, damaged_file_is_named_and_skipped, .init = setup, .fini = tear
             "%s", err);
   cr_expect(strstr(err, "zz_damaged.h5: checksum mismatch (damaged); skipped") != NULL, "%s",
             err);
+  cr_expect(strstr(err, "array_beta.h5: no valid 'beta' attribute; skipped") != NULL, "%s",
+            err);
   cr_expect(strstr(err, ".tmp.") == NULL, "%s", err);
   f = open_out("sw/analysis.h5");
   cr_expect_eq(attr_d(f, ".", "n_tasks_used"), 7);
-  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 4);
+  cr_expect_eq(attr_d(f, ".", "n_tasks_skipped"), 5);
   cr_expect_eq(attr_d(f, "sizes/L8", "n_runs"), 4);
   static double rep[16];
   cr_expect_eq(read_ds(f, "tasks/replica", rep, 16), 7);

@@ -19,27 +19,12 @@
 #include "ceas_io.h"
 #include "ceas_measure.h"
 
-/* A string attribute, variable- or fixed-length; -1 if missing, not a string or
- * longer than cap (the message is the caller's: the file is skipped, not fatal). */
-static int read_attr_string(hid_t loc, const char *name, char *buf, size_t cap) {
-  return ceas_io_read_attr_string(loc, "", name, buf, cap) == CEAS_OK ? 0 : -1;
-}
-
-static int read_attr_num(hid_t loc, const char *name, hid_t mem_type, void *v) {
-  if (H5Aexists(loc, name) <= 0) return -1;
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  if (a < 0) return -1;
-  hid_t sp = H5Aget_space(a);
-  int rc = -1;
-  if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1) {
-    hid_t ft = H5Aget_type(a);
-    H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
-    if ((cl == H5T_INTEGER || cl == H5T_FLOAT) && H5Aread(a, mem_type, v) >= 0) rc = 0;
-    if (ft >= 0) H5Tclose(ft);
-  }
-  if (sp >= 0) H5Sclose(sp);
-  H5Aclose(a);
-  return rc;
+/* A root attribute through the io readers; 0 if read, -1 if missing or not of the
+ * type (the message is the caller's: the file is skipped, not fatal). */
+static int attr_ok(int rc) {
+  if (!rc) return 0;
+  ceas_error_clear();
+  return -1;
 }
 
 /* Length of a 1-D floating-point dataset, or -1 (missing, wrong shape/type). */
@@ -88,25 +73,25 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
   char why[200] = "";
   int64_t L = 0, dim = 0, n_spins = 0;
   t->replica = -1;
-  if (read_attr_string(f, "model", t->model, sizeof t->model))
+  if (attr_ok(ceas_io_read_attr_string(f, path, "model", t->model, sizeof t->model)))
     snprintf(why, sizeof why, "no 'model' attribute");
-  else if (read_attr_string(f, "algo", t->algo, sizeof t->algo))
+  else if (attr_ok(ceas_io_read_attr_string(f, path, "algo", t->algo, sizeof t->algo)))
     snprintf(why, sizeof why, "no 'algo' attribute");
-  else if (read_attr_num(f, "beta", H5T_NATIVE_DOUBLE, &t->beta) || !isfinite(t->beta) ||
+  else if (attr_ok(ceas_io_read_attr_double(f, path, "beta", &t->beta)) || !isfinite(t->beta) ||
            t->beta < 0)
     snprintf(why, sizeof why, "no valid 'beta' attribute");
-  else if (read_attr_num(f, "h", H5T_NATIVE_DOUBLE, &t->h) || !isfinite(t->h))
+  else if (attr_ok(ceas_io_read_attr_double(f, path, "h", &t->h)) || !isfinite(t->h))
     snprintf(why, sizeof why, "no valid 'h' attribute");
-  else if (read_attr_num(f, "n_spins", H5T_NATIVE_INT64, &n_spins) || n_spins < 1)
+  else if (attr_ok(ceas_io_read_attr_int64(f, path, "n_spins", &n_spins)) || n_spins < 1)
     snprintf(why, sizeof why, "no valid 'n_spins' attribute");
-  else if (read_attr_num(f, "L", H5T_NATIVE_INT64, &L) ||
-           read_attr_num(f, "dim", H5T_NATIVE_INT64, &dim))
+  else if (attr_ok(ceas_io_read_attr_int64(f, path, "L", &L)) ||
+           attr_ok(ceas_io_read_attr_int64(f, path, "dim", &dim)))
     snprintf(why, sizeof why, "no 'L' or 'dim' attribute");
   if (!why[0]) {
     int64_t rep;
-    if (!read_attr_num(f, "replica", H5T_NATIVE_INT64, &rep)) t->replica = rep;
+    if (!attr_ok(ceas_io_read_attr_int64(f, path, "replica", &rep))) t->replica = rep;
     uint64_t every = 1;
-    if (!read_attr_num(f, "measure_every", H5T_NATIVE_UINT64, &every) && every >= 1)
+    if (!attr_ok(ceas_io_read_attr_uint64(f, path, "measure_every", &every)) && every >= 1)
       t->measure_every = every;
     else
       t->measure_every = 1;
@@ -120,7 +105,7 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
     long long nm = dataset_length(f, "timeseries/magnetization", &cm);
     long long nf = dataset_length(f, "timeseries/structure_factor_kmin", &cf);
     int64_t packed = 1;
-    if (read_attr_num(f, "packed_replicas", H5T_NATIVE_INT64, &packed)) packed = 1;
+    if (attr_ok(ceas_io_read_attr_int64(f, path, "packed_replicas", &packed))) packed = 1;
     if (packed < 1 || (ne >= 0 && ce != packed) || (nm >= 0 && cm != packed) ||
         (nf >= 0 && cf != packed))
       snprintf(why, sizeof why,

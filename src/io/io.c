@@ -475,13 +475,24 @@ int ceas_io_group(hid_t loc, const char *name, hid_t *group) {
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* One number: H5Aread writes every element of the attribute, so an array where a
+ * scalar belongs would write past v, and a string is no number. */
 static int attr_read(hid_t loc, const char *source, const char *name, hid_t mem,
                      void *v) {
   if (H5Aexists(loc, name) <= 0)
     return ceas_error_set(CEAS_EINPUT, "%s: missing attribute '%s'", source, name);
   hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  herr_t st = a >= 0 ? H5Aread(a, mem, v) : -1;
-  if (a >= 0) H5Aclose(a);
+  herr_t st = -1;
+  if (a >= 0) {
+    hid_t sp = H5Aget_space(a), ft = H5Aget_type(a);
+    H5T_class_t cl = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 &&
+        (cl == H5T_INTEGER || cl == H5T_FLOAT))
+      st = H5Aread(a, mem, v);
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    H5Aclose(a);
+  }
   if (st < 0)
     return ceas_error_set(CEAS_EINPUT, "%s: cannot read attribute '%s'", source, name);
   return CEAS_OK;
