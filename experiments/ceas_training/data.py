@@ -11,7 +11,9 @@ import os
 
 import torch
 
-FORTUNE_DIR = '/usr/share/games/fortunes'
+# $CEAS_FORTUNES_DIR: a copy of that directory (the GPU machine has no fortunes
+# package; carry one under the ignored experiments/out/).
+FORTUNE_DIR = os.environ.get('CEAS_FORTUNES_DIR', '/usr/share/games/fortunes')
 EXCLUDE = {'ascii-art'}
 VAL_SHARE = 0.10
 

@@ -17,8 +17,8 @@ PLAN = {
                                                     '--val-batches', '2', '--no-ckpt']),
     '9k': dict(steps=1800, seeds=5, batch=32, extra=[]),
     'mid': dict(steps=250, seeds=3, batch=16, extra=['--eval-every', '25', '--peak-every', '50']),
-    '14m': dict(steps=1000, seeds=2, batch=64, extra=['--device', 'cuda', '--amp', '--eval-every', '50',
-                                                      '--peak-every', '100', '--peak-seqs', '1',
+    '14m': dict(steps=700, seeds=2, batch=64, extra=['--device', 'cuda', '--amp', '--eval-every', '50',
+                                                     '--peak-every', '200', '--peak-seqs', '1',
                                                       '--lr', '1e-3']),
 }
 

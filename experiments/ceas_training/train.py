@@ -339,7 +339,7 @@ def main(argv):
         t_train += time.perf_counter() - t0
         work_cum += a.batch * T * L * (1.0 - chi)
         rec['step'].append(t)
-        rec['loss'].append(float(loss))
+        rec['loss'].append(float(loss.detach()))
         rec['lr'].append(lr)
         rec['gnorm'].append(gn)
         rec['wall'].append(t_train + (t_peak if a.arm in 'ce' else 0.0))
@@ -359,7 +359,7 @@ def main(argv):
             rec['stats_count'] += 1
         if t + 1 in ckpt_steps:
             ckpt(t + 1)
-        if not math.isfinite(float(loss)):
+        if not math.isfinite(rec['loss'][-1]):
             rec['status'] = 'diverged at step %d' % t
             break
     rec['clip_count'] = clip_c.tolist()
