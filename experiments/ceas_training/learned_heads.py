@@ -43,8 +43,9 @@ train.py's; this script studies the full score matrix that ceasim reads).
 
 Outputs in OUT: results.json, heads.csv, learned_heads.md and
 ceas_learned_heads_*.png; --update-docs writes docs/ceas_learned_heads.md and
-docs/img/ceas_learned_heads_*.png (the markdown keeps a "Findings" placeholder for
-the lead). Finished exports, scans, maps and sweeps are kept and reused.
+docs/img/ceas_learned_heads_*.png (with --tag T: ceas_learned_heads_T*, one doc per
+model size; the markdown has a "Findings" placeholder for the lead, and a rerun keeps
+what the lead wrote there). Finished exports, scans, maps and sweeps are kept and reused.
 
 Environment: QUICK=1 (one checkpoint, one layer, short sweep, < 30 s; OUT defaults to
 experiments/out/ceas_learned_heads_quick), CEASIM [build/ceasim], NP [2].
@@ -55,6 +56,7 @@ import glob
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +79,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 FORMULAS = [('brem', 'REM β_c = √(2 ln n)/σ'), ('bstar0', 'β*(β₀)'), ('bstarfix', 'β* self-consistent'),
             ('rem_exact', 'exact finite-n REM'), ('inv_lambda', '1/λ_max(J)')]
+# File names of the plots and the doc: ceas_learned_heads[_TAG] (set in main).
+PREFIX = ['ceas_learned_heads']
+PLACEHOLDER = '*(to be written by the lead from the tables below)*'
 MC_BETA = '0.5,0.7,0.8,0.9,1.0,1.1,1.2,1.35,1.5,1.7,2.0,2.4,3.0'
 MC_BETA_QUICK = '0.6,0.9,1.1,1.4,2.0'
 
@@ -453,7 +458,7 @@ def markdown(recs, ftab, ntab, mc, info, imgdir):
          '',
          '## Findings',
          '',
-         '*(to be written by the lead from the tables below)*',
+         PLACEHOLDER,
          '',
          '## Which formula predicts the heat peak',
          '',
@@ -513,8 +518,7 @@ def markdown(recs, ftab, ntab, mc, info, imgdir):
                       ('null', 'departures from the Gaussian null model over training'),
                       ('beta', 'the model\'s β[l, h] against the head\'s measured heat peak, by training stage'),
                       ('mc', 'pseudo-critical β of the mapped couplings in units of 1/λ_max(J)')):
-        L.append('![%s](%s/ceas_learned_heads_%s.png)  ' % (cap, imgdir, name) if imgdir else
-                 '![%s](ceas_learned_heads_%s.png)  ' % (cap, name))
+        L.append('![%s](%s%s_%s.png)  ' % (cap, imgdir + '/' if imgdir else '', PREFIX[0], name))
         L.append('*%s.*' % (cap[0].upper() + cap[1:]))
         L.append('')
     return '\n'.join(L) + '\n'
@@ -547,7 +551,7 @@ def plots(recs, ftab, mc, outdir, written):
     ax.set_xticklabels([r['stage'] for r in st])
     ax.set_ylabel('ln(peak / prediction), mean ± sd/√heads')
     ax.legend(fontsize=7)
-    ac.save(fig, outdir, 'ceas_learned_heads_peaks.png', written)
+    ac.save(fig, outdir, PREFIX[0] + '_peaks.png', written)
 
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     fr = np.array([r['step_frac'] for r in recs])
@@ -568,7 +572,7 @@ def plots(recs, ftab, mc, outdir, written):
         ax.set_xlabel('training step / final step')
         ax.set_title(lab, fontsize=9)
         ax.legend(fontsize=6)
-    ac.save(fig, outdir, 'ceas_learned_heads_null.png', written)
+    ac.save(fig, outdir, PREFIX[0] + '_null.png', written)
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for stg in STAGES:
@@ -584,7 +588,7 @@ def plots(recs, ftab, mc, outdir, written):
     ax.set_xlabel('measured heat peak of the head (raw-score β)')
     ax.set_ylabel('the model\'s β[l, h]')
     ax.legend(fontsize=7)
-    ac.save(fig, outdir, 'ceas_learned_heads_beta.png', written)
+    ac.save(fig, outdir, PREFIX[0] + '_beta.png', written)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     if mc:
@@ -605,7 +609,7 @@ def plots(recs, ftab, mc, outdir, written):
         ax.legend(fontsize=7)
     ax.set_ylabel('β λ_max(J)')
     ax.set_title('mapped learned heads (%s)' % (mc[0]['tag'] if mc else 'no MC run'), fontsize=9)
-    ac.save(fig, outdir, 'ceas_learned_heads_mc.png', written)
+    ac.save(fig, outdir, PREFIX[0] + '_mc.png', written)
 
 
 def main(argv=None):
@@ -628,9 +632,13 @@ def main(argv=None):
     ap.add_argument('--mc-therm', type=int, default=None)
     ap.add_argument('--no-mc', action='store_true')
     ap.add_argument('--update-docs', action='store_true',
-                    help='write docs/ceas_learned_heads.md and docs/img/ceas_learned_heads_*.png')
+                    help='write docs/ceas_learned_heads[_TAG].md and docs/img/ceas_learned_heads[_TAG]_*.png')
+    ap.add_argument('--tag', default='', help='suffix of the doc and plot names, e.g. 9k, mid, 14m')
     a = ap.parse_args(argv)
     a.quick = quick
+    if a.tag and not re.fullmatch(r'[A-Za-z0-9_-]+', a.tag):
+        ap.error('--tag: letters, digits, - and _ only')
+    PREFIX[0] = 'ceas_learned_heads' + ('_' + a.tag if a.tag else '')
     a.mc_beta = a.mc_beta or (MC_BETA_QUICK if quick else MC_BETA)
     a.mc_sweeps = a.mc_sweeps or (400 if quick else 4000)
     a.mc_therm = a.mc_therm or (100 if quick else 500)
@@ -717,10 +725,17 @@ def main(argv=None):
         for p in written:
             if p.endswith('.png'):
                 shutil.copyfile(p, os.path.join(img, os.path.basename(p)))
-        doc = os.path.join(ROOT, 'docs', 'ceas_learned_heads.md')
+        doc = os.path.join(ROOT, 'docs', PREFIX[0] + '.md')
+        text = markdown(recs, ftab, ntab, mcs, info, 'img')
+        # A rerun keeps the Findings the lead wrote into the previous version.
+        if os.path.exists(doc):
+            old = re.search(r'\n## Findings\n(.*?)\n(?=## )', open(doc, encoding='utf-8').read(), re.S)
+            if old and PLACEHOLDER not in old.group(1):
+                text = re.sub(r'\n## Findings\n.*?\n(?=## )', lambda _: '\n## Findings\n' + old.group(1) + '\n',
+                              text, count=1, flags=re.S)
         tmp = doc + '.tmp'
         with open(tmp, 'w') as fh:
-            fh.write(markdown(recs, ftab, ntab, mcs, info, 'img'))
+            fh.write(text)
         os.replace(tmp, doc)
         written.append(doc)
     print(md)
