@@ -266,6 +266,123 @@ Test(attention, scan_head) {
   ceas_attention_head_free(h);
 }
 
+/* The scan's fast path (gibbs.c: weights advanced by e^{h d_j} along a uniform
+ * grid, one compensated pass) against a straightforward long-double evaluation
+ * of each query. The reference shifts by the extreme score the weights peak at
+ * (s_max for beta > 0, s_min for beta < 0), so its exponents beta (s_j - s_ext)
+ * carry an error ~1e-19 |beta d_j|, far below the bound tested, and ln Z' is
+ * taken as log1p of the weight off the extreme tokens (ln of 1 + 1e-68 is 0 in
+ * any precision; a condensed query's H is that 1e-68 times 1 + beta gap). Bound: every
+ * weight that is not 0 in both (beta |d_j| <= 745) is within 32 eps (1 + 745) of
+ * e^{beta d_j} (16 recurrence steps at ~2 ulp each between exact anchors, and the
+ * exponent's own rounding); H, <s>, Var and beta^2 Var are ratios of sums of
+ * such weights times positive factors, so they inherit twice that, and Var up to
+ * 16 times more through the one-pass subtraction the scan accepts only below
+ * that factor. gate and beta* go as sqrt(H): half of H's. */
+static void ref_query(const double *s, size_t n, double beta, long double *H, long double *var,
+                      long double *sigma) {
+  double ext = s[0];
+  for (size_t j = 1; j < n; j++) ext = beta >= 0 ? fmax(ext, s[j]) : fmin(ext, s[j]);
+  long double z = 0, z1 = 0, n_ext = 0, pu = 0, ms = 0, v = 0, m0 = 0, v0 = 0;
+  for (size_t j = 0; j < n; j++) {
+    long double u = (long double)beta * ((long double)s[j] - ext), w = expl(u);
+    z += w;
+    if (s[j] == ext) n_ext++;
+    else z1 += w;
+    pu += w * u;
+    ms += w * ((long double)s[j] - ext);
+    m0 += s[j];
+  }
+  long double m = ms / z;
+  m0 /= n;
+  for (size_t j = 0; j < n; j++) {
+    long double d = (long double)s[j] - ext;
+    v += expl((long double)beta * d) * (d - m) * (d - m);
+    v0 += (s[j] - m0) * (s[j] - m0);
+  }
+  *H = log1pl((n_ext - 1) + z1) - pu / z;
+  *var = v / z;
+  *sigma = sqrtl(v0 / n);
+}
+
+static void check_scan_vs_ref(const ceas_attention_head *h, const double *beta, size_t nb,
+                              const char *what) {
+  const double tol = 64 * EPS * 746;
+  ceas_attention_scan *sc;
+  cr_assert_eq(ceas_attention_scan_alloc(h, beta, nb, &sc), 0, "%s", ceas_error_message());
+  const size_t n = h->n;
+  double *s = malloc(n * sizeof *s), *heat = malloc(nb * sizeof *heat);
+  long double *acc = calloc(5 * nb, sizeof *acc);
+  cr_assert(s && heat && acc);
+  for (size_t i = 0; i < n; i++) {
+    ceas_attention_head_scores(h, i, s);
+    for (size_t b = 0; b < nb; b++) {
+      long double H, V, sg;
+      ref_query(s, n, beta[b], &H, &V, &sg);
+      long double bt = beta[b];
+      acc[5 * b] += H;
+      acc[5 * b + 1] += V;
+      acc[5 * b + 2] += heat[b] = (double)(bt * bt * V);
+      acc[5 * b + 3] += bt * sg * sqrtl(2 * H);
+      acc[5 * b + 4] += sqrtl(2 * H) / sg;
+    }
+    double pk = ceas_attention_grid_peak(beta, heat, nb);
+    /* A relative change e of the heat values moves the parabola's vertex by
+     * ~e y / (|y''| h) grid spacings: far below a millionth of one here. */
+    size_t k = 0;
+    while (k + 1 < nb && beta[k + 1] < pk) k++;
+    double h_loc = beta[k + 1 < nb ? k + 1 : k] - beta[k > 0 && k + 1 >= nb ? k - 1 : k];
+    cr_expect(fabs(sc->peak_beta[i] - pk) <= 1e-6 * fabs(h_loc) + 4 * EPS * fabs(pk),
+              "%s: query %zu peak %.17g vs %.17g", what, i, sc->peak_beta[i], pk);
+  }
+  const double *got[5] = {sc->H_mean, sc->var_mean, sc->heat_mean, sc->gate_mean,
+                          sc->beta_star_mean};
+  const double f[5] = {2, 32, 32, 1, 1}; /* H, Var (x16 subtraction), heat, gate, beta* */
+  const char *name[5] = {"H", "Var", "heat", "gate", "beta*"};
+  for (size_t b = 0; b < nb; b++)
+    for (int q = 0; q < 5; q++) {
+      double r = (double)(acc[5 * b + q] / n);
+      cr_expect(fabs(got[q][b] - r) <= f[q] * tol * fabs(r) + 1e-300,
+                "%s: beta %g %s %.17g vs reference %.17g", what, beta[b], name[q], got[q][b], r);
+    }
+  free(s);
+  free(heat);
+  free(acc);
+  ceas_attention_scan_free(sc);
+}
+
+/* Synthetic heads on a grid through beta < 0, 0 and far past the heat peak
+ * (beta max|d| ~ 1e3, where most weights underflow), uniform and geometric
+ * (every point then goes through the exact anchor), and a condensed head: two
+ * keys 1e-9 apart on top, the rest >= 1 below, at beta up to 4e9 where the pair
+ * shares the weight (Var ~ 1e-19 q^2, heat O(1)) and the others are exactly 0. */
+Test(attention, scan_fast_path_vs_long_double) {
+  double uni[121], geo[40];
+  for (int b = 0; b < 121; b++) uni[b] = -1 + 31.0 * b / 120;
+  geo[0] = -1;
+  geo[1] = 0;
+  for (int b = 2; b < 40; b++) geo[b] = 1e-3 * pow(1.5, b);
+  const ceas_attention_kind kinds[3] = {CEAS_ATTENTION_GAUSSIAN, CEAS_ATTENTION_CLUSTERED,
+                                        CEAS_ATTENTION_LOWRANK};
+  for (int t = 0; t < 3; t++) {
+    ceas_attention_spec sp = {.kind = kinds[t], .n = 24, .d_k = 8, .seed = 11, .clusters = 3,
+                              .spread = 0.3, .rank = 2};
+    ceas_attention_head *h;
+    cr_assert_eq(ceas_attention_head_alloc(&sp, &h), 0, "%s", ceas_error_message());
+    check_scan_vs_ref(h, uni, 121, "synthetic, uniform grid");
+    check_scan_vs_ref(h, geo, 40, "synthetic, geometric grid");
+    ceas_attention_head_free(h);
+  }
+  double q[16], k[16], big[101];
+  for (int j = 0; j < 16; j++) {
+    q[j] = 1 + 0.05 * j;
+    k[j] = j == 0 ? 3 : j == 1 ? 3 - 1e-9 : -2 + 4.0 * j / 16;
+  }
+  for (int b = 0; b < 101; b++) big[b] = -2 + (4e9 + 2) * b / 100;
+  ceas_attention_head cond = {.n = 16, .d_k = 1, .q = q, .k = k};
+  check_scan_vs_ref(&cond, big, 101, "condensed pair");
+}
+
 /* ---- controller ----------------------------------------------------------- */
 
 static double *head_scores(size_t n, size_t d_k, uint64_t seed) {
