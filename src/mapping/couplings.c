@@ -438,3 +438,110 @@ int ceas_mapping_read_couplings(const char *path, double h_extra,
   }
   return rc;
 }
+
+/* ---- the writer (the HDF5 layout read_hdf5 reads) ---------------------------- */
+
+/* `units` and `description` of every dataset of a couplings file (ceas_io_describe).
+ * The couplings are the energy unit of the runs that read the file: β of
+ * `ceasim run --model graph` is in 1/J of these J_ij. */
+static const ceas_io_doc couplings_docs[] = {
+    {"indptr", "dimensionless (index)",
+     "CSR row pointers of the symmetric coupling matrix J: row i is entries "
+     "indptr[i]..indptr[i+1]-1 of indices and data"},
+    {"indices", "dimensionless (index)", "CSR column (spin) index of each stored coupling"},
+    {"data", "J (coupling units; the energy unit of runs on this file)",
+     "coupling J_ij of each stored entry, both (i, j) and (j, i) stored, after scale and "
+     "gauge (E = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i)"},
+    {"h", "J (coupling units)", "field h_i on each spin (fields: {fields})"},
+    {"gauge", "dimensionless (+1 or -1)",
+     "gauge sign g_i applied to J and h (J_ij -> g_i g_j J_ij, h_i -> g_i h_i; all +1 "
+     "without --gauge top): original spins are s_i = g_i s'_i"},
+    {"top_eigenvector", "dimensionless (unit norm)",
+     "top eigenvector v of J before the gauge, with its sign rule applied (g_i = sign v_i)"},
+    {NULL, NULL, NULL}};
+
+/* Root attributes: the mapping, then the origin (attention head or FFN block). */
+static int write_attrs(hid_t r, const ceas_mapping_couplings *c, const char *command_line) {
+  const ceas_mapping_options *o = &c->options;
+  int ffn = !strcmp(c->kind, "ffn");
+  double lam = c->lambda_max, scale = c->scale;
+  const ceas_mapping_eigen_info *eig = &c->eigen;
+  int rc = ceas_io_attr_string(r, "ceasim_version", ceas_version());
+  if (!rc) rc = ceas_io_attr_string(r, "command_line", command_line ? command_line : "");
+  if (!rc) rc = ceas_io_attr_string(r, "kind", c->kind);
+  if (!rc) rc = ceas_io_attr_int64(r, "n_spins", (int64_t)c->n);
+  if (!rc) rc = ceas_io_attr_int64(r, "nnz", (int64_t)c->nnz);
+  if (!rc) rc = ceas_io_attr_string(r, "normalize", ceas_mapping_normalize_name(o->normalize));
+  if (!rc) rc = ceas_io_attr_double(r, "scale", scale);
+  if (!rc) rc = ceas_io_attr_double(r, "lambda_max", lam);
+  if (!rc) rc = ceas_io_attr_double(r, "lambda_max_unscaled", c->lambda_max_unscaled);
+  if (!rc) rc = ceas_io_attr_double(r, "beta_c_mean_field", lam > 0 ? 1 / lam : INFINITY);
+  if (!rc && !isnan(eig->lambda2))
+    rc = ceas_io_attr_double(r, "lambda_2", eig->lambda2 * scale);
+  if (!rc) rc = ceas_io_attr_string(r, "eigen", ceas_mapping_eigen_name(o->eigen));
+  if (!rc) rc = ceas_io_attr_string(r, "eigen_method", eig->method);
+  if (!rc && !isnan(eig->residual))
+    rc = ceas_io_attr_double(r, "eigen_residual", eig->residual * scale);
+  if (!rc && !isnan(eig->tol)) {
+    rc = ceas_io_attr_double(r, "eigen_tol", o->eigen_tol);
+    if (!rc) rc = ceas_io_attr_int64(r, "eigen_matvecs", eig->matvecs);
+  }
+  if (!rc) rc = ceas_io_attr_string(r, "gauge", ceas_mapping_gauge_name(o->gauge));
+  if (!rc) rc = ceas_io_attr_string(r, "fields", ceas_mapping_fields_name(o->fields));
+  if (!rc) rc = ceas_io_attr_double(r, "field_scale", o->field_scale);
+  if (!rc) rc = ceas_io_attr_string(r, "energy",
+                                    "E = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i");
+  if (ffn) {
+    if (!rc) rc = ceas_io_attr_string(r, "weights_file", c->weights_file);
+    if (!rc) rc = ceas_io_attr_string(r, "tensor_w1", c->tensor_w1);
+    if (!rc) rc = ceas_io_attr_string(r, "tensor_w2", c->tensor_w2);
+    if (!rc) rc = ceas_io_attr_string(r, "tensor_b1", c->tensor_b1);
+    if (!rc) rc = ceas_io_attr_string(r, "tensor_b2", c->tensor_b2);
+    if (!rc) rc = ceas_io_attr_int64(r, "d_model", (int64_t)c->d_model);
+    if (!rc) rc = ceas_io_attr_int64(r, "d_ff", (int64_t)c->d_ff);
+    if (!rc) rc = ceas_io_attr_string(r, "spins", "0..d_model-1 visible (model dimension), "
+                                                  "d_model..d_model+d_ff-1 hidden");
+    if (!rc && o->fields == CEAS_MAPPING_FIELDS_BIAS)
+      rc = ceas_io_attr_string(r, "field", "h = scale * field_scale * (b2 on visible, "
+                                           "b1 on hidden) * gauge");
+  } else {
+    if (!rc)
+      rc = c->source ? ceas_headsrc_write_attrs(r, &c->source_spec, c->source)
+                     : ceas_io_attr_string(r, "source", "memory");
+    if (!rc) rc = ceas_io_attr_int64(r, "d_k", (int64_t)c->d_k);
+    if (!rc) rc = ceas_io_attr_string(r, "coupling", "J = (S + S^T)/2 * scale, S = Q K^T raw "
+                                                     "scores, diagonal dropped");
+    if (!rc) rc = ceas_io_attr_double(r, "trace_scores", c->trace_scores);
+    if (!rc && o->fields == CEAS_MAPPING_FIELDS_VALUE) {
+      rc = ceas_io_attr_int64(r, "d_v", (int64_t)c->d_v);
+      if (!rc) rc = ceas_io_attr_double(r, "value_mean_norm", c->value_mean_norm);
+      if (!rc)
+        rc = ceas_io_attr_string(r, "field", "h_i = scale * field_scale * gauge_i * v_i.u, "
+                                             "u = mean_j v_j / |mean_j v_j|");
+    }
+  }
+  return rc;
+}
+
+int ceas_mapping_couplings_write(const ceas_mapping_couplings *c, const char *path, int force,
+                                 const char *command_line) {
+  size_t n = c->n;
+  ceas_io_file f;
+  int rc = ceas_io_file_create(path, force, &f);
+  if (rc) return rc;
+  hid_t r = f.file;
+  rc = write_attrs(r, c, command_line);
+  if (!rc) rc = ceas_io_write_int64s(r, "indptr", c->indptr, n + 1);
+  if (!rc) rc = ceas_io_write_int64s(r, "indices", c->indices, c->nnz);
+  if (!rc) rc = ceas_io_write_doubles(r, "data", c->data, c->nnz);
+  if (!rc) rc = ceas_io_write_doubles(r, "h", c->h, n);
+  if (!rc) rc = ceas_io_write_int8(r, "gauge", c->gauge, n);
+  if (!rc && c->top_eigenvector)
+    rc = ceas_io_write_doubles(r, "top_eigenvector", c->top_eigenvector, n);
+  if (!rc) rc = ceas_io_describe(r, couplings_docs);
+  if (rc)
+    ceas_io_file_abort(&f);
+  else
+    rc = ceas_io_file_commit(&f);
+  return rc;
+}
