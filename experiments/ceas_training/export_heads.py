@@ -79,8 +79,12 @@ def capture(model, ids, dtype):
             for st in info['capture']]
 
 
-def export(ckpt, out, tokens=None, offset=0, device='cpu', force=False, corpus=None, quiet=False):
-    """Writes out/layer<l>.h5 for every layer; returns the paths."""
+def export(ckpt, out, tokens=None, offset=0, device='cpu', force=False, corpus=None, quiet=False,
+           compact=False):
+    """Writes out/layer<l>.h5 for every layer; returns the paths. compact: X, W_q and
+    W_k only, the weights as float32 (the model's own parameters, so exact); the
+    projection layout gives the same Q, K (for moving a large model's heads off a
+    machine with a file-size limit)."""
     import torch
 
     import model as modelpy
@@ -132,8 +136,15 @@ def export(ckpt, out, tokens=None, offset=0, device='cpu', force=False, corpus=N
             with h5py.File(tmp, 'w') as f:
                 f['X'] = X
                 for name, w in W.items():
+                    if compact and name == 'W_v':
+                        continue
+                    if compact:
+                        w32 = w.astype(np.float32)
+                        if not np.array_equal(w32.astype(np.float64), w):
+                            raise RuntimeError('layer %d: %s is not float32-exact; no --compact' % (l, name))
+                        w = w32
                     f[name] = w
-                for h in range(H):
+                for h in range(H if not compact else 0):
                     sl = slice(h * dk, (h + 1) * dk)
                     f['heads/%d/Q' % h] = c['q'][:, sl]
                     f['heads/%d/K' % h] = c['k'][:, sl]
@@ -154,6 +165,7 @@ def export(ckpt, out, tokens=None, offset=0, device='cpu', force=False, corpus=N
                 a['q_float32_rel_dev'] = dev32
                 a['capture_dtype'] = 'float64'
                 a['torch_version'] = str(torch.__version__)
+                a['compact'] = int(compact)
             os.replace(tmp, paths[l])
         except BaseException:
             if os.path.exists(tmp):
@@ -173,9 +185,11 @@ def main(argv=None):
     ap.add_argument('--offset', type=int, default=0, help='start in the validation split [0]')
     ap.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
     ap.add_argument('--force', action='store_true', help='replace existing files')
+    ap.add_argument('--compact', action='store_true',
+                    help='X, W_q, W_k only (weights as float32, exact): no W_v, no per-head Q, K')
     a = ap.parse_args(argv)
     try:
-        export(a.checkpoint, a.out, a.tokens, a.offset, a.device, a.force)
+        export(a.checkpoint, a.out, a.tokens, a.offset, a.device, a.force, compact=a.compact)
     except InputError as e:
         print('export_heads: %s' % e, file=sys.stderr)
         return 2

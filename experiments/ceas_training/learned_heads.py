@@ -98,9 +98,15 @@ def run(cmd, log=None):
 
 
 def checkpoints(rundir):
+    """The run's checkpoints, or (a run whose heads were exported where it ran,
+    gpu_grid.sh: RUN/heads/ckpt_<step>/, compact) its export directories."""
     cks = sorted(glob.glob(os.path.join(rundir, 'ckpt_*.pt')))
     if not cks:
-        raise export_heads.InputError('%s: no ckpt_*.pt checkpoints' % rundir)
+        cks = sorted(os.path.dirname(p) for p in
+                     glob.glob(os.path.join(rundir, 'heads', 'ckpt_*', 'layer0.h5')))
+    if not cks:
+        raise export_heads.InputError('%s: no ckpt_*.pt checkpoints (nor heads/ckpt_*/ exports)'
+                                      % rundir)
     return cks
 
 
@@ -213,7 +219,12 @@ def head_record(att_path, map_path, layer_path, h, dk):
     with h5py.File(map_path, 'r') as f:
         r['lambda_max'] = float(f.attrs['lambda_max_unscaled'])
     with h5py.File(layer_path, 'r') as f:
-        Q, K = f['heads/%d/Q' % h][()], f['heads/%d/K' % h][()]
+        if 'heads/%d/Q' % h in f:
+            Q, K = f['heads/%d/Q' % h][()], f['heads/%d/K' % h][()]
+        else:  # a compact export (export_heads --compact): the projection layout
+            X, sl = f['X'][()], slice(h * dk, (h + 1) * dk)
+            Q = X @ f['W_q'][sl].astype(np.float64).T
+            K = X @ f['W_k'][sl].astype(np.float64).T
         r['beta_model'] = float(f.attrs['beta'][h])
     n = r['n']
     r['brem'], r['bstar0'], r['bstarfix'] = r['beta_rem'], r['beta_star_at_beta0'], r['beta_star_fixed']
@@ -265,7 +276,7 @@ def export_all(runs, out, a, log):
             cks = cks[-1:]
         for ck in cks:
             tag = os.path.splitext(os.path.basename(ck))[0]
-            ed = os.path.join(out, 'export', rname, tag)
+            ed = ck if os.path.isdir(ck) else os.path.join(out, 'export', rname, tag)
             if not os.path.exists(os.path.join(ed, 'layer0.h5')):
                 if corpus is None:
                     import data
@@ -335,7 +346,8 @@ def do_mc(j, out, a, log):
         with h5py.File(j['layer_file'], 'r') as f, h5py.File(tmp, 'w') as g:
             g['X'] = f['X'][:n2]
             for k in ('W_q', 'W_k', 'W_v'):
-                g[k] = f[k][()]
+                if k in f:  # a compact export has no W_v
+                    g[k] = f[k][()]
             for k, v in f.attrs.items():
                 g.attrs[k] = v
             g.attrs['n_tokens'] = n2
