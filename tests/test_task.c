@@ -3,10 +3,13 @@
  * kernel, and stopping in thermalisation (Wolff still tuning) or while measuring.
  * A checkpoint of another task is refused. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ceas_io.h"
 #include "ceas_task.h"
 
 typedef struct {
@@ -111,5 +114,69 @@ Test(task, checkpoint_of_another_task_is_refused) {
   cr_expect_eq(ceas_task_sweeps_done(b), 0);
   ceas_task_free(a);
   ceas_task_free(b);
+  unlink(path);
+}
+
+/* The task-file reader (ceas_task_file_*) gives back what ceas_task_write wrote:
+ * attributes, series bitwise, observables; a required attribute that is missing is
+ * named, a missing optional one is only left out of `have`. */
+Test(task, task_file_reader_reads_what_the_writer_wrote) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/ceasim-taskfile-%d.h5", (int)getpid());
+  ceas_task_params p = params("msc-replica64");
+  p.stream = 5;
+  ceas_task *t = NULL;
+  cr_assert_eq(ceas_task_create(&p, &t), 0, "%s", ceas_error_message());
+  cr_assert_eq(ceas_task_run(t, NULL, NULL, NULL), 0, "%s", ceas_error_message());
+  ceas_io_file f;
+  cr_assert_eq(ceas_io_file_create(path, 1, &f), 0, "%s", ceas_error_message());
+  cr_assert_eq(ceas_task_write(t, f.file, "test"), 0, "%s", ceas_error_message());
+  cr_assert_eq(ceas_io_file_commit(&f), 0, "%s", ceas_error_message());
+
+  hid_t h;
+  cr_assert_eq(ceas_io_open_read(path, &h), 0, "%s", ceas_error_message());
+  ceas_task_file_attrs a;
+  cr_assert_eq(ceas_task_file_read_attrs(h, path, 0, &a), 0);
+  cr_expect_str_eq(a.model, "ising2d");
+  cr_expect_str_eq(a.algo, "msc-replica64");
+  cr_expect(a.beta == p.beta && a.h == p.h);
+  cr_expect(a.L == 8 && a.dim == 2 && a.n_spins == 64);
+  cr_expect(a.seed == p.seed && a.stream == 5 && a.measure_every == 3);
+  cr_expect_eq(a.packed_replicas, t->replicas);
+  /* No sweep wrote a replica index into this file. */
+  cr_expect_eq(a.have, ((1u << CEAS_TASK_ATTR_COUNT) - 1) & ~CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_REPLICA));
+  cr_expect_eq(ceas_task_file_read_attrs(h, path, CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_REPLICA), &a),
+               CEAS_EINPUT);
+  cr_expect(strstr(ceas_error_message(), "missing attribute 'replica'") != NULL, "%s",
+            ceas_error_message());
+  ceas_error_clear();
+
+  for (int s = 0; s < CEAS_TASK_SERIES_COUNT; s++) {
+    long long cols;
+    long long rows = ceas_task_file_series_shape(h, s, &cols);
+    cr_expect(rows == (long long)t->n_meas && cols == t->replicas, "%s: %lld x %lld",
+              ceas_task_file_series_path(s), rows, cols);
+    double *x = NULL;
+    size_t n = t->n_meas * (size_t)t->replicas;
+    cr_assert_eq(ceas_task_file_read_series(h, s, n, &x), 0, "%s", ceas_error_message());
+    const double *want = s == CEAS_TASK_SERIES_ENERGY          ? t->e
+                         : s == CEAS_TASK_SERIES_MAGNETIZATION ? t->m
+                                                               : t->f;
+    cr_expect_eq(memcmp(x, want, n * sizeof *x), 0, "%s differs", ceas_task_file_series_path(s));
+    free(x);
+  }
+  ceas_task_file_observables o;
+  cr_assert_eq(ceas_task_file_read_observables(h, path, &o), 0, "%s", ceas_error_message());
+  cr_expect_eq(o.converged, t->result.converged);
+  for (int i = 0; i < CEAS_OBS_COUNT; i++) {
+    const ceas_measure_value *v = &t->result.obs[i];
+    cr_expect(memcmp(&o.mean[i], &v->mean, sizeof(double)) == 0 &&
+                  memcmp(&o.error[i], &v->error, sizeof(double)) == 0,
+              "%s", ceas_measure_obs_name(i));
+    cr_expect(isnan(v->tau_int) ? isnan(o.tau_int[i]) : o.tau_int[i] == v->tau_int, "%s tau",
+              ceas_measure_obs_name(i));
+  }
+  H5Fclose(h);
+  ceas_task_free(t);
   unlink(path);
 }

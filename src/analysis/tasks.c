@@ -18,43 +18,7 @@
 #include "ceas_core.h"
 #include "ceas_io.h"
 #include "ceas_measure.h"
-
-/* A root attribute through the io readers; 0 if read, -1 if missing or not of the
- * type (the message is the caller's: the file is skipped, not fatal). */
-static int attr_ok(int rc) {
-  if (!rc) return 0;
-  ceas_error_clear();
-  return -1;
-}
-
-/* Length of a 1-D floating-point dataset, or -1 (missing, wrong shape/type). */
-/* Rows of a 1-D or 2-D float dataset (-1 if none); *cols its columns (1 if 1-D). */
-static long long dataset_length(hid_t file, const char *path, long long *cols) {
-  *cols = -1;
-  if (H5Lexists(file, "timeseries", H5P_DEFAULT) <= 0) return -1;
-  if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return -1;
-  hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
-  if (d < 0) return -1;
-  long long n = -1;
-  hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
-  int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-  if (t >= 0 && H5Tget_class(t) == H5T_FLOAT && (nd == 1 || nd == 2)) {
-    hsize_t dims[2] = {0, 1};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    /* The dataspace is only what the file claims (ceas_io_dataset_check). */
-    uint64_t entries;
-    if (!ceas_io_dataset_check(d, path, path, sizeof(double), &entries)) {
-      n = (long long)dims[0];
-      *cols = (long long)dims[1];
-    } else {
-      ceas_error_clear();
-    }
-  }
-  if (t >= 0) H5Tclose(t);
-  if (sp >= 0) H5Sclose(sp);
-  H5Dclose(d);
-  return n;
-}
+#include "ceas_task.h"
 
 static void warn_skip(FILE *warn, const char *path, const char *why) {
   if (warn) fprintf(warn, "ceasim: warning: %s: %s; skipped\n", path, why);
@@ -71,65 +35,69 @@ static int inspect(const char *path, FILE *warn, ceas_analysis_task_info *t) {
     return -1;
   }
   char why[200] = "";
-  int64_t L = 0, dim = 0, n_spins = 0;
+  ceas_task_file_attrs a;
+  ceas_task_file_read_attrs(f, path, 0, &a);
+  const int64_t L = a.L, dim = a.dim, n_spins = a.n_spins;
+#define HAVE(x) (a.have & CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_##x))
+#define NAME(x) ceas_task_file_attr_name(CEAS_TASK_ATTR_##x)
   t->replica = -1;
-  if (attr_ok(ceas_io_read_attr_string(f, path, "model", t->model, sizeof t->model)))
-    snprintf(why, sizeof why, "no 'model' attribute");
-  else if (attr_ok(ceas_io_read_attr_string(f, path, "algo", t->algo, sizeof t->algo)))
-    snprintf(why, sizeof why, "no 'algo' attribute");
-  else if (attr_ok(ceas_io_read_attr_double(f, path, "beta", &t->beta)) || !isfinite(t->beta) ||
-           t->beta < 0)
-    snprintf(why, sizeof why, "no valid 'beta' attribute");
-  else if (attr_ok(ceas_io_read_attr_double(f, path, "h", &t->h)) || !isfinite(t->h))
-    snprintf(why, sizeof why, "no valid 'h' attribute");
-  else if (attr_ok(ceas_io_read_attr_int64(f, path, "n_spins", &n_spins)) || n_spins < 1)
-    snprintf(why, sizeof why, "no valid 'n_spins' attribute");
-  else if (attr_ok(ceas_io_read_attr_int64(f, path, "L", &L)) ||
-           attr_ok(ceas_io_read_attr_int64(f, path, "dim", &dim)))
-    snprintf(why, sizeof why, "no 'L' or 'dim' attribute");
+  memcpy(t->model, a.model, sizeof t->model);
+  memcpy(t->algo, a.algo, sizeof t->algo);
+  t->beta = a.beta;
+  t->h = a.h;
+  if (!HAVE(MODEL))
+    snprintf(why, sizeof why, "no '%s' attribute", NAME(MODEL));
+  else if (!HAVE(ALGO))
+    snprintf(why, sizeof why, "no '%s' attribute", NAME(ALGO));
+  else if (!HAVE(BETA) || !isfinite(t->beta) || t->beta < 0)
+    snprintf(why, sizeof why, "no valid '%s' attribute", NAME(BETA));
+  else if (!HAVE(H) || !isfinite(t->h))
+    snprintf(why, sizeof why, "no valid '%s' attribute", NAME(H));
+  else if (!HAVE(N_SPINS) || n_spins < 1)
+    snprintf(why, sizeof why, "no valid '%s' attribute", NAME(N_SPINS));
+  else if (!HAVE(L) || !HAVE(DIM))
+    snprintf(why, sizeof why, "no '%s' or '%s' attribute", NAME(L), NAME(DIM));
   if (!why[0]) {
-    int64_t rep;
-    if (!attr_ok(ceas_io_read_attr_int64(f, path, "replica", &rep))) t->replica = rep;
-    uint64_t every = 1;
-    if (!attr_ok(ceas_io_read_attr_uint64(f, path, "measure_every", &every)) && every >= 1)
-      t->measure_every = every;
-    else
-      t->measure_every = 1;
+    if (HAVE(REPLICA)) t->replica = a.replica;
+    t->measure_every = HAVE(MEASURE_EVERY) && a.measure_every >= 1 ? a.measure_every : 1;
     /* A graph has no linear size: its size variable is the spin count n. */
     int graph = !strcmp(t->model, "graph");
     t->L = graph ? (long)n_spins : (long)L;
     t->dim = graph ? 0 : (long)dim;
     t->n_spins = (double)n_spins;
     long long ce, cm, cf;
-    long long ne = dataset_length(f, "timeseries/energy", &ce);
-    long long nm = dataset_length(f, "timeseries/magnetization", &cm);
-    long long nf = dataset_length(f, "timeseries/structure_factor_kmin", &cf);
-    int64_t packed = 1;
-    if (attr_ok(ceas_io_read_attr_int64(f, path, "packed_replicas", &packed))) packed = 1;
+    long long ne = ceas_task_file_series_shape(f, CEAS_TASK_SERIES_ENERGY, &ce);
+    long long nm = ceas_task_file_series_shape(f, CEAS_TASK_SERIES_MAGNETIZATION, &cm);
+    long long nf = ceas_task_file_series_shape(f, CEAS_TASK_SERIES_STRUCTURE_FACTOR, &cf);
+    const char *pe = ceas_task_file_series_path(CEAS_TASK_SERIES_ENERGY);
+    const char *pm = ceas_task_file_series_path(CEAS_TASK_SERIES_MAGNETIZATION);
+    const char *pf = ceas_task_file_series_path(CEAS_TASK_SERIES_STRUCTURE_FACTOR);
+    int64_t packed = HAVE(PACKED_REPLICAS) ? a.packed_replicas : 1;
+#undef HAVE
+#undef NAME
     if (packed < 1 || (ne >= 0 && ce != packed) || (nm >= 0 && cm != packed) ||
         (nf >= 0 && cf != packed))
       snprintf(why, sizeof why,
                "series have %lld/%lld/%lld columns, packed_replicas = %lld", ce, cm, cf,
                (long long)packed);
     else if (ne < 0)
-      snprintf(why, sizeof why, "no readable dataset /timeseries/energy");
+      snprintf(why, sizeof why, "no readable dataset /%s", pe);
     else if (nm < 0)
-      snprintf(why, sizeof why, "no readable dataset /timeseries/magnetization");
+      snprintf(why, sizeof why, "no readable dataset /%s", pm);
     else if (ne != nm)
-      snprintf(why, sizeof why, "/timeseries/energy has %lld entries, magnetization %lld",
-               ne, nm);
+      snprintf(why, sizeof why, "/%s has %lld entries, magnetization %lld", pe, ne, nm);
     else if (ne < 2 * CEAS_MEASURE_MIN_BINS)
       snprintf(why, sizeof why, "%lld measurements, need at least %d", ne,
                2 * CEAS_MEASURE_MIN_BINS);
     else if (nf >= 0 && nf != ne)
-      snprintf(why, sizeof why, "/timeseries/structure_factor_kmin has %lld entries, energy %lld",
-               nf, ne);
+      snprintf(why, sizeof why, "/%s has %lld entries, energy %lld", pf, nf, ne);
     t->n = ne > 0 ? (size_t)ne : 0;
     t->packed = (size_t)packed;
     t->has_f = nf >= 0;
     /* Lattices must carry F: without it there is no xi and no xi/L crossing. */
     if (!why[0] && strcmp(t->model, "graph") != 0 && !t->has_f)
-      snprintf(why, sizeof why, "no readable dataset /timeseries/structure_factor_kmin");
+      snprintf(why, sizeof why, "no readable dataset /%s",
+               ceas_task_file_series_path(CEAS_TASK_SERIES_STRUCTURE_FACTOR));
     if (!why[0] && strcmp(t->model, "graph") != 0) {
       double expect = pow((double)L, (double)dim);
       if (L < 2 || dim < 1 || dim > 3 || expect != (double)n_spins)
@@ -241,20 +209,6 @@ int ceas_analysis_scan_dir(const char *dir, FILE *warn,
   return CEAS_OK;
 }
 
-static int read_series(hid_t f, const char *path, size_t n, double **out) {
-  *out = ceas_malloc((n ? n : 1) * sizeof **out);
-  if (!*out) return CEAS_ENOMEM;
-  hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-  herr_t st = d >= 0 ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) : -1;
-  if (d >= 0) H5Dclose(d);
-  if (st < 0) {
-    free(*out);
-    *out = NULL;
-    return ceas_error_set(CEAS_EINPUT, "cannot read /%s", path);
-  }
-  return CEAS_OK;
-}
-
 int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
                             double **m, double **f) {
   *e = *m = NULL;
@@ -263,9 +217,10 @@ int ceas_analysis_task_load(const ceas_analysis_task_info *t, double **e,
   int rc = ceas_io_open_read(t->path, &file);
   if (rc) return rc;
   const size_t len = t->n * (t->packed > 1 ? t->packed : 1);
-  rc = read_series(file, "timeseries/energy", len, e);
-  if (!rc) rc = read_series(file, "timeseries/magnetization", len, m);
-  if (!rc && f && t->has_f) rc = read_series(file, "timeseries/structure_factor_kmin", len, f);
+  rc = ceas_task_file_read_series(file, CEAS_TASK_SERIES_ENERGY, len, e);
+  if (!rc) rc = ceas_task_file_read_series(file, CEAS_TASK_SERIES_MAGNETIZATION, len, m);
+  if (!rc && f && t->has_f)
+    rc = ceas_task_file_read_series(file, CEAS_TASK_SERIES_STRUCTURE_FACTOR, len, f);
   H5Fclose(file);
   if (rc) {
     const char *msg = ceas_error_message();

@@ -29,40 +29,28 @@ static int read_row(const char *path, row *r) {
   hid_t f;
   int rc = ceas_io_open_read(path, &f);
   if (rc) return rc;
-  rc = ceas_io_read_attr_int64(f, path, "L", &r->L);
-  if (!rc) rc = ceas_io_read_attr_int64(f, path, "replica", &r->replica);
-  if (!rc) rc = ceas_io_read_attr_int64(f, path, "n_spins", &r->n_spins);
-  if (!rc) rc = ceas_io_read_attr_uint64(f, path, "seed", &r->seed);
-  if (!rc) rc = ceas_io_read_attr_uint64(f, path, "stream", &r->stream);
-  if (!rc) rc = ceas_io_read_attr_double(f, path, "beta", &r->beta);
-  hid_t g = H5I_INVALID_HID;
-  if (!rc) {
-    g = H5Lexists(f, "observables", H5P_DEFAULT) > 0 ? H5Gopen2(f, "observables", H5P_DEFAULT)
-                                                      : H5I_INVALID_HID;
-    if (g < 0) rc = ceas_error_set(CEAS_EINPUT, "%s: no /observables group", path);
-  }
-  if (!rc) rc = ceas_io_read_attr_int64(g, path, "converged", &r->converged);
-  for (int o = 0; !rc && o < CEAS_OBS_COUNT; o++) {
-    const char *name = ceas_measure_obs_name(o);
-    if (H5Lexists(g, name, H5P_DEFAULT) <= 0) {
-      rc = ceas_error_set(CEAS_EINPUT, "%s: missing /observables/%s", path, name);
-      break;
-    }
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0) {
-      rc = ceas_error_set(CEAS_EINPUT, "%s: cannot open /observables/%s", path, name);
-      break;
-    }
-    rc = ceas_io_read_attr_double(d, path, "mean", &r->mean[o]);
-    if (!rc) rc = ceas_io_read_attr_double(d, path, "error", &r->error[o]);
-    r->tau[o] = NAN;
-    if (!rc && H5Aexists(d, "tau_int") > 0)
-      rc = ceas_io_read_attr_double(d, path, "tau_int", &r->tau[o]);
-    H5Dclose(d);
-  }
-  if (g >= 0) H5Gclose(g);
+  ceas_task_file_attrs a;
+  rc = ceas_task_file_read_attrs(
+      f, path,
+      CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_L) | CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_REPLICA) |
+          CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_N_SPINS) | CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_SEED) |
+          CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_STREAM) | CEAS_TASK_ATTR_BIT(CEAS_TASK_ATTR_BETA),
+      &a);
+  ceas_task_file_observables o;
+  if (!rc) rc = ceas_task_file_read_observables(f, path, &o);
   H5Fclose(f);
-  return rc;
+  if (rc) return rc;
+  r->L = a.L;
+  r->replica = a.replica;
+  r->n_spins = a.n_spins;
+  r->seed = a.seed;
+  r->stream = a.stream;
+  r->beta = a.beta;
+  r->converged = o.converged;
+  memcpy(r->mean, o.mean, sizeof r->mean);
+  memcpy(r->error, o.error, sizeof r->error);
+  memcpy(r->tau, o.tau_int, sizeof r->tau);
+  return CEAS_OK;
 }
 
 /* The sweep's parameters, copied onto summary.h5 so that the summary explains

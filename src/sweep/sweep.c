@@ -584,7 +584,7 @@ static int write_task_file(const ceas_task *task, const ceas_sweep_task *t, cons
   int rc = ceas_io_file_create(path, force, &f);
   if (rc) return rc;
   rc = ceas_task_write(task, f.file, command_line);
-  if (!rc) rc = ceas_io_attr_int64(f.file, "replica", t->replica);
+  if (!rc) rc = ceas_task_file_write_replica(f.file, t->replica);
   if (!rc) rc = ceas_io_attr_string(f.file, "task", t->name);
   if (rc) {
     ceas_io_file_abort(&f);

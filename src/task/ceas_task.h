@@ -160,6 +160,84 @@ int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r);
 /* ceas_task_write from a summary: the same attributes, /timeseries, /observables. */
 int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *command_line);
 
+/* ---- reading a task file ----------------------------------------------------
+ * The layout ceas_task_write_summary writes, for its readers (analyze, collect):
+ * the names of its attributes and datasets are spelled only in src/task. A task
+ * file of a sweep also carries `replica` (ceas_task_file_write_replica). */
+
+/* Root attributes, in the order ceas_task_file_read_attrs checks them. */
+enum {
+  CEAS_TASK_ATTR_L,
+  CEAS_TASK_ATTR_REPLICA,
+  CEAS_TASK_ATTR_N_SPINS,
+  CEAS_TASK_ATTR_SEED,
+  CEAS_TASK_ATTR_STREAM,
+  CEAS_TASK_ATTR_BETA,
+  CEAS_TASK_ATTR_MODEL,
+  CEAS_TASK_ATTR_ALGO,
+  CEAS_TASK_ATTR_H,
+  CEAS_TASK_ATTR_DIM,
+  CEAS_TASK_ATTR_MEASURE_EVERY,
+  CEAS_TASK_ATTR_PACKED_REPLICAS,
+  CEAS_TASK_ATTR_COUNT
+};
+#define CEAS_TASK_ATTR_BIT(a) (1u << (a))
+
+typedef struct {
+  char model[32], algo[32];
+  double beta, h;                /* 1/J, J */
+  int64_t L, dim, n_spins, replica, packed_replicas;
+  uint64_t seed, stream, measure_every;
+  unsigned have;                 /* CEAS_TASK_ATTR_BIT(a) of every attribute a read */
+} ceas_task_file_attrs;
+
+/* The attribute's name in the file, e.g. "n_spins" (NULL if out of range). */
+const char *ceas_task_file_attr_name(int attr);
+
+/* Reads the root attributes of the open task file f (`path` names it in messages)
+ * into *a; those missing or not of their type are left 0 (strings "") and out of
+ * a->have. An attribute whose bit is in `required` must be there: the first one
+ * (enum order) that is not is CEAS_EINPUT ("PATH: missing attribute 'L'"), with
+ * *a partly filled. */
+int ceas_task_file_read_attrs(hid_t f, const char *path, unsigned required,
+                              ceas_task_file_attrs *a);
+
+/* Adds the sweep's `replica` index to a task file being written. */
+int ceas_task_file_write_replica(hid_t loc, int64_t replica);
+
+/* The measurement series of /timeseries. */
+enum {
+  CEAS_TASK_SERIES_ENERGY,
+  CEAS_TASK_SERIES_MAGNETIZATION,
+  CEAS_TASK_SERIES_STRUCTURE_FACTOR,
+  CEAS_TASK_SERIES_COUNT
+};
+
+/* The series' path in the file, e.g. "timeseries/energy" (NULL if out of range). */
+const char *ceas_task_file_series_path(int series);
+
+/* Rows of the series in f (measurements), -1 if it is missing, not a 1-D or 2-D
+ * float dataset, or claims more than the file stores (ceas_io_dataset_check; the
+ * error is cleared: the caller says why it skips the file). *cols is its columns
+ * (1 for 1-D, packed_replicas for a replica-packed task), -1 with the -1. */
+long long ceas_task_file_series_shape(hid_t f, int series, long long *cols);
+
+/* The n values of the series (rows x cols, row-major) into *out (malloc'd, the
+ * caller frees it; NULL on error). CEAS_EINPUT "cannot read /timeseries/x". */
+int ceas_task_file_read_series(hid_t f, int series, size_t n, double **out);
+
+/* /observables: the scalars ceas_task_write_summary wrote from the measure result. */
+typedef struct {
+  int64_t converged;
+  double mean[CEAS_OBS_COUNT], error[CEAS_OBS_COUNT];
+  double tau_int[CEAS_OBS_COUNT]; /* NaN where the file has none (nonlinear ones) */
+} ceas_task_file_observables;
+
+/* Every observable's mean, error and tau_int, and `converged`; CEAS_EINPUT naming
+ * PATH and the missing item. */
+int ceas_task_file_read_observables(hid_t f, const char *path,
+                                    ceas_task_file_observables *o);
+
 /* The parameter checks of ceas_task_create that need no system (CEAS_EINPUT
  * naming the option), including whether the algorithm exists and applies to the
  * model, size and field. */

@@ -406,21 +406,21 @@ const char *ceas_task_rng_name(ceas_model_kind model, const char *algo) {
 /* The `units` and `description` of every dataset ceas_task_write_summary writes
  * (paths relative to its location). */
 #define OBS_ROW(name, units, description)                                                 \
-  {"observables/" name, units,                                                           \
+  {TASK_OBS_GROUP "/" name, units,                                                           \
    description ". The scalar is the mean over all measurements; attributes: mean, error "  \
                "(one standard deviation), and for the direct averages tau_int and "        \
                "tau_int_error, the integrated autocorrelation time in measurements (one "   \
                "measurement every {measure_every} sweep(s) of {algo})"},
 static const ceas_io_doc task_docs[] = {
-    {"timeseries/energy", "J per spin",
+    {TASK_SERIES_GROUP "/" TASK_SERIES_ENERGY, "J per spin",
      "energy per spin e = E/N at each measurement, one every {measure_every} sweep(s) of "
      "{algo} after {therm} thermalisation sweeps (msc-replica* runs: a measurements x "
      "packed_replicas table)"},
-    {"timeseries/magnetization", "dimensionless (per spin)",
+    {TASK_SERIES_GROUP "/" TASK_SERIES_MAGNETIZATION, "dimensionless (per spin)",
      "magnetization per spin m = M/N at each measurement, one every {measure_every} sweep(s) "
      "of {algo} after {therm} thermalisation sweeps (msc-replica* runs: a measurements x "
      "packed_replicas table)"},
-    {"timeseries/structure_factor_kmin", "dimensionless",
+    {TASK_SERIES_GROUP "/" TASK_SERIES_F, "dimensionless",
      "structure factor F = |sum_x s_x exp(i k.x)|^2 / N at |k| = 2 pi / L, averaged over "
      "the dim directions, at each measurement (the input of xi_2nd)"},
     CEAS_MEASURE_OBS_DOCS(OBS_ROW){NULL, NULL, NULL}};
@@ -431,22 +431,22 @@ static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdli
   int rc = 0;
   rc = rc ? rc : ceas_io_attr_string(loc, "ceasim_version", ceas_version());
   rc = rc ? rc : ceas_io_attr_string(loc, "command_line", cmdline ? cmdline : "");
-  rc = rc ? rc : ceas_io_attr_string(loc, "model", ceas_lattice_model_name(p->model));
-  rc = rc ? rc : ceas_io_attr_int64(loc, "L", s->L);
-  rc = rc ? rc : ceas_io_attr_int64(loc, "dim", s->dim);
-  rc = rc ? rc : ceas_io_attr_int64(loc, "n_spins", s->n_spins);
-  rc = rc ? rc : ceas_io_attr_double(loc, "beta", p->beta);
-  rc = rc ? rc : ceas_io_attr_double(loc, "h", p->h);
-  rc = rc ? rc : ceas_io_attr_string(loc, "algo", s->algo);
-  rc = rc ? rc : ceas_io_attr_uint64(loc, "seed", p->seed);
-  rc = rc ? rc : ceas_io_attr_uint64(loc, "stream", p->stream);
+  rc = rc ? rc : ceas_io_attr_string(loc, TASK_ATTR_MODEL, ceas_lattice_model_name(p->model));
+  rc = rc ? rc : ceas_io_attr_int64(loc, TASK_ATTR_L, s->L);
+  rc = rc ? rc : ceas_io_attr_int64(loc, TASK_ATTR_DIM, s->dim);
+  rc = rc ? rc : ceas_io_attr_int64(loc, TASK_ATTR_N_SPINS, s->n_spins);
+  rc = rc ? rc : ceas_io_attr_double(loc, TASK_ATTR_BETA, p->beta);
+  rc = rc ? rc : ceas_io_attr_double(loc, TASK_ATTR_H, p->h);
+  rc = rc ? rc : ceas_io_attr_string(loc, TASK_ATTR_ALGO, s->algo);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, TASK_ATTR_SEED, p->seed);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, TASK_ATTR_STREAM, p->stream);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "sweeps", p->sweeps);
   rc = rc ? rc : ceas_io_attr_uint64(loc, "therm", p->therm);
-  rc = rc ? rc : ceas_io_attr_uint64(loc, "measure_every", p->measure_every);
+  rc = rc ? rc : ceas_io_attr_uint64(loc, TASK_ATTR_MEASURE_EVERY, p->measure_every);
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   rc = rc ? rc : ceas_io_attr_string(loc, "rng", ceas_task_rng_name(p->model, s->algo));
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
-  if (s->replicas > 1) rc = rc ? rc : ceas_io_attr_int64(loc, "packed_replicas", s->replicas);
+  if (s->replicas > 1) rc = rc ? rc : ceas_io_attr_int64(loc, TASK_ATTR_PACKED_REPLICAS, s->replicas);
   if (s->wolff) {
     rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", s->wolff_clusters);
     rc = rc ? rc : ceas_io_attr_double(loc, "mean_cluster_size", s->mean_cluster_size);
@@ -478,26 +478,26 @@ int ceas_task_write_summary(const ceas_task_summary *s, hid_t loc, const char *c
   int rc = write_params(s, loc, command_line);
   if (rc) return rc;
   hid_t g;
-  if ((rc = ceas_io_group(loc, "timeseries", &g))) return rc;
-  rc = write_series(g, "energy", s->e, s);
-  if (!rc) rc = write_series(g, "magnetization", s->m, s);
-  if (!rc && s->f) rc = write_series(g, "structure_factor_kmin", s->f, s);
+  if ((rc = ceas_io_group(loc, TASK_SERIES_GROUP, &g))) return rc;
+  rc = write_series(g, TASK_SERIES_ENERGY, s->e, s);
+  if (!rc) rc = write_series(g, TASK_SERIES_MAGNETIZATION, s->m, s);
+  if (!rc && s->f) rc = write_series(g, TASK_SERIES_F, s->f, s);
   H5Gclose(g);
   if (rc) return rc;
-  if ((rc = ceas_io_group(loc, "observables", &g))) return rc;
+  if ((rc = ceas_io_group(loc, TASK_OBS_GROUP, &g))) return rc;
   const ceas_measure_result *r = s->result;
   rc = ceas_io_attr_int64(g, "bin_size", (int64_t)r->bin_size);
   if (!rc) rc = ceas_io_attr_int64(g, "n_bins", (int64_t)r->n_bins);
-  if (!rc) rc = ceas_io_attr_int64(g, "converged", r->converged);
+  if (!rc) rc = ceas_io_attr_int64(g, TASK_OBS_CONVERGED, r->converged);
   for (int o = 0; o < CEAS_OBS_COUNT && !rc; o++) {
     const ceas_measure_value *v = &r->obs[o];
     hid_t d;
     rc = ceas_io_write_scalar(g, ceas_measure_obs_name(o), v->mean, &d);
     if (rc) break;
-    rc = ceas_io_attr_double(d, "mean", v->mean);
-    if (!rc) rc = ceas_io_attr_double(d, "error", v->error);
+    rc = ceas_io_attr_double(d, TASK_OBS_MEAN, v->mean);
+    if (!rc) rc = ceas_io_attr_double(d, TASK_OBS_ERROR, v->error);
     if (!rc && !isnan(v->tau_int)) {
-      rc = ceas_io_attr_double(d, "tau_int", v->tau_int);
+      rc = ceas_io_attr_double(d, TASK_OBS_TAU, v->tau_int);
       if (!rc) rc = ceas_io_attr_double(d, "tau_int_error", v->tau_int_err);
     }
     if (!rc && !v->defined)
