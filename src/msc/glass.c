@@ -244,19 +244,6 @@ int ceas_msc_glass_antithetic(const ceas_msc_glass *st) { return st->g.lat.anti;
 
 /* ---- sweeps ---------------------------------------------------------------- */
 
-/* As sweep.c: P(u32 < t) = t / 2^32 with t = ceil(p 2^32), and the same
- * expression for p, so that unit couplings reproduce the ferromagnet bitwise. */
-static uint64_t threshold(double p) {
-  if (!(p > 0)) return 0;
-  if (p >= 1) return UINT64_C(1) << 32;
-  return (uint64_t)ceil(ldexp(p, 32));
-}
-
-static void set_thresholds(uint64_t *thr, int d, double beta) {
-  for (int k = 0; k < d; k++) thr[k] = threshold(exp(-beta * 4.0 * (d - k)));
-  thr[d] = UINT64_C(1) << 31;
-}
-
 /* sweep.c's rule (2 depth + 3 slabs in flight fill ~6 MB, at most L / 8), with
  * the slab's bond bytes counted. */
 int ceas_msc_glass_depth(const ceas_msc_glass *st) {
@@ -312,11 +299,11 @@ static int run(ceas_msc_glass *st, const double *betas, double beta, uint64_t n)
   const uint64_t D = (uint64_t)ceas_msc_glass_depth(st);
   uint64_t done = 0;
   if (!betas)
-    for (uint64_t k = 0; k < D && k < n; k++) set_thresholds(st->thr[k], dim, beta);
+    for (uint64_t k = 0; k < D && k < n; k++) msc_set_thresholds(st->thr[k], dim, beta);
   while (done < n) {
     const uint64_t d = n - done < D ? n - done : D;
     if (betas)
-      for (uint64_t k = 0; k < d; k++) set_thresholds(st->thr[k], dim, betas[done + k]);
+      for (uint64_t k = 0; k < d; k++) msc_set_thresholds(st->thr[k], dim, betas[done + k]);
     pass(st, (int)(2 * d));
     st->sweep += d;
     done += d;

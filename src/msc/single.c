@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ceas_msc.h"
+#include "msc_private.h"
 
 /* Blocks of the bulk draw per word: planes 0 .. 2K-1 of U come from
  * ceas_rng_fill32 for every word (~0.75 ns per 32-bit word here: most of the
@@ -49,12 +50,6 @@ struct ceas_msc_single_kernel {
   uint64_t *vc;     /* measurement: 2 parities x 8 levels x nw vertical counters */
   int64_t *down;    /* measurement: down spins per column x, L */
 };
-
-static uint64_t threshold(double p) {
-  if (!(p > 0)) return 0;
-  if (p >= 1) return UINT64_C(1) << 32;
-  return (uint64_t)ceil(ldexp(p, 32));
-}
 
 static inline uint64_t join(const uint32_t *b, int s) {
   return (uint64_t)b[2 * (s & 1)] | (uint64_t)b[2 * (s & 1) + 1] << 32;
@@ -349,7 +344,7 @@ int ceas_msc_single_kernel_set_beta(ceas_msc_single_kernel *k, double beta) {
                           beta);
   memset(&k->th, 0, sizeof k->th);
   for (int q = 1; q <= k->dim; q++) {
-    uint64_t T = threshold(exp(-4 * beta * q));
+    uint64_t T = msc_threshold(exp(-4 * beta * q));
     thresholds_class(&k->th, q, T);
   }
   return CEAS_OK;
@@ -661,8 +656,8 @@ void ceas_msc_single_bernoulli(ceas_rng_key key, long L, uint64_t t, int c, long
                       buf + blk * bstride, (size_t)nw);
     long filled = 0; /* deep blocks drawn so far: the row alone, one at a time */
     thresholds th;
-    thresholds_class(&th, 1, threshold(p1));
-    thresholds_class(&th, 2, threshold(p2));
+    thresholds_class(&th, 1, msc_threshold(p1));
+    thresholds_class(&th, 2, msc_threshold(p2));
     for (int q = 1; q <= 2; q++) {
       for (long v = 0; v < nw; v++) {
         const uint32_t *b0 = buf + 4 * (size_t)v;

@@ -17,23 +17,8 @@
  * and the others after it, halves in order. Those deferred slabs and their
  * neighbours lie outside every later half's wavefront range, so no later half has
  * read or overwritten them early: the pass is bitwise H plain half-sweeps. */
-#include <math.h>
 
 #include "msc_private.h"
-
-/* P(u32 < t) = t / 2^32 with t = ceil(p 2^32): exact up to an upward rounding of
- * less than 2^-32. */
-static uint64_t threshold(double p) {
-  if (!(p > 0)) return 0;
-  if (p >= 1) return UINT64_C(1) << 32;
-  return (uint64_t)ceil(ldexp(p, 32));
-}
-
-static void set_thresholds(msc_lattice *lat, double beta) {
-  const int d = lat->dim;
-  for (int k = 0; k < d; k++) lat->thr[k] = threshold(exp(-beta * 4.0 * (d - k)));
-  lat->thr[d] = UINT64_C(1) << 31;
-}
 
 /* Bytes of one slab, both colours. */
 static double slab_bytes(const ceas_msc_state *st) {
@@ -84,7 +69,7 @@ int ceas_msc_sweep(ceas_msc_state *st, double beta, uint64_t n) {
   if (!isfinite(beta) || beta < 0)
     return ceas_error_set(CEAS_EINPUT, "msc: beta = %g, expected a finite value >= 0",
                           beta);
-  set_thresholds(&st->lat, beta);
+  msc_set_thresholds(st->lat.thr, st->lat.dim, beta);
   const uint64_t D = (uint64_t)ceas_msc_depth(st);
   while (n > 0) {
     uint64_t d = n < D ? n : D;
