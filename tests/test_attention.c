@@ -11,6 +11,7 @@
 
 #include "ceas_attention.h"
 #include "ceas_core.h"
+#include "scan_kernels.h"
 
 #define EPS DBL_EPSILON
 
@@ -381,6 +382,52 @@ Test(attention, scan_fast_path_vs_long_double) {
   for (int b = 0; b < 101; b++) big[b] = -2 + (4e9 + 2) * b / 100;
   ceas_attention_head cond = {.n = 16, .d_k = 1, .q = q, .k = k};
   check_scan_vs_ref(&cond, big, 101, "condensed pair");
+}
+
+/* The scan kernels are one C text per instruction set, built without FP
+ * contraction (scan_kernels.h): every set this CPU runs must give the scan and
+ * beta*'s fixed point of the baseline set to the last bit. n = 300 is not a
+ * multiple of the kernels' block, so the padding is exercised too. */
+Test(attention, scan_kernels_bitwise_across_isas) {
+  double grid[121];
+  for (int b = 0; b < 121; b++) grid[b] = -1 + 31.0 * b / 120;
+  const ceas_att_kernels *sets[] = {&ceas_att_kernels_avx2, &ceas_att_kernels_avx512};
+  const ceas_attention_kind kinds[2] = {CEAS_ATTENTION_GAUSSIAN, CEAS_ATTENTION_CLUSTERED};
+  size_t compared = 0;
+  for (int t = 0; t < 2; t++) {
+    ceas_attention_spec sp = {.kind = kinds[t], .n = 300, .d_k = 16, .seed = 5, .clusters = 3,
+                              .spread = 0.3};
+    ceas_attention_head *h;
+    cr_assert_eq(ceas_attention_head_alloc(&sp, &h), 0, "%s", ceas_error_message());
+    double s[300], bref[4], b;
+    ceas_attention_scan *ref, *sc;
+    cr_assert_eq(ceas_att_kernels_force(&ceas_att_kernels_generic), 0);
+    cr_assert_eq(ceas_attention_scan_alloc(h, grid, 121, &ref), 0);
+    for (size_t i = 0; i < 4; i++) {
+      ceas_attention_head_scores(h, 37 * i, s);
+      cr_assert_eq(ceas_attention_beta_star_fixed(s, 300, &bref[i]), 0);
+    }
+    for (int k = 0; k < 2; k++) {
+      if (ceas_att_kernels_force(sets[k])) continue; /* this CPU lacks it */
+      cr_assert_eq(ceas_attention_scan_alloc(h, grid, 121, &sc), 0);
+      cr_expect(memcmp(sc->beta, ref->beta, 11 * 121 * sizeof(double)) == 0,
+                "%s: scan columns differ from generic", sets[k]->name);
+      cr_expect(memcmp(sc->peak_beta, ref->peak_beta, 300 * sizeof(double)) == 0,
+                "%s: per-query peaks differ from generic", sets[k]->name);
+      for (size_t i = 0; i < 4; i++) {
+        ceas_attention_head_scores(h, 37 * i, s);
+        cr_assert_eq(ceas_attention_beta_star_fixed(s, 300, &b), 0);
+        cr_expect(memcmp(&b, &bref[i], sizeof b) == 0, "%s: beta* %.17g vs generic %.17g",
+                  sets[k]->name, b, bref[i]);
+      }
+      ceas_attention_scan_free(sc);
+      compared++;
+    }
+    cr_assert_eq(ceas_att_kernels_force(NULL), 0);
+    ceas_attention_scan_free(ref);
+    ceas_attention_head_free(h);
+  }
+  cr_log_info("kernel sets compared with generic: %zu", compared / 2);
 }
 
 /* ---- controller ----------------------------------------------------------- */
