@@ -160,6 +160,13 @@ int64_t ceas_lattice_wolff_step(ceas_lattice_state *st, double beta,
  * metropolis/heatbath chain bitwise; these are the very pieces the single-rank
  * sweep is built from, so the two cannot drift apart. */
 
+/* The threshold t of acceptance probability p for a 32-bit uniform u: P(u < t) =
+ * t / 2^32 with t = ceil(p 2^32) (exact up to an upward rounding of less than
+ * 2^-32; 0 for p <= 0 or NaN, 2^32 for p >= 1). Every kernel that draws 32-bit
+ * uniforms (these, the msc kernels) uses this one rule, so that they agree
+ * bitwise. */
+uint64_t ceas_lattice_threshold(double p);
+
 /* Acceptance thresholds of the uniform-torus kernel at (beta, h): a site with spin
  * s and neighbour sum ns flips (metropolis) or becomes +1 (heatbath) iff its 32-bit
  * uniform is < thr[s > 0][ns + zmax]. */

@@ -124,8 +124,7 @@ void ceas_lattice_uniforms32(ceas_rng_key32 key, uint64_t sweep, uint64_t k, uin
   u32_fill(&c, buf, m);
 }
 
-/* Probability -> threshold t with P(u32 < t) = ceil(p 2^32) / 2^32. */
-static inline uint64_t threshold(double p) {
+uint64_t ceas_lattice_threshold(double p) {
   if (!(p > 0)) return 0;
   if (p >= 1) return UINT64_C(1) << 32;
   return (uint64_t)ceil(ldexp(p, 32));
@@ -139,7 +138,7 @@ void ceas_lattice_rowkernel_init(ceas_lattice_rowkernel *rk, int dim, double h, 
   rk->zmax = 2 * dim;
   rk->heatbath = heatbath;
   for (int sp = 0; sp < 2; sp++)
-    for (int k = 0; k < 13; k++) rk->thr[sp][k] = k <= 2 * rk->zmax ? threshold(p[sp][k]) : 0;
+    for (int k = 0; k < 13; k++) rk->thr[sp][k] = k <= 2 * rk->zmax ? ceas_lattice_threshold(p[sp][k]) : 0;
 }
 
 /* One row of one colour: sites x0, x0 + 2, ... of w (length L), with the rows

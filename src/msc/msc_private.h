@@ -5,22 +5,15 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "ceas_lattice.h"
 #include "ceas_msc.h"
 
-/* The acceptance threshold of every msc kernel (replica-packed, glass, single):
- * P(u32 < t) = t / 2^32 with t = ceil(p 2^32), exact up to an upward rounding of
- * less than 2^-32. One definition, so that unit couplings reproduce the
- * ferromagnet bitwise and msc-single draws as the others do. */
-static inline uint64_t msc_threshold(double p) {
-  if (!(p > 0)) return 0;
-  if (p >= 1) return UINT64_C(1) << 32;
-  return (uint64_t)ceil(ldexp(p, 32));
-}
-
 /* thr[k] for k = 0 .. d antiparallel neighbours of a site on a d-dimensional
- * lattice at beta (msc_lattice.thr says what they are). */
+ * lattice at beta (msc_lattice.thr says what they are), by the one threshold rule
+ * of every 32-bit-uniform kernel (ceas_lattice_threshold): unit couplings of the
+ * glass kernel reproduce the ferromagnet bitwise. */
 static inline void msc_set_thresholds(uint64_t *thr, int d, double beta) {
-  for (int k = 0; k < d; k++) thr[k] = msc_threshold(exp(-beta * 4.0 * (d - k)));
+  for (int k = 0; k < d; k++) thr[k] = ceas_lattice_threshold(exp(-beta * 4.0 * (d - k)));
   thr[d] = UINT64_C(1) << 31;
 }
 

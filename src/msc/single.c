@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_lattice.h"
 #include "ceas_msc.h"
-#include "msc_private.h"
 
 /* Blocks of the bulk draw per word: planes 0 .. 2K-1 of U come from
  * ceas_rng_fill32 for every word (~0.75 ns per 32-bit word here: most of the
@@ -344,7 +344,7 @@ int ceas_msc_single_kernel_set_beta(ceas_msc_single_kernel *k, double beta) {
                           beta);
   memset(&k->th, 0, sizeof k->th);
   for (int q = 1; q <= k->dim; q++) {
-    uint64_t T = msc_threshold(exp(-4 * beta * q));
+    uint64_t T = ceas_lattice_threshold(exp(-4 * beta * q));
     thresholds_class(&k->th, q, T);
   }
   return CEAS_OK;
@@ -656,8 +656,8 @@ void ceas_msc_single_bernoulli(ceas_rng_key key, long L, uint64_t t, int c, long
                       buf + blk * bstride, (size_t)nw);
     long filled = 0; /* deep blocks drawn so far: the row alone, one at a time */
     thresholds th;
-    thresholds_class(&th, 1, msc_threshold(p1));
-    thresholds_class(&th, 2, msc_threshold(p2));
+    thresholds_class(&th, 1, ceas_lattice_threshold(p1));
+    thresholds_class(&th, 2, ceas_lattice_threshold(p2));
     for (int q = 1; q <= 2; q++) {
       for (long v = 0; v < nw; v++) {
         const uint32_t *b0 = buf + 4 * (size_t)v;
