@@ -12,7 +12,7 @@
 /* The lanes of a vector; ATT_UNROLL vectors make a block of ATT_BLOCK doubles,
  * the unit of every array length below. */
 #define ATT_LANES 8
-#define ATT_UNROLL 4
+#define ATT_UNROLL 4 /* scan_body.inc's total() is written for 4 */
 #define ATT_BLOCK (ATT_LANES * ATT_UNROLL)
 /* Weights below this are set to 0: against S0 >= 1 they change nothing at double
  * precision, and products that leave them subnormal cost a microcode assist each. */
@@ -26,8 +26,9 @@ typedef struct {
    * S0 = sum_{d_j < 0} w_j, S1 = sum w_j d_j, S2 = sum w_j (d_j - c)^2 into out. */
   void (*pass)(double *w, const double *r, const double *d, size_t nblk, double c, int step,
                double out[3]);
-  /* With w_j = e^{beta d_j} computed on the fly: S0 and S1 as in pass. */
-  void (*entropy)(const double *d, double beta, size_t nblk, double out[2]);
+  /* With w_j = e^{beta d_j} computed on the fly: S0 and S1 as in pass, and
+   * sum w_j d_j^2 (about 0: for a derivative, not for Var itself). */
+  void (*entropy)(const double *d, double beta, size_t nblk, double out[3]);
 } ceas_att_kernels;
 
 extern const ceas_att_kernels ceas_att_kernels_generic, ceas_att_kernels_avx2,
