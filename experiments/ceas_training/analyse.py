@@ -18,7 +18,10 @@ Definitions (every number is a mean over seeds with its standard error, and a
 - chi_warm / chi_steady: mean applied pruned fraction of arm e before / after
   its own corridor entry. Work: token-layers B*T*n_layer*(1 - chi) per step.
 - Save = 1 - work(x to L_final) / work(a, whole run); the cost model's
-  prediction 1 - [(1 - chi_warm) W / s + (1 - chi_steady)(1 - W)].
+  prediction 1 - [(1 - chi_warm) W / s + (1 - chi_steady)(1 - W)], once with
+  s and W from the corridor and once with s_loss and W = steps(a to L_mid) /
+  steps (the corridor is the controller's own target, which arm a never
+  enters, so the first reading credits the controller with reaching it).
 - gradient-norm noise: std of gnorm / its 50-step running mean, second half.
 - steadier: the standard deviation over seeds of the final validation loss,
   with its standard error sd / sqrt(2 (n - 1)).
@@ -28,6 +31,7 @@ import glob
 import json
 import math
 import os
+import re
 
 import matplotlib
 matplotlib.use('Agg')
@@ -293,7 +297,7 @@ def analyse_size(size, arms, img, docdir, lines):
     rows = {}
     for arm in 'ce':
         rs = arms.get(arm, [])
-        s_c, s_l, chw, chs, sv, pred = [], [], [], [], [], []
+        s_c, s_l, chw, chs, sv, pred, pred_l = [], [], [], [], [], [], []
         for r in rs:
             sd = r['seed']
             if sd not in entry_a:
@@ -315,11 +319,18 @@ def analyse_size(size, arms, img, docdir, lines):
             w = min(1.0, entry_a[sd] / steps) if np.isfinite(entry_a[sd]) else 1.0
             s_use = s_c[-1] if s_c and np.isfinite(ee) else (s_l[-1] if s_l else math.nan)
             pred.append(1.0 - ((1 - cw) * w / s_use + (1 - (cs if np.isfinite(cs) else cw)) * (1 - w)))
+            # The same cost model with the warm-up read off the loss instead of the
+            # corridor (arm a, whose beta is fixed, never enters a corridor defined by
+            # the controller's target): W = steps(a to L_mid) / steps, s = s_loss.
+            if np.isfinite(xm) and xm > 0 and np.isfinite(reach_a[sd][0]):
+                wl = min(1.0, reach_a[sd][0] / steps)
+                pred_l.append(1.0 - ((1 - cw) * wl / (reach_a[sd][0] / xm)
+                                     + (1 - (cs if np.isfinite(cs) else cw)) * (1 - wl)))
         nsv = sum(np.isfinite(v) for v in sv)
         rows[arm] = dict(s=fmt_ci(s_c), s_loss=fmt_ci(s_l), chw=fmt(chw), chs=fmt(chs),
                          save=('%s (reached in %d/%d seeds)' % (fmt_ci([v for v in sv if np.isfinite(v)]),
                                                                  nsv, len(sv))),
-                         pred=fmt(pred), n=len(rs))
+                         pred=fmt(pred), pred_l=fmt(pred_l), n=len(rs))
     W_s = fmt(W, 3)
 
     def row(name, key, cl):
@@ -331,7 +342,8 @@ def analyse_size(size, arms, img, docdir, lines):
     row('chi_steady (applied, after entry)', 'chs', '%.2f–%.2f' % claim['chi_steady'] if claim else '')
     row('Save (measured, work to L_final)', 'save', '%.0f–%.0f %%' % tuple(100 * v for v in claim['save'])
         if claim else '')
-    row('Save predicted by the cost model', 'pred', '')
+    row('Save predicted by the cost model (s, W from the corridor)', 'pred', '')
+    row('Save predicted by the cost model (s_loss, W = steps(a to L_mid) / steps)', 'pred_l', '')
     lines.append('\nW (warm-up share of arm a: corridor entry / steps; 1 if never entered) = %s. '
                  'A Save below zero, or not reached, means CEAS cost work at this size; '
                  'the claimed ranges are met only where the interval lies inside them.\n' % W_s)
@@ -355,11 +367,17 @@ def main():
              % os.path.relpath(a.runs),
              'Corpus: Debian fortunes (%d files: %s). Arms: %s.\n'
              % (len(r0['corpus_files']), ', '.join(r0['corpus_files']), '; '.join(NAMES[k] for k in ARMS)),
-             'Definitions:\n\n```\n' + __doc__.split('\n\n', 1)[1] + '```\n']
+             '## Definitions\n\n```\n' + __doc__.split('\n\n', 1)[1] + '```\n']
+    # The hand-written Findings come first and survive a rerun.
+    findings = '(to be written by hand from the tables below)\n'
+    if os.path.exists(a.doc):
+        m = re.search(r'\n## Findings\n(.*?)\n(?=## )', open(a.doc, encoding='utf-8').read(), re.S)
+        if m:
+            findings = m.group(1).strip('\n') + '\n'
+    lines.insert(3, '\n## Findings\n\n' + findings)
     for size in ('tiny', '9k', 'mid', '14m'):
         if size in data:
             analyse_size(size, data[size], a.img, os.path.dirname(os.path.abspath(a.doc)), lines)
-    lines.append('\n## Findings\n\n(to be written by hand by the lead)\n')
     os.makedirs(os.path.dirname(os.path.abspath(a.doc)), exist_ok=True)
     tmp = a.doc + '.tmp'
     with open(tmp, 'w') as fh:

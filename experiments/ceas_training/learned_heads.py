@@ -373,7 +373,9 @@ def do_mc(j, out, a, log):
                    '--sweeps', str(a.mc_sweeps), '--therm', str(a.mc_therm), '--measure-every', '4',
                    '--seed', '1', '--out', sw, '--no-analysis', '--quiet'], os.path.join(base, 'sweep.txt'))
         run([a.ceasim, 'analyze', sw, '--grid', '101'], os.path.join(base, 'analyze.txt'))
-    mc = ac.load_mc(base)[1]
+    # One sweep (seed 1) under base; load_mc keys it by the first "seed<k>" in the
+    # path, which a run name such as a_seed0 also contains.
+    mc = next(iter(ac.load_mc(base).values()))
     res = {'n_small': n2, 'n': n, 'maps': {str(k): v for k, v in maps.items()}, 'dir': base}
     for size in (n2, n):
         i = np.nonzero(mc['n'] == size)[0]
