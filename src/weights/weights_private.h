@@ -28,6 +28,9 @@ struct ceas_weights {
   size_t n, cap;
 };
 
+/* tensor.c, the bottom of the module: called by weights.c and by both format
+ * readers, calls none of them. */
+
 /* Appends an entry with a copy of `name`; CEAS_ENOMEM on failure. */
 int ceas_weights_push(ceas_weights *w, const char *name, ceas_weights_entry **out);
 /* Checked product of dims (each >= 0); 0 on success, -1 on overflow past
@@ -38,6 +41,7 @@ int ceas_weights_product(const int64_t *dims, int rank, uint64_t limit,
 int ceas_weights_tensor_init(ceas_weights_tensor *t, const char *name, int rank,
                              const int64_t *shape, size_t size);
 
+/* The format readers (safetensors.c, hdf5.c): called by weights.c only. */
 int ceas_weights_st_open(ceas_weights *w);
 int ceas_weights_st_read(ceas_weights *w, const ceas_weights_entry *e,
                          ceas_weights_tensor *out);
