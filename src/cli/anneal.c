@@ -939,11 +939,7 @@ static int bcast_rc(int rc) {
 int ceas_cli_anneal(int argc, char **argv) {
   int rank = 0, size = 1;
   g_mpi = wants_mpi(argc, argv);
-  if (g_mpi) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-  }
+  if (g_mpi) ceas_parallel_init(&argc, &argv, &rank, &size);
   int code = anneal_main(argc, argv, rank, size);
   if (g_mpi) ceas_parallel_finalize();
   return code;
@@ -960,7 +956,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   const int pt = !strcmp(a.method, "pt");
   if (pt && !g_mpi) {
     /* A spelling of --method pt that wants_mpi() did not recognise: one process. */
-    MPI_Init(NULL, NULL);
+    ceas_parallel_init(NULL, NULL, NULL, NULL);
     g_mpi = 1;
   }
   if (size > 1 && !pt)

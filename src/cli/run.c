@@ -233,9 +233,7 @@ static int fail_all(int rank, int rc) {
  * reported once (by rank 0), not once per rank. */
 static int run_decomposed(int argc, char **argv) {
   int rank = 0, size = 1;
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  ceas_parallel_init(&argc, &argv, &rank, &size);
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
@@ -318,7 +316,7 @@ int ceas_cli_run(int argc, char **argv) {
          (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
          t->seconds, (double)(a.p.sweeps + a.p.therm) / t->seconds);
   if (!isnan(t->mean_cluster_size))
-    printf(", %ld clusters/sweep of mean size %.4g", t->st->wolff_clusters,
+    printf(", %ld clusters/sweep of mean size %.4g", ceas_kernel_clusters(t->kernel),
            t->mean_cluster_size);
   printf("\n");
   ceas_cli_print_observables(t);

@@ -417,10 +417,7 @@ static int analyse_and_plot(const char *dir, int quiet) {
 
 int ceas_cli_sweep(int argc, char **argv) {
   int rank = 0, size = 1;
-  ceas_parallel_watch_launcher();
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  ceas_parallel_init(&argc, &argv, &rank, &size);
   sweep_args a;
   int rc = parse_sweep_args(argc, argv, &a);
   if (a.help) {

@@ -1,5 +1,5 @@
 /*
- * ceas_parallel — MPI: a dynamic task farm, and MPI_Finalize.
+ * ceas_parallel — MPI: the lifecycle (init, finalize) and a dynamic task farm.
  *
  * Tasks are handed out one at a time in the given order (callers sort largest
  * first, so the long tasks start early and the short ones fill the gaps). Rank 0
@@ -42,8 +42,26 @@ extern "C" {
  * left alone: its parent may come and go. */
 void ceas_parallel_watch_launcher(void);
 
-/* MPI_Finalize. In a sanitizer build (ASan) it first runs the leak check that would
- * otherwise run at exit: see finalize.c for why. */
+/* The MPI lifecycle, one rule for every program (the CLI's sweep, run --decompose
+ * and anneal --method pt, and a library user's): a program that runs collectively
+ * over ranks calls ceas_parallel_init before it parses its options (so a bad
+ * option is reported once, by rank 0, and every rank reaches the same verdict),
+ * and ceas_parallel_finalize once before it returns, after its last collective
+ * call. Whether a program is collective at all is its own decision, made from its
+ * arguments before they are parsed: `ceasim sweep` always is, `ceasim run` with
+ * --decompose, `ceasim anneal` with --method pt.
+ *
+ * ceas_parallel_init: ceas_parallel_watch_launcher, then MPI_Init(argc, argv)
+ * unless MPI is already initialised (by the caller, or by an earlier call: a
+ * second call only fills in rank and size). argc and argv may be NULL (MPI_Init's
+ * own rule); rank and size, if not NULL, receive the caller's place in
+ * MPI_COMM_WORLD. MPI's default error handler aborts on failure, so there is no
+ * status to return. */
+void ceas_parallel_init(int *argc, char ***argv, int *rank, int *size);
+
+/* MPI_Finalize, if MPI was initialised and is not yet finalised (so a program may
+ * call it on every path out). In a sanitizer build (ASan) it first runs the leak
+ * check that would otherwise run at exit: see lifecycle.c for why. */
 void ceas_parallel_finalize(void);
 
 typedef struct {

@@ -1,3 +1,4 @@
+/* The MPI lifecycle (see ceas_parallel.h): the one place MPI starts and ends. */
 #include <mpi.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -5,7 +6,22 @@
 
 #include "ceas_parallel.h"
 
+void ceas_parallel_init(int *argc, char ***argv, int *rank, int *size) {
+  int started = 0;
+  MPI_Initialized(&started);
+  if (!started) {
+    ceas_parallel_watch_launcher();
+    MPI_Init(argc, argv);
+  }
+  if (rank) MPI_Comm_rank(MPI_COMM_WORLD, rank);
+  if (size) MPI_Comm_size(MPI_COMM_WORLD, size);
+}
+
 void ceas_parallel_finalize(void) {
+  int started = 0, finished = 0;
+  MPI_Initialized(&started);
+  MPI_Finalized(&finished);
+  if (!started || finished) return;
 #if defined(__SANITIZE_ADDRESS__)
   /* MPI_Finalize unloads Open MPI's components; a leak check at exit then matched
    * every frame of their (suppressed) allocations against a module list that it
