@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # steps, seeds, batch, extra train.py options
 PLAN = {
     'tiny': dict(steps=60, seeds=2, batch=8, extra=['--eval-every', '10', '--peak-every', '20',
-                                                    '--val-batches', '2', '--no-ckpt']),
+                                                    '--val-batches', '2']),
     '9k': dict(steps=1800, seeds=5, batch=32, extra=[]),
     'mid': dict(steps=250, seeds=3, batch=16, extra=['--eval-every', '25', '--peak-every', '50']),
     '14m': dict(steps=700, seeds=2, batch=64, extra=['--device', 'cuda', '--amp', '--eval-every', '50',

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The CEAS training experiment (issue 16, part 1): the grid, then the report.
 #   experiments/ceas_training/run.sh [SIZES]      SIZES: 9k (default), mid, 14m, or 9k,mid
-#   QUICK=1 experiments/ceas_training/run.sh      tiny model, 60 steps, 2 seeds, all arms,
+#   QUICK=1 experiments/ceas_training/run.sh      tiny model, 60 steps, 2 seeds, all arms, the
+#                                                 learned-heads pass on one run,
 #                                                 into a scratch dir (about a minute)
 # Environment: RUNS (run dir, default experiments/out/ceas_training, QUICK: a mktemp dir),
 # DOC (report, default docs/ceas_training_results.md; QUICK: RUNS/report.md),
@@ -23,4 +24,10 @@ else
 fi
 "$py" "$here/grid.py" --sizes "$sizes" --jobs "${JOBS:-2}" --out "$runs"
 "$py" "$here/analyse.py" --runs "$runs" --doc "$doc" --img "$img"
+if [ "${QUICK:-0}" = 1 ]; then
+  # Part 2 end to end on one run: export its last checkpoint, ceasim attention/map on
+  # every head of one layer, a short graph sweep of its mapped couplings.
+  QUICK=1 "$py" "$here/learned_heads.py" "$runs/tiny/c/seed0" --out "$runs/heads"
+  echo "learned heads in $runs/heads"
+fi
 echo "runs in $runs, report $doc"
