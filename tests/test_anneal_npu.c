@@ -362,19 +362,19 @@ Test(anneal_npu, noise_statistics_on_free_spins, .timeout = 60) {
     ceas_anneal_schedule_free(&s);
     /* the walker: 8 walkers (ids) of one read, 2 sweeps each */
     anneal_machine w;
-    cr_assert_eq(anneal_machine_alloc(pb, rel[c], 0, 0, &w), 0);
+    cr_assert_eq(ceas_anneal_machine_alloc(pb, rel[c], 0, 0, &w), 0);
     double aligned = 0;
     ceas_rng_key key = {9, 0};
     for (uint64_t id = 0; id < 8; id++) {
-      anneal_machine_start_walker(&w, key, id, 1, 2, 9, 0);
-      for (uint64_t k = 0; k < 2; k++) anneal_machine_sweep(&w, k, 1e7);
+      ceas_anneal_machine_start_walker(&w, key, id, 1, 2, 9, 0);
+      for (uint64_t k = 0; k < 2; k++) ceas_anneal_machine_sweep(&w, k, 1e7);
       for (int i = 0; i < N; i++) aligned += w.s[i] > 0;
       /* The noise perturbs decisions only: the running energy is the exact one up
        * to the float32 rounding of the fields (relative 2^-24 per term). */
       cr_expect(fabs(w.E - ceas_anneal_energy(pb, w.s)) < 1e-6 * pb->abs_sum,
                 "the walker's energy stays exact under noise");
     }
-    anneal_machine_free(&w);
+    ceas_anneal_machine_free(&w);
     double frac = aligned / (8.0 * N), err = sqrt(p * (1 - p) / (8.0 * N));
     cr_expect(fabs(frac - p) < 4 * err, "walker sigma %g: aligned %.5f, expected %.5f +- %.5f",
               rel[c], frac, p, err);
@@ -453,12 +453,12 @@ Test(anneal_npu, sync_two_spins_fall_into_the_two_cycle, .timeout = 60) {
   /* the walker */
   for (int u = 0; u < 2; u++) {
     anneal_machine w;
-    cr_assert_eq(anneal_machine_alloc(pb, 0.0, u, 0, &w), 0);
+    cr_assert_eq(ceas_anneal_machine_alloc(pb, 0.0, u, 0, &w), 0);
     int aligned = 0;
     for (uint64_t id = 0; id < (uint64_t)R; id++) {
       ceas_rng_key key = {21, 0};
-      anneal_machine_start_walker(&w, key, id, 1, 2, 21, 0);
-      for (uint64_t k = 0; k < (uint64_t)S; k++) anneal_machine_sweep(&w, k, beta);
+      ceas_anneal_machine_start_walker(&w, key, id, 1, 2, 21, 0);
+      for (uint64_t k = 0; k < (uint64_t)S; k++) ceas_anneal_machine_sweep(&w, k, beta);
       aligned += w.s[0] == w.s[1];
       cr_expect_eq(w.E, -J * w.s[0] * w.s[1]);
     }
@@ -469,7 +469,7 @@ Test(anneal_npu, sync_two_spins_fall_into_the_two_cycle, .timeout = 60) {
       cr_expect(fabs((double)aligned / R - p_al) < 4 * err, "walker async: %.4f vs %.4f",
                 (double)aligned / R, p_al);
     }
-    anneal_machine_free(&w);
+    ceas_anneal_machine_free(&w);
   }
   /* pt: burn-in of one tuning round (a two-rung ladder keeps its ends), then <E>/n */
   const double ladder[2] = {0.5, 0.8};
@@ -513,15 +513,15 @@ Test(anneal_npu, sync_is_absorbed_by_local_maxima) {
   double f[16];
   for (int u = 0; u < 2; u++) {
     anneal_machine w;
-    cr_assert_eq(anneal_machine_alloc(pb, 0.0, u, 0, &w), 0);
+    cr_assert_eq(ceas_anneal_machine_alloc(pb, 0.0, u, 0, &w), 0);
     int at_max = 0;
     const int W = 64;
     for (uint64_t id = 0; id < (uint64_t)W; id++) {
       ceas_rng_key key = {3, 1};
-      anneal_machine_start_walker(&w, key, id, 1, 2, 3, 1);
+      ceas_anneal_machine_start_walker(&w, key, id, 1, 2, 3, 1);
       uint64_t k = 0;
-      for (; k < 200; k++) anneal_machine_sweep(&w, k, 1.0);
-      anneal_machine_fields(&w, f);
+      for (; k < 200; k++) ceas_anneal_machine_sweep(&w, k, 1.0);
+      ceas_anneal_machine_fields(&w, f);
       int all = 1;
       for (int i = 0; i < 16; i++) all = all && w.s[i] * f[i] < 0;
       at_max += all;
@@ -529,7 +529,7 @@ Test(anneal_npu, sync_is_absorbed_by_local_maxima) {
         double e = w.E;
         int8_t before[16];
         memcpy(before, w.s, 16);
-        cr_expect_eq(anneal_machine_sweep(&w, k, 1.0), 16);
+        cr_expect_eq(ceas_anneal_machine_sweep(&w, k, 1.0), 16);
         for (int i = 0; i < 16; i++) cr_expect_eq(w.s[i], -before[i]);
         cr_expect(fabs(w.E - e) < 1e-12 && e > 0, "the cycle keeps its (positive) energy");
       }
@@ -538,7 +538,7 @@ Test(anneal_npu, sync_is_absorbed_by_local_maxima) {
       cr_expect_eq(at_max, W, "sync: %d of %d walkers at a local maximum", at_max, W);
     else
       cr_expect_eq(at_max, 0, "async: %d of %d walkers at a local maximum", at_max, W);
-    anneal_machine_free(&w);
+    ceas_anneal_machine_free(&w);
   }
   /* sa under sync on its default schedule ends every read in such a state: E > 0. */
   double b0, b1;

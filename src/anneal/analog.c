@@ -31,7 +31,8 @@
 typedef struct {
   ceas_anneal_dyn_head head; /* first: ceas_anneal_dyn_cost reads it */
   const ceas_anneal_problem *pb;
-  const ceas_anneal_params *p;
+  const ceas_anneal_params *p; /* &pp */
+  ceas_anneal_params pp;        /* a copy: ceas_anneal_dyn_alloc passes a temporary */
   ceas_anneal_dyn_params d;
   float *x, *F, *hu;
   uint32_t *u;
@@ -90,7 +91,8 @@ int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_pa
   if (!w) return CEAS_ENOMEM;
   w->head.method = &ceas_anneal_method_analog;
   w->pb = pb;
-  w->p = p;
+  w->pp = *p;
+  w->p = &w->pp;
   w->d = d;
   w->head.used = d;
   size_t n = (size_t)pb->n;
@@ -98,7 +100,7 @@ int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_pa
   w->F = ceas_malloc(n * sizeof *w->F);
   w->hu = ceas_malloc(n * sizeof *w->hu);
   w->u = ceas_malloc(4 * ((n + 3) / 4) * sizeof *w->u);
-  if (!w->x || !w->F || !w->hu || !w->u || (rc = ceas_anneal_readout_init(&w->ro, pb, p))) {
+  if (!w->x || !w->F || !w->hu || !w->u || (rc = ceas_anneal_readout_init(&w->ro, pb, w->p))) {
     analog_free(w);
     return rc ? rc : CEAS_ENOMEM;
   }
@@ -112,7 +114,19 @@ int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_pa
 
 static int analog_alloc_default(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                                 void **work) {
-  return ceas_anneal_analog_alloc(pb, p, p->method_params, work);
+  ceas_anneal_dyn_params d;
+  ceas_anneal_dyn_params_of(p, &d);
+  return ceas_anneal_analog_alloc(pb, p, &d, work);
+}
+
+/* The parameters analog derived from the instance and used. */
+static int analog_finish(void *work, ceas_anneal_result *r) {
+  const ceas_anneal_dyn_params *u = &((const analog_work *)work)->head.used;
+  const char *names[5] = {"dt", "eps", "p0", "p1", "noise"};
+  const double values[5] = {u->dt, u->eps, u->p0, u->p1, u->noise};
+  r->n_used = 5;
+  for (int i = 0; i < 5; i++) r->used[i].name = names[i], r->used[i].value = values[i];
+  return CEAS_OK;
 }
 
 /* The element-wise half of a step; F holds eps (J x + h + field noise) dt plus the
@@ -162,14 +176,24 @@ static int analog_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   }
   ceas_anneal_readout_finish(&w->ro, S);
   ceas_anneal_cost_add(&w->head.cost, &w->step_cost, S);
+  res->cost = w->head.cost;
   return CEAS_OK;
 }
 
 const ceas_anneal_method ceas_anneal_method_analog = {
-    "analog",
-    "noisy mean-field coherent-Ising-machine amplitude dynamics (Euler-Maruyama)",
-    analog_check,
-    analog_alloc_default,
-    analog_read,
-    analog_free,
-    NULL};
+    .name = "analog",
+    .summary = "noisy mean-field coherent-Ising-machine amplitude dynamics (Euler-Maruyama)",
+    .params = CEAS_ANNEAL_PARAMS_DYN,
+    .kernel = NULL,
+    .rng = CEAS_ANNEAL_RNG_DYN,
+    .synchronous = 1,
+    .collective = 0,
+    .packed = NULL,
+    .check = analog_check,
+    .alloc = analog_alloc_default,
+    .read = analog_read,
+    .finish = analog_finish,
+    .free = analog_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_default_betas,
+};

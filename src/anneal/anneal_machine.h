@@ -64,7 +64,7 @@ typedef void (*anneal_axpy16_fn)(int64_t n, int c, const int8_t *restrict a,
 
 typedef struct {
   const ceas_anneal_problem *pb;
-  int8_t *s;      /* n spins: written by the caller before anneal_machine_start */
+  int8_t *s;      /* n spins: written by the caller before ceas_anneal_machine_start */
   float *f;       /* local fields in units of pb->unit (float path) */
   int16_t *f16;   /* the same as exact integers (int path), or NULL */
   float *thr;     /* int path: acceptance thresholds by |f| (kcap entries) */
@@ -98,13 +98,13 @@ typedef struct {
 
 /* The machine for pb with the given NPU model (field_noise relative to the field
  * scale, 0: none; sync 0/1) and site order (random 0/1). CEAS_ENOMEM possible. */
-int anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int sync, int random,
+int ceas_anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int sync, int random,
                          anneal_machine *m);
-void anneal_machine_free(anneal_machine *m);
+void ceas_anneal_machine_free(anneal_machine *m);
 /* Starts a chain from the spins in m->s: fields and energy from scratch, counters
  * zeroed, its sweeps drawn under `key`, its noise from the field-noise stream of
  * (seed, read) at sites noise_site0 + t (a multiple of 4: ceas_anneal_noise_fill). */
-void anneal_machine_start(anneal_machine *m, ceas_rng_key32 key, uint64_t seed, uint64_t read,
+void ceas_anneal_machine_start(anneal_machine *m, ceas_rng_key32 key, uint64_t seed, uint64_t read,
                           uint64_t noise_site0);
 /* Starts walker `id` of a chain family under `key` (pt's walkers, ceas's one):
  * initial spin i = -1 iff bit i % 64 of word (i % 256) / 64 of
@@ -113,14 +113,14 @@ void anneal_machine_start(anneal_machine *m, ceas_rng_key32 key, uint64_t seed, 
  * of (seed, read), n4 = 4 ceil(n / 4); x = 0 moves accepted with probability 1/2.
  * A walker is thus a pure function of
  * (problem, key, id, betas) wherever it runs. */
-void anneal_machine_start_walker(anneal_machine *m, ceas_rng_key key, uint64_t id,
+void ceas_anneal_machine_start_walker(anneal_machine *m, ceas_rng_key key, uint64_t id,
                                  uint64_t init_tag, uint64_t sweep_tag, uint64_t seed,
                                  uint64_t read);
 /* Sweep k of the chain at beta; returns the number of accepted flips. */
-uint64_t anneal_machine_sweep(anneal_machine *m, uint64_t k, double beta);
+uint64_t ceas_anneal_machine_sweep(anneal_machine *m, uint64_t k, double beta);
 /* Row updates so far (see Cost above). */
-uint64_t anneal_machine_deg_sum(const anneal_machine *m);
+uint64_t ceas_anneal_machine_deg_sum(const anneal_machine *m);
 /* The local fields in the problem's units (f_i unit), for controllers that read them. */
-void anneal_machine_fields(const anneal_machine *m, double *out);
+void ceas_anneal_machine_fields(const anneal_machine *m, double *out);
 
 #endif

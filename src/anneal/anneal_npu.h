@@ -214,12 +214,16 @@ void ceas_anneal_dyn_params_default(ceas_anneal_dyn_params *d);
 extern const ceas_anneal_method ceas_anneal_method_sb_ballistic, ceas_anneal_method_sb_discrete,
     ceas_anneal_method_analog;
 
-/* The methods' work space with explicit parameters (the table entries' alloc()
- * uses the defaults); the result is freed with the method's free(). NULL d: the
- * defaults. m must be one of the three methods above. */
+/* The methods' work space with explicit parameters d (NULL: the defaults), as the
+ * table entries' alloc() makes it from p->method_params: p's field_noise (when
+ * > 0) and j_bits (when set) replace d's. The result is freed with the method's
+ * free(). m must be a method whose params are CEAS_ANNEAL_PARAMS_DYN. */
 int ceas_anneal_dyn_alloc(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
                           const ceas_anneal_params *p, const ceas_anneal_dyn_params *d,
                           void **work);
+/* The parameters of a dynamics read: *p->method_params (NULL: the defaults) with
+ * p's field_noise (when > 0) and j_bits (when set) in place of their own. */
+void ceas_anneal_dyn_params_of(const ceas_anneal_params *p, ceas_anneal_dyn_params *d);
 /* The machine's cost of the last read made with this work space (sb, analog). */
 const ceas_anneal_cost *ceas_anneal_dyn_cost(const void *work);
 

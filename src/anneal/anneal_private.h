@@ -15,15 +15,24 @@ extern const ceas_anneal_method ceas_anneal_method_sa_msc;
 /* Whether sa-msc can run the problem (generated ea2d/ea3d, ±J, even L, no field). */
 int ceas_anneal_sa_msc_applies(const ceas_anneal_problem *pb);
 
-/* Pieces of pt.c that pt_msc.c shares (ceas_anneal_pt.h has the rules). */
-#include <mpi.h>
-#include "ceas_anneal_pt.h"
-int anneal_pt_check_params(const ceas_anneal_pt_params *p);
-void anneal_pt_initial_ladder(const ceas_anneal_pt_params *p, double *betas);
-void anneal_pt_retune(double *betas, int M, const uint64_t *acc, const uint64_t *att);
-int anneal_pt_agree(MPI_Comm comm, int rc);
-void anneal_pt_binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
-                      double *err);
+/* The non-pt methods' shape() and finish(): sweeps of the schedule, no bytes
+ * beyond a read's configuration and trace, nothing more to hand over. */
+void ceas_anneal_shape_schedule(const ceas_anneal_params *p, uint64_t *sweeps,
+                                size_t *read_bytes);
+int ceas_anneal_finish_none(void *work, struct ceas_anneal_result *r);
+
+/* The `rng` attribute of the local-field methods (sa, ceas, pt's walkers). */
+#define CEAS_ANNEAL_RNG_FIELDS                                                              \
+  "Philox4x32-10 (Random123) for the spin updates: one bulk stream per read or walker, " \
+  "AVX2 and scalar paths bitwise equal; Philox4x64-10 for the initial spins, pt's "      \
+  "swaps and stochastic rounding of the couplings"
+/* ... of sb and analog. */
+#define CEAS_ANNEAL_RNG_DYN                                                                  \
+  "Philox4x32-10 (Random123) for the initial state and field noise (bulk stream, AVX2 "  \
+  "and scalar paths bitwise equal); the dynamics are deterministic; Philox4x64-10 for "  \
+  "stochastic rounding of the couplings"
+/* ... of the packed kernels (sa, pt). */
+#define CEAS_ANNEAL_RNG_PACKED "Philox4x64-10 (Random123)"
 
 /* Builds a problem from an edge list (i < j, 0-based, no duplicates, sorted or not)
  * and fields (NULL: none); `source`/`origin` as in the problem. Takes no ownership. */

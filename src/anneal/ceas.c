@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "anneal_machine.h"
+#include "anneal_private.h"
 #include "ceas_anneal_ceas.h"
 
 #define TAG_SWEEP UINT64_C(0x6365617301)
@@ -77,7 +78,7 @@ static void machine_entropy(const anneal_machine *m, double *fbuf, int64_t *hist
                             double *H, double *V) {
   const ceas_anneal_problem *pb = m->pb;
   if (!m->f16) {
-    anneal_machine_fields(m, fbuf);
+    ceas_anneal_machine_fields(m, fbuf);
     ceas_anneal_ceas_entropy(pb, fbuf, beta, H, V);
     return;
   }
@@ -117,7 +118,7 @@ typedef struct {
   double *beta_trace; /* sweeps: beta of each sweep of the last read */
 } ceas_work;
 
-static int ceas_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
+static int thermostat_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
   ceas_anneal_ceas_params cp;
   params_of(p, &cp);
   const ceas_anneal_ceas_params *c = &cp;
@@ -138,17 +139,17 @@ static int ceas_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p
   return CEAS_OK;
 }
 
-static void ceas_free(void *work) {
+static void thermostat_free(void *work) {
   ceas_work *w = work;
   if (!w) return;
-  anneal_machine_free(&w->w);
+  ceas_anneal_machine_free(&w->w);
   free(w->f);
   free(w->hist);
   free(w->beta_trace);
   free(w);
 }
 
-static int ceas_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p, void **out) {
+static int thermostat_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p, void **out) {
   *out = NULL;
   ceas_work *w = ceas_calloc(1, sizeof *w);
   if (!w) return CEAS_ENOMEM;
@@ -158,20 +159,20 @@ static int ceas_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p
   w->beta_trace = ceas_malloc((size_t)p->schedule->sweeps * sizeof *w->beta_trace);
   w->f = ceas_malloc((size_t)pb->n * sizeof *w->f);
   int rc = w->beta_trace && w->f
-               ? anneal_machine_alloc(pb, p->field_noise, p->update == CEAS_ANNEAL_UPDATE_SYNC,
+               ? ceas_anneal_machine_alloc(pb, p->field_noise, p->update == CEAS_ANNEAL_UPDATE_SYNC,
                                       p->order == CEAS_ANNEAL_ORDER_RANDOM, &w->w)
                : CEAS_ENOMEM;
   if (!rc && w->w.f16 && !(w->hist = ceas_malloc((size_t)w->w.kcap * sizeof *w->hist)))
     rc = CEAS_ENOMEM;
   if (rc) {
-    ceas_free(w);
+    thermostat_free(w);
     return rc;
   }
   *out = w;
   return CEAS_OK;
 }
 
-static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
+static int thermostat_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
                      ceas_anneal_read *res, int8_t *best, double *trace) {
   ceas_work *w = work;
   const ceas_anneal_problem *pb = w->pb;
@@ -185,7 +186,7 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   memset(res, 0, sizeof *res);
   double t0 = ceas_wtime();
   ceas_rng_key key = {p->seed, r};
-  anneal_machine_start_walker(&w->w, key, 0, TAG_INIT, TAG_SWEEP, p->seed, r);
+  ceas_anneal_machine_start_walker(&w->w, key, 0, TAG_INIT, TAG_SWEEP, p->seed, r);
   double tol = p->target_tol;
   const double noise = 1e-12 * pb->abs_sum;  /* below any real improvement */
   const double slack = 1e-6 * pb->abs_sum;   /* above float32 drift between refreshes */
@@ -202,7 +203,7 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   for (uint64_t k = 0; k < S; k++) {
     if (hooks && hooks->stop && *hooks->stop) return ceas_error_set(CEAS_EINTERRUPT, "interrupted");
     w->beta_trace[k] = beta;
-    res->flips += anneal_machine_sweep(&w->w, k, beta);
+    res->flips += ceas_anneal_machine_sweep(&w->w, k, beta);
     double e = w->w.E;
     if (e < best_e - noise) {
       best_e = e;
@@ -238,7 +239,7 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     beta = nb > bmax ? bmax : nb;
   }
   res->updates = S * (uint64_t)n;
-  ceas_anneal_cost_metropolis(pb, p->j_bits, S, anneal_machine_deg_sum(&w->w), &res->cost);
+  ceas_anneal_cost_metropolis(pb, p->j_bits, S, ceas_anneal_machine_deg_sum(&w->w), &res->cost);
   /* The controller reads every field once per sweep; its arithmetic is O(n) per
    * sweep against the sweep's O(nnz) and is not priced. */
   res->cost.bytes += S * 4 * (uint64_t)n;
@@ -249,10 +250,20 @@ static int ceas_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
 }
 
 const ceas_anneal_method ceas_anneal_method_ceas = {
-    "ceas",
-    "CEAS entropy thermostat: beta set each sweep by the Newton rule on the machine entropy",
-    ceas_check,
-    ceas_alloc,
-    ceas_read,
-    ceas_free,
-    NULL};
+    .name = "ceas",
+    .summary = "CEAS entropy thermostat: beta set each sweep by the Newton rule on the machine "
+               "entropy",
+    .params = CEAS_ANNEAL_PARAMS_CEAS,
+    .kernel = NULL,
+    .rng = CEAS_ANNEAL_RNG_FIELDS,
+    .synchronous = 0,
+    .collective = 0,
+    .packed = NULL,
+    .check = thermostat_check,
+    .alloc = thermostat_alloc,
+    .read = thermostat_read,
+    .finish = ceas_anneal_finish_none,
+    .free = thermostat_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_default_betas,
+};

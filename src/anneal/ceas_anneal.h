@@ -48,6 +48,7 @@
 
 #include <hdf5.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ceas_core.h"
@@ -240,8 +241,11 @@ typedef struct {
   double target;        /* total energy; reached when E <= target + tol, */
   double target_tol;    /* tol = 1e-9 max(1, |target|) unless set otherwise */
   uint64_t trace_every; /* record the energy every that many sweeps; 0: none */
-  const void *method_params; /* the method's own parameters (e.g.
-                                ceas_anneal_ceas_params for ceas); NULL: its defaults */
+  /* The method's own parameters, of the type its table entry declares
+   * (ceas_anneal_method.params): ceas_anneal_ceas_params for ceas,
+   * ceas_anneal_dyn_params for sb and analog, ceas_anneal_pt_reads_params for pt;
+   * NULL: the method's defaults. Not owned. */
+  const void *method_params;
   /* The NPU hardware model, for every method (docs/anneal_dynamics.md): */
   ceas_anneal_update update; /* async (default) or sync spin updates */
   /* Gaussian noise on the local field each time a spin decision reads it, sigma =
@@ -280,33 +284,90 @@ typedef struct {
   void *ctx;
 } ceas_anneal_hooks;
 
-/* A method: check() says whether it can run (CEAS_EINPUT with a message if not);
- * alloc() makes per-run work space, read() performs read r into *res, writing the
- * best configuration into best (n entries) and, if trace_every > 0, the energy
- * after sweeps trace_every, 2 trace_every, ... into trace (sweeps / trace_every
- * entries; the energy is the method's running value, exact up to float32
- * rounding); free() releases the work space. */
+/* The type of a method's own parameters (ceas_anneal_params.method_params). */
+typedef enum {
+  CEAS_ANNEAL_PARAMS_NONE, /* sa: none */
+  CEAS_ANNEAL_PARAMS_CEAS, /* ceas_anneal_ceas_params (ceas_anneal_ceas.h) */
+  CEAS_ANNEAL_PARAMS_DYN,  /* ceas_anneal_dyn_params (anneal_npu.h): sb, analog */
+  CEAS_ANNEAL_PARAMS_PT    /* ceas_anneal_pt_reads_params (ceas_anneal_pt.h) */
+} ceas_anneal_params_kind;
+
+struct ceas_anneal_result;
+
+/* A method, GSL-style: a table entry that ceas_anneal_run drives over reads. Every
+ * function pointer is set.
+ *  check()  whether it can run pb with p (CEAS_EINPUT with a message if not);
+ *  alloc()  per-run work space (keeps pb and p: they must outlive it);
+ *  read()   performs read r into *res, writing the best configuration into best
+ *           (n entries) and, if trace_every > 0, the energy after sweeps trace_every,
+ *           2 trace_every, ... into trace (sweeps / trace_every entries, sweeps as
+ *           shape() says; the energy is the method's running value, exact up to
+ *           float32 rounding). Reads are made in the order 0, 1, ...;
+ *  finish() hands the result what the method measured beyond the per-read fields
+ *           (sb, analog: the parameters they derived; pt: the ladder statistics);
+ *  free()   releases the work space;
+ *  shape()  the sweeps of one read (pt: tuning included) and the bytes a read
+ *           keeps beyond its configuration and trace (for ceas_anneal_result_check);
+ *  default_betas()  the method's default beta range for pb (ceas_anneal_default_betas
+ *           or ceas_anneal_sa_default_betas). */
 typedef struct ceas_anneal_method {
   const char *name;
   const char *summary;
+  ceas_anneal_params_kind params; /* the type of p->method_params */
+  /* The kernel under the method's name: NULL for local-field bookkeeping, "packed"
+   * for the multi-spin-coded ±J kernel that sa and pt use on even tori (written as
+   * the output's `kernel` attribute). */
+  const char *kernel;
+  const char *rng;       /* the generators that really draw (the output's `rng`) */
+  int synchronous;       /* every oscillator moves at once (sb, analog): update "sync" */
+  /* Reads are collective over the MPI communicator of the method's parameters
+   * (pt): every rank of it calls ceas_anneal_run with the same arguments. */
+  int collective;
+  /* The same method in the packed kernel, for ceas_anneal_method_kernel (sa, pt),
+   * else NULL. */
+  const struct ceas_anneal_method *packed;
   int (*check)(const ceas_anneal_problem *pb, const ceas_anneal_params *p);
   int (*alloc)(const ceas_anneal_problem *pb, const ceas_anneal_params *p, void **work);
   int (*read)(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
               ceas_anneal_read *res, int8_t *best, double *trace);
+  int (*finish)(void *work, struct ceas_anneal_result *r);
   void (*free)(void *work);
-  /* The kernel under the method's name: NULL for local-field bookkeeping (every
-   * table entry), "packed" for the multi-spin-coded ±J kernel that sa and pt use on
-   * even tori (written as the output's `kernel` attribute). */
-  const char *kernel;
+  void (*shape)(const ceas_anneal_params *p, uint64_t *sweeps, size_t *read_bytes);
+  void (*default_betas)(const ceas_anneal_problem *pb, double *beta0, double *beta1);
 } ceas_anneal_method;
 
-/* NULL-terminated table and lookup by name (NULL if unknown). */
+/* NULL-terminated table (sa, ceas, sb-ballistic, sb-discrete, analog, pt) and
+ * lookup by name (NULL if unknown). */
 extern const ceas_anneal_method *const ceas_anneal_methods[];
 const ceas_anneal_method *ceas_anneal_method_find(const char *name);
 
+/* The kernel that runs method m on pb with p: kernel -1 (auto) picks m->packed
+ * where it applies (a generated ea2d/ea3d ±J instance with even L, no field noise,
+ * asynchronous updates, sequential order: exact fields as asked), 0 keeps m (local
+ * fields), 1 insists on the packed kernel. CEAS_EINPUT, naming --kernel, where 1 is
+ * asked and does not apply or a kernel is asked of a method without a packed
+ * variant. */
+int ceas_anneal_method_kernel(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                              const ceas_anneal_params *p, int kernel,
+                              const ceas_anneal_method **out);
+
 /* ---- runs: reads, success probability, time to solution ----------------- */
 
+/* pt's ladder statistics, per read (ceas_anneal_pt.h has what they measure). */
 typedef struct {
+  int temperatures;            /* M */
+  uint64_t exchange_every;
+  int tune_rounds;
+  uint64_t tune_sweeps;
+  int ranks;                   /* size of the communicator the walkers ran on */
+  double *betas;               /* reads x M: the ladder of the measured sweeps */
+  double *acceptance;          /* reads x (M - 1): exchange acceptance per gap */
+  double *e_mean, *e_err;      /* reads x M: <E>/n per temperature, binned error */
+  uint64_t *round_trips;       /* reads */
+  double *sweeps_per_round_trip; /* reads */
+} ceas_anneal_pt_stats;
+
+typedef struct ceas_anneal_result {
   uint64_t reads;
   ceas_anneal_read *per_read;  /* reads */
   int8_t *configs;             /* reads x n: best configuration of each read */
@@ -328,14 +389,19 @@ typedef struct {
     const char *name;
     double value;
   } used[8];
+  ceas_anneal_pt_stats *pt;    /* pt: owned; other methods: NULL */
 } ceas_anneal_result;
 
-/* Runs reads 0 .. reads-1 of `method` (after checking the NPU fields of p, then
- * the method's check; sb and analog receive p's field_noise and j_bits through
- * their own parameters; each read's cost is priced with p->cost_pj, or the
- * defaults for p->j_bits). A stop request returns CEAS_EINTERRUPT and no result.
- * progress (may be NULL) gets the fraction of all sweeps done and the elapsed
- * seconds, at most every half second. */
+/* The library's entry point for annealing: runs reads 0 .. reads-1 of any method
+ * of the table, pt included (after checking the NPU fields of p, then the method's
+ * check, then trace_every against the sweeps of a read; sb and analog receive p's
+ * field_noise and j_bits through their own parameters; each read's cost is priced
+ * with p->cost_pj, or the defaults for p->j_bits) and summarises them: best read,
+ * successes and, with a target, p_success and TTS99 (NaN without one). A
+ * collective method (pt) must be called by every rank of its communicator and
+ * gives every rank the same result. A stop request returns CEAS_EINTERRUPT and no
+ * result. progress (may be NULL) gets the fraction of all sweeps done and the
+ * elapsed seconds, at most every half second. */
 int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *method,
                     const ceas_anneal_params *p, uint64_t reads,
                     volatile sig_atomic_t *stop,
@@ -357,9 +423,10 @@ int ceas_anneal_result_check(uint64_t reads, int64_t n, uint64_t trace_len,
  * gives NaN. */
 double ceas_anneal_tts99(double t, double p);
 
-/* Writes a run: attributes (parameters, seeds, problem, summary) on loc and the
- * per-read datasets (see docs/anneal.md for the layout). e0 / degeneracy: exact
- * ground state if known (degeneracy 0: unknown). */
+/* Writes a run: attributes (parameters, seeds, problem, summary) on loc, the
+ * per-read datasets, pt's group "pt" when r->pt is set, and the units and
+ * description of every dataset (ceas_io_describe; see docs/anneal.md for the
+ * layout). e0 / degeneracy: exact ground state if known (degeneracy 0: unknown). */
 int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
                       const ceas_anneal_method *method, const ceas_anneal_params *p,
                       const ceas_anneal_result *r, double e0, uint64_t degeneracy,

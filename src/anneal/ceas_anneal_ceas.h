@@ -36,7 +36,7 @@
  * the middle of CEAS.md's ranges. Default 9k, h_end = 1e-3, eps = 1e-9.
  *
  * Spins are updated by the local-field Metropolis machine of anneal_machine.h (sa's
- * int16/float32 kernels; walker 0 of anneal_machine_start_walker under the key
+ * int16/float32 kernels; walker 0 of ceas_anneal_machine_start_walker under the key
  * (seed, read)), so a read is a pure function of (problem, parameters, seed, read).
  * The controller reads the machine's fields (in the problem's units) after every
  * sweep; the running energy is confirmed exactly before a target counts as reached.

@@ -1,7 +1,8 @@
 /*
  * ceas_anneal_pt — parallel tempering (replica exchange) over MPI ranks, on any
- * problem of ceas_anneal.h. Part of the anneal module (kept in its own header
- * while the module's main header is being written; same prefix and rules).
+ * problem of ceas_anneal.h: one run (ceas_anneal_pt_run), and pt as a method of
+ * ceas_anneal.h's table whose reads are runs. Part of the anneal module, in its
+ * own header because it needs mpi.h (ceas_anneal.h does not).
  *
  * Walkers and temperatures. M walkers (configurations) and a ladder of M inverse
  * temperatures beta_0 < ... < beta_{M-1}. Walker w lives on rank w R / M (R ranks;
@@ -25,7 +26,7 @@
  * (round, t, 0, TAG_SWAP). Every rank takes every decision from the same energies and
  * the same numbers, so all ranks hold the same permutation.
  *
- * Random numbers: walker w is anneal_machine_start_walker's walker w under the key
+ * Random numbers: walker w is ceas_anneal_machine_start_walker's walker w under the key
  * (seed, read), tags TAG_INIT and TAG_SWEEP. So a run is a pure
  * function of (problem, parameters, seed, read): bitwise the same on any number of
  * ranks (tested on 1, 2 and 3).
@@ -157,6 +158,31 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
                            const ceas_anneal_pt_params *p, volatile sig_atomic_t *stop,
                            ceas_anneal_pt_msc_result **out);
 void ceas_anneal_pt_msc_result_free(ceas_anneal_pt_msc_result *r);
+
+/* ---- pt as a method of the table: reads over MPI ranks ---------------------
+ *
+ * ceas_anneal_method_pt runs read r as one ceas_anneal_pt_run under the key
+ * (seed, r), collective over `comm`: ladder p->schedule->beta0 .. beta1 (geometric
+ * before tuning), p->schedule->sweeps measured sweeps after tune_rounds x
+ * tune_sweeps tuning ones; the read's best energy is the lowest any walker held
+ * (also its final energy), its updates those of all walkers, its trace the lowest
+ * energy held at each trace point (a multiple of exchange_every, counting the
+ * tuning sweeps). ceas_anneal_method_pt_packed (ceas_anneal_method_kernel picks
+ * it) runs 64 reads at once in ceas_anneal_pt_msc_run: read r is system r % 64 of
+ * the run with read number r / 64, charged 1/64 of its time and updates, with the
+ * run's ladder and acceptances. The result's `pt` holds the ladder statistics of
+ * every read. MPI must be initialised (CEAS_EINPUT if not). */
+typedef struct {
+  MPI_Comm comm;           /* the ranks the walkers spread over [MPI_COMM_WORLD] */
+  int temperatures;        /* M [16] */
+  uint64_t exchange_every; /* [1] */
+  int tune_rounds;         /* [4] */
+  uint64_t tune_sweeps;    /* [1000] */
+} ceas_anneal_pt_reads_params;
+
+void ceas_anneal_pt_reads_params_default(ceas_anneal_pt_reads_params *p);
+
+extern const ceas_anneal_method ceas_anneal_method_pt, ceas_anneal_method_pt_packed;
 
 /* Exchange acceptance of walkers with energies e_lo at beta_lo and e_hi at beta_hi. */
 double ceas_anneal_pt_accept(double beta_lo, double e_lo, double beta_hi, double e_hi);

@@ -7,13 +7,15 @@
 #include <time.h>
 
 #include "anneal_private.h"
-#include "anneal_npu.h"
 #include "ceas_anneal_ceas.h"
+#include "ceas_anneal_pt.h"
+#include "anneal_npu.h"
 #include "ceas_io.h"
 
 const ceas_anneal_method *const ceas_anneal_methods[] = {
-    &ceas_anneal_method_sa,           &ceas_anneal_method_ceas,   &ceas_anneal_method_sb_ballistic,
-    &ceas_anneal_method_sb_discrete, &ceas_anneal_method_analog, NULL};
+    &ceas_anneal_method_sa,          &ceas_anneal_method_ceas,   &ceas_anneal_method_sb_ballistic,
+    &ceas_anneal_method_sb_discrete, &ceas_anneal_method_analog, &ceas_anneal_method_pt,
+    NULL};
 
 const ceas_anneal_method *ceas_anneal_method_find(const char *name) {
   for (int i = 0; ceas_anneal_methods[i]; i++)
@@ -21,24 +23,36 @@ const ceas_anneal_method *ceas_anneal_method_find(const char *name) {
   return NULL;
 }
 
-static int is_dyn(const ceas_anneal_method *m) {
-  return m == &ceas_anneal_method_sb_ballistic || m == &ceas_anneal_method_sb_discrete ||
-         m == &ceas_anneal_method_analog;
+int ceas_anneal_method_kernel(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                              const ceas_anneal_params *p, int kernel,
+                              const ceas_anneal_method **out) {
+  *out = m;
+  /* The packed kernel where it applies and models what is asked: exact fields,
+   * asynchronous updates. */
+  const int can_pack = m->packed && ceas_anneal_sa_msc_applies(pb) && p->field_noise == 0 &&
+                       p->update == CEAS_ANNEAL_UPDATE_ASYNC &&
+                       p->order == CEAS_ANNEAL_ORDER_SEQUENTIAL;
+  if (kernel == 1 && !can_pack)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--kernel packed: needs --method sa or pt on an ea2d/ea3d +-J "
+                          "instance with even L, without --field-noise, --update sync or "
+                          "--order random");
+  if (kernel != -1 && !m->packed)
+    return ceas_error_set(CEAS_EINPUT, "--kernel: only for --method sa or pt");
+  if (can_pack && kernel != 0) *out = m->packed;
+  return CEAS_OK;
 }
 
-/* The work space; sb and analog take the NPU fields of p through their own
- * parameters (p's replace theirs when set). */
-static int alloc_work(const ceas_anneal_problem *pb, const ceas_anneal_method *m,
-                      const ceas_anneal_params *p, void **work) {
-  if (!is_dyn(m) || (p->field_noise == 0 && p->j_bits == 0)) return m->alloc(pb, p, work);
-  ceas_anneal_dyn_params d;
-  if (p->method_params)
-    d = *(const ceas_anneal_dyn_params *)p->method_params;
-  else
-    ceas_anneal_dyn_params_default(&d);
-  if (p->field_noise > 0) d.field_noise = p->field_noise;
-  if (p->j_bits) d.j_bits = p->j_bits;
-  return ceas_anneal_dyn_alloc(m, pb, p, &d, work);
+void ceas_anneal_shape_schedule(const ceas_anneal_params *p, uint64_t *sweeps,
+                                size_t *read_bytes) {
+  *sweeps = p->schedule->sweeps;
+  *read_bytes = 0;
+}
+
+int ceas_anneal_finish_none(void *work, ceas_anneal_result *r) {
+  (void)work;
+  (void)r;
+  return CEAS_OK;
 }
 
 void ceas_anneal_params_default(ceas_anneal_params *p) {
@@ -58,6 +72,11 @@ double ceas_anneal_tts99(double t, double p) {
 
 void ceas_anneal_result_free(ceas_anneal_result *r) {
   if (!r) return;
+  if (r->pt) {
+    free(r->pt->betas), free(r->pt->acceptance), free(r->pt->e_mean), free(r->pt->e_err);
+    free(r->pt->round_trips), free(r->pt->sweeps_per_round_trip);
+    free(r->pt);
+  }
   free(r->per_read);
   free(r->configs);
   free(r->traces);
@@ -112,22 +131,23 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
   if (p.has_target && !isfinite(p.target))
     return ceas_error_set(CEAS_EINPUT, "--target: expected a finite energy");
   if (p.has_target && !(p.target_tol >= 0)) p.target_tol = 1e-9 * fmax(1.0, fabs(p.target));
-  if (p.trace_every > p.schedule->sweeps)
+  int rc = ceas_anneal_npu_check(&p);
+  if (!rc) rc = method->check(pb, &p);
+  if (rc) return rc;
+  uint64_t sweeps;
+  size_t read_bytes;
+  method->shape(&p, &sweeps, &read_bytes);
+  if (p.trace_every > sweeps)
     return ceas_error_set(CEAS_EINPUT,
                           "--trace-every: %llu is more than the %llu sweeps of the schedule",
-                          (unsigned long long)p.trace_every,
-                          (unsigned long long)p.schedule->sweeps);
-  int rc = ceas_anneal_npu_check(&p);
-  if (!rc && method->check) rc = method->check(pb, &p);
-  if (rc) return rc;
+                          (unsigned long long)p.trace_every, (unsigned long long)sweeps);
   size_t n = (size_t)pb->n;
-  if ((rc = ceas_anneal_result_check(reads, pb->n,
-                                     p.trace_every ? p.schedule->sweeps / p.trace_every : 0, 0)))
-    return rc;
+  const uint64_t trace_len = p.trace_every ? sweeps / p.trace_every : 0;
+  if ((rc = ceas_anneal_result_check(reads, pb->n, trace_len, read_bytes))) return rc;
   ceas_anneal_result *r = ceas_calloc(1, sizeof *r);
   if (!r) return CEAS_ENOMEM;
   r->reads = reads;
-  r->trace_len = p.trace_every ? p.schedule->sweeps / p.trace_every : 0;
+  r->trace_len = trace_len;
   r->per_read = ceas_calloc((size_t)reads, sizeof *r->per_read);
   r->configs = ceas_malloc((size_t)reads * n);
   if (r->trace_len)
@@ -137,32 +157,23 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
     return CEAS_ENOMEM;
   }
   void *work = NULL;
-  if ((rc = alloc_work(pb, method, &p, &work))) {
+  if ((rc = method->alloc(pb, &p, &work))) {
     ceas_anneal_result_free(r);
     return rc;
   }
-  if (is_dyn(method)) {
-    const ceas_anneal_dyn_params *u = &((const ceas_anneal_dyn_head *)work)->used;
-    int analog = method == &ceas_anneal_method_analog;
-    const char *names[5] = {"dt", analog ? "eps" : "a0", analog ? "p0" : "c0", "p1", "noise"};
-    const double values[5] = {u->dt, analog ? u->eps : u->a0, analog ? u->p0 : u->c0, u->p1,
-                              u->noise};
-    r->n_used = analog ? 5 : 3;
-    for (int i = 0; i < r->n_used; i++) r->used[i].name = names[i], r->used[i].value = values[i];
-  }
   progress_state ps = {progress, progress_ctx, ceas_wtime(), ceas_wtime(), 0,
-                       (double)reads * (double)p.schedule->sweeps};
+                       (double)reads * (double)sweeps};
   ceas_anneal_hooks hooks = {stop, progress ? on_sweeps : NULL, &ps};
   double t0 = ceas_wtime(), c0 = cpu_seconds();
   for (uint64_t q = 0; q < reads && !rc; q++) {
     rc = method->read(work, q, &hooks, &r->per_read[q], r->configs + q * n,
                       r->traces ? r->traces + q * r->trace_len : NULL);
-    if (!rc && is_dyn(method)) r->per_read[q].cost = *ceas_anneal_dyn_cost(work);
-    ps.done_before += p.schedule->sweeps;
+    ps.done_before += sweeps;
     if (!rc && progress) on_sweeps(&ps, 0);
   }
   r->seconds = ceas_wtime() - t0;
   r->cpu_seconds = cpu_seconds() - c0;
+  if (!rc) rc = method->finish(work, r);
   method->free(work);
   if (rc) {
     ceas_anneal_result_free(r);
@@ -211,19 +222,61 @@ static int write_2d(hid_t loc, const char *name, hid_t file_type, hid_t mem_type
   return st < 0 ? ceas_io_write_error(loc, "dataset", name) : CEAS_OK;
 }
 
-/* The `rng` attribute: the generator that really drew. The packed kernels draw
- * from Philox4x64-10; the fields kernel (sa, ceas, pt walkers) takes its update
- * uniforms from a bulk Philox4x32-10 stream (AVX2 and scalar paths equal); sb and
- * analog draw only their initial state (and field noise) from one. */
-static const char *rng_name(const ceas_anneal_method *m) {
-  if (m->kernel) return "Philox4x64-10 (Random123)";
-  if (is_dyn(m))
-    return "Philox4x32-10 (Random123) for the initial state and field noise (bulk stream, "
-           "AVX2 and scalar paths bitwise equal); the dynamics are deterministic; "
-           "Philox4x64-10 for stochastic rounding of the couplings";
-  return "Philox4x32-10 (Random123) for the spin updates: one bulk stream per read or walker, "
-         "AVX2 and scalar paths bitwise equal; Philox4x64-10 for the initial spins, pt's "
-         "swaps and stochastic rounding of the couplings";
+/* `units` and `description` of every dataset of an anneal file (ceas_io_describe).
+ * Energies are in the instance's coupling units J: E = -sum_{i<j} J_ij s_i s_j -
+ * sum_i h_i s_i, total unless "per spin". */
+static const ceas_io_doc anneal_docs[] = {
+    {"best_energy", "J", "lowest energy E held at the end of a sweep, per read"},
+    {"best_energy_per_spin", "J per spin", "best_energy / n, per read"},
+    {"best_cut", "edge weight", "cut weight of the read's best state (MaxCut instances)"},
+    {"final_energy", "J", "energy of the read's state after its last sweep"},
+    {"best_sweep", "sweeps", "sweep (from 1) after which the read first held best_energy"},
+    {"seconds", "s", "wall-clock time of the read"},
+    {"updates", "spin updates", "attempted single-spin updates of the read"},
+    {"flips", "spin flips", "accepted single-spin updates of the read"},
+    {"cost_spin_updates", "spin updates",
+     "the machine's single-site state updates in the read, as the cost model counts them"},
+    {"cost_macs", "multiply-accumulates", "the machine's coupling MACs in the read"},
+    {"cost_bytes", "bytes", "bytes the machine moves between memory and arithmetic in the read"},
+    {"energy_pj", "pJ", "the read's cost priced at cost_pj_update, cost_pj_mac, cost_pj_byte"},
+    {"reached", "dimensionless (1 or 0)", "1 if the read reached the target energy"},
+    {"sweeps_to_target", "sweeps", "first sweep ending at E <= target (0 if not reached)"},
+    {"updates_to_target", "spin updates", "updates until the target (0 if not reached)"},
+    {"seconds_to_target", "s", "wall-clock time until the target (NaN if not reached)"},
+    {"best_config", "dimensionless (+1 or -1)", "reads x n: the best state of each read"},
+    {"trace", "J",
+     "reads x points: the running energy after each sweep of trace_sweeps (pt: the lowest "
+     "energy any walker holds then)"},
+    {"trace_sweeps", "sweeps", "the sweeps after which trace is recorded"},
+    {"betas", "1/J", "the annealing schedule: beta of each sweep"},
+    {"pt/betas", "1/J", "reads x temperatures: the ladder of each read"},
+    {"pt/acceptance", "dimensionless (fraction)",
+     "reads x (temperatures - 1): acceptance of swaps between neighbouring temperatures"},
+    {"pt/energy_per_spin", "J per spin", "reads x temperatures: mean energy per spin"},
+    {"pt/energy_per_spin_error", "J per spin", "one-standard-deviation error of energy_per_spin"},
+    {"pt/round_trips", "round trips", "cold-hot-cold round trips of the replicas, per read"},
+    {"pt/sweeps_per_round_trip", "sweeps", "sweeps per round trip, per read"},
+    {NULL, NULL, NULL}};
+
+/* pt's ladder statistics: reads x M (acceptance: reads x (M - 1)) and per read. */
+static int write_pt_group(hid_t loc, const ceas_anneal_pt_stats *x, uint64_t reads) {
+  hid_t g;
+  int rc = ceas_io_group(loc, "pt", &g);
+  if (rc) return rc;
+  size_t R = (size_t)reads, M = (size_t)x->temperatures;
+  rc = ceas_io_attr_int64(g, "temperatures", x->temperatures);
+  if (!rc) rc = ceas_io_attr_uint64(g, "exchange_every", x->exchange_every);
+  if (!rc) rc = ceas_io_attr_int64(g, "tune_rounds", x->tune_rounds);
+  if (!rc) rc = ceas_io_attr_uint64(g, "tune_sweeps", x->tune_sweeps);
+  if (!rc) rc = ceas_io_attr_int64(g, "ranks", x->ranks);
+  if (!rc) rc = ceas_io_write_doubles_2d(g, "betas", x->betas, R, M);
+  if (!rc) rc = ceas_io_write_doubles_2d(g, "acceptance", x->acceptance, R, M - 1);
+  if (!rc) rc = ceas_io_write_doubles_2d(g, "energy_per_spin", x->e_mean, R, M);
+  if (!rc) rc = ceas_io_write_doubles_2d(g, "energy_per_spin_error", x->e_err, R, M);
+  if (!rc) rc = ceas_io_write_uint64s(g, "round_trips", x->round_trips, R);
+  if (!rc) rc = ceas_io_write_doubles(g, "sweeps_per_round_trip", x->sweeps_per_round_trip, R);
+  H5Gclose(g);
+  return rc;
 }
 
 int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
@@ -236,7 +289,7 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   if (!rc) rc = ceas_io_attr_string(loc, "command_line", command_line ? command_line : "");
   if (!rc) rc = ceas_io_attr_string(loc, "method", method->name);
   if (!rc) rc = ceas_io_attr_string(loc, "kernel", method->kernel ? method->kernel : "fields");
-  if (!rc) rc = ceas_io_attr_string(loc, "rng", rng_name(method));
+  if (!rc) rc = ceas_io_attr_string(loc, "rng", method->rng);
   if (!rc) rc = ceas_io_attr_string(loc, "source", ceas_anneal_source_name(pb->source));
   if (!rc) rc = ceas_io_attr_string(loc, "origin", pb->origin);
   if (!rc) rc = ceas_io_attr_int64(loc, "n", pb->n);
@@ -274,8 +327,9 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   for (uint64_t q = 0; q < R; q++) e_pj += r->per_read[q].energy_pj;
   if (!rc)
     rc = ceas_io_attr_string(loc, "update",
-                             is_dyn(method) || p->update == CEAS_ANNEAL_UPDATE_SYNC ? "sync"
-                                                                                   : "async");
+                             method->synchronous || p->update == CEAS_ANNEAL_UPDATE_SYNC
+                                 ? "sync"
+                                 : "async");
   if (!rc) rc = ceas_io_attr_double(loc, "field_noise", p->field_noise);
   if (!rc) rc = ceas_io_attr_double(loc, "cost_pj_mac", pj.mac);
   if (!rc) rc = ceas_io_attr_double(loc, "cost_pj_byte", pj.byte);
@@ -358,5 +412,7 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   free(d);
   free(u);
   free(b);
+  if (!rc && r->pt) rc = write_pt_group(loc, r->pt, R);
+  if (!rc) rc = ceas_io_describe(loc, anneal_docs);
   return rc;
 }

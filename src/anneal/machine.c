@@ -18,7 +18,7 @@ ANNEAL_ROW_BODIES(avx2, __attribute__((target("avx2"))))
 #define MACHINE_HAVE_AVX2 1
 #endif
 
-void anneal_machine_free(anneal_machine *m) {
+void ceas_anneal_machine_free(anneal_machine *m) {
   free(m->s);
   free(m->f);
   free(m->f16);
@@ -30,7 +30,7 @@ void anneal_machine_free(anneal_machine *m) {
   memset(m, 0, sizeof *m);
 }
 
-int anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int sync, int random,
+int ceas_anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int sync, int random,
                          anneal_machine *m) {
   memset(m, 0, sizeof *m);
   m->pb = pb;
@@ -70,7 +70,7 @@ int anneal_machine_alloc(const ceas_anneal_problem *pb, double field_noise, int 
     }
   }
   if (!m->s || !m->f || !m->u || !ok) {
-    anneal_machine_free(m);
+    ceas_anneal_machine_free(m);
     return CEAS_ENOMEM;
   }
   m->axpy = anneal_axpy_f32_plain;
@@ -105,7 +105,7 @@ static double refresh_fields(anneal_machine *m) {
   return -0.5 * e2 - eh;
 }
 
-void anneal_machine_start(anneal_machine *m, ceas_rng_key32 key, uint64_t seed, uint64_t read,
+void ceas_anneal_machine_start(anneal_machine *m, ceas_rng_key32 key, uint64_t seed, uint64_t read,
                           uint64_t noise_site0) {
   m->key = key;
   m->zero_half = 0;
@@ -286,7 +286,7 @@ static uint64_t sweep_npu(anneal_machine *m, float beta_u, const uint32_t *u,
   return flips;
 }
 
-uint64_t anneal_machine_sweep(anneal_machine *m, uint64_t k, double beta) {
+uint64_t ceas_anneal_machine_sweep(anneal_machine *m, uint64_t k, double beta) {
   const ceas_anneal_problem *pb = m->pb;
   ceas_rng_fill32(m->key, 0, (uint32_t)k, (uint32_t)(k >> 32), m->u, (size_t)m->nblk);
   uint32_t *site = NULL;
@@ -319,20 +319,20 @@ uint64_t anneal_machine_sweep(anneal_machine *m, uint64_t k, double beta) {
   return flips;
 }
 
-uint64_t anneal_machine_deg_sum(const anneal_machine *m) {
+uint64_t ceas_anneal_machine_deg_sum(const anneal_machine *m) {
   /* Regular graphs without the NPU model: every flip updates deg0 neighbours (the
    * refreshes against float32 drift are the simulator's, not the machine's). */
   if (m->deg0 >= 0 && !m->model) return m->flips * (uint64_t)m->deg0;
   return m->deg_counted;
 }
 
-void anneal_machine_fields(const anneal_machine *m, double *out) {
+void ceas_anneal_machine_fields(const anneal_machine *m, double *out) {
   const double unit = m->pb->unit;
   for (int64_t i = 0; i < m->pb->n; i++)
     out[i] = unit * (m->f16 ? (double)m->f16[i] : (double)m->f[i]);
 }
 
-void anneal_machine_start_walker(anneal_machine *m, ceas_rng_key key, uint64_t id,
+void ceas_anneal_machine_start_walker(anneal_machine *m, ceas_rng_key key, uint64_t id,
                                  uint64_t init_tag, uint64_t sweep_tag, uint64_t seed,
                                  uint64_t read) {
   const int64_t n = m->pb->n;
@@ -345,6 +345,6 @@ void anneal_machine_start_walker(anneal_machine *m, ceas_rng_key key, uint64_t i
    * kind with the walker in the second word, so (id, tag) pairs never share one. */
   ceas_rng_bits(key, ~UINT64_C(0), id, sweep_tag, UINT64_C(0x6b65793332), bits);
   ceas_rng_key32 k32 = {{(uint32_t)bits[0], (uint32_t)(bits[0] >> 32)}};
-  anneal_machine_start(m, k32, seed, read, id * (uint64_t)(4 * m->nblk));
+  ceas_anneal_machine_start(m, k32, seed, read, id * (uint64_t)(4 * m->nblk));
   m->zero_half = 1;
 }

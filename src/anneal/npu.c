@@ -641,16 +641,26 @@ int ceas_anneal_dyn_check(const char *name, const ceas_anneal_dyn_params *d) {
   return CEAS_OK;
 }
 
+void ceas_anneal_dyn_params_of(const ceas_anneal_params *p, ceas_anneal_dyn_params *d) {
+  if (p->method_params)
+    *d = *(const ceas_anneal_dyn_params *)p->method_params;
+  else
+    ceas_anneal_dyn_params_default(d);
+  if (p->field_noise > 0) d->field_noise = p->field_noise;
+  if (p->j_bits) d->j_bits = p->j_bits;
+}
+
 int ceas_anneal_dyn_alloc(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
                           const ceas_anneal_params *p, const ceas_anneal_dyn_params *d,
                           void **work) {
   *work = NULL;
-  int rc = m->check ? m->check(pb, p) : CEAS_OK;
-  if (rc) return rc;
-  if (m == &ceas_anneal_method_sb_ballistic) return ceas_anneal_sb_alloc(pb, p, d, 0, work);
-  if (m == &ceas_anneal_method_sb_discrete) return ceas_anneal_sb_alloc(pb, p, d, 1, work);
-  if (m == &ceas_anneal_method_analog) return ceas_anneal_analog_alloc(pb, p, d, work);
-  return ceas_error_set(CEAS_EINTERNAL, "%s: not an analog-dynamics method", m->name);
+  if (m->params != CEAS_ANNEAL_PARAMS_DYN)
+    return ceas_error_set(CEAS_EINTERNAL, "%s: not an analog-dynamics method", m->name);
+  /* The entry's alloc() reads d through the parameters (it keeps a copy of them). */
+  ceas_anneal_params q = *p;
+  q.method_params = d;
+  int rc = m->check(pb, &q);
+  return rc ? rc : m->alloc(pb, &q, work);
 }
 
 const ceas_anneal_cost *ceas_anneal_dyn_cost(const void *work) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "anneal_machine.h"
-#include "ceas_anneal_pt.h"
+#include "pt_private.h"
 #include "ceas_measure.h"
 
 void ceas_anneal_pt_params_default(ceas_anneal_pt_params *p) {
@@ -49,7 +49,7 @@ typedef struct {
 } pt_state;
 
 /* Moves the inner betas so each gap carries an equal share of sum_t -ln A_t. */
-void anneal_pt_initial_ladder(const ceas_anneal_pt_params *p, double *betas) {
+void ceas_anneal_pt_initial_ladder(const ceas_anneal_pt_params *p, double *betas) {
   const int M = p->temperatures;
   for (int t = 0; t < M; t++)
     betas[t] = p->ladder ? p->ladder[t]
@@ -58,7 +58,7 @@ void anneal_pt_initial_ladder(const ceas_anneal_pt_params *p, double *betas) {
                    : p->beta_min + (p->beta_max - p->beta_min) * t / (M - 1);
 }
 
-void anneal_pt_retune(double *betas, int M, const uint64_t *acc, const uint64_t *att) {
+void ceas_anneal_pt_retune(double *betas, int M, const uint64_t *acc, const uint64_t *att) {
   double *cum = malloc((size_t)M * sizeof *cum), *nb = malloc((size_t)M * sizeof *nb);
   if (!cum || !nb) {
     free(cum), free(nb);
@@ -83,7 +83,12 @@ void anneal_pt_retune(double *betas, int M, const uint64_t *acc, const uint64_t 
   free(cum), free(nb);
 }
 
-int anneal_pt_check_params(const ceas_anneal_pt_params *p) {
+uint64_t ceas_anneal_pt_total_sweeps(const ceas_anneal_pt_params *p) {
+  return (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every) * p->exchange_every +
+         p->sweeps / p->exchange_every * p->exchange_every;
+}
+
+int ceas_anneal_pt_check_params(const ceas_anneal_pt_params *p) {
   if (p->temperatures < 2 || p->temperatures > 100000)
     return ceas_error_set(CEAS_EINPUT, "--temperatures: expected 2 to 100000, got %d",
                           p->temperatures);
@@ -111,9 +116,7 @@ int anneal_pt_check_params(const ceas_anneal_pt_params *p) {
                           "knows every walker's energy at the exchange rounds, got %llu",
                           (unsigned long long)p->exchange_every,
                           (unsigned long long)p->trace_every);
-  uint64_t total = (uint64_t)p->tune_rounds * (p->tune_sweeps / p->exchange_every) *
-                       p->exchange_every +
-                   p->sweeps / p->exchange_every * p->exchange_every;
+  uint64_t total = ceas_anneal_pt_total_sweeps(p);
   if (p->trace_every > total)
     return ceas_error_set(CEAS_EINPUT,
                           "--trace-every: %llu is more than the %llu sweeps of the run",
@@ -133,7 +136,7 @@ void ceas_anneal_pt_result_free(ceas_anneal_pt_result *r) {
 }
 
 static void state_free(pt_state *st) {
-  for (int i = 0; st->w && i < st->nloc; i++) anneal_machine_free(&st->w[i]);
+  for (int i = 0; st->w && i < st->nloc; i++) ceas_anneal_machine_free(&st->w[i]);
   free(st->w), free(st->temp_of), free(st->trip), free(st->walker_at), free(st->E_all), free(st->counts);
   free(st->displs), free(st->acc), free(st->att), free(st->best);
   free(st->checked);
@@ -141,7 +144,7 @@ static void state_free(pt_state *st) {
 
 /* Same status on every rank: the worst (largest) one, with a generic message on the
  * ranks that did not fail themselves. */
-int anneal_pt_agree(MPI_Comm comm, int rc) {
+int ceas_anneal_pt_agree(MPI_Comm comm, int rc) {
   int worst = rc;
   MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
   if (worst && !rc) ceas_error_set(worst, "parallel tempering failed on another rank");
@@ -150,7 +153,7 @@ int anneal_pt_agree(MPI_Comm comm, int rc) {
 
 /* Binned mean and error of x (NaN error if the bins of ceas_measure_bin_size cannot
  * be long enough: a too-small error bar would be worse than none). */
-void anneal_pt_binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
+void ceas_anneal_pt_binned(const double *x, size_t n, size_t stride, double *buf, double *mean,
                       double *err) {
   for (size_t i = 0; i < n; i++) buf[i] = x[i * stride];
   double tau = 0.5, terr;
@@ -183,7 +186,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   int rank, ranks;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
-  int rc = anneal_pt_check_params(p);
+  int rc = ceas_anneal_pt_check_params(p);
   if (rc) return rc; /* the same on every rank: same arguments */
   const int M = p->temperatures;
   const int64_t n = pb->n;
@@ -224,21 +227,21 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
            ? CEAS_ENOMEM
            : CEAS_OK;
   for (int i = 0; !rc && i < st.nloc; i++)
-    rc = anneal_machine_alloc(pb, p->field_noise, p->sync, 0, &st.w[i]);
-  if ((rc = anneal_pt_agree(comm, rc))) {
+    rc = ceas_anneal_machine_alloc(pb, p->field_noise, p->sync, 0, &st.w[i]);
+  if ((rc = ceas_anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
   }
   st.betas = r->betas;
-  anneal_pt_initial_ladder(p, st.betas);
+  ceas_anneal_pt_initial_ladder(p, st.betas);
   for (int q = 0; q < ranks; q++) {
     st.displs[q] = (int)((int64_t)q * M / ranks);
     st.counts[q] = (int)((int64_t)(q + 1) * M / ranks) - st.displs[q];
   }
   for (int t = 0; t < M; t++) st.temp_of[t] = st.walker_at[t] = t;
   for (int i = 0; i < st.nloc; i++)
-    anneal_machine_start_walker(&st.w[i], st.key, (uint64_t)(st.first + i),
+    ceas_anneal_machine_start_walker(&st.w[i], st.key, (uint64_t)(st.first + i),
                                 CEAS_ANNEAL_PT_TAG_INIT, CEAS_ANNEAL_PT_TAG_SWEEP, p->seed,
                                 p->read);
   st.best_E = INFINITY;
@@ -255,7 +258,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     if (r->trace_len && !(r->trace = ceas_malloc((size_t)r->trace_len * sizeof *r->trace)))
       rc = CEAS_ENOMEM;
   }
-  if ((rc = anneal_pt_agree(comm, rc))) {
+  if ((rc = ceas_anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
@@ -267,7 +270,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     for (uint64_t s = 0; s < p->exchange_every; s++, sweep++)
       for (int i = 0; i < st.nloc; i++) {
         anneal_machine *w = &st.w[i];
-        anneal_machine_sweep(w, sweep, st.betas[st.temp_of[st.first + i]]);
+        ceas_anneal_machine_sweep(w, sweep, st.betas[st.temp_of[st.first + i]]);
         if (w->E < st.best_E) {
           st.best_E = w->E;
           st.best_sweep = sweep + 1;
@@ -314,7 +317,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     }
     if (p->tune_rounds > 0 && k < tune_total &&
         (k + 1) % (p->tune_sweeps / p->exchange_every) == 0) {
-      anneal_pt_retune(st.betas, M, st.acc, st.att);
+      ceas_anneal_pt_retune(st.betas, M, st.acc, st.att);
       memset(st.acc, 0, (size_t)M * sizeof *st.acc);
       memset(st.att, 0, (size_t)M * sizeof *st.att);
     }
@@ -337,7 +340,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   r->seconds = ceas_wtime() - t0;
   r->updates = updates;
   uint64_t deg = 0, deg_all = 0;
-  for (int i = 0; i < st.nloc; i++) deg += anneal_machine_deg_sum(&st.w[i]);
+  for (int i = 0; i < st.nloc; i++) deg += ceas_anneal_machine_deg_sum(&st.w[i]);
   MPI_Allreduce(&deg, &deg_all, 1, MPI_UINT64_T, MPI_SUM, comm);
   ceas_anneal_cost one;
   ceas_anneal_cost_metropolis(pb, p->j_bits, 0, 0, &one); /* a walker's initial fields */
@@ -351,7 +354,7 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
    * one-rank run keeps, so the choice does not depend on the rank count. */
   double *cand = ceas_malloc(3 * (size_t)ranks * sizeof *cand);
   if (!cand) rc = CEAS_ENOMEM;
-  if ((rc = anneal_pt_agree(comm, rc))) {
+  if ((rc = ceas_anneal_pt_agree(comm, rc))) {
     state_free(&st);
     ceas_anneal_pt_result_free(r);
     return rc;
@@ -378,10 +381,10 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   double *buf = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * sizeof *buf);
   if (!buf) rc = CEAS_ENOMEM;
   for (int t = 0; !rc && t < M; t++)
-    anneal_pt_binned(r->e_series + t, (size_t)rounds_meas, (size_t)M, buf, &r->e_mean[t], &r->e_err[t]);
+    ceas_anneal_pt_binned(r->e_series + t, (size_t)rounds_meas, (size_t)M, buf, &r->e_mean[t], &r->e_err[t]);
   free(buf);
   state_free(&st);
-  if ((rc = anneal_pt_agree(comm, rc))) {
+  if ((rc = ceas_anneal_pt_agree(comm, rc))) {
     ceas_anneal_pt_result_free(r);
     return rc;
   }

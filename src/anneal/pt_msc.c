@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anneal_private.h"
+#include "pt_private.h"
 #include "ceas_msc.h"
 
 #define S CEAS_ANNEAL_PT_SYSTEMS
@@ -75,7 +75,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   int rank, ranks;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
-  int rc = anneal_pt_check_params(p);
+  int rc = ceas_anneal_pt_check_params(p);
   if (!rc && !ceas_anneal_sa_msc_applies(pb))
     rc = ceas_error_set(CEAS_EINPUT,
                         "pt in the packed kernel: only for generated ea2d/ea3d instances with "
@@ -144,12 +144,12 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     rc = ceas_msc_glass_alloc(dim, L, S, key, CEAS_MSC_HOT, w.signs, &w.st[i]);
     if (!rc) ceas_msc_glass_set_antithetic(w.st[i], 1);
   }
-  if ((rc = anneal_pt_agree(comm, rc))) {
+  if ((rc = ceas_anneal_pt_agree(comm, rc))) {
     msc_pt_free(&w);
     ceas_anneal_pt_msc_result_free(r);
     return rc;
   }
-  anneal_pt_initial_ladder(p, a->betas);
+  ceas_anneal_pt_initial_ladder(p, a->betas);
   for (int q = 0; q < ranks; q++) {
     w.displs[q] = (int)((int64_t)q * M / ranks) * S;
     w.counts[q] = (int)((int64_t)(q + 1) * M / ranks) * S - w.displs[q];
@@ -165,7 +165,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
      * the initial states. */
     for (int i = 0; i < w.nloc && !rc; i++)
       rc = ceas_msc_glass_energy(w.st[i], w.E_all + (size_t)(first + i) * S);
-    if ((rc = anneal_pt_agree(comm, rc))) break;
+    if ((rc = ceas_anneal_pt_agree(comm, rc))) break;
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, w.E_all, w.counts, w.displs,
                    MPI_INT64_T, comm);
     for (int t = 0; t < M; t++)
@@ -203,7 +203,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     if (k == rounds) break;
     if (k > 0 && p->tune_rounds > 0 && k <= tune_total &&
         k % (p->tune_sweeps / p->exchange_every) == 0) {
-      anneal_pt_retune(a->betas, M, w.acc, w.att);
+      ceas_anneal_pt_retune(a->betas, M, w.acc, w.att);
       memset(w.acc, 0, (size_t)M * sizeof *w.acc);
       memset(w.att, 0, (size_t)M * sizeof *w.att);
     }
@@ -243,7 +243,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
     int stopping = stop && *stop, any = 0;
     MPI_Allreduce(&stopping, &any, 1, MPI_INT, MPI_MAX, comm);
     if (any && !rc) rc = ceas_error_set(CEAS_EINTERRUPT, "parallel tempering interrupted");
-    rc = anneal_pt_agree(comm, rc);
+    rc = ceas_anneal_pt_agree(comm, rc);
   }
   if (!rc) {
     a->seconds = ceas_wtime() - t0;
@@ -270,7 +270,7 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
                        : NAN;
     a->n_series = rounds_meas;
     for (int t = 0; t < M; t++)
-      anneal_pt_binned(a->e_series + t, (size_t)rounds_meas, (size_t)M, w.buf, &a->e_mean[t],
+      ceas_anneal_pt_binned(a->e_series + t, (size_t)rounds_meas, (size_t)M, w.buf, &a->e_mean[t],
                        &a->e_err[t]);
   }
   msc_pt_free(&w);

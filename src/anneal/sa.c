@@ -43,7 +43,7 @@ static int sa_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) 
 static void sa_free(void *work) {
   sa_work *w = work;
   if (!w) return;
-  anneal_machine_free(&w->m);
+  ceas_anneal_machine_free(&w->m);
   free(w);
 }
 
@@ -54,7 +54,7 @@ static int sa_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
   if (!w) return CEAS_ENOMEM;
   w->pb = pb;
   w->p = p;
-  int rc = anneal_machine_alloc(pb, p->field_noise, p->update == CEAS_ANNEAL_UPDATE_SYNC,
+  int rc = ceas_anneal_machine_alloc(pb, p->field_noise, p->update == CEAS_ANNEAL_UPDATE_SYNC,
                                 p->order == CEAS_ANNEAL_ORDER_RANDOM, &w->m);
   if (rc) {
     free(w);
@@ -79,7 +79,7 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   ceas_rng_key32 k32 = ceas_rng_key32_derive(key, PURPOSE_SA);
   ceas_rng_fill32(k32, 0, INIT_C, INIT_C, m->u, (size_t)m->nblk);
   for (int64_t i = 0; i < n; i++) m->s[i] = (m->u[i] >> 31) ? 1 : -1;
-  anneal_machine_start(m, k32, p->seed, r, 0);
+  ceas_anneal_machine_start(m, k32, p->seed, r, 0);
   double best_e = m->E;
   memcpy(best, m->s, (size_t)n);
   const double noise = 1e-12 * pb->abs_sum;  /* below any real improvement */
@@ -90,7 +90,7 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   for (uint64_t k = 0; k < sweeps; k++) {
     if (hooks && hooks->stop && *hooks->stop)
       return ceas_error_set(CEAS_EINTERRUPT, "interrupted");
-    anneal_machine_sweep(m, k, betas[k]);
+    ceas_anneal_machine_sweep(m, k, betas[k]);
     double e = m->E;
     if ((k + 1) % ANNEAL_MACHINE_REFRESH == 0 && hooks && hooks->sweeps_done)
       hooks->sweeps_done(hooks->ctx, k + 1);
@@ -113,7 +113,7 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   }
   res->flips = m->flips;
   res->updates = sweeps * (uint64_t)n;
-  ceas_anneal_cost_metropolis(pb, p->j_bits, sweeps, anneal_machine_deg_sum(m), &res->cost);
+  ceas_anneal_cost_metropolis(pb, p->j_bits, sweeps, ceas_anneal_machine_deg_sum(m), &res->cost);
   res->best_energy = ceas_anneal_energy(pb, best);
   res->final_energy = ceas_anneal_energy(pb, m->s);
   res->seconds = ceas_wtime() - t0;
@@ -121,10 +121,19 @@ static int sa_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
 }
 
 const ceas_anneal_method ceas_anneal_method_sa = {
-    "sa",
-    "simulated annealing: single-spin Metropolis, local-field bookkeeping",
-    sa_check,
-    sa_alloc,
-    sa_read,
-    sa_free,
-    NULL};
+    .name = "sa",
+    .summary = "simulated annealing: single-spin Metropolis, local-field bookkeeping",
+    .params = CEAS_ANNEAL_PARAMS_NONE,
+    .kernel = NULL,
+    .rng = CEAS_ANNEAL_RNG_FIELDS,
+    .synchronous = 0,
+    .collective = 0,
+    .packed = &ceas_anneal_method_sa_msc,
+    .check = sa_check,
+    .alloc = sa_alloc,
+    .read = sa_read,
+    .finish = ceas_anneal_finish_none,
+    .free = sa_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_sa_default_betas,
+};

@@ -196,10 +196,19 @@ static int msc_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
 
 /* Named sa: the same annealing (schedule, Metropolis, reads) in another kernel. */
 const ceas_anneal_method ceas_anneal_method_sa_msc = {
-    "sa",
-    "simulated annealing of +-J tori, 64 reads at once in the multi-spin-coded kernel",
-    msc_check,
-    msc_alloc,
-    msc_read,
-    msc_free,
-    "packed"};
+    .name = "sa",
+    .summary = "simulated annealing of +-J tori, 64 reads at once in the multi-spin-coded kernel",
+    .params = CEAS_ANNEAL_PARAMS_NONE,
+    .kernel = "packed",
+    .rng = CEAS_ANNEAL_RNG_PACKED,
+    .synchronous = 0,
+    .collective = 0,
+    .packed = NULL,
+    .check = msc_check,
+    .alloc = msc_alloc,
+    .read = msc_read,
+    .finish = ceas_anneal_finish_none,
+    .free = msc_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_sa_default_betas,
+};

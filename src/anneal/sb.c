@@ -46,7 +46,8 @@
 typedef struct {
   ceas_anneal_dyn_head head; /* first: ceas_anneal_dyn_cost reads it */
   const ceas_anneal_problem *pb;
-  const ceas_anneal_params *p;
+  const ceas_anneal_params *p; /* &pp */
+  ceas_anneal_params pp;        /* a copy: ceas_anneal_dyn_alloc passes a temporary */
   ceas_anneal_dyn_params d;
   int discrete;
   double c0;         /* in the problem's energy units */
@@ -192,7 +193,8 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
   if (!w) return CEAS_ENOMEM;
   w->head.method = discrete ? &ceas_anneal_method_sb_discrete : &ceas_anneal_method_sb_ballistic;
   w->pb = pb;
-  w->p = p;
+  w->pp = *p;
+  w->p = &w->pp;
   w->d = d;
   w->discrete = discrete;
   w->head.used = d;
@@ -204,7 +206,7 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
   w->hu = ceas_malloc(n * sizeof *w->hu);
   w->u = ceas_malloc(4 * ((n + 1) / 2) * sizeof *w->u);
   if (!w->x || !w->y || !w->F || !w->hu || !w->u ||
-      (rc = ceas_anneal_readout_init(&w->ro, pb, p))) {
+      (rc = ceas_anneal_readout_init(&w->ro, pb, w->p))) {
     sb_free(w);
     return rc ? rc : CEAS_ENOMEM;
   }
@@ -218,12 +220,26 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
 
 static int sb_alloc_ballistic(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                               void **work) {
-  return ceas_anneal_sb_alloc(pb, p, p->method_params, 0, work);
+  ceas_anneal_dyn_params d;
+  ceas_anneal_dyn_params_of(p, &d);
+  return ceas_anneal_sb_alloc(pb, p, &d, 0, work);
 }
 
 static int sb_alloc_discrete(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                              void **work) {
-  return ceas_anneal_sb_alloc(pb, p, p->method_params, 1, work);
+  ceas_anneal_dyn_params d;
+  ceas_anneal_dyn_params_of(p, &d);
+  return ceas_anneal_sb_alloc(pb, p, &d, 1, work);
+}
+
+/* The parameters sb derived from the instance and used. */
+static int sb_finish(void *work, ceas_anneal_result *r) {
+  const ceas_anneal_dyn_params *u = &((const sb_work *)work)->head.used;
+  const char *names[3] = {"dt", "a0", "c0"};
+  const double values[3] = {u->dt, u->a0, u->c0};
+  r->n_used = 3;
+  for (int i = 0; i < 3; i++) r->used[i].name = names[i], r->used[i].value = values[i];
+  return CEAS_OK;
 }
 
 /* The element-wise half of a step: momenta, positions, walls. */
@@ -280,23 +296,42 @@ static int sb_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   }
   ceas_anneal_readout_finish(&w->ro, S);
   ceas_anneal_cost_add(&w->head.cost, &w->step_cost, S);
+  res->cost = w->head.cost;
   return CEAS_OK;
 }
 
 const ceas_anneal_method ceas_anneal_method_sb_ballistic = {
-    "sb-ballistic",
-    "ballistic simulated bifurcation (Goto et al. 2021): one float32 MVM per step",
-    sb_check,
-    sb_alloc_ballistic,
-    sb_read,
-    sb_free,
-    NULL};
+    .name = "sb-ballistic",
+    .summary = "ballistic simulated bifurcation (Goto et al. 2021): one float32 MVM per step",
+    .params = CEAS_ANNEAL_PARAMS_DYN,
+    .kernel = NULL,
+    .rng = CEAS_ANNEAL_RNG_DYN,
+    .synchronous = 1,
+    .collective = 0,
+    .packed = NULL,
+    .check = sb_check,
+    .alloc = sb_alloc_ballistic,
+    .read = sb_read,
+    .finish = sb_finish,
+    .free = sb_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_default_betas,
+};
 
 const ceas_anneal_method ceas_anneal_method_sb_discrete = {
-    "sb-discrete",
-    "discrete simulated bifurcation (Goto et al. 2021): forces from sign(x)",
-    sb_check,
-    sb_alloc_discrete,
-    sb_read,
-    sb_free,
-    NULL};
+    .name = "sb-discrete",
+    .summary = "discrete simulated bifurcation (Goto et al. 2021): forces from sign(x)",
+    .params = CEAS_ANNEAL_PARAMS_DYN,
+    .kernel = NULL,
+    .rng = CEAS_ANNEAL_RNG_DYN,
+    .synchronous = 1,
+    .collective = 0,
+    .packed = NULL,
+    .check = sb_check,
+    .alloc = sb_alloc_discrete,
+    .read = sb_read,
+    .finish = sb_finish,
+    .free = sb_free,
+    .shape = ceas_anneal_shape_schedule,
+    .default_betas = ceas_anneal_default_betas,
+};

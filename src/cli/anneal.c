@@ -16,7 +16,6 @@
 #include "ceas_anneal_ceas.h"
 #include "ceas_anneal_pt.h"
 #include "anneal_npu.h"
-#include "anneal_private.h"
 #include "ceas_io.h"
 #include "ceas_parallel.h"
 #include "cli.h"
@@ -212,6 +211,8 @@ typedef struct {
   long temperatures, tune_rounds;
   uint64_t exchange_every, tune_sweeps;
   int have_pt;
+  ceas_anneal_pt_reads_params pt; /* the four above, on MPI_COMM_WORLD */
+  const ceas_anneal_method *m;    /* --method, as the table has it */
   /* sb, analog */
   ceas_anneal_dyn_params dyn;
   int have_dyn;
@@ -479,18 +480,18 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
                           "--beta0, --beta1 and --sweeps");
   if (a->target && a->target_cut)
     return ceas_error_set(CEAS_EINPUT, "--target and --target-cut: give one target");
-  int pt = !strcmp(a->method, "pt");
-  if (!pt && !ceas_anneal_method_find(a->method)) {
+  if (!(a->m = ceas_anneal_method_find(a->method))) {
     char list[256] = "";
     for (int i = 0; ceas_anneal_methods[i]; i++)
       snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                ceas_anneal_methods[i]->name);
-    return ceas_error_set(CEAS_EINPUT, "--method: expected one of %s, pt, got '%s'", list,
+    return ceas_error_set(CEAS_EINPUT, "--method: expected one of %s, got '%s'", list,
                           a->method);
   }
-  if (a->have_ceas && strcmp(a->method, "ceas"))
+  const int pt = a->m->params == CEAS_ANNEAL_PARAMS_PT;
+  if (a->have_ceas && a->m->params != CEAS_ANNEAL_PARAMS_CEAS)
     return ceas_error_set(CEAS_EINPUT, "--preset, --h-end, --no-margin: only for --method ceas");
-  int dyn = !strncmp(a->method, "sb-", 3) || !strcmp(a->method, "analog");
+  const int dyn = a->m->params == CEAS_ANNEAL_PARAMS_DYN;
   if (a->have_dyn && !dyn)
     return ceas_error_set(CEAS_EINPUT,
                           "--dt, --a0, --c0, --eps, --p0, --p1, --noise, --x-init, "
@@ -514,6 +515,11 @@ static int parse_args(int argc, char **argv, anneal_args *a) {
                           "sweeps are sequential; --schedule, --schedule-file and --order do "
                           "not apply");
   if (!a->have_iseed) a->instance_seed = a->seed;
+  ceas_anneal_pt_reads_params_default(&a->pt);
+  a->pt.temperatures = (int)a->temperatures;
+  a->pt.exchange_every = a->exchange_every;
+  a->pt.tune_rounds = (int)a->tune_rounds;
+  a->pt.tune_sweeps = a->tune_sweeps;
   return CEAS_OK;
 }
 
@@ -596,13 +602,7 @@ static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_metho
   }
 }
 
-typedef struct {
-  uint64_t R;
-  int M;
-  double *betas, *acc, *e_mean, *e_err, *spr;
-  uint64_t *rt;
-} pt_extra;
-
+/* What write_out adds to the library's file: the coupling precision. */
 typedef struct {
   const ceas_anneal_problem *pb;
   const ceas_anneal_method *m;
@@ -610,67 +610,8 @@ typedef struct {
   const ceas_anneal_result *r;
   double e0;
   uint64_t deg;
-  const pt_extra *pt; /* NULL unless --method pt */
-  const anneal_args *a;
-  int ranks;
   const ceas_anneal_quant_report *q; /* NULL unless --j-bits */
 } write_ctx;
-
-/* `units` and `description` of every dataset of an anneal file (ceas_io_describe).
- * Energies are in the instance's coupling units J: E = -sum_{i<j} J_ij s_i s_j -
- * sum_i h_i s_i, total unless "per spin". */
-static const ceas_io_doc anneal_docs[] = {
-    {"best_energy", "J", "lowest energy E held at the end of a sweep, per read"},
-    {"best_energy_per_spin", "J per spin", "best_energy / n, per read"},
-    {"best_cut", "edge weight", "cut weight of the read's best state (MaxCut instances)"},
-    {"final_energy", "J", "energy of the read's state after its last sweep"},
-    {"best_sweep", "sweeps", "sweep (from 1) after which the read first held best_energy"},
-    {"seconds", "s", "wall-clock time of the read"},
-    {"updates", "spin updates", "attempted single-spin updates of the read"},
-    {"flips", "spin flips", "accepted single-spin updates of the read"},
-    {"cost_spin_updates", "spin updates",
-     "the machine's single-site state updates in the read, as the cost model counts them"},
-    {"cost_macs", "multiply-accumulates", "the machine's coupling MACs in the read"},
-    {"cost_bytes", "bytes", "bytes the machine moves between memory and arithmetic in the read"},
-    {"energy_pj", "pJ", "the read's cost priced at cost_pj_update, cost_pj_mac, cost_pj_byte"},
-    {"reached", "dimensionless (1 or 0)", "1 if the read reached the target energy"},
-    {"sweeps_to_target", "sweeps", "first sweep ending at E <= target (0 if not reached)"},
-    {"updates_to_target", "spin updates", "updates until the target (0 if not reached)"},
-    {"seconds_to_target", "s", "wall-clock time until the target (NaN if not reached)"},
-    {"best_config", "dimensionless (+1 or -1)", "reads x n: the best state of each read"},
-    {"trace", "J",
-     "reads x points: the running energy after each sweep of trace_sweeps (pt: the lowest "
-     "energy any walker holds then)"},
-    {"trace_sweeps", "sweeps", "the sweeps after which trace is recorded"},
-    {"betas", "1/J", "the annealing schedule: beta of each sweep"},
-    {"pt/betas", "1/J", "reads x temperatures: the ladder of each read"},
-    {"pt/acceptance", "dimensionless (fraction)",
-     "reads x (temperatures - 1): acceptance of swaps between neighbouring temperatures"},
-    {"pt/energy_per_spin", "J per spin", "reads x temperatures: mean energy per spin"},
-    {"pt/energy_per_spin_error", "J per spin", "one-standard-deviation error of energy_per_spin"},
-    {"pt/round_trips", "round trips", "cold-hot-cold round trips of the replicas, per read"},
-    {"pt/sweeps_per_round_trip", "sweeps", "sweeps per round trip, per read"},
-    {NULL, NULL, NULL}};
-
-static int write_pt_group(hid_t loc, const anneal_args *a, const pt_extra *x, int ranks) {
-  hid_t g;
-  int rc = ceas_io_group(loc, "pt", &g);
-  if (rc) return rc;
-  size_t R = (size_t)x->R, M = (size_t)x->M;
-  rc = ceas_io_attr_int64(g, "temperatures", x->M);
-  if (!rc) rc = ceas_io_attr_uint64(g, "exchange_every", a->exchange_every);
-  if (!rc) rc = ceas_io_attr_int64(g, "tune_rounds", a->tune_rounds);
-  if (!rc) rc = ceas_io_attr_uint64(g, "tune_sweeps", a->tune_sweeps);
-  if (!rc) rc = ceas_io_attr_int64(g, "ranks", ranks);
-  if (!rc) rc = ceas_io_write_doubles_2d(g, "betas", x->betas, R, M);
-  if (!rc) rc = ceas_io_write_doubles_2d(g, "acceptance", x->acc, R, M - 1);
-  if (!rc) rc = ceas_io_write_doubles_2d(g, "energy_per_spin", x->e_mean, R, M);
-  if (!rc) rc = ceas_io_write_doubles_2d(g, "energy_per_spin_error", x->e_err, R, M);
-  if (!rc) rc = ceas_io_write_uint64s(g, "round_trips", x->rt, R);
-  if (!rc) rc = ceas_io_write_doubles(g, "sweeps_per_round_trip", x->spr, R);
-  H5Gclose(g);
-  return rc;
-}
 
 static int write_out(const char *out, int force, const write_ctx *w) {
   ceas_io_file f;
@@ -678,7 +619,6 @@ static int write_out(const char *out, int force, const write_ctx *w) {
   if (rc) return rc;
   rc = ceas_anneal_write(f.file, w->pb, w->m, w->p, w->r, w->e0, w->deg,
                          ceas_cli_command_line());
-  if (!rc && w->pt) rc = write_pt_group(f.file, w->a, w->pt, w->ranks);
   if (!rc) rc = ceas_io_attr_int64(f.file, "j_bits", w->q ? w->q->bits : 0);
   if (!rc && w->q) {
     rc = ceas_io_attr_string(f.file, "j_rounding", ceas_anneal_rounding_name(w->q->rounding));
@@ -687,7 +627,6 @@ static int write_out(const char *out, int force, const write_ctx *w) {
     if (!rc) rc = ceas_io_attr_double(f.file, "j_rms_error", w->q->rms_err);
     if (!rc) rc = ceas_io_attr_int64(f.file, "j_zeroed", w->q->zeroed);
   }
-  if (!rc) rc = ceas_io_describe(f.file, anneal_docs);
   if (rc)
     ceas_io_file_abort(&f);
   else
@@ -703,200 +642,14 @@ static int fail(int rank, int rc) {
   return ceas_cli_exit_code(rc);
 }
 
-/* pt as a method name for the output and the table (its reads are runs of
- * ceas_anneal_pt_run, collective, not ceas_anneal_method reads). */
-static const ceas_anneal_method pt_method = {
-    "pt", "parallel tempering over MPI ranks", NULL, NULL, NULL, NULL, NULL};
-static const ceas_anneal_method pt_method_packed = {
-    "pt", "parallel tempering over MPI ranks", NULL, NULL, NULL, NULL, "packed"};
-
-static void pt_extra_free(pt_extra *x) {
-  free(x->betas), free(x->acc), free(x->e_mean), free(x->e_err), free(x->spr), free(x->rt);
-}
-
-/* The progress line of pt runs: the fraction of all runs' sweeps. */
-typedef struct {
-  double t0, last;
-  uint64_t run, runs;
-} pt_progress;
-
-static void pt_on_round(void *ctx, uint64_t sweeps, uint64_t total) {
-  pt_progress *g = ctx;
-  double now = ceas_wtime();
-  if (now - g->last < 0.25) return;
-  g->last = now;
-  ceas_cli_progress(((double)g->run + (double)sweeps / (double)total) / (double)g->runs,
-                    now - g->t0, NULL);
-}
-
-/* The traces of one pt run (rows rows of t->trace_len) into reads first .. of r. */
-static int take_traces(ceas_anneal_result *r, const ceas_anneal_pt_result *t, uint64_t first,
-                       uint64_t rows) {
-  if (!t->trace_len) return CEAS_OK;
-  if (!r->traces) {
-    r->trace_len = t->trace_len;
-    r->traces = ceas_malloc((size_t)r->reads * (size_t)r->trace_len * sizeof *r->traces);
-    if (!r->traces) return CEAS_ENOMEM;
-  }
-  for (uint64_t c = 0; c < rows && first + c < r->reads; c++)
-    memcpy(r->traces + (first + c) * r->trace_len, t->trace + c * t->trace_len,
-           (size_t)t->trace_len * sizeof *r->traces);
-  return CEAS_OK;
-}
-
-/* Reads of parallel tempering: read r is a whole run with the key (seed, r). */
-static int run_pt(const anneal_args *a, const ceas_anneal_problem *pb, const ceas_anneal_params *p,
-                  int packed, int show, ceas_anneal_result **out, pt_extra *x) {
-  *out = NULL;
-  const int64_t n = pb->n;
-  const uint64_t R = a->reads;
-  const int M = (int)a->temperatures;
-  int rc = ceas_anneal_result_check(R, n, p->trace_every ? a->sweeps / p->trace_every : 0,
-                                    (4 * (size_t)M + 2) * sizeof(double));
-  if (rc) return rc;
-  ceas_anneal_pt_params q;
-  ceas_anneal_pt_params_default(&q);
-  q.temperatures = M;
-  q.beta_min = p->schedule->beta0;
-  q.beta_max = p->schedule->beta1;
-  q.sweeps = a->sweeps;
-  q.exchange_every = a->exchange_every;
-  q.tune_rounds = (int)a->tune_rounds;
-  q.tune_sweeps = a->tune_sweeps;
-  q.seed = a->seed;
-  q.has_target = p->has_target;
-  q.target = p->target;
-  q.target_tol = p->target_tol;
-  q.sync = p->update == CEAS_ANNEAL_UPDATE_SYNC;
-  q.field_noise = p->field_noise;
-  q.j_bits = p->j_bits;
-  q.trace_every = p->trace_every;
-  const int S = CEAS_ANNEAL_PT_SYSTEMS;
-  pt_progress prog = {ceas_wtime(), 0, 0, packed ? (a->reads + S - 1) / S : a->reads};
-  if (show) {
-    q.progress = pt_on_round;
-    q.progress_ctx = &prog;
-  }
-  ceas_anneal_result *r = ceas_calloc(1, sizeof *r);
-  x->R = R;
-  x->M = M;
-  x->betas = ceas_malloc((size_t)R * (size_t)M * sizeof(double));
-  x->acc = ceas_malloc((size_t)R * (size_t)M * sizeof(double));
-  x->e_mean = ceas_malloc((size_t)R * (size_t)M * sizeof(double));
-  x->e_err = ceas_malloc((size_t)R * (size_t)M * sizeof(double));
-  x->spr = ceas_malloc((size_t)R * sizeof(double));
-  x->rt = ceas_malloc((size_t)R * sizeof(uint64_t));
-  if (r) {
-    r->reads = R;
-    r->per_read = ceas_calloc((size_t)R, sizeof *r->per_read);
-    r->configs = ceas_malloc((size_t)R * (size_t)n);
-  }
-  if (!r || !r->per_read || !r->configs || !x->betas || !x->acc || !x->e_mean || !x->e_err ||
-      !x->spr || !x->rt) {
-    ceas_anneal_result_free(r);
-    return CEAS_ENOMEM;
-  }
-  double t0 = ceas_wtime();
-  clock_t c0 = clock();
-  /* Packed: run g gives the 64 reads 64 g .. 64 g + 63 (its PT systems), each
-   * charged 1/64 of the run's time and updates; ladder and acceptances are the
-   * run's. */
-  for (uint64_t g = 0; packed && g * (uint64_t)S < R && !rc; g++) {
-    q.read = g;
-    prog.run = g;
-    ceas_anneal_pt_msc_result *t = NULL;
-    rc = ceas_anneal_pt_msc_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
-    if (!rc) rc = take_traces(r, &t->all, g * (uint64_t)S, (uint64_t)S);
-    if (rc) {
-      ceas_anneal_pt_msc_result_free(t);
-      break;
-    }
-    for (int c = 0; c < S && g * (uint64_t)S + (uint64_t)c < R; c++) {
-      uint64_t k = g * (uint64_t)S + (uint64_t)c;
-      ceas_anneal_read *rd = &r->per_read[k];
-      rd->best_energy = rd->final_energy = t->best_energy[c];
-      rd->best_sweep = t->best_sweep[c];
-      rd->reached = t->reached[c];
-      rd->sweeps_to_target = t->sweeps_to_target[c];
-      rd->updates_to_target = t->sweeps_to_target[c] * (uint64_t)n * (uint64_t)M;
-      rd->seconds_to_target = t->seconds_to_target[c];
-      rd->updates = t->all.updates / (uint64_t)S;
-      rd->seconds = t->all.seconds / S;
-      rd->cost.spin_updates = rd->updates;
-      memcpy(r->configs + k * (uint64_t)n, t->configs + (size_t)c * (size_t)n, (size_t)n);
-      memcpy(x->betas + k * (uint64_t)M, t->all.betas, (size_t)M * sizeof(double));
-      memcpy(x->acc + k * (uint64_t)(M - 1), t->all.acceptance, (size_t)(M - 1) * sizeof(double));
-      memcpy(x->e_mean + k * (uint64_t)M, t->all.e_mean, (size_t)M * sizeof(double));
-      memcpy(x->e_err + k * (uint64_t)M, t->all.e_err, (size_t)M * sizeof(double));
-      x->rt[k] = t->all.round_trips; /* of the whole packed run (64 systems) */
-      x->spr[k] = t->all.sweeps_per_round_trip;
-    }
-    ceas_anneal_pt_msc_result_free(t);
-  }
-  for (uint64_t k = 0; !packed && k < R && !rc; k++) {
-    q.read = k;
-    prog.run = k;
-    ceas_anneal_pt_result *t = NULL;
-    rc = ceas_anneal_pt_run(MPI_COMM_WORLD, pb, &q, &ceas_cli_stop, &t);
-    if (!rc) rc = take_traces(r, t, k, 1);
-    if (rc) {
-      ceas_anneal_pt_result_free(t);
-      break;
-    }
-    ceas_anneal_read *rd = &r->per_read[k];
-    rd->best_energy = t->best_energy;
-    rd->best_sweep = t->best_sweep;
-    rd->final_energy = t->best_energy;
-    rd->reached = t->reached;
-    rd->sweeps_to_target = t->sweeps_to_target;
-    rd->updates_to_target = t->sweeps_to_target * (uint64_t)n * (uint64_t)M;
-    rd->seconds_to_target = t->seconds_to_target;
-    rd->updates = t->updates;
-    rd->seconds = t->seconds;
-    rd->cost = t->cost;
-    memcpy(r->configs + k * (uint64_t)n, t->best_config, (size_t)n);
-    memcpy(x->betas + k * (uint64_t)M, t->betas, (size_t)M * sizeof(double));
-    memcpy(x->acc + k * (uint64_t)(M - 1), t->acceptance, (size_t)(M - 1) * sizeof(double));
-    memcpy(x->e_mean + k * (uint64_t)M, t->e_mean, (size_t)M * sizeof(double));
-    memcpy(x->e_err + k * (uint64_t)M, t->e_err, (size_t)M * sizeof(double));
-    x->rt[k] = t->round_trips;
-    x->spr[k] = t->sweeps_per_round_trip;
-    ceas_anneal_pt_result_free(t);
-  }
-  if (rc) {
-    ceas_anneal_result_free(r);
-    return rc;
-  }
-  r->seconds = ceas_wtime() - t0;
-  r->cpu_seconds = (double)(clock() - c0) / CLOCKS_PER_SEC;
-  ceas_anneal_cost_pj pj;
-  ceas_anneal_cost_pj_of(p, &pj);
-  ceas_anneal_result_price(r, &pj);
-  r->best_energy = INFINITY;
-  double tsum = 0;
-  for (uint64_t k = 0; k < R; k++) {
-    if (r->per_read[k].best_energy < r->best_energy)
-      r->best_energy = r->per_read[k].best_energy, r->best_read = k;
-    r->successes += (uint64_t)r->per_read[k].reached;
-    tsum += r->per_read[k].seconds;
-  }
-  if (p->has_target) {
-    r->p_success = (double)r->successes / (double)R;
-    r->tts99_seconds = ceas_anneal_tts99(tsum / (double)R, r->p_success);
-    r->tts99_updates = ceas_anneal_tts99((double)r->per_read[0].updates, r->p_success);
-  }
-  *out = r;
-  return CEAS_OK;
-}
-
-static void print_pt(const pt_extra *x) {
-  const int M = x->M;
+static void print_pt(const ceas_anneal_pt_stats *x) {
+  const int M = x->temperatures;
   printf("parallel tempering, %d temperatures; read 0: ladder, exchange acceptance to the "
          "next, <E>/n\n", M);
   for (int t = 0; t < M; t++) {
     printf("  beta %10.6g", x->betas[t]);
     if (t + 1 < M)
-      printf("  acc %6.3f", x->acc[t]);
+      printf("  acc %6.3f", x->acceptance[t]);
     else
       printf("  %10s", "");
     printf("  <E>/n %12.8f", x->e_mean[t]);
@@ -904,28 +657,19 @@ static void print_pt(const pt_extra *x) {
     printf("\n");
   }
   printf("  round trips %llu (%.4g sweeps per round trip and walker)\n",
-         (unsigned long long)x->rt[0], x->spr[0]);
+         (unsigned long long)x->round_trips[0], x->sweeps_per_round_trip[0]);
 }
 
 static int anneal_main(int argc, char **argv, int rank, int size);
 
-/* MPI starts only where it is used: for --method pt, and under a launcher (so that
- * sa under `mpirun -np 2` is refused once, by rank 0). Starting it costs ~0.1-1 s,
- * more than a small anneal takes. getopt_long takes unambiguous prefixes and
- * --method=pt; so does this. */
-static int wants_mpi(int argc, char **argv) {
+/* MPI starts only where it is used. Under a launcher (the environment says so) it
+ * starts before the options are parsed, so that a bad option is reported once, by
+ * rank 0, and sa under `mpirun -np 2` is refused once; in a plain process it starts
+ * after parsing, for a collective method (pt) only: starting it costs ~0.1-1 s,
+ * more than a small anneal takes. */
+static int under_launcher(void) {
   const char *env = getenv("OMPI_COMM_WORLD_SIZE");
-  if (env && *env) return 1;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--")) break;
-    size_t n = strlen(argv[i]);
-    const char *eq = strchr(argv[i], '=');
-    size_t name = eq ? (size_t)(eq - argv[i]) : n;
-    if (name < 4 || strncmp(argv[i], "--method", name)) continue;
-    const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : "");
-    if (!strcmp(v, "pt")) return 1;
-  }
-  return 0;
+  return env && *env;
 }
 
 static int g_mpi; /* MPI was started (collective calls allowed) */
@@ -938,7 +682,7 @@ static int bcast_rc(int rc) {
 
 int ceas_cli_anneal(int argc, char **argv) {
   int rank = 0, size = 1;
-  g_mpi = wants_mpi(argc, argv);
+  g_mpi = under_launcher();
   if (g_mpi) ceas_parallel_init(&argc, &argv, &rank, &size);
   int code = anneal_main(argc, argv, rank, size);
   if (g_mpi) ceas_parallel_finalize();
@@ -953,13 +697,12 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     return 0;
   }
   if (rc) return fail(rank, rc);
-  const int pt = !strcmp(a.method, "pt");
-  if (pt && !g_mpi) {
-    /* A spelling of --method pt that wants_mpi() did not recognise: one process. */
+  const ceas_anneal_method *method = a.m; /* then the kernel that runs it */
+  if (method->collective && !g_mpi) {
     ceas_parallel_init(NULL, NULL, NULL, NULL);
     g_mpi = 1;
   }
-  if (size > 1 && !pt)
+  if (size > 1 && !method->collective)
     return fail(rank, ceas_error_set(CEAS_EINPUT,
                                      "--method %s runs in one process; only --method pt "
                                      "spreads over MPI ranks (got %d ranks)",
@@ -974,8 +717,6 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     if (rank != 0) ceas_error_set(rc, "output refused on rank 0");
     return fail(rank, rc);
   }
-  const ceas_anneal_method *method = pt ? &pt_method : ceas_anneal_method_find(a.method);
-  pt_extra x = {0};
   ceas_anneal_problem *pb = NULL, *pq = NULL;
   ceas_anneal_schedule sched = {0};
   ceas_anneal_result *r = NULL;
@@ -990,25 +731,6 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     if ((rc = ceas_anneal_problem_set_dense(pq, a.dense))) goto out;
   }
   const ceas_anneal_problem *pm = pq ? pq : pb;
-  /* The packed kernel where it applies (and models what is asked: exact fields,
-   * asynchronous updates) unless --kernel fields. */
-  const int is_sa = !strcmp(a.method, "sa");
-  const int can_pack = (is_sa || pt) && ceas_anneal_sa_msc_applies(pm) &&
-                       a.field_noise == 0 && a.update == CEAS_ANNEAL_UPDATE_ASYNC &&
-                       a.order == CEAS_ANNEAL_ORDER_SEQUENTIAL;
-  if (a.kernel == 1 && !can_pack) {
-    rc = ceas_error_set(CEAS_EINPUT,
-                        "--kernel packed: needs --method sa or pt on an ea2d/ea3d +-J "
-                        "instance with even L, without --field-noise, --update sync or "
-                        "--order random");
-    goto out;
-  }
-  if (a.kernel != -1 && !is_sa && !pt) {
-    rc = ceas_error_set(CEAS_EINPUT, "--kernel: only for --method sa or pt");
-    goto out;
-  }
-  const int packed = can_pack && a.kernel != 0;
-  if (packed) method = is_sa ? &ceas_anneal_method_sa_msc : &pt_method_packed;
   ceas_anneal_params p;
   ceas_anneal_params_default(&p);
   p.seed = a.seed;
@@ -1017,12 +739,14 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   p.update = a.update;
   p.field_noise = a.field_noise;
   p.j_bits = (int)a.j_bits;
+  if ((rc = ceas_anneal_method_kernel(a.m, pm, &p, a.kernel, &method))) goto out;
   ceas_anneal_cost_pj pj;
   ceas_anneal_cost_pj_default(p.j_bits, &pj);
   if (a.cost_pj && (rc = ceas_anneal_cost_pj_parse(a.cost_pj, &pj))) goto out;
   p.cost_pj = &pj;
-  if (!strcmp(a.method, "ceas")) p.method_params = &a.ceas;
-  if (!strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog")) p.method_params = &a.dyn;
+  const void *mp[] = {[CEAS_ANNEAL_PARAMS_NONE] = NULL, [CEAS_ANNEAL_PARAMS_CEAS] = &a.ceas,
+                      [CEAS_ANNEAL_PARAMS_DYN] = &a.dyn, [CEAS_ANNEAL_PARAMS_PT] = &a.pt};
+  p.method_params = mp[method->params];
   int want_exact = a.exact || (a.target && !strcmp(a.target, "exact"));
   if (want_exact && pb->n > CEAS_ANNEAL_EXACT_MAX) {
     rc = ceas_error_set(CEAS_EINPUT,
@@ -1057,7 +781,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     rc = ceas_anneal_schedule_read(a.schedule_file, &sched);
   } else {
     double b0, b1;
-    (is_sa ? ceas_anneal_sa_default_betas : ceas_anneal_default_betas)(pb, &b0, &b1);
+    method->default_betas(pb, &b0, &b1);
     rc = ceas_anneal_schedule_make(a.sched, a.have_beta0 ? a.beta0 : b0,
                                    a.have_beta1 ? a.beta1 : b1, a.sweeps, &sched);
   }
@@ -1072,7 +796,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
   if (rank != 0) {
     /* The other ranks only lend their walkers. */
-    rc = run_pt(&a, pm, &p, packed, 0, &r, &x);
+    rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop, NULL, NULL, &r);
     goto out;
   }
 
@@ -1085,7 +809,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
          : pb->dense8   ? "dense int8 field updates"
          : pb->dense    ? "dense float32 field updates"
                         : "sparse field updates");
-  int dyn = !strncmp(a.method, "sb-", 3) || !strcmp(a.method, "analog");
+  const int dyn = method->synchronous;
   if (dyn)
     printf("%llu steps of the equations of motion, the pump ramped over them",
            (unsigned long long)sched.sweeps);
@@ -1099,7 +823,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   if (!dyn)
     printf(", %s order", p.order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential");
   printf(", seed %llu, %llu reads", (unsigned long long)p.seed, (unsigned long long)a.reads);
-  if (pt)
+  if (method->collective)
     printf(", %ld temperatures (geometric ladder) over %d rank%s", a.temperatures, size,
            size == 1 ? "" : "s");
   printf("\n");
@@ -1121,11 +845,8 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     printf("NPU model: %s updates, field noise sigma = %.4g x field scale (%.4g)\n",
            dyn || p.update == CEAS_ANNEAL_UPDATE_SYNC ? "synchronous" : "asynchronous",
            p.field_noise, p.field_noise * pb->field_scale);
-  if (pt)
-    rc = run_pt(&a, pm, &p, packed, show, &r, &x);
-  else
-    rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop,
-                         show ? ceas_cli_progress : NULL, NULL, &r);
+  rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop,
+                       show ? ceas_cli_progress : NULL, NULL, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
   if (rc) goto out;
   if (r->n_used) {
@@ -1136,9 +857,9 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
   if (pq) ceas_anneal_rescore(pb, r);
   print_results(pb, method, &p, r);
-  if (pt) print_pt(&x);
+  if (r->pt) print_pt(r->pt);
   if (a.out) {
-    write_ctx w = {pb, method, &p, r, e0, deg, pt ? &x : NULL, &a, size, pq ? &qrep : NULL};
+    write_ctx w = {pb, method, &p, r, e0, deg, pq ? &qrep : NULL};
     rc = write_out(a.out, a.force, &w);
   }
 out:
@@ -1146,6 +867,5 @@ out:
   ceas_anneal_schedule_free(&sched);
   ceas_anneal_problem_free(pb);
   ceas_anneal_problem_free(pq);
-  pt_extra_free(&x);
   return rc ? fail(rank, rc) : 0;
 }
