@@ -104,9 +104,12 @@ int ceas_attention_gibbs_eval(const double *s, size_t n, double beta,
 
 /* Self-consistent final address: the unique beta > 0 with
  * beta = sqrt(2 H(beta)) / sigma (f(beta) = beta sigma - sqrt(2 H(beta)) is
- * strictly increasing from -sqrt(2 ln n) at 0), found by bisection to relative
- * precision 1e-13. For REM scores it is beta_c/sqrt(2), not beta_c, because
- * there H = ln n - beta^2 sigma^2 / 2. CEAS_EINPUT if sigma == 0 or n < 2. */
+ * strictly increasing from -sqrt(2 ln n) at 0), found by safeguarded Newton
+ * (bisection where a step would leave the bracket) to relative precision 1e-13
+ * or better; H from double sums, compensated, as in the beta-grid scan (not
+ * ceas_attention_gibbs_eval's long double ones: they agree to ~1e-15). For REM
+ * scores it is beta_c/sqrt(2), not beta_c, because there H = ln n - beta^2
+ * sigma^2 / 2. CEAS_EINPUT if sigma == 0, n < 2 or a score is not finite. */
 int ceas_attention_beta_star_fixed(const double *s, size_t n, double *beta);
 
 /* ---- beta-grid scan of a head --------------------------------------------- */

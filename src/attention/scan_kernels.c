@@ -7,6 +7,7 @@
 #endif
 
 #define ATT_SFX _generic
+#define ATT_W 2
 #define ATT_NAME "generic"
 #include "scan_body.inc"
 

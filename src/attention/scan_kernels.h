@@ -9,11 +9,10 @@
 
 #include <stddef.h>
 
-/* The lanes of a vector; ATT_UNROLL vectors make a block of ATT_BLOCK doubles,
- * the unit of every array length below. */
-#define ATT_LANES 8
-#define ATT_UNROLL 4 /* scan_body.inc's total() is written for 4 */
-#define ATT_BLOCK (ATT_LANES * ATT_UNROLL)
+/* A block of ATT_BLOCK doubles, the unit of every array length below, is one
+ * lane each, every lane with its own sums (scan_body.inc's total() is written
+ * for 8). */
+#define ATT_BLOCK 8
 /* Weights below this are set to 0: against S0 >= 1 they change nothing at double
  * precision, and products that leave them subnormal cost a microcode assist each. */
 #define ATT_TINY 0x1p-960

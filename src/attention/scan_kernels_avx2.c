@@ -4,6 +4,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC target("avx2")
 #define ATT_SFX _avx2
+#define ATT_W 4
 #define ATT_NAME "avx2"
 #include "scan_body.inc"
 #else

@@ -4,6 +4,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC target("avx2,avx512f,avx512dq")
 #define ATT_SFX _avx512
+#define ATT_W 8
 #define ATT_NAME "avx512"
 #include "scan_body.inc"
 #else
