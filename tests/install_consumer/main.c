@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "ceas_measure.h"
-#include "ceas_task.h"
+#include <ceasim/ceas_measure.h>
+#include <ceasim/ceas_task.h>
 
 int main(void) {
   double e, c;
