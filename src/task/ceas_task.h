@@ -15,8 +15,9 @@
  * N spins have flipped and the count of clusters per sweep is then fixed at
  * N / <cluster size> for the measured part (see ceas_lattice.h).
  *
- * Algorithms: the kernels of ceas_lattice.h (metropolis, heatbath, wolff, sw) and
- * the multi-spin-coded ones of ceas_msc.h, for ising2d/ising3d with h = 0:
+ * Algorithms: every entry of the kernel table (ceas_kernel.h): the kernels of
+ * ceas_lattice.h (metropolis, heatbath, wolff, sw) and the multi-spin-coded ones
+ * of ceas_msc.h, for ising2d/ising3d with h = 0:
  *   msc-replica64, msc-replica256     R = 64 / 256 replicas in one packed word
  *                                     sharing one uniform per site (Isakov et al.)
  *   msc-replica64-anti, -256-anti     the same with antithetic uniforms: replicas
@@ -24,6 +25,9 @@
  *                                     choice for measurements
  *   msc-single                        one lattice, 64 sites per word (2D or 3D, L a
  *                                     multiple of 128)
+ * The task drives them all the same way: stretches of at most the kernel's chunk
+ * of sweeps (1 for the int8 kernels, 64 for the msc ones), ending at the end of
+ * thermalisation or at a measurement, where a stop request is noticed.
  * A replica-packed task measures all R replicas: its series hold n_meas x R values
  * (time-major, e[i * R + r]), analysed as ceas_measure_series with replicas = R
  * (error bars from time bins of all replicas, so right however correlated the
@@ -38,9 +42,9 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "ceas_kernel.h"
 #include "ceas_lattice.h"
 #include "ceas_measure.h"
-#include "ceas_msc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,13 +74,9 @@ typedef struct {
   ceas_task_params p;
   const char *algo;         /* the kernel's name */
   ceas_lattice_system *sys;
-  const ceas_lattice_kernel *kernel; /* NULL for the msc kernels */
-  ceas_lattice_state *st;            /* NULL for the msc kernels */
-  ceas_msc_state *msc;               /* msc-replica*, else NULL */
-  ceas_msc_single *mss;              /* msc-single, else NULL */
-  int replicas;                      /* chains per measurement (1 unless msc-replica*) */
-  int64_t *msc_E, *msc_M;            /* msc scratch: per-replica totals */
-  int8_t *msc_spins;                 /* msc-single scratch: the spins, for F */
+  const ceas_kernel_type *type;
+  ceas_kernel *kernel;      /* the chain(s) on sys */
+  int replicas;             /* chains per measurement (type->replicas) */
   size_t n_meas;
   double *e, *m, *f; /* per-spin series, n_meas x replicas; f NULL for graphs */
   ceas_measure_result result;
@@ -124,7 +124,8 @@ uint64_t ceas_task_sweeps_done(const ceas_task *t);
 /* Checkpoint: spins, counters, tuning state and the measurements so far, with the
  * parameters as attributes. Written to a temporary name and renamed, so a
  * checkpoint file that exists is complete. Loading checks that the file belongs
- * to this task (CEAS_EINPUT naming the file and the first differing parameter). */
+ * to this task (CEAS_EINPUT naming the file and the first differing parameter);
+ * a load that fails after that check leaves the task half-loaded: free it. */
 int ceas_task_checkpoint_write(const ceas_task *t, const char *path);
 int ceas_task_checkpoint_load(ceas_task *t, const char *path);
 
@@ -248,7 +249,7 @@ int ceas_task_params_check(const ceas_task_params *p);
 const char *ceas_task_rng_name(ceas_model_kind model, const char *algo);
 
 /* CEAS_OK if `name` is an algorithm a task can run, else CEAS_EINPUT listing them
- * (`what` names the input in the message, e.g. "--algo"). */
+ * (`what` names the input in the message, e.g. "--algo"): ceas_kernel_name_check. */
 int ceas_task_algo_check(const char *name, const char *what);
 
 #ifdef __cplusplus

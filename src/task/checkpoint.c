@@ -26,43 +26,6 @@ static void maybe_die(const char *var, long count) {
   if (v && atol(v) == count) raise(SIGKILL);
 }
 
-/* The chain's state: int8 spins, or the packed words of a replica-packed kernel. */
-static int write_spins(const ceas_task *t, hid_t loc) {
-  if (t->st) return ceas_io_write_int8(loc, "spins", t->st->spins, (size_t)t->sys->n);
-  if (t->mss) {
-    ceas_msc_single_get_spins(t->mss, t->msc_spins);
-    return ceas_io_write_int8(loc, "spins", t->msc_spins, (size_t)t->sys->n);
-  }
-  size_t nw = ceas_msc_state_words(t->msc);
-  uint64_t *w = ceas_malloc(nw * sizeof *w), done;
-  if (!w) return CEAS_ENOMEM;
-  ceas_msc_get_state(t->msc, w, &done);
-  int rc = ceas_io_write_uint64s(loc, "packed_state", w, nw);
-  free(w);
-  return rc;
-}
-
-static int read_spins(ceas_task *t, hid_t f, const char *path, uint64_t sweep) {
-  if (t->msc) {
-    size_t nw = ceas_msc_state_words(t->msc);
-    uint64_t *w = ceas_malloc(nw * sizeof *w);
-    if (!w) return CEAS_ENOMEM;
-    int rc = ceas_io_read_uint64s(f, path, "packed_state", w, nw);
-    if (!rc) ceas_msc_set_state(t->msc, w, sweep);
-    free(w);
-    return rc;
-  }
-  int8_t *spins = t->st ? t->st->spins : t->msc_spins;
-  int rc = ceas_io_read_int8(f, path, "spins", spins, (size_t)t->sys->n);
-  for (int64_t i = 0; !rc && i < t->sys->n; i++)
-    if (spins[i] != 1 && spins[i] != -1)
-      rc = ceas_error_set(CEAS_EINPUT, "%s: spin %lld is %d, not +-1", path, (long long)i,
-                          spins[i]);
-  if (!rc && t->mss) ceas_msc_single_set_spins(t->mss, spins, sweep);
-  if (!rc && t->st) t->st->sweep = sweep;
-  return rc;
-}
-
 static const ceas_io_doc checkpoint_docs[] = {
     {"spins", "dimensionless (+1 or -1)",
      "the chain's spins at sweep checkpoint_sweep, site order of the model"},
@@ -84,17 +47,18 @@ int ceas_task_checkpoint_write(const ceas_task *t, const char *path) {
   int rc = ceas_io_file_create(path, 1, &f);
   if (rc) return rc;
   hid_t loc = f.file;
-  const ceas_lattice_state *st = t->st;
   const size_t nm = measurements_done(t) * (size_t)t->replicas;
   rc = ceas_task_write_params(t, loc, "checkpoint");
   if (!rc) rc = ceas_io_attr_int64(loc, "wolff_clusters_requested", t->p.wolff_clusters);
   if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_sweep", ceas_task_sweeps_done(t));
-  if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_wolff_clusters", st ? st->wolff_clusters : 1);
-  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_flipped", st ? st->flipped : 0);
+  if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_wolff_clusters",
+                                      ceas_kernel_clusters(t->kernel));
+  if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_flipped", ceas_kernel_flipped(t->kernel));
   if (!rc) rc = ceas_io_attr_int64(loc, "checkpoint_tune_clusters", t->tune_clusters);
   if (!rc) rc = ceas_io_attr_uint64(loc, "checkpoint_tune_flipped", t->tune_flipped);
   if (!rc) rc = ceas_io_attr_double(loc, "checkpoint_seconds", t->seconds);
-  if (!rc) rc = write_spins(t, loc);
+  /* The chain's state: int8 spins, or the packed words of a replica-packed kernel. */
+  if (!rc) rc = ceas_kernel_write_state(t->kernel, loc);
   if (!rc) {
     H5Fflush(loc, H5F_SCOPE_GLOBAL);
     maybe_die("CEASIM_TEST_KILL_IN_CHECKPOINT", written + 1);
@@ -169,7 +133,7 @@ int ceas_task_checkpoint_load(ceas_task *t, const char *path) {
   if (!rc) rc = ceas_io_read_attr_double(f, path, "checkpoint_seconds", &seconds);
   if (!rc && (sweep > t->p.therm + t->p.sweeps || clusters < 1))
     rc = ceas_error_set(CEAS_EINPUT, "%s: checkpoint counters out of range", path);
-  if (!rc) rc = read_spins(t, f, path, sweep);
+  if (!rc) rc = ceas_kernel_read_state(t->kernel, f, path, sweep);
   if (!rc) {
     size_t nm = measurements_done(t) * (size_t)t->replicas;
     rc = ceas_io_read_doubles(f, path, "energy", t->e, nm);
@@ -177,15 +141,9 @@ int ceas_task_checkpoint_load(ceas_task *t, const char *path) {
     if (!rc && t->f) rc = ceas_io_read_doubles(f, path, "structure_factor_kmin", t->f, nm);
   }
   H5Fclose(f);
-  if (rc) {
-    /* Half-loaded: back to a fresh start's counter (the caller gives up anyway). */
-    if (t->st) t->st->sweep = 0;
-    return rc;
-  }
-  if (t->st) {
-    t->st->wolff_clusters = clusters;
-    t->st->flipped = flipped;
-  }
+  /* Half-loaded on an error: the caller gives the task up. */
+  if (rc) return rc;
+  ceas_kernel_set_counters(t->kernel, clusters, flipped);
   t->tune_clusters = tune_clusters;
   t->tune_flipped = tune_flipped;
   t->seconds = seconds;

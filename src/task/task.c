@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ceas_io.h"
+#include "ceas_kernel.h"
 #include "ceas_mapping.h"
 #include "ceas_task.h"
 #include "task_private.h"
@@ -18,26 +19,6 @@ void ceas_task_params_default(ceas_task_params *p) {
   p->therm = 1000;
   p->measure_every = 1;
   p->init = CEAS_INIT_HOT;
-}
-
-/* The multi-spin-coded kernels a task can run (ceas_msc.h). */
-typedef struct {
-  const char *name;
-  int replicas; /* packed replicas; 1 for the single-lattice kernel */
-  int anti;     /* antithetic uniforms */
-  int single;
-} msc_algo;
-
-static const msc_algo msc_algos[] = {
-    {"msc-replica64", 64, 0, 0},       {"msc-replica256", 256, 0, 0},
-    {"msc-replica64-anti", 64, 1, 0},  {"msc-replica256-anti", 256, 1, 0},
-    {"msc-single", 1, 0, 1},
-};
-
-static const msc_algo *msc_find(const char *name) {
-  for (size_t i = 0; name && i < sizeof msc_algos / sizeof msc_algos[0]; i++)
-    if (!strcmp(name, msc_algos[i].name)) return &msc_algos[i];
-  return NULL;
 }
 
 /* beta |J| above 1e6 makes no run different from beta |J| = 1e6: exp(-beta dE) of
@@ -99,13 +80,13 @@ int ceas_task_params_check(const ceas_task_params *p) {
                           "--couplings: only used with --model graph (got --model "
                           "%s)",
                           ceas_lattice_model_name(p->model));
-  int rc = ceas_task_algo_check(p->algo, "--algo");
+  int rc = ceas_kernel_name_check(p->algo, "--algo");
   if (rc) return rc;
-  const msc_algo *a = msc_find(p->algo);
+  const ceas_kernel_type *T = ceas_kernel_find(p->algo);
   /* Three series (e, m and on lattices S(k_min)) of n_meas x replicas doubles, here
    * where a single-rank and a decomposed run (ceas_decomp_params_check) both see it. */
   size_t bytes;
-  const size_t f[] = {(size_t)(p->sweeps / p->measure_every), a ? (size_t)a->replicas : 1,
+  const size_t f[] = {(size_t)(p->sweeps / p->measure_every), (size_t)T->replicas,
                       3 * sizeof(double)};
   if (p->sweeps / p->measure_every > SIZE_MAX)
     return ceas_error_set(CEAS_EINPUT, "--sweeps: %llu measurements do not fit in memory",
@@ -115,82 +96,30 @@ int ceas_task_params_check(const ceas_task_params *p) {
   /* A lattice's couplings are 1: its beta bound is known before it is built. */
   if (p->model != CEAS_MODEL_GRAPH && (rc = beta_scale_check(p->beta, fmax(1.0, fabs(p->h)))))
     return rc;
-  if (!a) return CEAS_OK;
-  if (p->model == CEAS_MODEL_GRAPH)
-    return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model ising2d or ising3d (got %s)",
-                          a->name, ceas_lattice_model_name(p->model));
-  if (p->h != 0)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--h: the multi-spin-coded kernels have no field (got %g with "
-                          "--algo %s; use metropolis or heatbath)",
-                          p->h, a->name);
-  const long lmax = p->model == CEAS_MODEL_ISING3D ? 2048 : 65536;
-  if (a->single && (p->L < 128 || p->L % 128 || p->L > lmax))
-    return ceas_error_set(CEAS_EINPUT,
-                          "--L: --algo %s packs a row of each colour into 64-bit words "
-                          "and needs L a multiple of 128 up to %ld (got %ld)",
-                          a->name, lmax, p->L);
-  if (!a->single && (p->L < 2 || p->L % 2 || p->L > (p->model == CEAS_MODEL_ISING3D ? 2048 : 65536)))
-    return ceas_error_set(CEAS_EINPUT,
-                          "--L: --algo %s needs an even L from 2 to %d (checkerboard "
-                          "colours; got %ld)",
-                          a->name, p->model == CEAS_MODEL_ISING3D ? 2048 : 65536, p->L);
-  return CEAS_OK;
+  return ceas_kernel_params_check(T, p->model, p->L, p->h);
 }
 
 int ceas_task_algo_check(const char *name, const char *what) {
-  if (name && (ceas_lattice_kernel_find(name) || msc_find(name))) return CEAS_OK;
-  char list[512] = "";
-  for (int i = 0; ceas_lattice_kernels[i]; i++) {
-    if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-    strncat(list, ceas_lattice_kernels[i]->name, sizeof list - strlen(list) - 1);
-  }
-  for (size_t i = 0; i < sizeof msc_algos / sizeof msc_algos[0]; i++) {
-    strncat(list, ", ", sizeof list - strlen(list) - 1);
-    strncat(list, msc_algos[i].name, sizeof list - strlen(list) - 1);
-  }
-  return ceas_error_set(CEAS_EINPUT, "%s: unknown algorithm '%s' (expected %s)", what,
-                        name ? name : "", list);
-}
-
-static int msc_create(ceas_task *t, const msc_algo *a) {
-  const ceas_task_params *p = &t->p;
-  ceas_rng_key key = {p->seed, p->stream};
-  ceas_msc_init init = p->init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT;
-  int rc;
-  if (a->single) {
-    rc = ceas_msc_single_alloc_dim(t->sys->dim, p->L, key, init, &t->mss);
-    if (!rc && !(t->msc_spins = ceas_malloc((size_t)t->sys->n))) rc = CEAS_ENOMEM;
-    return rc;
-  }
-  rc = ceas_msc_alloc(t->sys->dim, p->L, a->replicas, key, init, &t->msc);
-  if (rc) return rc;
-  ceas_msc_set_antithetic(t->msc, a->anti);
-  t->msc_E = ceas_malloc((size_t)a->replicas * sizeof *t->msc_E);
-  t->msc_M = ceas_malloc((size_t)a->replicas * sizeof *t->msc_M);
-  return t->msc_E && t->msc_M ? CEAS_OK : CEAS_ENOMEM;
+  return ceas_kernel_name_check(name, what);
 }
 
 int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
   *out = NULL;
   int rc = ceas_task_params_check(p);
   if (rc) return rc;
-  const msc_algo *ma = msc_find(p->algo);
   ceas_task *t = ceas_calloc(1, sizeof *t);
   if (!t) return CEAS_ENOMEM;
   t->p = *p;
-  t->kernel = ma ? NULL : ceas_lattice_kernel_find(p->algo);
-  t->algo = ma ? ma->name : t->kernel->name;
-  t->replicas = ma ? ma->replicas : 1;
+  t->type = ceas_kernel_find(p->algo);
+  t->algo = t->type->name;
+  t->replicas = t->type->replicas;
   rc = p->model == CEAS_MODEL_GRAPH
            ? ceas_mapping_read_couplings(p->couplings, p->h, &t->sys)
            : ceas_lattice_hypercubic_alloc(p->model, p->L, p->h, &t->sys);
   ceas_rng_key key = {p->seed, p->stream};
   if (!rc && p->model == CEAS_MODEL_GRAPH) rc = beta_scale_check(p->beta, coupling_scale(t->sys));
-  if (!rc && ma) rc = msc_create(t, ma);
-  if (!rc && !ma) rc = ceas_lattice_kernel_check(t->kernel, t->sys);
-  if (!rc && !ma) rc = ceas_lattice_state_alloc(t->sys, key, p->init, &t->st);
-  if (!rc && t->st && p->wolff_clusters > 1024 * (long)t->sys->n)
+  if (!rc) rc = ceas_kernel_alloc(t->type, t->sys, key, p->init, &t->kernel);
+  if (!rc && !(t->type->flags & CEAS_KERNEL_MSC) && p->wolff_clusters > 1024 * (long)t->sys->n)
     rc = ceas_error_set(CEAS_EINPUT,
                         "--wolff-clusters: expected at most 1024 clusters per spin (%ld "
                         "for %ld spins; a tuned sweep flips about N spins), got %ld",
@@ -207,19 +136,15 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
     ceas_task_free(t);
     return rc;
   }
-  if (p->wolff_clusters > 0 && t->st) t->st->wolff_clusters = p->wolff_clusters;
+  if (p->wolff_clusters > 0)
+    ceas_kernel_set_counters(t->kernel, p->wolff_clusters, ceas_kernel_flipped(t->kernel));
   *out = t;
   return CEAS_OK;
 }
 
 void ceas_task_free(ceas_task *t) {
   if (!t) return;
-  ceas_lattice_state_free(t->st);
-  ceas_msc_free(t->msc);
-  ceas_msc_single_free(t->mss);
-  free(t->msc_E);
-  free(t->msc_M);
-  free(t->msc_spins);
+  ceas_kernel_free(t->kernel);
   ceas_lattice_system_free(t->sys);
   free(t->e);
   free(t->m);
@@ -227,135 +152,50 @@ void ceas_task_free(ceas_task *t) {
   free(t);
 }
 
-static int is_wolff(const ceas_task *t) { return strcmp(t->algo, "wolff") == 0; }
+static int is_wolff(const ceas_task *t) { return (t->type->flags & CEAS_KERNEL_TUNED) != 0; }
 
-uint64_t ceas_task_sweeps_done(const ceas_task *t) {
-  if (t->msc) return ceas_msc_sweeps_done(t->msc);
-  if (t->mss) return ceas_msc_single_sweeps_done(t->mss);
-  return t->st->sweep;
+uint64_t ceas_task_sweeps_done(const ceas_task *t) { return ceas_kernel_sweeps_done(t->kernel); }
+
+/* Wolff with wolff_clusters = 0: one tuning sweep, number k < therm. The tuned
+ * count is learnt from the second half of thermalisation only: the first half
+ * still remembers the initial state. */
+static int tune_step(ceas_task *t, uint64_t k) {
+  const ceas_task_params *p = &t->p;
+  int64_t c = 0;
+  uint64_t before = ceas_kernel_flipped(t->kernel);
+  int rc = ceas_kernel_tune_sweep(t->kernel, p->beta, &c);
+  if (2 * k >= p->therm) {
+    t->tune_clusters += c;
+    t->tune_flipped += ceas_kernel_flipped(t->kernel) - before;
+  }
+  if (k + 1 == p->therm && t->tune_clusters > 0) {
+    double per = (double)t->tune_flipped / (double)t->tune_clusters;
+    long want = lround((double)t->sys->n / per);
+    ceas_kernel_set_counters(t->kernel, want < 1 ? 1 : want, ceas_kernel_flipped(t->kernel));
+  }
+  return rc;
 }
 
-/* Sweeps per call of an msc kernel at most: the calls are where a stop request is
- * noticed, and a few dozen sweeps already give the kernel its temporal blocking. */
-#define MSC_CHUNK 64
-
-/* The msc kernels advance by whole stretches (to the end of thermalisation or to
- * the next measurement, at most MSC_CHUNK), then measure if a measurement is due. */
-static int msc_step(ceas_task *t) {
+/* One stretch of the chain: to the end of thermalisation or to the next
+ * measurement, at most the kernel's chunk of sweeps, then the measurement if one
+ * is due. */
+int ceas_task_step(ceas_task *t) {
   const ceas_task_params *p = &t->p;
   uint64_t k = ceas_task_sweeps_done(t);
+  int rc;
+  if (is_wolff(t) && p->wolff_clusters == 0 && k < p->therm) return tune_step(t, k);
   uint64_t n = k < p->therm ? p->therm - k
                             : p->measure_every - (k - p->therm) % p->measure_every;
-  if (n > MSC_CHUNK) n = MSC_CHUNK;
+  if (n > t->type->chunk) n = t->type->chunk;
   /* sweeps need not be a multiple of measure_every: the tail is swept, unmeasured. */
   if (n > p->therm + p->sweeps - k) n = p->therm + p->sweeps - k;
-  int rc = t->msc ? ceas_msc_sweep(t->msc, p->beta, n)
-                  : ceas_msc_single_sweep(t->mss, p->beta, n);
-  if (rc) return rc;
+  /* Cluster sizes are counted over the measured sweeps only. */
+  if (k == p->therm) ceas_kernel_set_counters(t->kernel, ceas_kernel_clusters(t->kernel), 0);
+  if ((rc = ceas_kernel_sweep(t->kernel, p->beta, n))) return rc;
   k += n;
   if (k <= p->therm || (k - p->therm) % p->measure_every) return CEAS_OK;
-  const size_t i = (size_t)((k - p->therm) / p->measure_every - 1);
-  const double N = (double)t->sys->n;
-  if (t->msc) {
-    const size_t R = (size_t)t->replicas;
-    if ((rc = ceas_msc_measure(t->msc, t->msc_E, t->msc_M))) return rc;
-    if ((rc = ceas_msc_measure_sf(t->msc, t->f + i * R))) return rc;
-    for (size_t r = 0; r < R; r++) {
-      t->e[i * R + r] = (double)t->msc_E[r] / N;
-      t->m[i * R + r] = (double)t->msc_M[r] / N;
-    }
-    return CEAS_OK;
-  }
-  int64_t E, M;
-  ceas_msc_single_measure(t->mss, &E, &M);
-  ceas_msc_single_get_spins(t->mss, t->msc_spins);
-  t->e[i] = (double)E / N;
-  t->m[i] = (double)M / N;
-  t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, t->msc_spins);
-  return CEAS_OK;
-}
-
-/* One sweep of the chain, number k = st->sweep, with its measurement. */
-static int task_step(ceas_task *t) {
-  if (!t->st) return msc_step(t);
-  const ceas_task_params *p = &t->p;
-  ceas_lattice_state *st = t->st;
-  double n = (double)t->sys->n;
-  uint64_t k = st->sweep;
-  int rc;
-  if (is_wolff(t) && p->wolff_clusters == 0 && k < p->therm) {
-    /* Learn the cluster size from the second half of thermalisation only:
-     * the first half still remembers the initial state. */
-    int64_t c = 0;
-    uint64_t before = st->flipped;
-    rc = ceas_lattice_wolff_sweep_tune(st, p->beta, &c);
-    if (2 * k >= p->therm) {
-      t->tune_clusters += c;
-      t->tune_flipped += st->flipped - before;
-    }
-    if (k + 1 == p->therm && t->tune_clusters > 0) {
-      double per = (double)t->tune_flipped / (double)t->tune_clusters;
-      long want = lround(n / per);
-      st->wolff_clusters = want < 1 ? 1 : want;
-    }
-  } else {
-    if (k == p->therm) st->flipped = 0;
-    rc = t->kernel->sweep(st, p->beta);
-  }
-  if (rc) return rc;
-  if (k >= p->therm && (k - p->therm + 1) % p->measure_every == 0) {
-    size_t i = (size_t)((k - p->therm + 1) / p->measure_every - 1);
-    t->e[i] = ceas_lattice_energy(t->sys, st->spins) / n;
-    t->m[i] = ceas_lattice_magnetization(t->sys, st->spins) / n;
-    if (t->f) t->f[i] = ceas_lattice_structure_factor_kmin(t->sys, st->spins);
-  }
-  return CEAS_OK;
-}
-
-int ceas_task_run_hooks(ceas_task *t, const ceas_task_hooks *h) {
-  static const ceas_task_hooks none = {0};
-  if (!h) h = &none;
-  const ceas_task_params *p = &t->p;
-  uint64_t total = p->therm + p->sweeps;
-  double t0 = ceas_wtime(), last = t0, last_ckpt = t0;
-  while (ceas_task_sweeps_done(t) < total) {
-    int stop = (h->stop && *h->stop) || (h->poll && h->poll(h->poll_ctx));
-    if (stop) {
-      uint64_t k = ceas_task_sweeps_done(t);
-      if (h->checkpoint) {
-        int rc = ceas_task_checkpoint_write(t, h->checkpoint);
-        if (rc) return rc;
-      }
-      return ceas_error_set(CEAS_EINTERRUPT, "interrupted after %llu of %llu sweeps%s",
-                            (unsigned long long)k, (unsigned long long)total,
-                            h->checkpoint ? " (checkpoint written)" : "");
-    }
-    int rc = task_step(t);
-    if (rc) return rc;
-    if (h->progress || h->checkpoint) {
-      double now = ceas_wtime();
-      if (h->progress && now - last > 0.5) {
-        h->progress((double)ceas_task_sweeps_done(t) / (double)total, now - t0,
-                    h->progress_ctx);
-        last = now;
-      }
-      if (h->checkpoint && h->checkpoint_every > 0 && now - last_ckpt >= h->checkpoint_every &&
-          ceas_task_sweeps_done(t) < total) {
-        if ((rc = ceas_task_checkpoint_write(t, h->checkpoint))) return rc;
-        last_ckpt = ceas_wtime();
-      }
-    }
-  }
-  t->seconds += ceas_wtime() - t0;
-  const ceas_lattice_state *st = t->st;
-  t->mean_cluster_size =
-      is_wolff(t) ? (double)st->flipped / ((double)st->wolff_clusters * (double)p->sweeps)
-                  : NAN;
-  ceas_task_summary s;
-  ceas_task_summary_of(t, &s);
-  int rc = ceas_task_analyze(&s, &t->result);
-  t->analysed = rc == CEAS_OK;
-  return rc;
+  const size_t R = (size_t)t->replicas, i = (size_t)((k - p->therm) / p->measure_every - 1);
+  return ceas_kernel_measure(t->kernel, t->e + i * R, t->m + i * R, t->f ? t->f + i * R : NULL);
 }
 
 void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
@@ -372,7 +212,7 @@ void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
   s->replicas = t->replicas;
   s->result = &t->result;
   s->wolff = is_wolff(t);
-  s->wolff_clusters = t->st ? t->st->wolff_clusters : 0;
+  s->wolff_clusters = is_wolff(t) ? ceas_kernel_clusters(t->kernel) : 0;
   s->mean_cluster_size = t->mean_cluster_size;
 }
 
@@ -382,25 +222,9 @@ int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r) {
   return ceas_measure_analyze(&ser, r);
 }
 
-int ceas_task_run(ceas_task *t, volatile sig_atomic_t *stop,
-                  ceas_task_progress_fn progress, void *ctx) {
-  ceas_task_hooks h = {0};
-  h.stop = stop;
-  h.progress = progress;
-  h.progress_ctx = ctx;
-  return ceas_task_run_hooks(t, &h);
-}
-
-/* The single-spin kernels on lattices take their update uniforms from a bulk
- * Philox4x32-10 stream (the AVX2 and scalar paths give the same words); every
- * other kernel, and every initial configuration, draws from Philox4x64-10. */
 const char *ceas_task_rng_name(ceas_model_kind model, const char *algo) {
-  if (model != CEAS_MODEL_GRAPH && algo &&
-      (!strcmp(algo, "metropolis") || !strcmp(algo, "heatbath") || !strcmp(algo, "msc-single")))
-    return "Philox4x32-10 (Random123) for the updates: one bulk stream keyed by (seed, "
-           "stream, kernel), AVX2 and scalar paths bitwise equal; Philox4x64-10 for the "
-           "initial spins";
-  return "Philox4x64-10 (Random123)";
+  const ceas_kernel_type *T = ceas_kernel_find(algo);
+  return model != CEAS_MODEL_GRAPH && T ? T->rng_lattice : "Philox4x64-10 (Random123)";
 }
 
 /* The `units` and `description` of every dataset ceas_task_write_summary writes

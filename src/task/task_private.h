@@ -28,6 +28,10 @@
 #define TASK_OBS_ERROR "error"
 #define TASK_OBS_TAU "tau_int"
 
+/* One stretch of the chain (ceas_kernel_type.chunk sweeps at most, ending at the
+ * end of thermalisation or at a measurement) and the measurement if one is due. */
+int ceas_task_step(ceas_task *t);
+
 /* The task's parameters as root attributes (ceasim_version, model, L, ...). */
 int ceas_task_write_params(const ceas_task *t, hid_t loc, const char *command_line);
 
