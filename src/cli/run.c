@@ -316,7 +316,7 @@ int ceas_cli_run(int argc, char **argv) {
          (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
          t->seconds, (double)(a.p.sweeps + a.p.therm) / t->seconds);
   if (!isnan(t->mean_cluster_size))
-    printf(", %ld clusters/sweep of mean size %.4g", t->st->wolff_clusters,
+    printf(", %ld clusters/sweep of mean size %.4g", ceas_kernel_clusters(t->kernel),
            t->mean_cluster_size);
   printf("\n");
   ceas_cli_print_observables(t);
