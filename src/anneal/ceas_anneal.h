@@ -46,7 +46,7 @@
 #ifndef CEAS_ANNEAL_H
 #define CEAS_ANNEAL_H
 
-#include <hdf5.h>
+#include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -80,7 +80,7 @@
 #ifndef CEAS_DECOMP_H
 #define CEAS_DECOMP_H
 
-#include <hdf5.h>
+#include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <mpi.h>
 #include <signal.h>
 #include <stdint.h>

@@ -25,7 +25,7 @@
 #ifndef CEAS_HEADSRC_H
 #define CEAS_HEADSRC_H
 
-#include <hdf5.h>
+#include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <stdint.h>
 
 #include "ceas_attention.h"

@@ -28,7 +28,7 @@
 #ifndef CEAS_KERNEL_H
 #define CEAS_KERNEL_H
 
-#include <hdf5.h>
+#include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <stddef.h>
 #include <stdint.h>
 

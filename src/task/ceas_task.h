@@ -38,7 +38,7 @@
 #ifndef CEAS_TASK_H
 #define CEAS_TASK_H
 
-#include <hdf5.h>
+#include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <signal.h>
 #include <stdint.h>
 
