@@ -1,0 +1,65 @@
+/* GPU kernels (CUDA), built only with -DCEASIM_CUDA=ON (src/gpu/CMakeLists.txt).
+ *
+ * msc-single on the GPU: the 2D single-lattice multi-spin-coded checkerboard
+ * Metropolis of src/msc/single.c (layout, update rule and Philox draws as
+ * ceas_msc.h describes them), bit for bit: on the same key, initial state and
+ * betas the lattice after k sweeps equals the CPU kernel's (tests/gpu/).
+ *
+ * One thread block per row of a colour; each thread updates one 64-site word of
+ * the row at a time (a row of nw = L / 128 words is walked in chunks of the
+ * block's width). The bulk decision of a word needs only its own four Philox
+ * blocks. Tied sites (U's top 8 bits equal T_q's, ~0.2 per word) take words of
+ * their row's deep stream in the order of j over the whole row: the block
+ * scans its words' tie counts to rank them, lists them in shared memory, and
+ * each thread draws one deep Philox block for four consecutive ranks.
+ *
+ * The state lives on the device; get/set copy it in the host layout of
+ * ceas_msc_single_unpack (c0, c1: L rows of nw words each, no halos).
+ *
+ * Errors: CEAS_EINPUT with a message for bad arguments, CEAS_ENOMEM, and
+ * CEAS_EIO with the CUDA error string when the runtime fails (no device, launch
+ * failure). */
+#ifndef CEAS_GPU_H
+#define CEAS_GPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceas_core.h"
+#include "ceas_msc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Name of CUDA device 0 into buf (n bytes), "" if none. */
+int ceas_gpu_device_name(char *buf, size_t n);
+
+typedef struct ceas_gpu_msc_single ceas_gpu_msc_single;
+
+/* 2D torus of L sites a side (L a multiple of 128, 128 <= L <= 65536) with the
+ * initial state of ceas_msc_single_alloc (same key and init: same bits). */
+int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
+                              ceas_gpu_msc_single **out);
+void ceas_gpu_msc_single_free(ceas_gpu_msc_single *st);
+
+/* Threads per block, a multiple of 32 from 32 to 1024 (default 256): speed only,
+ * the result is the same bits for every width. */
+int ceas_gpu_msc_single_set_threads(ceas_gpu_msc_single *st, int threads);
+
+/* n sweeps at beta (finite, >= 0), queued on the device; returns once launched
+ * (ceas_gpu_msc_single_sync waits and reports a failure of the kernels). */
+int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n);
+int ceas_gpu_msc_single_sync(ceas_gpu_msc_single *st);
+uint64_t ceas_gpu_msc_single_sweeps_done(const ceas_gpu_msc_single *st);
+
+/* The state in host layout, L * L / 128 words per colour (see above). */
+int ceas_gpu_msc_single_get(ceas_gpu_msc_single *st, uint64_t *c0, uint64_t *c1);
+int ceas_gpu_msc_single_set(ceas_gpu_msc_single *st, const uint64_t *c0, const uint64_t *c1,
+                            uint64_t sweeps_done);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,299 @@
+/* msc-single on the GPU (contract in ceas_gpu.h; the rule and the draws are
+ * those of src/msc/single.c, whose comments say why they are as they are). */
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceas_gpu.h"
+#include "ceas_lattice.h"
+
+/* U's top 2K = 8 bits come from the bulk planes (SINGLE_BULK in single.c); a
+ * tied site compares the top 24 bits of its deep word with T_q's low 24 bits. */
+#define MSC_BULK 8
+
+/* The kernel's parameters: Philox4x32-10's ten round keys (the key schedule of
+ * Random123's philox4x32, computed once on the host), and the thresholds as
+ * single.c's thresholds_class spells them for classes q = 1, 2. */
+typedef struct {
+  uint32_t rk[10][2];
+  uint64_t m[2][MSC_BULK];
+  uint64_t always[2];
+  uint32_t low[2];
+} msc_params;
+
+struct ceas_gpu_msc_single {
+  long L;
+  int nw;
+  int threads;
+  uint32_t k32[2];
+  uint64_t *col[2]; /* device: L rows of nw words per colour */
+  uint64_t sweep;
+};
+
+static int cuda_fail(cudaError_t e, const char *what) {
+  return ceas_error_set(CEAS_EIO, "gpu: %s: %s", what, cudaGetErrorString(e));
+}
+#define CUDA_TRY(call, what)                     \
+  do {                                           \
+    cudaError_t e_ = (call);                     \
+    if (e_ != cudaSuccess) return cuda_fail(e_, what); \
+  } while (0)
+
+/* Philox4x32-10 of counter (c0, c1, c2, c3) under the round keys rk
+ * (Random123's philox4x32: multipliers 0xD2511F53 and 0xCD9E8D57). */
+__device__ __forceinline__ void philox(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                                       const uint32_t (*rk)[2], uint32_t out[4]) {
+#pragma unroll
+  for (int i = 0; i < 10; i++) {
+    const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ rk[i][0];
+    const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ rk[i][1];
+    c1 = (uint32_t)p1;
+    c3 = (uint32_t)p0;
+    c0 = n0;
+    c2 = n2;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+/* One colour c of the 2D torus in sweep t (c2, c3: the sweep's counter words):
+ * block = row r, a = colour c, b = colour 1 - c, both L rows of nw words.
+ * Dynamic shared memory: blockDim.x flip words, then 4 blockDim.x list entries. */
+__global__ void msc_single_update2(uint64_t *__restrict__ a, const uint64_t *__restrict__ b,
+                                   int L, int nw, int c, uint32_t c2, uint32_t c3,
+                                   const msc_params p) {
+  extern __shared__ uint64_t smem[];
+  __shared__ uint32_t wt[32];
+  const int T = blockDim.x, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5,
+            nwarps = T >> 5;
+  uint64_t *flipw = smem;
+  uint32_t *list = (uint32_t *)(smem + T);
+  const uint32_t cap = 4u * (uint32_t)T;
+  const int r = blockIdx.x;
+  const uint64_t R = (uint64_t)L;
+  const uint64_t *mid = b + (size_t)r * nw;
+  const uint64_t *up = b + (size_t)(r == 0 ? L - 1 : r - 1) * nw;
+  const uint64_t *dn = b + (size_t)(r == L - 1 ? 0 : r + 1) * nw;
+  uint64_t *arow = a + (size_t)r * nw;
+  const int odd = (c + r) & 1;
+  uint64_t carry = 0; /* tied sites of the row's earlier chunks */
+  for (int w0 = 0; w0 < nw; w0 += T) {
+    const int w = w0 + tid;
+    uint64_t s = 0, flip = 0, n1 = 0, n2 = 0;
+    if (w < nw) {
+      s = arow[w];
+      const uint64_t m = mid[w];
+      const uint64_t sh = odd ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
+                              : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
+      const uint64_t a1 = s ^ up[w], a2 = s ^ dn[w], a3 = s ^ m, a4 = s ^ sh;
+      const uint64_t x1 = a1 ^ a2, k1 = a1 & a2, x2 = a3 ^ a4, k2 = a3 & a4;
+      const uint64_t k_odd = x1 ^ x2, ge2 = k1 | k2 | (x1 & x2), ge4 = k1 & k2;
+      uint64_t P[MSC_BULK];
+#pragma unroll
+      for (int blk = 0; blk < MSC_BULK / 2; blk++) {
+        const uint64_t bn = ((uint64_t)blk * R + (uint64_t)r) * (uint64_t)nw + (uint64_t)w;
+        uint32_t o[4];
+        philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, o);
+        P[2 * blk] = (uint64_t)o[0] | (uint64_t)o[1] << 32;
+        P[2 * blk + 1] = (uint64_t)o[2] | (uint64_t)o[3] << 32;
+      }
+      flip = (ge2 & k_odd) | ge4 | (ge2 & ~k_odd & ~P[0]);
+      n1 = ~ge2 & k_odd;
+      n2 = ~ge2 & ~k_odd;
+      flip |= (n1 & p.always[0]) | (n2 & p.always[1]);
+      n1 &= ~p.always[0];
+      n2 &= ~p.always[1];
+#pragma unroll
+      for (int q = 0; q < MSC_BULK; q++) {
+        flip |= n1 & ~P[q] & p.m[0][q];
+        n1 &= ~(P[q] ^ p.m[0][q]);
+        flip |= n2 & ~P[q] & p.m[1][q];
+        n2 &= ~(P[q] ^ p.m[1][q]);
+      }
+    }
+    /* Rank the chunk's tied sites in the order of j: an exclusive scan of the
+     * words' counts over the block. */
+    flipw[tid] = 0;
+    const uint64_t tied = n1 | n2;
+    const uint32_t cnt = (uint32_t)__popcll(tied);
+    uint32_t incl = cnt;
+#pragma unroll
+    for (int d = 1; d < 32; d <<= 1) {
+      const uint32_t v = __shfl_up_sync(0xffffffffu, incl, d);
+      if (lane >= d) incl += v;
+    }
+    if (lane == 31) wt[warp] = incl;
+    __syncthreads();
+    if (warp == 0) {
+      uint32_t v = lane < nwarps ? wt[lane] : 0;
+#pragma unroll
+      for (int d = 1; d < 32; d <<= 1) {
+        const uint32_t u = __shfl_up_sync(0xffffffffu, v, d);
+        if (lane >= d) v += u;
+      }
+      if (lane < nwarps) wt[lane] = v;
+    }
+    __syncthreads();
+    const uint32_t excl = incl - cnt + (warp ? wt[warp - 1] : 0), total = wt[nwarps - 1];
+    /* The tied sites in windows of cap ranks (one window unless the chunk has
+     * over 4 per word): list them, then draw deep block j of the row for the
+     * four ranks 4j .. 4j + 3 it serves. */
+    for (uint32_t win = 0; win < total; win += cap) {
+      if (excl + cnt > win && excl < win + cap) {
+        uint32_t pos = excl;
+        for (uint64_t tt = tied; tt; tt &= tt - 1, pos++) {
+          const int bit = __ffsll((long long)tt) - 1;
+          if (pos >= win && pos < win + cap)
+            list[pos - win] = (uint32_t)tid << 8 | (uint32_t)bit << 2 | ((n1 >> bit) & 1 ? 1u : 2u);
+        }
+      }
+      __syncthreads();
+      const uint32_t n = total - win < cap ? total - win : cap;
+      const uint64_t g0 = carry + win;
+      const uint64_t j1 = (g0 + n - 1) >> 2;
+      for (uint64_t j = (g0 >> 2) + (uint64_t)tid; j <= j1; j += (uint64_t)T) {
+        const uint64_t bn = 16 * R * (uint64_t)nw + j * R + (uint64_t)r;
+        uint32_t u[4];
+        philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, u);
+#pragma unroll
+        for (int g = 0; g < 4; g++) {
+          const uint64_t gi = 4 * j + (uint64_t)g;
+          if (gi < g0 || gi >= g0 + n) continue;
+          const uint32_t e = list[gi - g0];
+          if ((u[g] >> MSC_BULK) < p.low[(e & 3) - 1])
+            atomicOr((unsigned long long *)&flipw[e >> 8], 1ull << ((e >> 2) & 63));
+        }
+      }
+      __syncthreads();
+    }
+    if (total) flip |= flipw[tid];
+    if (w < nw) arow[w] = s ^ flip;
+    carry += total;
+    /* wt and flipw are rewritten by the next chunk. */
+    __syncthreads();
+  }
+}
+
+extern "C" {
+
+int ceas_gpu_device_name(char *buf, size_t n) {
+  if (n) buf[0] = 0;
+  cudaDeviceProp prop;
+  CUDA_TRY(cudaGetDeviceProperties(&prop, 0), "device 0");
+  snprintf(buf, n, "%s", prop.name);
+  return CEAS_OK;
+}
+
+void ceas_gpu_msc_single_free(ceas_gpu_msc_single *st) {
+  if (!st) return;
+  cudaFree(st->col[0]);
+  cudaFree(st->col[1]);
+  free(st);
+}
+
+int ceas_gpu_msc_single_set(ceas_gpu_msc_single *st, const uint64_t *c0, const uint64_t *c1,
+                            uint64_t sweeps_done) {
+  const size_t bytes = (size_t)st->L * (size_t)st->nw * sizeof(uint64_t);
+  CUDA_TRY(cudaMemcpy(st->col[0], c0, bytes, cudaMemcpyHostToDevice), "copy to device");
+  CUDA_TRY(cudaMemcpy(st->col[1], c1, bytes, cudaMemcpyHostToDevice), "copy to device");
+  st->sweep = sweeps_done;
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_single_get(ceas_gpu_msc_single *st, uint64_t *c0, uint64_t *c1) {
+  const size_t bytes = (size_t)st->L * (size_t)st->nw * sizeof(uint64_t);
+  CUDA_TRY(cudaMemcpy(c0, st->col[0], bytes, cudaMemcpyDeviceToHost), "copy from device");
+  CUDA_TRY(cudaMemcpy(c1, st->col[1], bytes, cudaMemcpyDeviceToHost), "copy from device");
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
+                              ceas_gpu_msc_single **out) {
+  *out = NULL;
+  if (L < 128 || L > 65536 || L % 128)
+    return ceas_error_set(CEAS_EINPUT,
+                          "gpu msc-single: L = %ld, expected a multiple of 128 from 128 to 65536",
+                          L);
+  ceas_gpu_msc_single *st = (ceas_gpu_msc_single *)ceas_calloc(1, sizeof *st);
+  if (!st) return CEAS_ENOMEM;
+  st->L = L;
+  st->nw = (int)(L / 128);
+  st->threads = 256;
+  const ceas_rng_key32 k = ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE);
+  st->k32[0] = k.k[0];
+  st->k32[1] = k.k[1];
+  const size_t words = (size_t)L * (size_t)st->nw;
+  uint64_t *h = (uint64_t *)ceas_calloc(2 * words, sizeof *h);
+  int rc = h ? CEAS_OK : CEAS_ENOMEM;
+  for (int c = 0; c < 2 && !rc; c++) {
+    cudaError_t e = cudaMalloc((void **)&st->col[c], words * sizeof(uint64_t));
+    if (e != cudaSuccess) rc = cuda_fail(e, "device memory for the lattice");
+  }
+  if (!rc) {
+    for (int c = 0; c < 2; c++) ceas_msc_single_initial(key, 2, L, init, c, 0, L, h + c * words);
+    rc = ceas_gpu_msc_single_set(st, h, h + words, 0);
+  }
+  free(h);
+  if (rc) {
+    ceas_gpu_msc_single_free(st);
+    return rc;
+  }
+  *out = st;
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_single_set_threads(ceas_gpu_msc_single *st, int threads) {
+  if (threads < 32 || threads > 1024 || threads % 32)
+    return ceas_error_set(CEAS_EINPUT,
+                          "gpu msc-single: %d threads per block, expected a multiple of 32 "
+                          "from 32 to 1024",
+                          threads);
+  st->threads = threads;
+  return CEAS_OK;
+}
+
+uint64_t ceas_gpu_msc_single_sweeps_done(const ceas_gpu_msc_single *st) { return st->sweep; }
+
+int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n) {
+  if (!isfinite(beta) || beta < 0)
+    return ceas_error_set(CEAS_EINPUT,
+                          "gpu msc-single: beta = %g, expected a finite value >= 0", beta);
+  msc_params p;
+  memset(&p, 0, sizeof p);
+  uint32_t k0 = st->k32[0], k1 = st->k32[1];
+  for (int i = 0; i < 10; i++) {
+    p.rk[i][0] = k0;
+    p.rk[i][1] = k1;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  for (int q = 1; q <= 2; q++) {
+    const uint64_t T = ceas_lattice_threshold(exp(-4 * beta * q));
+    for (int s = 0; s < MSC_BULK; s++) p.m[q - 1][s] = -((T >> (31 - s)) & 1);
+    p.always[q - 1] = T >> 32 ? ~UINT64_C(0) : 0;
+    p.low[q - 1] = (uint32_t)(T & ((UINT64_C(1) << (32 - MSC_BULK)) - 1));
+  }
+  const size_t shmem = (size_t)st->threads * (sizeof(uint64_t) + 4 * sizeof(uint32_t));
+  for (uint64_t i = 0; i < n; i++, st->sweep++)
+    for (int c = 0; c < 2; c++) {
+      const uint64_t t = st->sweep;
+      msc_single_update2<<<(unsigned)st->L, (unsigned)st->threads, shmem>>>(
+          st->col[c], st->col[1 - c], (int)st->L, st->nw, c, (uint32_t)t,
+          (uint32_t)(2 * (t >> 32) + (uint64_t)c), p);
+      CUDA_TRY(cudaGetLastError(), "msc-single launch");
+    }
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_single_sync(ceas_gpu_msc_single *st) {
+  (void)st;
+  CUDA_TRY(cudaDeviceSynchronize(), "msc-single kernels");
+  return CEAS_OK;
+}
+
+} /* extern "C" */

@@ -1,0 +1,191 @@
+/* The GPU msc-single kernel against the CPU one (src/gpu/ceas_gpu.h), and its
+ * speed. Needs a CUDA device, so the suite does not run it: tests/gpu/run.sh.
+ *
+ *   gpu_msc_single check                  bitwise equality, exit 1 on any mismatch
+ *   gpu_msc_single bench L SWEEPS [THREADS]  flips/ns at beta_c, three timed runs
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ceas_gpu.h"
+#include "ceas_msc.h"
+
+#define BETA_C 0.44068679350977151
+
+/* The CPU kernel on the whole torus through the plane-range API (halo planes
+ * refreshed after each colour, as ceas_msc_single_sweep does), so that the
+ * words can be compared at sizes where unpacked spins would not fit. */
+static int cpu_run(long L, ceas_rng_key key, ceas_msc_init init, double beta, uint64_t sweeps,
+                   uint64_t *out0, uint64_t *out1) {
+  const size_t nw = (size_t)(L / 128), words = (size_t)L * nw;
+  uint64_t *col[2] = {calloc(words + 2 * nw, 8), calloc(words + 2 * nw, 8)};
+  ceas_msc_single_kernel *k = NULL;
+  int rc = col[0] && col[1] ? ceas_msc_single_kernel_alloc(2, L, key, &k) : CEAS_ENOMEM;
+  if (!rc) rc = ceas_msc_single_kernel_set_beta(k, beta);
+  if (!rc) {
+    for (int c = 0; c < 2; c++) {
+      ceas_msc_single_initial(key, 2, L, init, c, 0, L, col[c] + nw);
+      memcpy(col[c], col[c] + words, nw * 8);
+      memcpy(col[c] + nw + words, col[c] + nw, nw * 8);
+    }
+    for (uint64_t t = 0; t < sweeps; t++)
+      for (int c = 0; c < 2; c++) {
+        ceas_msc_single_kernel_update(k, t, c, 0, L, col[c] + nw, col[1 - c] + nw);
+        memcpy(col[c], col[c] + words, nw * 8);
+        memcpy(col[c] + nw + words, col[c] + nw, nw * 8);
+      }
+    memcpy(out0, col[0] + nw, words * 8);
+    memcpy(out1, col[1] + nw, words * 8);
+  }
+  ceas_msc_single_kernel_free(k);
+  free(col[0]);
+  free(col[1]);
+  return rc;
+}
+
+typedef struct {
+  long L;
+  uint64_t seed;
+  double beta;
+  uint64_t sweeps;
+  ceas_msc_init init;
+  int threads;
+} check_case;
+
+/* Returns 0 if the GPU's words equal the CPU's after the case's sweeps (and, at
+ * small L, the spins of the CPU torus API too), 1 if not, -1 on an error. */
+static int check_one(const check_case *cc) {
+  const long L = cc->L;
+  const size_t words = (size_t)L * (size_t)(L / 128);
+  const ceas_rng_key key = {cc->seed, 7};
+  uint64_t *g = malloc(2 * words * 8), *h = malloc(2 * words * 8);
+  ceas_gpu_msc_single *st = NULL;
+  int rc = g && h ? cpu_run(L, key, cc->init, cc->beta, cc->sweeps, h, h + words) : CEAS_ENOMEM;
+  if (!rc) rc = ceas_gpu_msc_single_alloc(L, key, cc->init, &st);
+  if (!rc) rc = ceas_gpu_msc_single_set_threads(st, cc->threads);
+  if (!rc) rc = ceas_gpu_msc_single_sweep(st, cc->beta, cc->sweeps);
+  if (!rc) rc = ceas_gpu_msc_single_sync(st);
+  if (!rc) rc = ceas_gpu_msc_single_get(st, g, g + words);
+  int bad = -1;
+  size_t diff = 0, first = 0, down = 0;
+  if (!rc) {
+    for (size_t i = 0; i < 2 * words; i++) {
+      if (g[i] != h[i] && diff++ == 0) first = i;
+      down += (size_t)__builtin_popcountll(h[i]);
+    }
+    bad = diff != 0;
+    if (!bad && L <= 1024) {
+      /* The torus API's own sweep gives the same spins. */
+      ceas_msc_single *t = NULL;
+      int8_t *a = malloc((size_t)L * L), *b = malloc((size_t)L * L);
+      rc = a && b ? ceas_msc_single_alloc(L, key, cc->init, &t) : CEAS_ENOMEM;
+      if (!rc) rc = ceas_msc_single_sweep(t, cc->beta, cc->sweeps);
+      if (!rc) {
+        ceas_msc_single_get_spins(t, a);
+        ceas_msc_single_unpack(2, L, 0, L, g, g + words, b);
+        bad = memcmp(a, b, (size_t)L * L) != 0;
+      }
+      ceas_msc_single_free(t);
+      free(a);
+      free(b);
+    }
+  }
+  if (rc) fprintf(stderr, "gpu_msc_single: %s\n", ceas_error_message());
+  printf("%-4s L=%-6ld seed=%-3llu beta=%-9.6f sweeps=%-3llu %s threads=%-4d down=%.4f",
+         rc ? "ERR" : bad ? "FAIL" : "ok", L, (unsigned long long)cc->seed, cc->beta,
+         (unsigned long long)cc->sweeps, cc->init == CEAS_MSC_HOT ? "hot " : "cold",
+         cc->threads, (double)down / ((double)L * L));
+  if (bad > 0 && diff)
+    printf("  %zu of %zu words differ, first: colour %zu row %zu word %zu", diff, 2 * words,
+           first / words, (first % words) / (size_t)(L / 128), first % (size_t)(L / 128));
+  printf("\n");
+  fflush(stdout);
+  ceas_gpu_msc_single_free(st);
+  free(g);
+  free(h);
+  return rc ? -1 : bad;
+}
+
+static int check(void) {
+  const double betas[] = {0.0, 0.25, BETA_C, 0.7, 2.0};
+  check_case cases[64];
+  int n = 0;
+  /* Small tori: every beta, short and long runs, hot and cold. */
+  for (int b = 0; b < 5; b++) {
+    cases[n++] = (check_case){128, 1, betas[b], 1, CEAS_MSC_HOT, 256};
+    cases[n++] = (check_case){256, 2 + (uint64_t)b, betas[b], 20, CEAS_MSC_HOT, 256};
+    cases[n++] = (check_case){1024, 3, betas[b], 7, b % 2 ? CEAS_MSC_COLD : CEAS_MSC_HOT, 64};
+  }
+  /* Rows walked in several chunks (nw > threads), the tied ranks carried
+   * across them, and block widths that must not change a bit. */
+  cases[n++] = (check_case){4096, 11, BETA_C, 5, CEAS_MSC_HOT, 32};
+  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 32};
+  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 1024};
+  cases[n++] = (check_case){16384, 13, BETA_C, 2, CEAS_MSC_HOT, 96};
+  /* The sizes that are timed. */
+  cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256};
+  cases[n++] = (check_case){65536, 15, BETA_C, 1, CEAS_MSC_HOT, 256};
+  int fails = 0, errors = 0;
+  for (int i = 0; i < n; i++) {
+    int r = check_one(&cases[i]);
+    fails += r > 0;
+    errors += r < 0;
+  }
+  printf("check: %d cases, %d mismatches, %d errors\n", n, fails, errors);
+  return fails || errors;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int bench(long L, uint64_t sweeps, int threads) {
+  char name[256];
+  ceas_gpu_msc_single *st = NULL;
+  const ceas_rng_key key = {42, 0};
+  int rc = ceas_gpu_device_name(name, sizeof name);
+  if (!rc) rc = ceas_gpu_msc_single_alloc(L, key, CEAS_MSC_HOT, &st);
+  if (!rc) rc = ceas_gpu_msc_single_set_threads(st, threads);
+  /* Warm-up: module load, and out of the hot start's disorder. */
+  if (!rc) rc = ceas_gpu_msc_single_sweep(st, BETA_C, 10);
+  if (!rc) rc = ceas_gpu_msc_single_sync(st);
+  double best = 0, rate[3] = {0};
+  for (int i = 0; i < 3 && !rc; i++) {
+    const double t0 = now();
+    rc = ceas_gpu_msc_single_sweep(st, BETA_C, sweeps);
+    if (!rc) rc = ceas_gpu_msc_single_sync(st);
+    rate[i] = (double)L * (double)L * (double)sweeps / ((now() - t0) * 1e9);
+    if (rate[i] > best) best = rate[i];
+  }
+  ceas_gpu_msc_single_free(st);
+  if (rc) {
+    fprintf(stderr, "gpu_msc_single: %s\n", ceas_error_message());
+    return 1;
+  }
+  printf("bench %s L=%ld sweeps=%llu threads=%d flips/ns %.1f %.1f %.1f\n", name, L,
+         (unsigned long long)sweeps, threads, rate[0], rate[1], rate[2]);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "check")) return check();
+  if ((argc == 4 || argc == 5) && !strcmp(argv[1], "bench")) {
+    char *end;
+    long L = strtol(argv[2], &end, 10);
+    long long sw = strtoll(argv[3], &end, 10);
+    int threads = argc == 5 ? atoi(argv[4]) : 256;
+    if (sw <= 0) {
+      fprintf(stderr, "gpu_msc_single: SWEEPS = %s, expected a positive count\n", argv[3]);
+      return 2;
+    }
+    return bench(L, (uint64_t)sw, threads);
+  }
+  fprintf(stderr, "usage: gpu_msc_single check | bench L SWEEPS [THREADS]\n");
+  return 2;
+}

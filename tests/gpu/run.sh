@@ -1,0 +1,20 @@
+#!/bin/bash
+# The GPU tests (src/gpu): build the CUDA part on its own and check the kernels
+# bitwise against the CPU ones, then time msc-single at L = 32768 and 65536.
+# Needs a CUDA device and nvcc, so the suite (tests/CMakeLists.txt) does not run
+# it; run it on the GPU machine before resolving GPU work:
+#   tests/gpu/run.sh [BUILD_DIR]          (default build-cuda-gpu)
+# RANDOM123_INCLUDE_DIR=... names the folder holding Random123/ where the
+# system has none (the lent GPU machine: carry /usr/include/Random123).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build-cuda-gpu}
+cmake -S "$root/src/gpu" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=ON \
+  ${RANDOM123_INCLUDE_DIR:+-DRANDOM123_INCLUDE_DIR=$RANDOM123_INCLUDE_DIR} >/dev/null
+cmake --build "$build" -j "$(nproc)" >/dev/null
+"$build/gpu_msc_single" check
+for L in 32768 65536; do
+  for threads in 128 256 512; do
+    "$build/gpu_msc_single" bench "$L" $((2 * 65536 / L * 100)) "$threads"
+  done
+done
