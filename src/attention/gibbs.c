@@ -327,9 +327,10 @@ static void scan_query(scan_ws *ws, const double *s, const double *beta, size_t 
  * (dH/dbeta = -beta Var), from the entropy kernel over the bucket-ordered d.
  * Var here is <d^2> - <d>^2: its cancellation costs digits of the Newton step
  * only, never of f. */
-static double beta_star_f(const scan_ws *ws, double sigma, double beta, double *df) {
+static double beta_star_f(const ceas_att_kernels *K, const scan_ws *ws, double sigma,
+                          double beta, double *df) {
   double m[3], md;
-  ceas_att_kernels_get()->entropy(ws->d, beta, scan_blocks(ws, beta), m);
+  K->entropy(ws->d, beta, scan_blocks(ws, beta), m);
   double r = sqrt(2 * scan_entropy(ws, beta, m, &md));
   double var = m[2] / (ws->n_top + m[0]) - md * md;
   *df = sigma + (r > 0 && var > 0 ? beta * var / r : 0);
@@ -348,15 +349,17 @@ int ceas_attention_beta_star_fixed(const double *s, size_t n, double *beta) {
   scan_ws ws_, *ws = &ws_;
   if (scan_ws_init(ws, n)) return ceas_error_set(CEAS_ENOMEM, "beta* fixed point: out of memory");
   double smax, smin, df;
+  const ceas_att_kernels *K = ceas_att_kernels_get();
   scan_prepare(ws, s, &smax, &smin);
   /* f increases strictly from f(0) = -sqrt(2 ln n) < 0; bracket by doubling from
    * the REM value, where f >= 0 for REM-like scores already. */
-  double lo = 0, hi = sqrt(2 * log((double)n)) / sigma, x = hi, f_hi = beta_star_f(ws, sigma, hi, &df);
+  double lo = 0, hi = sqrt(2 * log((double)n)) / sigma, x = hi;
+  double f_hi = beta_star_f(K, ws, sigma, hi, &df);
   while (f_hi < 0) {
     lo = hi;
     hi *= 2;
     x = hi;
-    f_hi = beta_star_f(ws, sigma, hi, &df);
+    f_hi = beta_star_f(K, ws, sigma, hi, &df);
   }
   double fx = f_hi;
   /* Safeguarded Newton: a step that leaves the bracket (lo, hi) is replaced by
@@ -371,7 +374,7 @@ int ceas_attention_beta_star_fixed(const double *s, size_t n, double *beta) {
     int newton = xn > lo && xn < hi;
     x = newton ? xn : 0.5 * (lo + hi);
     if ((newton && fabs(step) <= 1e-10 * x) || hi - lo <= 1e-13 * hi) break;
-    fx = beta_star_f(ws, sigma, x, &df);
+    fx = beta_star_f(K, ws, sigma, x, &df);
   }
   *beta = x;
   free(ws->d);

@@ -1,5 +1,7 @@
 /* The scan kernels for the baseline instruction set, and the run-time choice;
  * the AVX2 and AVX-512 builds are scan_kernels_avx2.c and scan_kernels_avx512.c. */
+#include <stdlib.h>
+
 #include "scan_kernels.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -28,6 +30,8 @@ int ceas_att_kernels_supported(const ceas_att_kernels *k) {
 
 const ceas_att_kernels *ceas_att_kernels_get(void) {
   if (forced) return forced;
+  /* As for ceasim's other vector code: the baseline, to time or check it by hand. */
+  if (getenv("CEASIM_NO_AVX2")) return &ceas_att_kernels_generic;
   if (ceas_att_kernels_supported(&ceas_att_kernels_avx512)) return &ceas_att_kernels_avx512;
   if (ceas_att_kernels_supported(&ceas_att_kernels_avx2)) return &ceas_att_kernels_avx2;
   return &ceas_att_kernels_generic;

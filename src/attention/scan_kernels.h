@@ -33,7 +33,8 @@ typedef struct {
 extern const ceas_att_kernels ceas_att_kernels_generic, ceas_att_kernels_avx2,
     ceas_att_kernels_avx512;
 
-/* The set in use: the fastest this CPU runs, unless ceas_att_kernels_force chose. */
+/* The set to use: the fastest this CPU runs, the baseline if CEASIM_NO_AVX2 is
+ * set, or what ceas_att_kernels_force chose. */
 const ceas_att_kernels *ceas_att_kernels_get(void);
 /* Tests: use set k (it must be supported), or NULL for the automatic choice.
  * Returns 0, or -1 when this CPU cannot run k. */
