@@ -3,17 +3,13 @@
  * the same run, so that ratios compare like with like on a shared machine. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ceas_io.h"
 #include "ceas_kernel_bench.h"
-#include "ceas_msc.h"
 #include "cli.h"
 
 #define BETA_C_2D 0.44068679350977151 /* ln(1 + sqrt 2) / 2 */
@@ -279,44 +275,10 @@ static int parse_args(int argc, char **argv, bench_args *a, int *help) {
                           "one colour must fill whole 64-bit words), got %ld",
                           a->L[i]);
   }
-  /* A size that cannot fit would page the machine to death before malloc said
-   * no (overcommit): refuse anything over half the physical memory. The plain
-   * kernel's system costs ~(8 + 8 + 12 per bond end + 1 + 8) bytes per site
-   * (CSR index, J, field, spin, visiting order), an msc state R / 8 on top (every
-   * kernel runs on the lattice's system). */
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  double ram = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
   for (int m = 0; !rc && m < a->n_models; m++)
-    for (int i = 0; !rc && i < a->n_L; i++) {
-      int dim = a->models[m];
-      double sites = pow((double)a->L[i], dim);
-      double need = sites * (25.0 + 24.0 * dim);
-      for (int k = 0; k < a->n_algos; k++)
-        if (a->algos[k]->flags & CEAS_KERNEL_MSC) {
-          need += sites * 32.0;
-          break;
-        }
-      /* The cluster kernels' work arrays: stack, parent and size, 8 bytes each. */
-      if (a->tau) need += 24.0 * sites;
-      if (need > 0.5 * ram)
-        rc = ceas_error_set(CEAS_EINPUT,
-                            "--L: %s L=%ld needs ~%.3g GB, more than half of this "
-                            "machine's %.3g GB",
-                            dim == 2 ? "ising2d" : "ising3d", a->L[i], need / 1e9, ram / 1e9);
-    }
-  if (!rc && strcmp(a->isa, "auto")) {
-    /* Ask the module on a throwaway state, so the message is its own. */
-    ceas_msc_state *probe = NULL;
-    rc = ceas_msc_alloc(2, 2, 64, (ceas_rng_key){0, 0}, CEAS_MSC_COLD, &probe);
-    if (!rc) rc = ceas_msc_set_isa(probe, a->isa);
-    if (rc == CEAS_EINPUT) {
-      char msg[256];
-      const char *m = ceas_error_message();
-      snprintf(msg, sizeof msg, "%s", strncmp(m, "msc: ", 5) ? m : m + 5);
-      rc = ceas_error_set(CEAS_EINPUT, "--isa: %s", msg);
-    }
-    ceas_msc_free(probe);
-  }
+    for (int i = 0; !rc && i < a->n_L; i++)
+      rc = ceas_kernel_bench_memory_check(a->tau, a->algos, a->n_algos, a->models[m], a->L[i]);
+  if (!rc && strcmp(a->isa, "auto")) rc = ceas_kernel_bench_isa_check(a->isa);
   if (!rc && a->out) {
     if (ends_with(a->out, ".json"))
       a->json = 1;
@@ -372,6 +334,23 @@ static int write_json(const bench_args *a, const ceas_kernel_bench_params *bp,
   return rc;
 }
 
+/* One line per kernel and size, as each finishes. */
+static void print_result(const ceas_kernel_bench_params *p, const ceas_kernel_bench_result *r,
+                         void *ctx) {
+  (void)ctx;
+  const char *model = ceas_lattice_model_name(r->dim == 2 ? CEAS_MODEL_ISING2D : CEAS_MODEL_ISING3D);
+  if (!p->tau)
+    printf("%s L=%-5ld %-20s %-7s x%-8.1f %9.3f flips/ns\n", model, r->L, r->type->name, r->isa,
+           r->ratio, r->rate);
+  else
+    printf("%s L=%-5ld %-20s tau=%.4g+-%.2g sweeps  n/tau=%.0f  n_eff=%.4g%s  "
+           "worth=%.3g  %s  x%.4g  %.4g indep/s\n",
+           model, r->L, r->type->name, r->tau, r->tau_err, r->run_taus, r->n_eff,
+           r->bins_ok ? "" : "(tau)", r->replicas_worth,
+           r->converged ? "converged" : "NOT-CONVERGED", r->ratio, r->indep_per_s);
+  fflush(stdout);
+}
+
 int ceas_cli_bench(int argc, char **argv) {
   bench_args a;
   int help;
@@ -388,45 +367,20 @@ int ceas_cli_bench(int argc, char **argv) {
   int n = 0;
   for (int m = 0; !rc && m < a.n_models; m++) {
     const int dim = a.models[m];
-    const char *model =
-        ceas_lattice_model_name(dim == 2 ? CEAS_MODEL_ISING2D : CEAS_MODEL_ISING3D);
     static const long def2[] = {256, 1024}, def3[] = {128}, tau2[] = {256}, tau3[] = {32};
     const long *Ls = a.n_L ? a.L : dim == 2 ? (a.tau ? tau2 : def2) : (a.tau ? tau3 : def3);
     const int nL = a.n_L ? a.n_L : dim == 2 && !a.tau ? 2 : 1;
     const double beta = a.beta_given ? a.beta : dim == 2 ? BETA_C_2D : BETA_C_3D;
     for (int i = 0; !rc && i < nL; i++) {
-      double plain = 0, plain_cpu = 0;
-      for (int k = 0; !rc && k < a.n_algos; k++) {
-        const ceas_kernel_type *T = a.algos[k];
-        /* Not listed, msc-single runs only where it can (2D, L a multiple of 128). */
-        if (!(T->flags & CEAS_KERNEL_PACKED) && (T->flags & CEAS_KERNEL_MSC) &&
-            !a.single_listed && (dim != 2 || Ls[i] % 128))
-          continue;
-        ceas_kernel_bench_result *r = &res[n];
-        rc = a.tau ? ceas_kernel_bench_tau(&bp, T, dim, Ls[i], beta, r)
-                   : ceas_kernel_bench_flips(&bp, T, dim, Ls[i], beta, r);
-        if (rc) break;
-        n++;
-        if (!a.tau) {
-          if (T == a.algos[0]) plain = r->rate;
-          r->ratio = plain > 0 ? r->rate / plain : NAN;
-          printf("%s L=%-5ld %-20s %-7s x%-8.1f %9.3f flips/ns\n", model, Ls[i],
-                 T->name, r->isa, r->ratio, r->rate);
-        } else {
-          if (T == a.algos[0]) {
-            plain = r->indep_per_s;
-            plain_cpu = r->indep_per_cpu_s;
-          }
-          r->ratio = plain > 0 ? r->indep_per_s / plain : NAN;
-          r->ratio_cpu = plain_cpu > 0 ? r->indep_per_cpu_s / plain_cpu : NAN;
-          printf("%s L=%-5ld %-20s tau=%.4g+-%.2g sweeps  n/tau=%.0f  n_eff=%.4g%s  "
-                 "worth=%.3g  %s  x%.4g  %.4g indep/s\n",
-                 model, Ls[i], T->name, r->tau, r->tau_err,
-                 r->run_taus, r->n_eff, r->bins_ok ? "" : "(tau)", r->replicas_worth,
-                 r->converged ? "converged" : "NOT-CONVERGED", r->ratio, r->indep_per_s);
-        }
-        fflush(stdout);
-      }
+      /* Not listed, msc-single runs only where it can (2D, L a multiple of 128). */
+      const ceas_kernel_type *T[MAX_LIST + 1];
+      int nT = 0;
+      for (int k = 0; k < a.n_algos; k++)
+        if ((a.algos[k]->flags & CEAS_KERNEL_PACKED) || !(a.algos[k]->flags & CEAS_KERNEL_MSC) ||
+            a.single_listed || (dim == 2 && Ls[i] % 128 == 0))
+          T[nT++] = a.algos[k];
+      rc = ceas_kernel_bench_size(&bp, T, nT, dim, Ls[i], beta, res + n, print_result, NULL);
+      n += nT;
     }
   }
   if (!rc && a.out) rc = a.json ? write_json(&a, &bp, res, n)

@@ -73,6 +73,29 @@ int ceas_kernel_bench_flips(const ceas_kernel_bench_params *p, const ceas_kernel
 int ceas_kernel_bench_tau(const ceas_kernel_bench_params *p, const ceas_kernel_type *T,
                           int dim, long L, double beta, ceas_kernel_bench_result *res);
 
+/* Called after each kernel of ceas_kernel_bench_size, its result complete. */
+typedef void (*ceas_kernel_bench_done_fn)(const ceas_kernel_bench_params *p,
+                                          const ceas_kernel_bench_result *r, void *ctx);
+
+/* Kernels T[0 .. n) one after the other at one size (flips or tau as p->tau says),
+ * into res[0 .. n), each with its ratio (and for tau ratio_cpu) to T[0], the
+ * yardstick (the plain metropolis for `ceasim bench`); done (if not NULL) after
+ * each. Stops at the first error. */
+int ceas_kernel_bench_size(const ceas_kernel_bench_params *p, const ceas_kernel_type *const *T,
+                           int n, int dim, long L, double beta, ceas_kernel_bench_result *res,
+                           ceas_kernel_bench_done_fn done, void *ctx);
+
+/* CEAS_EINPUT ("--L: ising2d L=... needs ~X GB, more than half of this machine's Y
+ * GB") if the system, a packed state and (tau) the cluster work arrays of the
+ * kernels T[0 .. n) at (dim, L) would take over half the physical memory: such a
+ * size would page the machine to death before malloc said no (overcommit). */
+int ceas_kernel_bench_memory_check(int tau, const ceas_kernel_type *const *T, int n, int dim,
+                                   long L);
+
+/* CEAS_EINPUT ("--isa: ...", the msc module's message) unless the packed kernels
+ * can run on `isa` here. */
+int ceas_kernel_bench_isa_check(const char *isa);
+
 /* A result as named fields, the one list the JSON and HDF5 records share. */
 typedef struct {
   const char *name;

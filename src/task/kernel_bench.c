@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ceas_io.h"
 #include "ceas_kernel_bench.h"
 #include "ceas_measure.h"
+#include "ceas_msc.h"
 
 /* --tau: a kernel stops early once its production spans this many tau_int, enough
  * for >= 62 bins of >= 16 tau (n_eff to ~18 %); fewer than 100 tau is flagged. */
@@ -497,4 +499,68 @@ int ceas_kernel_bench_write_h5(const ceas_kernel_bench_params *a, const char *pa
     return rc;
   }
   return ceas_io_file_commit(&f);
+}
+
+int ceas_kernel_bench_size(const ceas_kernel_bench_params *p, const ceas_kernel_type *const *T,
+                           int n, int dim, long L, double beta, ceas_kernel_bench_result *res,
+                           ceas_kernel_bench_done_fn done, void *ctx) {
+  double plain = 0, plain_cpu = 0;
+  for (int k = 0; k < n; k++) {
+    ceas_kernel_bench_result *r = &res[k];
+    int rc = p->tau ? ceas_kernel_bench_tau(p, T[k], dim, L, beta, r)
+                    : ceas_kernel_bench_flips(p, T[k], dim, L, beta, r);
+    if (rc) return rc;
+    if (!p->tau) {
+      if (k == 0) plain = r->rate;
+      r->ratio = plain > 0 ? r->rate / plain : NAN;
+    } else {
+      if (k == 0) {
+        plain = r->indep_per_s;
+        plain_cpu = r->indep_per_cpu_s;
+      }
+      r->ratio = plain > 0 ? r->indep_per_s / plain : NAN;
+      r->ratio_cpu = plain_cpu > 0 ? r->indep_per_cpu_s / plain_cpu : NAN;
+    }
+    if (done) done(p, r, ctx);
+  }
+  return CEAS_OK;
+}
+
+int ceas_kernel_bench_memory_check(int tau, const ceas_kernel_type *const *T, int n, int dim,
+                                   long L) {
+  /* The plain kernel's system costs ~(8 + 8 + 12 per bond end + 1 + 8) bytes per
+   * site (CSR index, J, field, spin, visiting order), an msc state R / 8 on top
+   * (every kernel runs on the lattice's system). */
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double ram = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+  double sites = pow((double)L, dim);
+  double need = sites * (25.0 + 24.0 * dim);
+  for (int k = 0; k < n; k++)
+    if (T[k]->flags & CEAS_KERNEL_MSC) {
+      need += sites * 32.0;
+      break;
+    }
+  /* The cluster kernels' work arrays: stack, parent and size, 8 bytes each. */
+  if (tau) need += 24.0 * sites;
+  if (need > 0.5 * ram)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--L: %s L=%ld needs ~%.3g GB, more than half of this "
+                          "machine's %.3g GB",
+                          dim == 2 ? "ising2d" : "ising3d", L, need / 1e9, ram / 1e9);
+  return CEAS_OK;
+}
+
+int ceas_kernel_bench_isa_check(const char *isa) {
+  /* Ask the module on a throwaway state, so the message is its own. */
+  ceas_msc_state *probe = NULL;
+  int rc = ceas_msc_alloc(2, 2, 64, (ceas_rng_key){0, 0}, CEAS_MSC_COLD, &probe);
+  if (!rc) rc = ceas_msc_set_isa(probe, isa);
+  if (rc == CEAS_EINPUT) {
+    char msg[256];
+    const char *m = ceas_error_message();
+    snprintf(msg, sizeof msg, "%s", strncmp(m, "msc: ", 5) ? m : m + 5);
+    rc = ceas_error_set(CEAS_EINPUT, "--isa: %s", msg);
+  }
+  ceas_msc_free(probe);
+  return rc;
 }
