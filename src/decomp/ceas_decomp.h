@@ -160,7 +160,8 @@ extern const ceas_decomp_kernel ceas_decomp_kernel_heatbath;
 /* The single-lattice multi-spin-coded Metropolis of src/msc (ceas_msc.h,
  * "single-lattice"): 64 sites per word, L a multiple of 128, h = 0. */
 extern const ceas_decomp_kernel ceas_decomp_kernel_msc_single;
-/* By name (metropolis, heatbath, msc-single); NULL if none. */
+/* The plane kernel of the table's kernel `name` (ceas_kernel_find): metropolis,
+ * heatbath, msc-single; NULL if it has none. */
 const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name);
 
 typedef struct ceas_decomp ceas_decomp;

@@ -133,10 +133,13 @@ const ceas_decomp_kernel ceas_decomp_kernel_heatbath = {
     "heatbath",    1,             plain_plane_bytes, NULL,    heatbath_init, plain_initial,
     plain_update,  plain_measure, plain_unpack,      plain_free};
 
+/* The kernels of the table (ceas_kernel.h) that have a plane kernel. */
 const ceas_decomp_kernel *ceas_decomp_kernel_find(const char *name) {
-  if (!name) return NULL;
-  if (!strcmp(name, "metropolis")) return &ceas_decomp_kernel_metropolis;
-  if (!strcmp(name, "heatbath")) return &ceas_decomp_kernel_heatbath;
-  if (!strcmp(name, "msc-single")) return &ceas_decomp_kernel_msc_single;
+  static const ceas_decomp_kernel *const planes[] = {
+      &ceas_decomp_kernel_metropolis, &ceas_decomp_kernel_heatbath,
+      &ceas_decomp_kernel_msc_single};
+  const ceas_kernel_type *T = ceas_kernel_find(name);
+  for (size_t i = 0; T && i < sizeof planes / sizeof planes[0]; i++)
+    if (!strcmp(planes[i]->name, T->name)) return planes[i];
   return NULL;
 }
