@@ -1,9 +1,10 @@
 /* The vector kernels of the beta-grid scan and of beta*'s fixed point (gibbs.c):
  * scan_body.inc compiled for AVX-512, AVX2 and the baseline instruction set
- * (scan_kernels*.c), chosen at run time. All three are one C text over 8-lane
- * vectors built without FP contraction (CMakeLists.txt), so every set gives the
- * same bits: the choice changes the speed and never a result. Private to the
- * attention module and its tests. */
+ * (scan_kernels*.c), chosen at run time. All three are one C text over the same
+ * 8 lanes (at each set's own vector width) built without FP contraction
+ * (CMakeLists.txt), so every set gives the same bits: the choice changes the
+ * speed and never a result (test_attention checks). Private to the attention
+ * module and its tests. */
 #ifndef CEAS_ATTENTION_SCAN_KERNELS_H
 #define CEAS_ATTENTION_SCAN_KERNELS_H
 
