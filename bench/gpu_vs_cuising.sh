@@ -36,6 +36,6 @@ for L in 32768 65536; do
   n=$((2 * 65536 / L * 100))
   for rep in 1 2; do
     "$work/cuising/cuIsing" -x "$L" -y "$L" -n "$n" -t 2.269185 | grep 'flips/ns' | sed "s/^/cuIsing L=$L: /"
-    "$work/ceasim/gpu_msc_single" bench "$L" "$n" 256
+    "$work/ceasim/gpu_msc_single" bench "$L" "$n"
   done
 done

@@ -5,9 +5,9 @@
  * ceas_msc.h describes them), bit for bit: on the same key, initial state and
  * betas the lattice after k sweeps equals the CPU kernel's (tests/gpu/).
  *
- * One thread block per row of a colour; each thread updates one 64-site word of
- * the row at a time (a row of nw = L / 128 words is walked in chunks of the
- * block's width). The bulk decision of a word needs only its own four Philox
+ * One thread block per 1, 2 or 4 rows of a colour; each thread updates one
+ * 64-site word of each of its rows at a time (a row of nw = L / 128 words is
+ * walked in chunks of the block's width). The bulk decision of a word needs only its own four Philox
  * blocks. Tied sites (U's top 8 bits equal T_q's, ~0.2 per word) take words of
  * their row's deep stream in the order of j over the whole row: the block
  * scans its words' tie counts to rank them, lists them in shared memory, and
@@ -43,9 +43,10 @@ int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
                               ceas_gpu_msc_single **out);
 void ceas_gpu_msc_single_free(ceas_gpu_msc_single *st);
 
-/* Threads per block, a multiple of 32 from 32 to 1024 (default 256): speed only,
- * the result is the same bits for every width. */
-int ceas_gpu_msc_single_set_threads(ceas_gpu_msc_single *st, int threads);
+/* Block shape: threads (a multiple of 32 from 32 to 1024) times rows (1, 2 or
+ * 4), at most 2048 words; default 256 x 2. Speed only: the result is the same
+ * bits for every shape. */
+int ceas_gpu_msc_single_set_shape(ceas_gpu_msc_single *st, int threads, int rows);
 
 /* n sweeps at beta (finite, >= 0), queued on the device; returns once launched
  * (ceas_gpu_msc_single_sync waits and reports a failure of the kernels). */

@@ -26,7 +26,7 @@ typedef struct {
 struct ceas_gpu_msc_single {
   long L;
   int nw;
-  int threads;
+  int threads, rows; /* block shape: threads, rows per block */
   uint32_t k32[2];
   uint64_t *col[2]; /* device: L rows of nw words per colour */
   uint64_t sweep;
@@ -61,119 +61,189 @@ __device__ __forceinline__ void philox(uint32_t c0, uint32_t c1, uint32_t c2, ui
   out[3] = c3;
 }
 
+/* The bulk decision of word w of row r (colour c, other colour b): the new
+ * value with only the untied flips done, and the sites still tied to T_1 (n1)
+ * and T_2 (n2). single.c's bulk2, term for term. */
+__device__ __forceinline__ void bulk_word(const uint64_t *__restrict__ a,
+                                          const uint64_t *__restrict__ b, int L, int nw, int r,
+                                          int w, int c, uint32_t c2, uint32_t c3,
+                                          const msc_params &p, uint64_t *out, uint64_t *n1o,
+                                          uint64_t *n2o) {
+  const uint64_t *mid = b + (size_t)r * nw;
+  const uint64_t *up = b + (size_t)(r == 0 ? L - 1 : r - 1) * nw;
+  const uint64_t *dn = b + (size_t)(r == L - 1 ? 0 : r + 1) * nw;
+  const uint64_t s = a[(size_t)r * nw + w], m = mid[w];
+  const uint64_t sh = (c + r) & 1 ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
+                                  : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
+  const uint64_t a1 = s ^ up[w], a2 = s ^ dn[w], a3 = s ^ m, a4 = s ^ sh;
+  const uint64_t x1 = a1 ^ a2, k1 = a1 & a2, x2 = a3 ^ a4, k2 = a3 & a4;
+  const uint64_t k_odd = x1 ^ x2, ge2 = k1 | k2 | (x1 & x2), ge4 = k1 & k2;
+  uint64_t P[MSC_BULK];
+#pragma unroll
+  for (int blk = 0; blk < MSC_BULK / 2; blk++) {
+    const uint64_t bn = ((uint64_t)blk * (uint64_t)L + (uint64_t)r) * (uint64_t)nw + (uint64_t)w;
+    uint32_t o[4];
+    philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, o);
+    P[2 * blk] = (uint64_t)o[0] | (uint64_t)o[1] << 32;
+    P[2 * blk + 1] = (uint64_t)o[2] | (uint64_t)o[3] << 32;
+  }
+  uint64_t flip = (ge2 & k_odd) | ge4 | (ge2 & ~k_odd & ~P[0]);
+  uint64_t n1 = ~ge2 & k_odd, n2 = ~ge2 & ~k_odd;
+  flip |= (n1 & p.always[0]) | (n2 & p.always[1]);
+  n1 &= ~p.always[0];
+  n2 &= ~p.always[1];
+#pragma unroll
+  for (int q = 0; q < MSC_BULK; q++) {
+    flip |= n1 & ~P[q] & p.m[0][q];
+    n1 &= ~(P[q] ^ p.m[0][q]);
+    flip |= n2 & ~P[q] & p.m[1][q];
+    n2 &= ~(P[q] ^ p.m[1][q]);
+  }
+  *out = s ^ flip;
+  *n1o = n1;
+  *n2o = n2;
+}
+
 /* One colour c of the 2D torus in sweep t (c2, c3: the sweep's counter words):
- * block = row r, a = colour c, b = colour 1 - c, both L rows of nw words.
- * Dynamic shared memory: blockDim.x flip words, then 4 blockDim.x list entries. */
+ * block = ROWS consecutive rows, a = colour c, b = colour 1 - c, both L rows of
+ * nw words. Each thread takes word w of each of the rows, so that one scan and
+ * one pass over the tied sites serve ROWS rows (fewer barriers per word, more
+ * independent work per thread). Dynamic shared memory: ROWS blockDim.x flip
+ * words, then 2 ROWS blockDim.x list entries. */
+template <int ROWS>
 __global__ void msc_single_update2(uint64_t *__restrict__ a, const uint64_t *__restrict__ b,
                                    int L, int nw, int c, uint32_t c2, uint32_t c3,
                                    const msc_params p) {
   extern __shared__ uint64_t smem[];
-  __shared__ uint32_t wt[32];
+  __shared__ uint32_t wt[ROWS][32];
   const int T = blockDim.x, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5,
             nwarps = T >> 5;
   uint64_t *flipw = smem;
-  uint32_t *list = (uint32_t *)(smem + T);
-  const uint32_t cap = 4u * (uint32_t)T;
-  const int r = blockIdx.x;
+  uint32_t *list = (uint32_t *)(smem + ROWS * T);
+  const uint32_t cap = 2u * ROWS * (uint32_t)T;
+  const int r0 = blockIdx.x * ROWS;
   const uint64_t R = (uint64_t)L;
-  const uint64_t *mid = b + (size_t)r * nw;
-  const uint64_t *up = b + (size_t)(r == 0 ? L - 1 : r - 1) * nw;
-  const uint64_t *dn = b + (size_t)(r == L - 1 ? 0 : r + 1) * nw;
-  uint64_t *arow = a + (size_t)r * nw;
-  const int odd = (c + r) & 1;
-  uint64_t carry = 0; /* tied sites of the row's earlier chunks */
+  uint64_t carry[ROWS]; /* tied sites of each row's earlier chunks */
+#pragma unroll
+  for (int i = 0; i < ROWS; i++) carry[i] = 0;
   for (int w0 = 0; w0 < nw; w0 += T) {
     const int w = w0 + tid;
-    uint64_t s = 0, flip = 0, n1 = 0, n2 = 0;
-    if (w < nw) {
-      s = arow[w];
-      const uint64_t m = mid[w];
-      const uint64_t sh = odd ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
-                              : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
-      const uint64_t a1 = s ^ up[w], a2 = s ^ dn[w], a3 = s ^ m, a4 = s ^ sh;
-      const uint64_t x1 = a1 ^ a2, k1 = a1 & a2, x2 = a3 ^ a4, k2 = a3 & a4;
-      const uint64_t k_odd = x1 ^ x2, ge2 = k1 | k2 | (x1 & x2), ge4 = k1 & k2;
-      uint64_t P[MSC_BULK];
+    uint64_t v[ROWS], n1[ROWS], n2[ROWS];
+    uint32_t cnt[ROWS], incl[ROWS];
 #pragma unroll
-      for (int blk = 0; blk < MSC_BULK / 2; blk++) {
-        const uint64_t bn = ((uint64_t)blk * R + (uint64_t)r) * (uint64_t)nw + (uint64_t)w;
-        uint32_t o[4];
-        philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, o);
-        P[2 * blk] = (uint64_t)o[0] | (uint64_t)o[1] << 32;
-        P[2 * blk + 1] = (uint64_t)o[2] | (uint64_t)o[3] << 32;
-      }
-      flip = (ge2 & k_odd) | ge4 | (ge2 & ~k_odd & ~P[0]);
-      n1 = ~ge2 & k_odd;
-      n2 = ~ge2 & ~k_odd;
-      flip |= (n1 & p.always[0]) | (n2 & p.always[1]);
-      n1 &= ~p.always[0];
-      n2 &= ~p.always[1];
-#pragma unroll
-      for (int q = 0; q < MSC_BULK; q++) {
-        flip |= n1 & ~P[q] & p.m[0][q];
-        n1 &= ~(P[q] ^ p.m[0][q]);
-        flip |= n2 & ~P[q] & p.m[1][q];
-        n2 &= ~(P[q] ^ p.m[1][q]);
-      }
+    for (int i = 0; i < ROWS; i++) {
+      v[i] = n1[i] = n2[i] = 0;
+      if (w < nw) bulk_word(a, b, L, nw, r0 + i, w, c, c2, c3, p, &v[i], &n1[i], &n2[i]);
+      flipw[i * T + tid] = 0;
+      cnt[i] = (uint32_t)__popcll(n1[i] | n2[i]);
+      incl[i] = cnt[i];
     }
-    /* Rank the chunk's tied sites in the order of j: an exclusive scan of the
-     * words' counts over the block. */
-    flipw[tid] = 0;
-    const uint64_t tied = n1 | n2;
-    const uint32_t cnt = (uint32_t)__popcll(tied);
-    uint32_t incl = cnt;
+    /* Rank each row's tied sites of the chunk in the order of j: exclusive
+     * scans of the words' counts over the block. */
 #pragma unroll
-    for (int d = 1; d < 32; d <<= 1) {
-      const uint32_t v = __shfl_up_sync(0xffffffffu, incl, d);
-      if (lane >= d) incl += v;
-    }
-    if (lane == 31) wt[warp] = incl;
+    for (int d = 1; d < 32; d <<= 1)
+#pragma unroll
+      for (int i = 0; i < ROWS; i++) {
+        const uint32_t u = __shfl_up_sync(0xffffffffu, incl[i], d);
+        if (lane >= d) incl[i] += u;
+      }
+    if (lane == 31)
+#pragma unroll
+      for (int i = 0; i < ROWS; i++) wt[i][warp] = incl[i];
     __syncthreads();
     if (warp == 0) {
-      uint32_t v = lane < nwarps ? wt[lane] : 0;
 #pragma unroll
-      for (int d = 1; d < 32; d <<= 1) {
-        const uint32_t u = __shfl_up_sync(0xffffffffu, v, d);
-        if (lane >= d) v += u;
+      for (int i = 0; i < ROWS; i++) {
+        uint32_t x = lane < nwarps ? wt[i][lane] : 0;
+#pragma unroll
+        for (int d = 1; d < 32; d <<= 1) {
+          const uint32_t u = __shfl_up_sync(0xffffffffu, x, d);
+          if (lane >= d) x += u;
+        }
+        if (lane < nwarps) wt[i][lane] = x;
       }
-      if (lane < nwarps) wt[lane] = v;
     }
     __syncthreads();
-    const uint32_t excl = incl - cnt + (warp ? wt[warp - 1] : 0), total = wt[nwarps - 1];
-    /* The tied sites in windows of cap ranks (one window unless the chunk has
-     * over 4 per word): list them, then draw deep block j of the row for the
-     * four ranks 4j .. 4j + 3 it serves. */
-    for (uint32_t win = 0; win < total; win += cap) {
-      if (excl + cnt > win && excl < win + cap) {
-        uint32_t pos = excl;
-        for (uint64_t tt = tied; tt; tt &= tt - 1, pos++) {
-          const int bit = __ffsll((long long)tt) - 1;
-          if (pos >= win && pos < win + cap)
-            list[pos - win] = (uint32_t)tid << 8 | (uint32_t)bit << 2 | ((n1 >> bit) & 1 ? 1u : 2u);
+    /* The rows' tied sites one after the other in one list: row i's chunk ranks
+     * at off[i] .. off[i] + total[i]. */
+    uint32_t excl[ROWS], total[ROWS], off[ROWS], all = 0;
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) {
+      excl[i] = incl[i] - cnt[i] + (warp ? wt[i][warp - 1] : 0);
+      total[i] = wt[i][nwarps - 1];
+      off[i] = all;
+      all += total[i];
+    }
+    /* In windows of cap list entries (one window unless the chunk has over 2
+     * per word): list them, then draw deep block j of row i for the four row
+     * ranks 4j .. 4j + 3 it serves. */
+    for (uint32_t win = 0; win < all; win += cap) {
+#pragma unroll
+      for (int i = 0; i < ROWS; i++) {
+        const uint32_t first = off[i] + excl[i];
+        if (first + cnt[i] > win && first < win + cap) {
+          uint32_t pos = first;
+          for (uint64_t tt = n1[i] | n2[i]; tt; tt &= tt - 1, pos++) {
+            const int bit = __ffsll((long long)tt) - 1;
+            if (pos >= win && pos < win + cap)
+              list[pos - win] =
+                  (uint32_t)tid << 8 | (uint32_t)bit << 2 | ((n1[i] >> bit) & 1 ? 1u : 2u);
+          }
         }
       }
       __syncthreads();
-      const uint32_t n = total - win < cap ? total - win : cap;
-      const uint64_t g0 = carry + win;
-      const uint64_t j1 = (g0 + n - 1) >> 2;
-      for (uint64_t j = (g0 >> 2) + (uint64_t)tid; j <= j1; j += (uint64_t)T) {
-        const uint64_t bn = 16 * R * (uint64_t)nw + j * R + (uint64_t)r;
+      const uint32_t wend = all - win < cap ? all : win + cap;
+      /* Row i's ranks in this window, as row-global ranks [g0, g1), and the
+       * deep blocks that serve them. */
+      uint64_t g0[ROWS], g1[ROWS], jlo[ROWS];
+      uint32_t jobs[ROWS], njobs = 0;
+#pragma unroll
+      for (int i = 0; i < ROWS; i++) {
+        const uint32_t lo = win > off[i] ? win : off[i];
+        const uint32_t hi = wend < off[i] + total[i] ? wend : off[i] + total[i];
+        g0[i] = carry[i] + (lo - off[i]);
+        g1[i] = carry[i] + (hi - off[i]);
+        jlo[i] = g0[i] >> 2;
+        jobs[i] = hi > lo ? (uint32_t)(((g1[i] - 1) >> 2) - jlo[i] + 1) : 0;
+        njobs += jobs[i];
+      }
+      for (uint32_t k = (uint32_t)tid; k < njobs; k += (uint32_t)T) {
+        int i = 0;
+        uint32_t kk = k;
+#pragma unroll
+        for (int x = 0; x + 1 < ROWS; x++)
+          if (i == x && kk >= jobs[x]) {
+            kk -= jobs[x];
+            i = x + 1;
+          }
+        uint64_t j = 0, lo = 0, hi = 0, base = 0;
+#pragma unroll
+        for (int x = 0; x < ROWS; x++)
+          if (i == x) {
+            j = jlo[x] + kk;
+            lo = g0[x];
+            hi = g1[x];
+            base = off[x] - carry[x] - win; /* list index = rank + base, mod 2^64 */
+          }
+        const uint64_t bn = 16 * R * (uint64_t)nw + j * R + (uint64_t)(r0 + i);
         uint32_t u[4];
         philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, u);
 #pragma unroll
         for (int g = 0; g < 4; g++) {
           const uint64_t gi = 4 * j + (uint64_t)g;
-          if (gi < g0 || gi >= g0 + n) continue;
-          const uint32_t e = list[gi - g0];
+          if (gi < lo || gi >= hi) continue;
+          const uint32_t e = list[gi + base];
           if ((u[g] >> MSC_BULK) < p.low[(e & 3) - 1])
-            atomicOr((unsigned long long *)&flipw[e >> 8], 1ull << ((e >> 2) & 63));
+            atomicOr((unsigned long long *)&flipw[i * T + (int)(e >> 8)], 1ull << ((e >> 2) & 63));
         }
       }
       __syncthreads();
     }
-    if (total) flip |= flipw[tid];
-    if (w < nw) arow[w] = s ^ flip;
-    carry += total;
+#pragma unroll
+    for (int i = 0; i < ROWS; i++) {
+      if (w < nw) a[(size_t)(r0 + i) * nw + w] = v[i] ^ (all ? flipw[i * T + tid] : 0);
+      carry[i] += total[i];
+    }
     /* wt and flipw are rewritten by the next chunk. */
     __syncthreads();
   }
@@ -224,6 +294,7 @@ int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
   st->L = L;
   st->nw = (int)(L / 128);
   st->threads = 256;
+  st->rows = 2;
   const ceas_rng_key32 k = ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE);
   st->k32[0] = k.k[0];
   st->k32[1] = k.k[1];
@@ -247,13 +318,15 @@ int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
   return CEAS_OK;
 }
 
-int ceas_gpu_msc_single_set_threads(ceas_gpu_msc_single *st, int threads) {
-  if (threads < 32 || threads > 1024 || threads % 32)
+int ceas_gpu_msc_single_set_shape(ceas_gpu_msc_single *st, int threads, int rows) {
+  if (threads < 32 || threads > 1024 || threads % 32 || (rows != 1 && rows != 2 && rows != 4) ||
+      threads * rows > 2048)
     return ceas_error_set(CEAS_EINPUT,
-                          "gpu msc-single: %d threads per block, expected a multiple of 32 "
-                          "from 32 to 1024",
-                          threads);
+                          "gpu msc-single: block of %d threads x %d rows, expected a multiple "
+                          "of 32 from 32 to 1024 threads, 1, 2 or 4 rows, at most 2048 words",
+                          threads, rows);
   st->threads = threads;
+  st->rows = rows;
   return CEAS_OK;
 }
 
@@ -278,13 +351,20 @@ int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n) 
     p.always[q - 1] = T >> 32 ? ~UINT64_C(0) : 0;
     p.low[q - 1] = (uint32_t)(T & ((UINT64_C(1) << (32 - MSC_BULK)) - 1));
   }
-  const size_t shmem = (size_t)st->threads * (sizeof(uint64_t) + 4 * sizeof(uint32_t));
+  const size_t shmem = (size_t)st->threads * (size_t)st->rows * 16;
+  const unsigned blocks = (unsigned)(st->L / st->rows), th = (unsigned)st->threads;
   for (uint64_t i = 0; i < n; i++, st->sweep++)
     for (int c = 0; c < 2; c++) {
       const uint64_t t = st->sweep;
-      msc_single_update2<<<(unsigned)st->L, (unsigned)st->threads, shmem>>>(
-          st->col[c], st->col[1 - c], (int)st->L, st->nw, c, (uint32_t)t,
-          (uint32_t)(2 * (t >> 32) + (uint64_t)c), p);
+      const uint32_t c2 = (uint32_t)t, c3 = (uint32_t)(2 * (t >> 32) + (uint64_t)c);
+      uint64_t *a = st->col[c], *b = st->col[1 - c];
+      const int L = (int)st->L;
+      if (st->rows == 1)
+        msc_single_update2<1><<<blocks, th, shmem>>>(a, b, L, st->nw, c, c2, c3, p);
+      else if (st->rows == 2)
+        msc_single_update2<2><<<blocks, th, shmem>>>(a, b, L, st->nw, c, c2, c3, p);
+      else
+        msc_single_update2<4><<<blocks, th, shmem>>>(a, b, L, st->nw, c, c2, c3, p);
       CUDA_TRY(cudaGetLastError(), "msc-single launch");
     }
   return CEAS_OK;

@@ -2,7 +2,7 @@
  * speed. Needs a CUDA device, so the suite does not run it: tests/gpu/run.sh.
  *
  *   gpu_msc_single check                  bitwise equality, exit 1 on any mismatch
- *   gpu_msc_single bench L SWEEPS [THREADS]  flips/ns at beta_c, three timed runs
+ *   gpu_msc_single bench L SWEEPS [THREADS ROWS]  flips/ns at beta_c, three timed runs
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -53,7 +53,7 @@ typedef struct {
   double beta;
   uint64_t sweeps;
   ceas_msc_init init;
-  int threads;
+  int threads, rows;
 } check_case;
 
 /* Returns 0 if the GPU's words equal the CPU's after the case's sweeps (and, at
@@ -66,7 +66,7 @@ static int check_one(const check_case *cc) {
   ceas_gpu_msc_single *st = NULL;
   int rc = g && h ? cpu_run(L, key, cc->init, cc->beta, cc->sweeps, h, h + words) : CEAS_ENOMEM;
   if (!rc) rc = ceas_gpu_msc_single_alloc(L, key, cc->init, &st);
-  if (!rc) rc = ceas_gpu_msc_single_set_threads(st, cc->threads);
+  if (!rc) rc = ceas_gpu_msc_single_set_shape(st, cc->threads, cc->rows);
   if (!rc) rc = ceas_gpu_msc_single_sweep(st, cc->beta, cc->sweeps);
   if (!rc) rc = ceas_gpu_msc_single_sync(st);
   if (!rc) rc = ceas_gpu_msc_single_get(st, g, g + words);
@@ -95,10 +95,10 @@ static int check_one(const check_case *cc) {
     }
   }
   if (rc) fprintf(stderr, "gpu_msc_single: %s\n", ceas_error_message());
-  printf("%-4s L=%-6ld seed=%-3llu beta=%-9.6f sweeps=%-3llu %s threads=%-4d down=%.4f",
+  printf("%-4s L=%-6ld seed=%-3llu beta=%-9.6f sweeps=%-3llu %s shape=%4dx%d down=%.4f",
          rc ? "ERR" : bad ? "FAIL" : "ok", L, (unsigned long long)cc->seed, cc->beta,
          (unsigned long long)cc->sweeps, cc->init == CEAS_MSC_HOT ? "hot " : "cold",
-         cc->threads, (double)down / ((double)L * L));
+         cc->threads, cc->rows, (double)down / ((double)L * L));
   if (bad > 0 && diff)
     printf("  %zu of %zu words differ, first: colour %zu row %zu word %zu", diff, 2 * words,
            first / words, (first % words) / (size_t)(L / 128), first % (size_t)(L / 128));
@@ -114,21 +114,26 @@ static int check(void) {
   const double betas[] = {0.0, 0.25, BETA_C, 0.7, 2.0};
   check_case cases[64];
   int n = 0;
-  /* Small tori: every beta, short and long runs, hot and cold. */
+  /* Small tori: every beta, short and long runs, hot and cold, every number
+   * of rows per block. */
   for (int b = 0; b < 5; b++) {
-    cases[n++] = (check_case){128, 1, betas[b], 1, CEAS_MSC_HOT, 256};
-    cases[n++] = (check_case){256, 2 + (uint64_t)b, betas[b], 20, CEAS_MSC_HOT, 256};
-    cases[n++] = (check_case){1024, 3, betas[b], 7, b % 2 ? CEAS_MSC_COLD : CEAS_MSC_HOT, 64};
+    cases[n++] = (check_case){128, 1, betas[b], 1, CEAS_MSC_HOT, 256, 1 << (b % 3)};
+    cases[n++] = (check_case){256, 2 + (uint64_t)b, betas[b], 20, CEAS_MSC_HOT, 256, 2};
+    cases[n++] = (check_case){1024, 3, betas[b], 7, b % 2 ? CEAS_MSC_COLD : CEAS_MSC_HOT, 64,
+                              1 << ((b + 1) % 3)};
   }
   /* Rows walked in several chunks (nw > threads), the tied ranks carried
-   * across them, and block widths that must not change a bit. */
-  cases[n++] = (check_case){4096, 11, BETA_C, 5, CEAS_MSC_HOT, 32};
-  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 32};
-  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 1024};
-  cases[n++] = (check_case){16384, 13, BETA_C, 2, CEAS_MSC_HOT, 96};
-  /* The sizes that are timed. */
-  cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256};
-  cases[n++] = (check_case){65536, 15, BETA_C, 1, CEAS_MSC_HOT, 256};
+   * across them, and block shapes that must not change a bit. */
+  cases[n++] = (check_case){4096, 11, BETA_C, 5, CEAS_MSC_HOT, 32, 1};
+  cases[n++] = (check_case){4096, 11, BETA_C, 5, CEAS_MSC_HOT, 32, 4};
+  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 32, 2};
+  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 1024, 1};
+  cases[n++] = (check_case){8192, 12, 0.7, 3, CEAS_MSC_HOT, 512, 4};
+  cases[n++] = (check_case){16384, 13, BETA_C, 2, CEAS_MSC_HOT, 96, 2};
+  /* The sizes that are timed, in the default shape and the one-row kernel. */
+  cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256, 2};
+  cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256, 1};
+  cases[n++] = (check_case){65536, 15, BETA_C, 1, CEAS_MSC_HOT, 256, 2};
   int fails = 0, errors = 0;
   for (int i = 0; i < n; i++) {
     int r = check_one(&cases[i]);
@@ -145,13 +150,13 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int bench(long L, uint64_t sweeps, int threads) {
+static int bench(long L, uint64_t sweeps, int threads, int rows) {
   char name[256];
   ceas_gpu_msc_single *st = NULL;
   const ceas_rng_key key = {42, 0};
   int rc = ceas_gpu_device_name(name, sizeof name);
   if (!rc) rc = ceas_gpu_msc_single_alloc(L, key, CEAS_MSC_HOT, &st);
-  if (!rc) rc = ceas_gpu_msc_single_set_threads(st, threads);
+  if (!rc) rc = ceas_gpu_msc_single_set_shape(st, threads, rows);
   /* Warm-up: module load, and out of the hot start's disorder. */
   if (!rc) rc = ceas_gpu_msc_single_sweep(st, BETA_C, 10);
   if (!rc) rc = ceas_gpu_msc_single_sync(st);
@@ -168,24 +173,24 @@ static int bench(long L, uint64_t sweeps, int threads) {
     fprintf(stderr, "gpu_msc_single: %s\n", ceas_error_message());
     return 1;
   }
-  printf("bench %s L=%ld sweeps=%llu threads=%d flips/ns %.1f %.1f %.1f\n", name, L,
-         (unsigned long long)sweeps, threads, rate[0], rate[1], rate[2]);
+  printf("bench %s L=%ld sweeps=%llu shape=%dx%d flips/ns %.1f %.1f %.1f\n", name, L,
+         (unsigned long long)sweeps, threads, rows, rate[0], rate[1], rate[2]);
   return 0;
 }
 
 int main(int argc, char **argv) {
   if (argc == 2 && !strcmp(argv[1], "check")) return check();
-  if ((argc == 4 || argc == 5) && !strcmp(argv[1], "bench")) {
+  if ((argc == 4 || argc == 6) && !strcmp(argv[1], "bench")) {
     char *end;
     long L = strtol(argv[2], &end, 10);
     long long sw = strtoll(argv[3], &end, 10);
-    int threads = argc == 5 ? atoi(argv[4]) : 256;
+    int threads = argc == 6 ? atoi(argv[4]) : 256, rows = argc == 6 ? atoi(argv[5]) : 2;
     if (sw <= 0) {
       fprintf(stderr, "gpu_msc_single: SWEEPS = %s, expected a positive count\n", argv[3]);
       return 2;
     }
-    return bench(L, (uint64_t)sw, threads);
+    return bench(L, (uint64_t)sw, threads, rows);
   }
-  fprintf(stderr, "usage: gpu_msc_single check | bench L SWEEPS [THREADS]\n");
+  fprintf(stderr, "usage: gpu_msc_single check | bench L SWEEPS [THREADS ROWS]\n");
   return 2;
 }

@@ -14,7 +14,8 @@ cmake -S "$root/src/gpu" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=
 cmake --build "$build" -j "$(nproc)" >/dev/null
 "$build/gpu_msc_single" check
 for L in 32768 65536; do
-  for threads in 128 256 512; do
-    "$build/gpu_msc_single" bench "$L" $((2 * 65536 / L * 100)) "$threads"
+  for shape in "128 1" "256 1" "128 2" "256 2" "512 2" "128 4" "256 4"; do
+    # shellcheck disable=SC2086
+    "$build/gpu_msc_single" bench "$L" $((2 * 65536 / L * 100)) $shape
   done
 done
