@@ -41,9 +41,8 @@ static int msc_init(const ceas_decomp_strip *s, double beta, double h, void **ou
 static void msc_initial(void *ctx, const ceas_decomp_strip *s, ceas_lattice_init init) {
   (void)ctx;
   for (int c = 0; c < 2; c++)
-    ceas_msc_single_initial(s->key, s->dim, s->L,
-                            init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT, c,
-                            s->first_plane, s->n_planes, words(s, c, 0));
+    ceas_msc_single_initial(s->key, s->dim, s->L, init, c, s->first_plane, s->n_planes,
+                            words(s, c, 0));
 }
 
 static void msc_update(void *ctx, const ceas_decomp_strip *s, int colour, int64_t p0,

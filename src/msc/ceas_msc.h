@@ -70,6 +70,7 @@
 #include <stdint.h>
 
 #include "ceas_core.h"
+#include "ceas_lattice.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,7 +83,11 @@ extern "C" {
 
 typedef struct ceas_msc_state ceas_msc_state;
 
-typedef enum { CEAS_MSC_HOT, CEAS_MSC_COLD } ceas_msc_init;
+/* Hot or cold start: the lattice's one enum (ceas_lattice.h), under the names
+ * the msc callers have always used. */
+typedef ceas_lattice_init ceas_msc_init;
+#define CEAS_MSC_HOT CEAS_INIT_HOT
+#define CEAS_MSC_COLD CEAS_INIT_COLD
 
 /* dim 2 or 3, L even with 2 <= L <= 65536 (2D) or 2048 (3D), replicas 64 or
  * 256. Hot start as above, cold = all up. */

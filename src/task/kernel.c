@@ -163,8 +163,7 @@ static int msc_check(const ceas_kernel_type *T, ceas_model_kind model, long L, d
 static int msc_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_system *sys,
                      ceas_rng_key key, ceas_lattice_init init) {
   msc_state *p = s;
-  int rc = ceas_msc_alloc(sys->dim, sys->L, T->replicas, key,
-                          init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT, &p->st);
+  int rc = ceas_msc_alloc(sys->dim, sys->L, T->replicas, key, init, &p->st);
   if (rc) return rc;
   ceas_msc_set_antithetic(p->st, ((const msc_variant *)T->impl)->anti);
   p->E = ceas_malloc((size_t)T->replicas * sizeof *p->E);
@@ -277,9 +276,7 @@ static int single_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_s
   (void)T;
   single_state *p = s;
   p->sys = sys;
-  int rc = ceas_msc_single_alloc_dim(sys->dim, sys->L, key,
-                                     init == CEAS_INIT_COLD ? CEAS_MSC_COLD : CEAS_MSC_HOT,
-                                     &p->st);
+  int rc = ceas_msc_single_alloc_dim(sys->dim, sys->L, key, init, &p->st);
   if (!rc && !(p->spins = ceas_malloc((size_t)sys->n))) rc = CEAS_ENOMEM;
   return rc;
 }

@@ -553,7 +553,7 @@ int ceas_kernel_bench_memory_check(int tau, const ceas_kernel_type *const *T, in
 int ceas_kernel_bench_isa_check(const char *isa) {
   /* Ask the module on a throwaway state, so the message is its own. */
   ceas_msc_state *probe = NULL;
-  int rc = ceas_msc_alloc(2, 2, 64, (ceas_rng_key){0, 0}, CEAS_MSC_COLD, &probe);
+  int rc = ceas_msc_alloc(2, 2, 64, (ceas_rng_key){0, 0}, CEAS_INIT_COLD, &probe);
   if (!rc) rc = ceas_msc_set_isa(probe, isa);
   if (rc == CEAS_EINPUT) {
     char msg[256];
