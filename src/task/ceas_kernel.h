@@ -75,13 +75,14 @@ typedef struct ceas_kernel_type {
   int (*abs_m)(void *s, double *avg, double *m2, double *one, int singles);
   /* The chain's state as a checkpoint dataset under loc, and back (checked). */
   int (*write_state)(void *s, hid_t loc);
-  void (*get_spins)(void *s, int8_t *spins); /* replica 0's spins, N of them */
   int (*read_state)(void *s, hid_t f, const char *path, uint64_t sweep);
-  /* CEAS_KERNEL_TUNED: one tuning sweep, and the counters; NULL otherwise. */
+  void (*get_spins)(void *s, int8_t *spins); /* replica 0's spins, N of them */
+  /* One tuning sweep: CEAS_KERNEL_TUNED only, else NULL. */
   int (*tune_sweep)(void *s, double beta, int64_t *clusters);
+  /* The cluster counters of ceas_lattice_state (the int8 kernels), else NULL. */
   void (*get_counters)(const void *s, long *clusters, uint64_t *flipped);
   void (*set_counters)(void *s, long clusters, uint64_t flipped);
-  /* CEAS_KERNEL_PACKED: ISA and depth; NULL otherwise (isa_name says which). */
+  /* ISA and depth: CEAS_KERNEL_PACKED only, else NULL and isa_name is the one. */
   int (*configure)(void *s, const char *isa, int depth);
   void (*describe)(const void *s, const char **isa, int *depth);
   const char *isa_name;
@@ -119,8 +120,8 @@ int ceas_kernel_measure(ceas_kernel *k, double *e, double *m, double *f);
 /* See ceas_kernel_type.abs_m; singles <= R. */
 int ceas_kernel_abs_m(ceas_kernel *k, double *avg, double *m2, double *one, int singles);
 
-/* Cluster counters (CEAS_KERNEL_TUNED kernels; others read 1 and 0 and ignore the
- * set): clusters per sweep, spins flipped by cluster updates so far. */
+/* Cluster counters (the int8 kernels; the others read 1 and 0 and ignore the set):
+ * clusters per Wolff sweep, spins flipped by cluster updates so far. */
 long ceas_kernel_clusters(const ceas_kernel *k);
 uint64_t ceas_kernel_flipped(const ceas_kernel *k);
 void ceas_kernel_set_counters(ceas_kernel *k, long clusters, uint64_t flipped);
