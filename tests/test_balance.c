@@ -188,12 +188,11 @@ Test(balance, metropolis_rule) { rule_case(ceas_lattice_site_metropolis, "metrop
 Test(balance, heatbath_rule) { rule_case(ceas_lattice_site_heatbath, "heatbath rule"); }
 
 /* Whole sweeps of the engine's kernels with its own random numbers. */
-static void sweep_case(const char *algo, int ferro, int field, double beta, const char *what) {
+static void sweep_case(const ceas_lattice_kernel *k, int ferro, int field, double beta,
+                       const char *what) {
   tiny t;
   make_tiny(&t, 4, ferro, field, beta, 1234);
   ceas_lattice_system *sys = tiny_system(&t);
-  const ceas_lattice_kernel *k = ceas_lattice_kernel_find(algo);
-  cr_assert_not_null(k);
   cr_assert_eq(ceas_lattice_kernel_check(k, sys), 0, "%s", ceas_error_message());
   ceas_lattice_state *st = NULL;
   ceas_rng_key key = {42, 0};
@@ -217,18 +216,18 @@ static void sweep_case(const char *algo, int ferro, int field, double beta, cons
 
 /* Random-sequential sweeps are products of reversible updates: reversible. */
 Test(balance, metropolis_graph_sweep, .timeout = 120) {
-  sweep_case("metropolis", 0, 1, 0.7, "metropolis graph sweep");
+  sweep_case(&ceas_lattice_kernel_metropolis, 0, 1, 0.7, "metropolis graph sweep");
 }
 Test(balance, heatbath_graph_sweep, .timeout = 120) {
-  sweep_case("heatbath", 0, 1, 0.7, "heatbath graph sweep");
+  sweep_case(&ceas_lattice_kernel_heatbath, 0, 1, 0.7, "heatbath graph sweep");
 }
 /* One Wolff cluster per sweep, and Swendsen–Wang: reversible on a ferromagnet. */
-Test(balance, wolff_sweep, .timeout = 120) { sweep_case("wolff", 1, 0, 0.4, "wolff sweep"); }
-Test(balance, sw_sweep, .timeout = 120) { sweep_case("sw", 1, 0, 0.4, "sw sweep"); }
+Test(balance, wolff_sweep, .timeout = 120) { sweep_case(&ceas_lattice_kernel_wolff, 1, 0, 0.4, "wolff sweep"); }
+Test(balance, sw_sweep, .timeout = 120) { sweep_case(&ceas_lattice_kernel_sw, 1, 0, 0.4, "sw sweep"); }
 
 /* Checkerboard sweeps (even sites, then odd) are not reversible, only
  * stationary: test the visit histogram of a 3x3 torus (512 states). */
-static void checkerboard_case(const char *algo) {
+static void checkerboard_case(const ceas_lattice_kernel *k) {
   tiny t;
   memset(&t, 0, sizeof t);
   t.n = 9;
@@ -245,7 +244,6 @@ static void checkerboard_case(const char *algo) {
   tiny_boltzmann(&t);
   ceas_lattice_system *sys = NULL;
   cr_assert_eq(ceas_lattice_hypercubic_alloc(CEAS_MODEL_ISING2D, 3, 0.0, &sys), 0);
-  const ceas_lattice_kernel *k = ceas_lattice_kernel_find(algo);
   ceas_lattice_state *st = NULL;
   ceas_rng_key key = {7, 1};
   cr_assert_eq(ceas_lattice_state_alloc(sys, key, CEAS_INIT_HOT, &st), 0);
@@ -256,12 +254,12 @@ static void checkerboard_case(const char *algo) {
     r->batch[n * NBATCH / steps][encode(st->spins, 9)] += (double)NBATCH / steps;
   }
   char what[64];
-  snprintf(what, sizeof what, "%s checkerboard", algo);
+  snprintf(what, sizeof what, "%s checkerboard", k->name);
   check_histogram(&t, r, steps, 5.5, 100, what);
   record_free(r);
   ceas_lattice_state_free(st);
   ceas_lattice_system_free(sys);
 }
 
-Test(balance, metropolis_checkerboard_stationary, .timeout = 300) { checkerboard_case("metropolis"); }
-Test(balance, heatbath_checkerboard_stationary, .timeout = 300) { checkerboard_case("heatbath"); }
+Test(balance, metropolis_checkerboard_stationary, .timeout = 300) { checkerboard_case(&ceas_lattice_kernel_metropolis); }
+Test(balance, heatbath_checkerboard_stationary, .timeout = 300) { checkerboard_case(&ceas_lattice_kernel_heatbath); }

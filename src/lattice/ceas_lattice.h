@@ -12,8 +12,9 @@
  * site's row lists that neighbour twice: the torus convention, where every site has
  * 2d bonds. General graphs come from ceas_lattice_graph_alloc().
  *
- * Kernels are chosen by name from a small table (ceas_lattice_kernel_find). One
- * call to a kernel's sweep() advances the chain by one sweep:
+ * Kernels are objects (ceas_lattice_kernel_metropolis, ...), chosen by name
+ * through the kernel table of ceas_kernel.h. One call to a kernel's sweep()
+ * advances the chain by one sweep:
  *   metropolis, heatbath   N single-spin updates. Lattices: checkerboard order
  *                          (all sites with even x0+x1+x2, then odd), update k
  *                          of the sweep using 32-bit uniform k of the
@@ -129,9 +130,12 @@ typedef struct ceas_lattice_kernel {
   int (*check)(const struct ceas_lattice_kernel *k, const ceas_lattice_system *sys);
 } ceas_lattice_kernel;
 
-/* NULL-terminated table and lookup by name (NULL if unknown). */
-extern const ceas_lattice_kernel *const ceas_lattice_kernels[];
-const ceas_lattice_kernel *ceas_lattice_kernel_find(const char *name);
+/* The kernels. Runs choose them by name through the one kernel table
+ * (ceas_kernel.h, src/task), which refers to these. */
+extern const ceas_lattice_kernel ceas_lattice_kernel_metropolis;
+extern const ceas_lattice_kernel ceas_lattice_kernel_heatbath;
+extern const ceas_lattice_kernel ceas_lattice_kernel_wolff;
+extern const ceas_lattice_kernel ceas_lattice_kernel_sw;
 
 /* CEAS_EINPUT with a message if the kernel cannot run on this system. */
 int ceas_lattice_kernel_check(const ceas_lattice_kernel *k,

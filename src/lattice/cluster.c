@@ -1,6 +1,5 @@
 /* Cluster kernels: Wolff (1989) single-cluster and Swendsen–Wang (1987).
  * Both are exact only for J_ij >= 0 and h = 0 (ceas_lattice_kernel_check). */
-#include <string.h>
 
 #include "lattice_private.h"
 
@@ -156,17 +155,3 @@ const ceas_lattice_kernel ceas_lattice_kernel_wolff = {
 const ceas_lattice_kernel ceas_lattice_kernel_sw = {
     "sw", "Swendsen-Wang: all Fortuin-Kasteleyn clusters, one update per sweep",
     1, sw_sweep, cluster_check};
-
-extern const ceas_lattice_kernel ceas_lattice_kernel_metropolis;
-extern const ceas_lattice_kernel ceas_lattice_kernel_heatbath;
-
-const ceas_lattice_kernel *const ceas_lattice_kernels[] = {
-    &ceas_lattice_kernel_metropolis, &ceas_lattice_kernel_heatbath,
-    &ceas_lattice_kernel_wolff, &ceas_lattice_kernel_sw, NULL};
-
-const ceas_lattice_kernel *ceas_lattice_kernel_find(const char *name) {
-  for (int k = 0; ceas_lattice_kernels[k]; k++)
-    if (strcmp(ceas_lattice_kernels[k]->name, name) == 0)
-      return ceas_lattice_kernels[k];
-  return NULL;
-}

@@ -86,7 +86,7 @@ typedef struct ceas_kernel_type {
   int (*configure)(void *s, const char *isa, int depth);
   void (*describe)(const void *s, const char **isa, int *depth);
   const char *isa_name;
-  const void *impl; /* the type's own data (the msc variant), or NULL */
+  const void *impl; /* the type's own data: the ceas_lattice_kernel, the msc variant */
 } ceas_kernel_type;
 
 /* NULL-terminated, in the order of messages; lookup by name (NULL if unknown). */

@@ -24,8 +24,7 @@ typedef struct {
 static int plain_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_system *sys,
                        ceas_rng_key key, ceas_lattice_init init) {
   plain_state *p = s;
-  p->kernel = ceas_lattice_kernel_find(T->name);
-  if (!p->kernel) return ceas_error_set(CEAS_EINTERNAL, "no lattice kernel %s", T->name);
+  p->kernel = T->impl;
   int rc = ceas_lattice_kernel_check(p->kernel, sys);
   return rc ? rc : ceas_lattice_state_alloc(sys, key, init, &p->st);
 }
@@ -340,17 +339,17 @@ static int single_read_state(void *s, hid_t f, const char *path, uint64_t sweep)
 
 /* ---- the table -------------------------------------------------------------- */
 
-/* The int8 kernels' sweeps are ceas_lattice_kernel_find(name)'s. */
 static const ceas_kernel_type metropolis = {.name = "metropolis", .rng_lattice = RNG_BULK,
-                                            PLAIN_OPS};
+                                            .impl = &ceas_lattice_kernel_metropolis, PLAIN_OPS};
 static const ceas_kernel_type heatbath = {.name = "heatbath", .rng_lattice = RNG_BULK,
-                                          PLAIN_OPS};
+                                          .impl = &ceas_lattice_kernel_heatbath, PLAIN_OPS};
 static const ceas_kernel_type wolff = {.name = "wolff",
                                        .flags = CEAS_KERNEL_CLUSTER | CEAS_KERNEL_TUNED,
-                                       .rng_lattice = RNG_PLAIN,
-                                       .tune_sweep = plain_tune_sweep, PLAIN_OPS};
+                                       .rng_lattice = RNG_PLAIN, .tune_sweep = plain_tune_sweep,
+                                       .impl = &ceas_lattice_kernel_wolff, PLAIN_OPS};
 static const ceas_kernel_type sw = {.name = "sw", .flags = CEAS_KERNEL_CLUSTER,
-                                    .rng_lattice = RNG_PLAIN, PLAIN_OPS};
+                                    .rng_lattice = RNG_PLAIN, .impl = &ceas_lattice_kernel_sw,
+                                    PLAIN_OPS};
 static const msc_variant plain_uniforms = {0}, antithetic = {1};
 static const ceas_kernel_type msc64 = {.name = "msc-replica64", .replicas = 64,
                                        .impl = &plain_uniforms, MSC_OPS};
