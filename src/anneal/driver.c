@@ -43,18 +43,6 @@ int ceas_anneal_method_kernel(const ceas_anneal_method *m, const ceas_anneal_pro
   return CEAS_OK;
 }
 
-void ceas_anneal_shape_schedule(const ceas_anneal_params *p, uint64_t *sweeps,
-                                size_t *read_bytes) {
-  *sweeps = p->schedule->sweeps;
-  *read_bytes = 0;
-}
-
-int ceas_anneal_finish_none(void *work, ceas_anneal_result *r) {
-  (void)work;
-  (void)r;
-  return CEAS_OK;
-}
-
 void ceas_anneal_params_default(ceas_anneal_params *p) {
   memset(p, 0, sizeof *p);
   p->seed = 1;
