@@ -14,8 +14,8 @@
 
 #include "ceas_anneal.h"
 #include "ceas_anneal_ceas.h"
+#include "ceas_anneal_npu.h"
 #include "ceas_anneal_pt.h"
-#include "anneal_npu.h"
 #include "ceas_io.h"
 #include "ceas_parallel.h"
 #include "cli.h"
