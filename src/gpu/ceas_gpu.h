@@ -59,6 +59,49 @@ int ceas_gpu_msc_single_get(ceas_gpu_msc_single *st, uint64_t *c0, uint64_t *c1)
 int ceas_gpu_msc_single_set(ceas_gpu_msc_single *st, const uint64_t *c0, const uint64_t *c1,
                             uint64_t sweeps_done);
 
+/* ---- msc-replica64 / msc-replica256 (and -anti) on the GPU ------------------
+ *
+ * The replica-packed kernel of ceas_msc.h (src/msc/kernel_body.inc) on the 2D
+ * or 3D torus, 64 or 256 replicas a site, with or without the antithetic
+ * option, bit for bit: on the same key, init, option and betas the state after
+ * k sweeps equals ceas_msc_sweep's (tests/gpu/). Layout on the device as in
+ * msc_private.h (colour arrays of rows of L / 2 sites, R / 64 lanes a site).
+ *
+ * One thread a site (all R replicas of it): a lane draws one Philox4x64 block
+ * (8 sites' uniforms), the warp passes them through shared memory so that at
+ * each of 8 steps its 32 lanes update 32 consecutive sites (coalesced).
+ * Two schedules, the same bits: "launch" (one kernel a half-sweep, the grid
+ * over all sites of the colour) and "resident" (one cooperative kernel for the
+ * whole call: each block owns a strip of slabs, rows in 2D or planes in 3D,
+ * and waits only for its two neighbours' boundary slabs of the previous half,
+ * which it signals as soon as its own are done, so no grid-wide barrier and no
+ * launch between halves).
+ *
+ * Errors as above. */
+typedef struct ceas_gpu_msc ceas_gpu_msc;
+
+/* dim 2 or 3, L even (2 <= L <= 65536 in 2D, 2048 in 3D, and the state must
+ * fit on the card), replicas 64 or 256, the initial state of ceas_msc_alloc. */
+int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc_init init,
+                       ceas_gpu_msc **out);
+void ceas_gpu_msc_free(ceas_gpu_msc *st);
+/* As ceas_msc_set_antithetic: part of the chain, set it before sweeping. */
+void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on);
+/* resident 1 or 0 (one launch a half-sweep); threads a block, a multiple of
+ * 32 from 32 to 1024 (a resident block of over 512 may not fit: CEAS_EINPUT at
+ * the sweep). Default: resident x 512 for 64 replicas, launch x 256 for 256,
+ * the fastest measured. Speed only, never the bits. */
+int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads);
+/* n sweeps at beta (finite, >= 0), queued; ceas_gpu_msc_sync waits. */
+int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n);
+int ceas_gpu_msc_sync(ceas_gpu_msc *st);
+uint64_t ceas_gpu_msc_sweeps_done(const ceas_gpu_msc *st);
+/* The state in the layout of ceas_msc_get_state / set_state (sites * R / 64
+ * words, site-major). */
+size_t ceas_gpu_msc_state_words(const ceas_gpu_msc *st);
+int ceas_gpu_msc_get_state(ceas_gpu_msc *st, uint64_t *words);
+int ceas_gpu_msc_set_state(ceas_gpu_msc *st, const uint64_t *words, uint64_t sweeps_done);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The GPU tests (src/gpu): build the CUDA part on its own and check the kernels
-# bitwise against the CPU ones, then time msc-single at L = 32768 and 65536.
+# bitwise against the CPU ones (msc-single, msc-replica64/256 and -anti), then
+# time msc-single at L = 32768 and 65536 (the replica kernels:
+# bench/gpu_msc_replica.sh).
 # Needs a CUDA device and nvcc, so the suite (tests/CMakeLists.txt) does not run
 # it; run it on the GPU machine before resolving GPU work:
 #   tests/gpu/run.sh [BUILD_DIR]          (default build-cuda-gpu)
@@ -13,6 +15,7 @@ cmake -S "$root/src/gpu" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=
   ${RANDOM123_INCLUDE_DIR:+-DRANDOM123_INCLUDE_DIR=$RANDOM123_INCLUDE_DIR} >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
 "$build/gpu_msc_single" check
+"$build/gpu_msc_replica" check
 for L in 32768 65536; do
   for shape in "128 1" "256 1" "128 2" "256 2" "512 2" "128 4" "256 4"; do
     # shellcheck disable=SC2086

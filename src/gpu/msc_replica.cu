@@ -1,0 +1,493 @@
+/* msc-replica64 / msc-replica256 on the GPU (contract in ceas_gpu.h; the rule,
+ * the draws and the layout are those of src/msc: ceas_msc.h, msc_private.h,
+ * kernel_body.inc and msc_simd.h, whose comments say why). */
+#include <cooperative_groups.h>
+#include <cuda/atomic>
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceas_gpu.h"
+#include "ceas_lattice.h"
+
+/* A warp's unit of work: 256 consecutive sites of a colour, 8 Philox blocks of
+ * 8 uniforms, one a lane. */
+#define SEG 256
+
+struct rep_params {
+  uint64_t rk[10][2]; /* Philox4x64-10 round keys */
+  uint64_t thr[4];    /* thr[k], k antiparallel neighbours (msc_private.h) */
+  uint64_t pat[2][64 * 4]; /* P_c[k] lane l at [c][k W + l] (antithetic) */
+  uint32_t L, n;      /* side, sites of a row and colour (L / 2) */
+  uint32_t slab_rows; /* rows of a slab: 1 (2D) or L (3D) */
+  uint32_t slabs;     /* L */
+};
+
+struct ceas_gpu_msc {
+  int dim, W, anti, resident, threads;
+  long L;
+  ceas_rng_key key;
+  size_t words;   /* per colour */
+  uint64_t *col[2];
+  int *flags;     /* resident schedule: boundary halves done, one a block */
+  int resident_blocks;
+  uint64_t sweep;
+};
+
+static int cuda_fail(cudaError_t e, const char *what) {
+  return ceas_error_set(CEAS_EIO, "gpu msc: %s: %s", what, cudaGetErrorString(e));
+}
+#define CUDA_TRY(call, what)                              \
+  do {                                                    \
+    cudaError_t e_ = (call);                              \
+    if (e_ != cudaSuccess) return cuda_fail(e_, what);    \
+  } while (0)
+
+/* Philox4x64-10 of counter (c0, c1, c2, c3) (MSC_PHILOX_ROUND, msc_simd.h). */
+__device__ __forceinline__ void philox64(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3,
+                                         const uint64_t (*rk)[2], uint64_t out[4]) {
+#pragma unroll
+  for (int i = 0; i < 10; i++) {
+    const uint64_t h0 = __umul64hi(0xD2E7470EE14C6C93ull, c0), l0 = 0xD2E7470EE14C6C93ull * c0;
+    const uint64_t h1 = __umul64hi(0xCA5A826395121157ull, c2), l1 = 0xCA5A826395121157ull * c2;
+    c0 = h1 ^ c1 ^ rk[i][0];
+    c1 = l1;
+    c2 = h0 ^ c3 ^ rk[i][1];
+    c3 = l0;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+#define SEL(p, x, y) (((p) & (x)) | (~(p) & (y)))
+
+/* Updates the sites q in [lo, hi) of colour c (a: colour c, b: 1 - c) with the
+ * draws of sweep t: the warp's share of the segments that start at lo rounded
+ * down to a Philox block, items first_item + warp, + nwarps, ... (numbered from
+ * first_item so that several ranges share one round robin). ubuf: the warp's
+ * 256 uniforms. Returns the number of items the range has. */
+template <int W, int D3, int ANTI>
+__device__ __forceinline__ uint32_t update_range(const rep_params &p, uint64_t *__restrict__ a,
+                                                 const uint64_t *__restrict__ b, int c,
+                                                 uint64_t t, uint64_t lo, uint64_t hi,
+                                                 uint32_t first_item, uint32_t warp,
+                                                 uint32_t nwarps, uint32_t *ubuf,
+                                                 const uint64_t *pat) {
+  if (hi <= lo) return 0;
+  const uint64_t base = lo & ~(uint64_t)7;
+  const uint32_t items = (uint32_t)((hi - base + SEG - 1) / SEG);
+  const int lane = threadIdx.x & 31;
+  const uint32_t n = p.n, L = p.L;
+  /* the first item this warp takes in this range */
+  uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
+  for (uint32_t it = i0; it < items; it += nwarps) {
+    const uint64_t s0 = base + (uint64_t)it * SEG;
+    {
+      const uint64_t g = (s0 >> 3) + (uint64_t)lane;
+      uint64_t r[4];
+      philox64(t, g, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
+      uint4 *o = (uint4 *)(ubuf + 8 * lane);
+      o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
+                        (uint32_t)(r[1] >> 32));
+      o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
+                        (uint32_t)(r[3] >> 32));
+    }
+    __syncwarp();
+    /* Position of the segment's first site: row, and (y, z) of the row. */
+    uint64_t row = s0 / n;
+    uint32_t j0 = (uint32_t)(s0 - row * n);
+    uint32_t y0 = (uint32_t)(row % L), z0 = D3 ? (uint32_t)(row / L) : 0;
+#pragma unroll
+    for (int k = 0; k < 8; k++) {
+      const uint64_t q = s0 + (uint64_t)(32 * k + lane);
+      if (q < lo || q >= hi) continue;
+      uint32_t j = j0 + (uint32_t)(32 * k + lane);
+      uint64_t r = row;
+      uint32_t y = y0, z = z0;
+      while (j >= n) {
+        j -= n;
+        r++;
+        if (++y == L) {
+          y = 0;
+          z++;
+        }
+      }
+      const uint32_t u = ubuf[32 * k + lane];
+      const int right = (int)((c + y + z) & 1);
+      const uint32_t js = right ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
+      const uint64_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
+      const uint64_t plane = (uint64_t)L * L;
+      const uint64_t rzm = D3 ? (z == 0 ? r + (L - 1) * (uint64_t)L : r - L) : 0;
+      const uint64_t rzp = D3 ? (z == L - 1 ? r + L - plane : r + L) : 0;
+      (void)plane;
+      const size_t i_s = (size_t)(r * n + j) * W, i_js = (size_t)(r * n + js) * W;
+      const size_t i_m = (size_t)(rm * n + j) * W, i_p = (size_t)(rp * n + j) * W;
+      const size_t i_zm = (size_t)(rzm * n + j) * W, i_zp = (size_t)(rzp * n + j) * W;
+      uint64_t mk[4], am[4];
+#pragma unroll
+      for (int kk = 0; kk < 4; kk++) {
+        if (kk == 3 && !D3) continue;
+        mk[kk] = (uint64_t)u < p.thr[kk] ? ~0ull : 0ull;
+        am[kk] = ANTI ? ((uint64_t)(~u) < p.thr[kk] ? ~0ull : 0ull) : 0ull;
+      }
+#pragma unroll
+      for (int l = 0; l < W; l++) {
+        uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2], m3 = D3 ? mk[3] : 0;
+        if (ANTI) {
+          const uint64_t pp = pat[(q & 63) * W + l];
+          m0 = SEL(pp, am[0], m0);
+          m1 = SEL(pp, am[1], m1);
+          m2 = SEL(pp, am[2], m2);
+          if (D3) m3 = SEL(pp, am[3], m3);
+        }
+        const uint64_t s = a[i_s + l], n1 = b[i_s + l], n2 = b[i_js + l], n3 = b[i_m + l],
+                       n4 = b[i_p + l];
+        uint64_t f;
+        if (D3) {
+          const uint64_t n5 = b[i_zm + l], n6 = b[i_zp + l];
+          /* MSC_FLIP3D */
+          const uint64_t a1 = s ^ n1, a2 = s ^ n2, a3 = s ^ n3, a4 = s ^ n4, a5 = s ^ n5,
+                         a6 = s ^ n6;
+          const uint64_t s1 = a1 ^ a2 ^ a3, c1 = (a1 & a2) | (a3 & (a1 ^ a2));
+          const uint64_t s2 = a4 ^ a5 ^ a6, c2 = (a4 & a5) | (a6 & (a4 ^ a5));
+          const uint64_t b0 = s1 ^ s2, cc = s1 & s2;
+          const uint64_t ge4 = (c1 & c2) | (cc & (c1 ^ c2)), any = c1 | c2 | cc;
+          const uint64_t odds = (any & m3) | (~any & m1);
+          const uint64_t evens = (any & m2) | (~any & m0);
+          f = ge4 | (b0 & odds) | (~b0 & evens);
+        } else {
+          /* MSC_FLIP2D */
+          const uint64_t x1 = n1 ^ n2, x2 = n3 ^ n4;
+          const uint64_t y1 = (s ^ n1) & (s ^ n2), y2 = (s ^ n3) & (s ^ n4);
+          const uint64_t odd = x1 ^ x2, any = y1 | y2 | (x1 & x2), ge4 = y1 & y2;
+          const uint64_t even = ge4 | (any & m2) | (~any & m0);
+          f = (odd & (any | m1)) | (~odd & even);
+        }
+        a[i_s + l] = s ^ f;
+      }
+    }
+    __syncwarp();
+  }
+  return items;
+}
+
+/* One half-sweep, the grid over all sites of colour c. */
+template <int W, int D3, int ANTI>
+__global__ void rep_half(const rep_params p, uint64_t *__restrict__ a,
+                         const uint64_t *__restrict__ b, int c, uint64_t t, uint64_t S) {
+  __shared__ __align__(16) uint32_t ubuf[32][SEG];
+  __shared__ uint64_t pat[ANTI ? 64 * W : 1];
+  if (ANTI)
+    for (int i = threadIdx.x; i < 64 * W; i += blockDim.x) pat[i] = p.pat[c][i];
+  if (ANTI) __syncthreads();
+  const uint32_t wpb = blockDim.x >> 5, warp = threadIdx.x >> 5;
+  update_range<W, D3, ANTI>(p, a, b, c, t, 0, S, 0, blockIdx.x * wpb + warp, gridDim.x * wpb,
+                            ubuf[warp], pat);
+}
+
+/* The whole call (halves h = 0 .. 2 nsweeps - 1) with each block on its strip
+ * of slabs: boundary slabs first, signalled in flags[block] = h + 1 by the warp
+ * that finishes the last of them; before half h + 1 the block waits for its
+ * neighbours' flags to reach h + 1 (their boundary slabs, which it reads and
+ * they read, are done with half h). A block's strip is at least one slab. */
+template <int W, int D3, int ANTI>
+__global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
+                             uint64_t *__restrict__ c1, uint64_t t0, uint32_t halves,
+                             int *flags) {
+  __shared__ __align__(16) uint32_t ubuf[32][SEG];
+  __shared__ uint64_t pat[2][ANTI ? 64 * W : 1];
+  __shared__ uint32_t bdone;
+  const uint32_t B = gridDim.x, bi = blockIdx.x;
+  const uint32_t wpb = blockDim.x >> 5, warp = threadIdx.x >> 5;
+  if (ANTI)
+    for (int i = threadIdx.x; i < 2 * 64 * W; i += blockDim.x)
+      pat[i / (64 * W)][i % (64 * W)] = p.pat[i / (64 * W)][i % (64 * W)];
+  const uint64_t P = (uint64_t)p.slab_rows * p.n; /* sites of a slab and colour */
+  const uint32_t s0 = (uint32_t)((uint64_t)bi * p.slabs / B);
+  const uint32_t s1 = (uint32_t)((uint64_t)(bi + 1) * p.slabs / B);
+  const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
+  cuda::atomic_ref<int, cuda::thread_scope_device> fl(flags[bi]);
+  cuda::atomic_ref<int, cuda::thread_scope_device> fm(flags[left]), fp(flags[rightb]);
+  if (threadIdx.x == 0) bdone = 0;
+  __syncthreads();
+  for (uint32_t h = 0; h < halves; h++) {
+    const int c = (int)(h & 1);
+    const uint64_t t = t0 + (h >> 1);
+    uint64_t *a = c ? c1 : c0;
+    const uint64_t *b = c ? c0 : c1;
+    /* items of the boundary slabs, counted the same way by every warp */
+    const uint64_t blo = (uint64_t)s0 * P, bhi = (uint64_t)(s0 + 1) * P;
+    const uint64_t elo = (uint64_t)(s1 - 1) * P, ehi = (uint64_t)s1 * P;
+    const uint32_t nb0 = (uint32_t)((bhi - (blo & ~7ull) + SEG - 1) / SEG);
+    const uint32_t nb1 = s1 - 1 > s0 ? (uint32_t)((ehi - (elo & ~7ull) + SEG - 1) / SEG) : 0;
+    const uint32_t nb = nb0 + nb1;
+    /* This warp's boundary items, then one count each into bdone. */
+    uint32_t mine = 0;
+    for (uint32_t it = warp; it < nb; it += wpb) mine++;
+    update_range<W, D3, ANTI>(p, a, b, c, t, blo, bhi, 0, warp, wpb, ubuf[warp], pat[c]);
+    if (nb1)
+      update_range<W, D3, ANTI>(p, a, b, c, t, elo, ehi, nb0, warp, wpb, ubuf[warp], pat[c]);
+    if (mine) {
+      __threadfence();
+      __syncwarp();
+      if ((threadIdx.x & 31) == 0) {
+        /* cumulative over the halves: a reset could land before a slow warp's
+         * count and lose the signal */
+        const uint32_t before = atomicAdd(&bdone, mine);
+        if (before + mine == (h + 1) * nb) {
+          __threadfence();
+          fl.store((int)h + 1, cuda::memory_order_release);
+        }
+      }
+    }
+    if (s1 - s0 > 2)
+      update_range<W, D3, ANTI>(p, a, b, c, t, (uint64_t)(s0 + 1) * P, (uint64_t)(s1 - 1) * P,
+                                nb, warp, wpb, ubuf[warp], pat[c]);
+    if (threadIdx.x == 0) {
+      if (B > 1)
+        while (fm.load(cuda::memory_order_acquire) < (int)h + 1 ||
+               fp.load(cuda::memory_order_acquire) < (int)h + 1) {
+        }
+    }
+    __threadfence();
+    __syncthreads();
+  }
+}
+
+typedef void (*half_fn)(const rep_params, uint64_t *, const uint64_t *, int, uint64_t, uint64_t);
+typedef void (*res_fn)(const rep_params, uint64_t *, uint64_t *, uint64_t, uint32_t, int *);
+
+template <int W, int D3, int ANTI>
+static void pick(half_fn *h, res_fn *r) {
+  *h = rep_half<W, D3, ANTI>;
+  *r = rep_resident<W, D3, ANTI>;
+}
+
+static void kernels(int W, int dim, int anti, half_fn *h, res_fn *r) {
+  const int k = (W == 4) * 4 + (dim == 3) * 2 + (anti != 0);
+  switch (k) {
+    case 0: pick<1, 0, 0>(h, r); break;
+    case 1: pick<1, 0, 1>(h, r); break;
+    case 2: pick<1, 1, 0>(h, r); break;
+    case 3: pick<1, 1, 1>(h, r); break;
+    case 4: pick<4, 0, 0>(h, r); break;
+    case 5: pick<4, 0, 1>(h, r); break;
+    case 6: pick<4, 1, 0>(h, r); break;
+    default: pick<4, 1, 1>(h, r); break;
+  }
+}
+
+extern "C" {
+
+void ceas_gpu_msc_free(ceas_gpu_msc *st) {
+  if (!st) return;
+  cudaFree(st->col[0]);
+  cudaFree(st->col[1]);
+  cudaFree(st->flags);
+  free(st);
+}
+
+size_t ceas_gpu_msc_state_words(const ceas_gpu_msc *st) { return 2 * st->words; }
+
+/* Site (x, row) of the site-major layout <-> its colour array (state.c). */
+static void layout(const ceas_gpu_msc *st, uint64_t *words, uint64_t *h0, uint64_t *h1,
+                   int to_device) {
+  const long L = st->L, rows = st->dim == 2 ? L : L * L, n = L / 2;
+  const int W = st->W;
+  for (long row = 0; row < rows; row++)
+    for (long x = 0; x < L; x++) {
+      const int c = (int)((x + row % L + row / L) & 1);
+      uint64_t *w = (c ? h1 : h0) + ((size_t)row * (size_t)n + (size_t)(x >> 1)) * (size_t)W;
+      uint64_t *s = words + ((size_t)row * (size_t)L + (size_t)x) * (size_t)W;
+      if (to_device)
+        memcpy(w, s, (size_t)W * 8);
+      else
+        memcpy(s, w, (size_t)W * 8);
+    }
+}
+
+int ceas_gpu_msc_set_state(ceas_gpu_msc *st, const uint64_t *words, uint64_t sweeps_done) {
+  uint64_t *h = (uint64_t *)ceas_malloc(2 * st->words * 8);
+  if (!h) return CEAS_ENOMEM;
+  layout(st, (uint64_t *)words, h, h + st->words, 1);
+  cudaError_t e = cudaMemcpy(st->col[0], h, st->words * 8, cudaMemcpyHostToDevice);
+  if (e == cudaSuccess)
+    e = cudaMemcpy(st->col[1], h + st->words, st->words * 8, cudaMemcpyHostToDevice);
+  free(h);
+  if (e != cudaSuccess) return cuda_fail(e, "copy to device");
+  st->sweep = sweeps_done;
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_get_state(ceas_gpu_msc *st, uint64_t *words) {
+  uint64_t *h = (uint64_t *)ceas_malloc(2 * st->words * 8);
+  if (!h) return CEAS_ENOMEM;
+  cudaError_t e = cudaMemcpy(h, st->col[0], st->words * 8, cudaMemcpyDeviceToHost);
+  if (e == cudaSuccess)
+    e = cudaMemcpy(h + st->words, st->col[1], st->words * 8, cudaMemcpyDeviceToHost);
+  if (e == cudaSuccess) layout(st, words, h, h + st->words, 0);
+  free(h);
+  if (e != cudaSuccess) return cuda_fail(e, "copy from device");
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc_init init,
+                       ceas_gpu_msc **out) {
+  *out = NULL;
+  if (dim != 2 && dim != 3)
+    return ceas_error_set(CEAS_EINPUT, "gpu msc: dimension %d, expected 2 or 3", dim);
+  const long Lmax = dim == 2 ? 65536 : 2048;
+  if (L < 2 || L > Lmax || L % 2)
+    return ceas_error_set(CEAS_EINPUT, "gpu msc: L = %ld, expected an even size from 2 to %ld",
+                          L, Lmax);
+  if (replicas != 64 && replicas != 256)
+    return ceas_error_set(CEAS_EINPUT, "gpu msc: %d replicas, expected 64 or 256", replicas);
+  ceas_gpu_msc *st = (ceas_gpu_msc *)ceas_calloc(1, sizeof *st);
+  if (!st) return CEAS_ENOMEM;
+  st->dim = dim;
+  st->L = L;
+  st->W = replicas / 64;
+  st->key = key;
+  /* The fastest measured schedule of each width (bench/README.md, "GPU:
+   * replica-packed kernels"): resident 512 threads for 64 replicas, one
+   * launch a half of 256 threads for 256. */
+  st->resident = st->W == 1;
+  st->threads = st->W == 1 ? 512 : 256;
+  const size_t sites = (size_t)L * (size_t)L * (dim == 3 ? (size_t)L : 1);
+  st->words = sites / 2 * (size_t)st->W;
+  int rc = CEAS_OK;
+  for (int c = 0; c < 2 && !rc; c++) {
+    cudaError_t e = cudaMalloc((void **)&st->col[c], st->words * 8);
+    if (e != cudaSuccess) rc = cuda_fail(e, "device memory for the lattice");
+  }
+  if (!rc) {
+    /* state.c's start: site i's lanes are ceas_rng_bits(key, 0, i, INIT, 0). */
+    uint64_t *w = (uint64_t *)ceas_calloc(2 * st->words, 8);
+    if (!w) rc = CEAS_ENOMEM;
+    if (!rc && init == CEAS_MSC_HOT)
+      for (size_t i = 0; i < sites; i++) {
+        uint64_t b[4];
+        ceas_rng_bits(key, 0, (uint64_t)i, CEAS_MSC_TAG_INIT, 0, b);
+        memcpy(w + i * (size_t)st->W, b, (size_t)st->W * 8);
+      }
+    if (!rc) rc = ceas_gpu_msc_set_state(st, w, 0);
+    free(w);
+  }
+  if (rc) {
+    ceas_gpu_msc_free(st);
+    return rc;
+  }
+  *out = st;
+  return CEAS_OK;
+}
+
+void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on) { st->anti = on != 0; }
+
+int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads) {
+  if (threads < 32 || threads > 1024 || threads % 32 || (resident != 0 && resident != 1))
+    return ceas_error_set(CEAS_EINPUT,
+                          "gpu msc: schedule %d with %d threads, expected 0 or 1 and a "
+                          "multiple of 32 from 32 to 1024",
+                          resident, threads);
+  st->resident = resident;
+  st->threads = threads;
+  st->resident_blocks = 0;
+  return CEAS_OK;
+}
+
+uint64_t ceas_gpu_msc_sweeps_done(const ceas_gpu_msc *st) { return st->sweep; }
+
+int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
+  if (!isfinite(beta) || beta < 0)
+    return ceas_error_set(CEAS_EINPUT, "gpu msc: beta = %g, expected a finite value >= 0",
+                          beta);
+  if (n == 0) return CEAS_OK;
+  rep_params p;
+  memset(&p, 0, sizeof p);
+  uint64_t k0 = st->key.seed, k1 = st->key.stream;
+  for (int i = 0; i < 10; i++) {
+    p.rk[i][0] = k0;
+    p.rk[i][1] = k1;
+    k0 += 0x9E3779B97F4A7C15ull;
+    k1 += 0xBB67AE8584CAA73Bull;
+  }
+  const int d = st->dim;
+  for (int k = 0; k < d; k++) p.thr[k] = ceas_lattice_threshold(exp(-beta * 4.0 * (d - k)));
+  p.thr[d] = 1ull << 31;
+  for (int c = 0; c < 2; c++)
+    for (int k = 0; k < 64; k++) {
+      uint64_t b[4];
+      ceas_rng_bits(st->key, 0, (uint64_t)(64 * c + k), CEAS_MSC_TAG_PATTERN, 0, b);
+      for (int l = 0; l < st->W; l++) p.pat[c][k * st->W + l] = b[l];
+    }
+  const long L = st->L;
+  p.L = (uint32_t)L;
+  p.n = (uint32_t)(L / 2);
+  p.slab_rows = d == 3 ? (uint32_t)L : 1;
+  p.slabs = (uint32_t)L;
+  half_fn hf;
+  res_fn rf;
+  kernels(st->W, d, st->anti, &hf, &rf);
+  const uint64_t S = (uint64_t)st->words / (uint64_t)st->W;
+  const unsigned th = (unsigned)st->threads;
+  if (!st->resident) {
+    const uint64_t segs = (S + SEG - 1) / SEG, wpb = th / 32;
+    const unsigned blocks = (unsigned)((segs + wpb - 1) / wpb);
+    for (uint64_t i = 0; i < n; i++, st->sweep++)
+      for (int c = 0; c < 2; c++) {
+        hf<<<blocks, th>>>(p, st->col[c], st->col[1 - c], c, st->sweep, S);
+        CUDA_TRY(cudaGetLastError(), "msc launch");
+      }
+    return CEAS_OK;
+  }
+  if (!st->resident_blocks) {
+    int dev = 0, sms = 0, per = 0;
+    CUDA_TRY(cudaGetDevice(&dev), "device");
+    CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "device");
+    CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, (const void *)rf, (int)th, 0),
+             "occupancy");
+    /* Every block resident (the waits need it), at most one a slab, and about
+     * one segment a warp and half: more blocks only add waits. */
+    if (per < 1)
+      return ceas_error_set(CEAS_EINPUT,
+                            "gpu msc: a resident block of %u threads does not fit on an SM "
+                            "(registers); take 512 or fewer",
+                            th);
+    long B = (long)sms * per;
+    const long want = (long)((S + SEG - 1) / SEG / (th / 32));
+    if (B > want) B = want;
+    if (B > L) B = L;
+    if (B < 1) B = 1;
+    st->resident_blocks = (int)B;
+    if (!st->flags) CUDA_TRY(cudaMalloc((void **)&st->flags, 65536 * sizeof(int)), "flags");
+  }
+  /* halves per launch: a launch's flags count from 0 */
+  while (n > 0) {
+    const uint64_t m = n < (1u << 29) ? n : (1u << 29);
+    CUDA_TRY(cudaMemsetAsync(st->flags, 0, (size_t)st->resident_blocks * sizeof(int)), "flags");
+    uint64_t t0 = st->sweep;
+    uint32_t halves = (uint32_t)(2 * m);
+    void *args[] = {&p, &st->col[0], &st->col[1], &t0, &halves, &st->flags};
+    const cudaError_t e = cudaLaunchCooperativeKernel(
+        (const void *)rf, dim3((unsigned)st->resident_blocks), dim3(th), args, 0, 0);
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError(); /* not sticky: later launches must not see it */
+      return cuda_fail(e, "msc resident launch");
+    }
+    st->sweep += m;
+    n -= m;
+  }
+  return CEAS_OK;
+}
+
+int ceas_gpu_msc_sync(ceas_gpu_msc *st) {
+  (void)st;
+  CUDA_TRY(cudaDeviceSynchronize(), "msc kernels");
+  return CEAS_OK;
+}
+
+} /* extern "C" */
