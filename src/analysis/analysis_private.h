@@ -1,5 +1,6 @@
-/* Internal state of one `ceasim analyze` pass, shared by the driver (driver.c)
- * and the writer of analysis.h5 (output.c). Not installed. */
+/* Internal state of one `ceasim analyze` pass, shared by the driver (driver.c),
+ * its steps (sizes.c: 1-2, fss.c: 3-6), the report (report.c) and the writer of
+ * analysis.h5 (output.c). Not installed. */
 #ifndef CEAS_ANALYSIS_PRIVATE_H
 #define CEAS_ANALYSIS_PRIVATE_H
 
@@ -103,5 +104,18 @@ typedef struct {
 } ana_state;
 
 int ceas_analysis_write_output(const ana_state *s, hid_t file);
+
+/* driver.c: a note for the file's notes and o->notes (dropped, not an error, when
+ * out of memory); a fit's point arrays for n points (CEAS_ENOMEM). */
+void ana_note(ana_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ana_fit_points(ana_fit *f, size_t n);
+
+/* The steps in the driver's order; each returns a CEAS_ status with its message. */
+int ana_select_tasks(ana_state *s);        /* sizes.c */
+int ana_build_sizes(ana_state *s);         /* sizes.c */
+int ana_find_crossings(ana_state *s);      /* fss.c */
+int ana_finite_size_scaling(ana_state *s); /* fss.c */
+int ana_zeta_ce(ana_state *s);             /* fss.c */
+void ana_report(const ana_state *s);       /* report.c: nothing without o->report */
 
 #endif
