@@ -5,8 +5,8 @@
  *
  * usage: mpirun -np 2 sweep_mpi DIR     (any number of ranks, 1 included)
  *
- * This is what `ceasim sweep` does, step by step; a single ceas_sweep_run entry
- * point is still to come (docs/library.md). Rerunning into the same DIR skips the
+ * One ceas_sweep_run call does what `ceasim sweep` does between parsing and
+ * printing (lock, resume, farm, summary). Rerunning into the same DIR skips the
  * finished tasks. Prints one line per task "L beta e +- err exact deviation". */
 #include <hdf5.h>
 #include <mpi.h>
@@ -16,18 +16,7 @@
 
 #include <ceasim/ceas_measure.h>
 #include <ceasim/ceas_parallel.h>
-#include <ceasim/ceas_sweep.h>
-
-typedef struct {
-  const ceas_sweep_spec *spec;
-  const ceas_sweep_task *tasks;
-} farm_ctx;
-
-/* The farm's run callback: one task, checkpointed and resumable by the library. */
-static int run_one(size_t index, const ceas_task_hooks *hooks, uint64_t *sweeps, void *ctx) {
-  farm_ctx *c = ctx;
-  return ceas_sweep_run_task(c->spec, &c->tasks[index], hooks, "sweep_mpi", sweeps);
-}
+#include <ceasim/ceas_sweep_run.h>
 
 /* Rank 0: every task's energy per spin against the exact finite-lattice value. */
 static int report(const ceas_sweep_spec *s, const ceas_sweep_task *tasks, size_t n) {
@@ -69,44 +58,24 @@ int main(int argc, char **argv) {
   if (!rc) rc = ceas_sweep_parse_sizes("8,12", "sizes", &s.L, &s.nL);
   if (!rc) rc = ceas_sweep_parse_betas("0.30,0.35", "betas", &s.beta, &s.nbeta);
   if (!rc) rc = ceas_sweep_check(&s);
-  /* Rank 0 alone creates the directory and holds its lock; the others learn the
-   * verdict (every rank must leave by the same path). */
-  ceas_sweep_lock lock = {-1, ""};
-  if (!rc && rank == 0) rc = ceas_sweep_prepare(&s, "sweep_mpi", &lock);
-  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  /* Rank 0 alone creates the directory and holds its lock; the farm deals the
+   * tasks out (no stop flag, no progress lines); rank 0 writes summary.h5. Every
+   * rank gets the same status. */
+  ceas_sweep_hooks hooks = {.command_line = "sweep_mpi"};
+  ceas_sweep_result res = {.lock = {-1, ""}};
+  if (!rc) rc = ceas_sweep_run(MPI_COMM_WORLD, &s, &hooks, &res);
   ceas_sweep_task *tasks = NULL;
   size_t ntasks = 0;
-  if (!rc) rc = ceas_sweep_tasks(&s, &tasks, &ntasks);
-  char *skip = calloc(ntasks ? ntasks : 1, 1);
-  double *cost = calloc(ntasks ? ntasks : 1, sizeof *cost);
-  if (!rc && (!skip || !cost)) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
-  if (!rc) {
-    for (size_t i = 0; i < ntasks; i++) {
-      cost[i] = tasks[i].cost;
-      if (rank == 0) skip[i] = (char)ceas_sweep_task_done(&s, &tasks[i]);
-    }
-    MPI_Bcast(skip, (int)ntasks, MPI_CHAR, 0, MPI_COMM_WORLD);
-    farm_ctx ctx = {&s, tasks};
-    /* No stop flag (NULL: never asked to stop), no progress lines. */
-    ceas_parallel_farm_spec fs = {ntasks, cost, skip, run_one, &ctx, NULL, 0};
-    ceas_parallel_farm_result res;
-    rc = ceas_parallel_farm(MPI_COMM_WORLD, &fs, &res); /* same status on every rank */
-    if (!rc && rank == 0) {
-      size_t ok = 0, bad = 0;
-      rc = ceas_sweep_collect(s.dir, "sweep_mpi", &ok, &bad);
-      if (!rc) {
-        printf("%zu tasks run, %zu already done, on %d rank%s; %s/summary.h5 holds %zu\n",
-               res.done, res.skipped, size, size == 1 ? "" : "s", s.dir, ok);
-        rc = report(&s, tasks, ntasks);
-      }
-    }
+  if (!rc && rank == 0) {
+    printf("%zu tasks run, %zu already done, on %d rank%s; %s/summary.h5 holds %zu\n", res.done,
+           res.skipped, size, size == 1 ? "" : "s", s.dir, res.n_ok);
+    rc = ceas_sweep_tasks(&s, &tasks, &ntasks);
+    if (!rc) rc = report(&s, tasks, ntasks);
   }
   if (rc && rank == 0) fprintf(stderr, "sweep_mpi: %s\n", ceas_error_message());
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  free(skip);
-  free(cost);
   free(tasks);
-  ceas_sweep_lock_release(&lock);
+  ceas_sweep_lock_release(&res.lock);
   ceas_sweep_spec_free(&s);
   ceas_parallel_finalize();
   return rc ? 1 : 0;

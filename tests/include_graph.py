@@ -31,7 +31,9 @@ LAYERS = [
     ["headsrc", "gpu"],
     ["mapping"],
     ["task", "anneal"],
-    ["analysis", "sweep", "parallel", "decomp"],
+    ["analysis", "parallel", "decomp"],
+    # sweep above parallel: ceas_sweep_run deals a sweep's tasks out by the farm.
+    ["sweep"],
     ["cli"],
 ]
 GENERATED = {"ceas_version.h": "core"}

@@ -15,6 +15,7 @@
 
 #include "ceas_parallel.h"
 #include "ceas_sweep.h"
+#include "ceas_sweep_run.h"
 #include "cli.h"
 
 static void sweep_usage(FILE *out) {
@@ -304,22 +305,27 @@ static void sweep_args_free(sweep_args *a) {
   free(a->couplings);
 }
 
-typedef struct {
-  const ceas_sweep_spec *spec;
-  const ceas_sweep_task *tasks;
-} farm_ctx;
-
-static int run_task(size_t index, const ceas_task_hooks *hooks, uint64_t *sweeps, void *ctx) {
-  farm_ctx *c = ctx;
-  return ceas_sweep_run_task(c->spec, &c->tasks[index], hooks, ceas_cli_command_line(), sweeps);
-}
-
 /* Everybody fails the same way; only rank 0 speaks. */
 static int fail_all(int rank, int rc) {
   int code = ceas_cli_exit_code(rc);
   if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
   ceas_parallel_finalize();
   return code;
+}
+
+typedef struct {
+  int quiet;
+  const char *dir;
+} sweep_start_ctx;
+
+/* Once the finished tasks are known: rank 0 says what is to be done, and every
+ * rank stops at a signal from now on (checkpointing) instead of dying. */
+static void sweep_start(size_t ntasks, size_t done, int ranks, int rank, void *ctx) {
+  const sweep_start_ctx *c = ctx;
+  if (rank == 0 && !c->quiet)
+    fprintf(stderr, "ceasim sweep: %zu tasks (%zu already done) on %d rank%s -> %s\n", ntasks,
+            done, ranks, ranks == 1 ? "" : "s", c->dir);
+  ceas_cli_install_signals();
 }
 
 extern char **environ;
@@ -431,49 +437,17 @@ int ceas_cli_sweep(int argc, char **argv) {
     sweep_args_free(&a);
     return fail_all(rank, rc);
   }
-  /* Rank 0 prepares the directory and holds its lock to the end (the analysis
-   * included); the others learn the verdict. */
-  ceas_sweep_lock lock = {-1, ""};
-  if (rank == 0) rc = ceas_sweep_prepare(&a.spec, ceas_cli_command_line(), &lock);
-  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (rc) {
-    if (rank != 0) ceas_error_set(rc, "sweep directory preparation failed on rank 0");
-    sweep_args_free(&a);
-    return fail_all(rank, rc);
-  }
-  ceas_sweep_task *tasks = NULL;
-  size_t ntasks = 0;
-  rc = ceas_sweep_tasks(&a.spec, &tasks, &ntasks);
-  char *skip = calloc(ntasks ? ntasks : 1, 1);
-  double *cost = calloc(ntasks ? ntasks : 1, sizeof *cost);
-  if (!rc && (!skip || !cost)) rc = ceas_error_set(CEAS_ENOMEM, "out of memory");
-  if (rc) {
-    free(skip);
-    free(cost);
-    free(tasks);
-    sweep_args_free(&a);
-    ceas_sweep_lock_release(&lock);
-    return fail_all(rank, rc);
-  }
-  for (size_t i = 0; i < ntasks; i++) {
-    cost[i] = tasks[i].cost;
-    if (rank == 0) skip[i] = (char)ceas_sweep_task_done(&a.spec, &tasks[i]);
-  }
-  MPI_Bcast(skip, (int)ntasks, MPI_CHAR, 0, MPI_COMM_WORLD);
-  if (rank == 0 && !a.quiet) {
-    size_t left = 0;
-    for (size_t i = 0; i < ntasks; i++) left += !skip[i];
-    fprintf(stderr, "ceasim sweep: %zu tasks (%zu already done) on %d rank%s -> %s\n", ntasks,
-            ntasks - left, size, size == 1 ? "" : "s", a.spec.dir);
-  }
-  ceas_cli_install_signals();
-  farm_ctx ctx = {&a.spec, tasks};
-  ceas_parallel_farm_spec fs = {ntasks, cost, skip, run_task, &ctx, &ceas_cli_stop, !a.quiet};
-  ceas_parallel_farm_result res;
-  rc = ceas_parallel_farm(MPI_COMM_WORLD, &fs, &res);
+  sweep_start_ctx sc = {a.quiet, a.spec.dir};
+  ceas_sweep_hooks hooks = {ceas_cli_command_line(), &ceas_cli_stop, !a.quiet, sweep_start, &sc};
+  ceas_sweep_result res;
+  rc = ceas_sweep_run(MPI_COMM_WORLD, &a.spec, &hooks, &res);
   int code = 0;
   /* --quiet: the one line printed at the end, after the analysis and the plots. */
   char final[4096] = "";
+  if (rc && res.stage == CEAS_SWEEP_PREPARE) {
+    sweep_args_free(&a);
+    return fail_all(rank, rc);
+  }
   if (rank == 0) {
     if (rc == CEAS_EINTERRUPT) {
       fprintf(stderr,
@@ -481,38 +455,32 @@ int ceas_cli_sweep(int argc, char **argv) {
               "the same command again to resume\n",
               res.done);
       code = 130;
-    } else if (rc) {
+    } else if (rc && res.stage == CEAS_SWEEP_FARM) {
       fprintf(stderr, "ceasim: sweep failed: %s\n", ceas_error_message());
       code = ceas_cli_exit_code(rc);
+    } else if (rc) {
+      fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+      code = ceas_cli_exit_code(rc);
     } else {
-      size_t ok = 0, bad = 0;
-      int crc = ceas_sweep_collect(a.spec.dir, ceas_cli_command_line(), &ok, &bad);
-      if (crc) {
-        fprintf(stderr, "ceasim: %s\n", ceas_error_message());
-        code = ceas_cli_exit_code(crc);
+      size_t ok = res.n_ok, bad = res.n_bad;
+      if (!a.quiet) {
+        printf("sweep complete: %zu tasks run, %zu were already done, %.1f s on %d rank%s\n",
+               res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s");
+        printf("summary: %s/summary.h5 (%zu tasks%s)\n", a.spec.dir, ok,
+               bad ? ", some task files damaged: see warnings" : "");
       } else {
-        if (!a.quiet) {
-          printf("sweep complete: %zu tasks run, %zu were already done, %.1f s on %d rank%s\n",
-                 res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s");
-          printf("summary: %s/summary.h5 (%zu tasks%s)\n", a.spec.dir, ok,
-                 bad ? ", some task files damaged: see warnings" : "");
-        } else {
-          if (bad)
-            fprintf(stderr, "ceasim: warning: %s: some task files are damaged (see above)\n",
-                    a.spec.dir);
-          snprintf(final, sizeof final,
-                   "sweep complete: %zu tasks run, %zu were already done, %.1f s on %d "
-                   "rank%s; %s/summary.h5 (%zu tasks)",
-                   res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s",
-                   a.spec.dir, ok);
-        }
+        if (bad)
+          fprintf(stderr, "ceasim: warning: %s: some task files are damaged (see above)\n",
+                  a.spec.dir);
+        snprintf(final, sizeof final,
+                 "sweep complete: %zu tasks run, %zu were already done, %.1f s on %d "
+                 "rank%s; %s/summary.h5 (%zu tasks)",
+                 res.done, res.skipped, res.seconds, size, size == 1 ? "" : "s",
+                 a.spec.dir, ok);
       }
     }
   }
   MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  free(skip);
-  free(cost);
-  free(tasks);
   /* The analysis runs outside MPI (spawning children from an MPI process is asking
    * for trouble), on a copy of the directory name: the arguments are freed before
    * the leak check of a sanitizer build in ceas_parallel_finalize. */
@@ -528,7 +496,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   ceas_parallel_finalize();
   int stages = adir ? analyse_and_plot(adir, a_quiet) : 0;
   free(adir);
-  ceas_sweep_lock_release(&lock);
+  ceas_sweep_lock_release(&res.lock);
   if (final[0])
     printf("%s%s\n", final,
            stages == 2 ? ", analysis.h5, plots/" : stages == 1 ? ", analysis.h5 (no plots)" : "");
