@@ -41,14 +41,7 @@ typedef struct {
 } analog_work;
 
 static int analog_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
-  if (pb->n < 1) return ceas_error_set(CEAS_EINPUT, "analog: the problem has no spins");
-  if (!p->schedule || p->schedule->sweeps < 1)
-    return ceas_error_set(CEAS_EINPUT, "analog: expected at least one time step (--sweeps)");
-  if (p->order != CEAS_ANNEAL_ORDER_SEQUENTIAL)
-    return ceas_error_set(CEAS_EINPUT,
-                          "analog: all amplitudes move together in each step; --order "
-                          "random does not apply");
-  return CEAS_OK;
+  return ceas_anneal_dyn_check_run("analog", "amplitudes", pb, p);
 }
 
 static void analog_free(void *work) {

@@ -165,6 +165,11 @@ typedef struct {
 /* The checks every dynamics method makes of dt, x_init, field_noise, check_every
  * and j_bits (CEAS_EINPUT naming `name` and the option). */
 int ceas_anneal_dyn_check(const char *name, const ceas_anneal_dyn_params *d);
+/* The checks every dynamics method makes of the problem and the run's parameters:
+ * a spin, a time step, and no --order random (all `what`, e.g. "oscillators",
+ * move together in each step); CEAS_EINPUT naming `name`. */
+int ceas_anneal_dyn_check_run(const char *name, const char *what,
+                              const ceas_anneal_problem *pb, const ceas_anneal_params *p);
 int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                          const ceas_anneal_dyn_params *d, int discrete, void **work);
 /* sb's default time step for the problem, a0 and c0: min(1.25, 0.8 dt_stab) with

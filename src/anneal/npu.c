@@ -641,6 +641,20 @@ int ceas_anneal_dyn_check(const char *name, const ceas_anneal_dyn_params *d) {
   return CEAS_OK;
 }
 
+int ceas_anneal_dyn_check_run(const char *name, const char *what,
+                              const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
+  if (pb->n < 1) return ceas_error_set(CEAS_EINPUT, "%s: the problem has no spins", name);
+  if (!p->schedule || p->schedule->sweeps < 1)
+    return ceas_error_set(CEAS_EINPUT, "%s: expected at least one time step (--sweeps)",
+                          name);
+  if (p->order != CEAS_ANNEAL_ORDER_SEQUENTIAL)
+    return ceas_error_set(CEAS_EINPUT,
+                          "%s: all %s move together in each step; --order random does not "
+                          "apply",
+                          name, what);
+  return CEAS_OK;
+}
+
 void ceas_anneal_dyn_params_of(const ceas_anneal_params *p, ceas_anneal_dyn_params *d) {
   if (p->method_params)
     *d = *(const ceas_anneal_dyn_params *)p->method_params;

@@ -144,6 +144,21 @@ static void state_free(pt_state *st) {
 
 /* Same status on every rank: the worst (largest) one, with a generic message on the
  * ranks that did not fail themselves. */
+int ceas_anneal_pt_result_arrays(ceas_anneal_pt_result *r, int M, int64_t n,
+                                 uint64_t rounds_meas) {
+  r->M = M;
+  r->n = n;
+  r->betas = ceas_malloc((size_t)M * sizeof *r->betas);
+  r->acceptance = ceas_malloc((size_t)M * sizeof *r->acceptance);
+  r->attempts = ceas_calloc((size_t)M, sizeof *r->attempts);
+  r->e_mean = ceas_malloc((size_t)M * sizeof *r->e_mean);
+  r->e_err = ceas_malloc((size_t)M * sizeof *r->e_err);
+  r->e_series = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * (size_t)M * sizeof(double));
+  r->best_config = ceas_malloc((size_t)n);
+  return r->betas && r->acceptance && r->attempts && r->e_mean && r->e_err && r->e_series &&
+         r->best_config;
+}
+
 int ceas_anneal_pt_agree(MPI_Comm comm, int rc) {
   int worst = rc;
   MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
@@ -210,20 +225,9 @@ int ceas_anneal_pt_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   st.checked = ceas_malloc((size_t)(st.nloc ? st.nloc : 1) * sizeof *st.checked);
   for (int i = 0; st.checked && i < st.nloc; i++) st.checked[i] = INFINITY;
   const uint64_t rounds_meas = p->sweeps / p->exchange_every;
-  if (r) {
-    r->M = M;
-    r->n = n;
-    r->betas = ceas_malloc((size_t)M * sizeof *r->betas);
-    r->acceptance = ceas_malloc((size_t)M * sizeof *r->acceptance);
-    r->attempts = ceas_calloc((size_t)M, sizeof *r->attempts);
-    r->e_mean = ceas_malloc((size_t)M * sizeof *r->e_mean);
-    r->e_err = ceas_malloc((size_t)M * sizeof *r->e_err);
-    r->e_series = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * (size_t)M * sizeof(double));
-    r->best_config = ceas_malloc((size_t)n);
-  }
-  rc = !r || !st.w || !st.temp_of || !st.trip || !st.walker_at || !st.E_all || !st.counts || !st.displs ||
-               !st.acc || !st.att || !st.best || !st.checked || !r->betas || !r->acceptance || !r->attempts ||
-               !r->e_mean || !r->e_err || !r->e_series || !r->best_config
+  int arrays = r && ceas_anneal_pt_result_arrays(r, M, n, rounds_meas);
+  rc = !arrays || !st.w || !st.temp_of || !st.trip || !st.walker_at || !st.E_all || !st.counts ||
+               !st.displs || !st.acc || !st.att || !st.best || !st.checked
            ? CEAS_ENOMEM
            : CEAS_OK;
   for (int i = 0; !rc && i < st.nloc; i++)

@@ -113,22 +113,11 @@ int ceas_anneal_pt_msc_run(MPI_Comm comm, const ceas_anneal_problem *pb,
   w.acc = ceas_calloc((size_t)M, sizeof *w.acc);
   w.att = ceas_calloc((size_t)M, sizeof *w.att);
   w.buf = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * sizeof *w.buf);
-  if (a) {
-    a->M = M;
-    a->n = n;
-    a->betas = ceas_malloc((size_t)M * sizeof *a->betas);
-    a->acceptance = ceas_malloc((size_t)M * sizeof *a->acceptance);
-    a->attempts = ceas_calloc((size_t)M, sizeof *a->attempts);
-    a->e_mean = ceas_malloc((size_t)M * sizeof *a->e_mean);
-    a->e_err = ceas_malloc((size_t)M * sizeof *a->e_err);
-    a->e_series = ceas_malloc((size_t)(rounds_meas ? rounds_meas : 1) * (size_t)M * sizeof(double));
-    a->best_config = ceas_malloc((size_t)n);
-    r->configs = ceas_malloc(S * (size_t)n);
-  }
-  rc = !r || !w.st || !w.signs || !w.E_all || !w.counts || !w.displs || !w.walker_at ||
+  int arrays = a && ceas_anneal_pt_result_arrays(a, M, n, rounds_meas);
+  if (a) r->configs = ceas_malloc(S * (size_t)n);
+  rc = !arrays || !w.st || !w.signs || !w.E_all || !w.counts || !w.displs || !w.walker_at ||
                !w.trip || !w.words || !w.other || !w.best || !w.best_owner || !w.acc ||
-               !w.att || !w.buf || !a->betas || !a->acceptance || !a->attempts ||
-               !a->e_mean || !a->e_err || !a->e_series || !a->best_config || !r->configs
+               !w.att || !w.buf || !r->configs
            ? CEAS_ENOMEM
            : CEAS_OK;
   if (!rc && p->trace_every) {

@@ -59,14 +59,7 @@ typedef struct {
 } sb_work;
 
 static int sb_check(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
-  if (pb->n < 1) return ceas_error_set(CEAS_EINPUT, "sb: the problem has no spins");
-  if (!p->schedule || p->schedule->sweeps < 1)
-    return ceas_error_set(CEAS_EINPUT, "sb: expected at least one time step (--sweeps)");
-  if (p->order != CEAS_ANNEAL_ORDER_SEQUENTIAL)
-    return ceas_error_set(CEAS_EINPUT,
-                          "sb: all oscillators move together in each step; --order "
-                          "random does not apply");
-  return CEAS_OK;
+  return ceas_anneal_dyn_check_run("sb", "oscillators", pb, p);
 }
 
 static void sb_free(void *work) {

@@ -218,22 +218,13 @@ int ceas_msc_glass_replicas(const ceas_msc_glass *st) { return 64 * st->g.lat.W;
 int64_t ceas_msc_glass_sites(const ceas_msc_glass *st) { return st->sites; }
 uint64_t ceas_msc_glass_sweeps_done(const ceas_msc_glass *st) { return st->sweep; }
 
+static const char *isa_name(int k) { return glass_isas[k] ? glass_isas[k]->name : NULL; }
+
 int ceas_msc_glass_set_isa(ceas_msc_glass *st, const char *isa) {
-  int any = !strcmp(isa, "auto");
-  for (const glass_isa *const *k = glass_isas; *k; k++) {
-    if (!any && strcmp((*k)->name, isa)) continue;
-    if (!glass_isa_supported(*k)) {
-      if (any) continue;
-      return ceas_error_set(CEAS_EINPUT, "msc glass: this CPU cannot run the %s kernels",
-                            isa);
-    }
-    st->isa = *k;
-    return CEAS_OK;
-  }
-  return ceas_error_set(CEAS_EINPUT,
-                        "msc glass: unknown instruction set '%s' (expected auto, avx512, "
-                        "avx2 or generic)",
-                        isa);
+  int k;
+  int rc = msc_isa_pick("msc glass", isa, isa_name, &k);
+  if (!rc) st->isa = glass_isas[k];
+  return rc;
 }
 
 const char *ceas_msc_glass_isa(const ceas_msc_glass *st) { return st->isa->name; }

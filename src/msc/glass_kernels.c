@@ -23,14 +23,3 @@ const glass_isa *const glass_isas[] = {
     &glass_isa_avx512, &glass_isa_avx2,
 #endif
     &glass_isa_generic, NULL};
-
-int glass_isa_supported(const glass_isa *isa) {
-#ifdef MSC_HAVE_X86
-  if (isa == &glass_isa_avx512)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("bmi2");
-  if (isa == &glass_isa_avx2)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
-#endif
-  return isa == &glass_isa_generic;
-}

@@ -37,10 +37,10 @@ typedef struct {
   void (*differ)(const glass_lattice *a, const glass_lattice *b, int64_t *cnt);
 } glass_isa;
 
-/* One per instruction set (glass_kernels*.c); glass_isas lists the ones built. */
+/* One per instruction set (glass_kernels*.c); glass_isas lists the ones built,
+ * best first, NULL-terminated; msc_isa_runs() says which this CPU runs. */
 extern const glass_isa glass_isa_generic, glass_isa_avx2, glass_isa_avx512;
 extern const glass_isa *const glass_isas[];
-int glass_isa_supported(const glass_isa *isa);
 
 #define GLASS_MAX_DEPTH 64
 

@@ -17,13 +17,30 @@ const msc_isa *const msc_isas[] = {
 #endif
     &msc_isa_generic, NULL};
 
-int msc_isa_supported(const msc_isa *isa) {
+int msc_isa_runs(const char *name) {
 #ifdef MSC_HAVE_X86
-  if (isa == &msc_isa_avx512)
+  if (!strcmp(name, "avx512"))
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("bmi2");
-  if (isa == &msc_isa_avx2)
+  if (!strcmp(name, "avx2"))
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
 #endif
-  return isa == &msc_isa_generic;
+  return !strcmp(name, "generic");
+}
+
+int msc_isa_pick(const char *who, const char *isa, const char *(*name)(int k), int *index) {
+  int any = !strcmp(isa, "auto");
+  for (int k = 0; name(k); k++) {
+    if (!any && strcmp(name(k), isa)) continue;
+    if (!msc_isa_runs(name(k))) {
+      if (any) continue;
+      return ceas_error_set(CEAS_EINPUT, "%s: this CPU cannot run the %s kernels", who, isa);
+    }
+    *index = k;
+    return CEAS_OK;
+  }
+  return ceas_error_set(CEAS_EINPUT,
+                        "%s: unknown instruction set '%s' (expected auto, avx512, "
+                        "avx2 or generic)",
+                        who, isa);
 }

@@ -54,16 +54,17 @@ static inline void vc_add(vcount *v, uint64_t w) {
   if (v->nbuf == 8) vc_group(v);
 }
 
-/* Adds the 64 counts of v to out[0..63]. */
-static void vc_total(vcount *v, int64_t *out) {
+/* The 64 counts of v, added to out[0..63] (add) or stored there. Counts known to
+ * stay below 2^K need only K planes read (K = 64: any count). */
+static void vc_total(vcount *v, int64_t *out, int K, int add) {
   ripple(v->plane, 0, v->ones);
   ripple(v->plane, 1, v->twos);
   ripple(v->plane, 2, v->fours);
   for (int i = 0; i < v->nbuf; i++) ripple(v->plane, 0, v->buf[i]);
   for (int r = 0; r < 64; r++) {
     uint64_t c = 0;
-    for (int j = 0; j < 64; j++) c |= ((v->plane[j] >> r) & 1) << j;
-    out[r] += (int64_t)c;
+    for (int j = 0; j < K; j++) c |= ((v->plane[j] >> r) & 1) << j;
+    out[r] = add ? out[r] + (int64_t)c : (int64_t)c;
   }
 }
 
@@ -103,8 +104,8 @@ int ceas_msc_measure(const ceas_msc_state *st, int64_t *E, int64_t *M) {
   memset(E, 0, (size_t)R * sizeof *E);
   memset(M, 0, (size_t)R * sizeof *M);
   for (int l = 0; l < W; l++) {
-    vc_total(&anti[l], E + 64 * l);
-    vc_total(&down[l], M + 64 * l);
+    vc_total(&anti[l], E + 64 * l, 64, 1);
+    vc_total(&down[l], M + 64 * l, 64, 1);
   }
   const int64_t N = st->sites, bonds = (int64_t)lat->dim * st->sites;
   for (int r = 0; r < R; r++) {
@@ -132,19 +133,6 @@ void ceas_msc_replica_average(const ceas_msc_state *st, const int64_t *E,
   out->abs_m = sm / R;
   out->m2 = sm2 / R;
   out->m4 = sm4 / R;
-}
-
-/* Like vc_total, for counts known to stay below 2^K: only K planes to read. */
-static void vc_total_k(vcount *v, int64_t *out, int K) {
-  ripple(v->plane, 0, v->ones);
-  ripple(v->plane, 1, v->twos);
-  ripple(v->plane, 2, v->fours);
-  for (int i = 0; i < v->nbuf; i++) ripple(v->plane, 0, v->buf[i]);
-  for (int r = 0; r < 64; r++) {
-    uint64_t c = 0;
-    for (int j = 0; j < K; j++) c |= ((v->plane[j] >> r) & 1) << j;
-    out[r] = (int64_t)c;
-  }
 }
 
 int ceas_msc_measure_sf(const ceas_msc_state *st, double *F) {
@@ -184,7 +172,7 @@ int ceas_msc_measure_sf(const ceas_msc_state *st, double *F) {
           }
         }
       }
-  for (size_t i = 0; i < nvc; i++) vc_total_k(&vc[i], cnt + 64 * i, K);
+  for (size_t i = 0; i < nvc; i++) vc_total(&vc[i], cnt + 64 * i, K, 0);
   ceas_lattice_kmin_phases(L, cs);
   for (int r = 0; r < R; r++) {
     const int l = r / 64, b = r % 64;

@@ -71,10 +71,20 @@ typedef struct {
 
 /* One kernel set per instruction set (kernels*.c). msc_isas lists the ones built,
  * best first, NULL-terminated; entries the CPU cannot run are skipped by
- * msc_isa_supported(). */
+ * msc_isa_runs(). */
 extern const msc_isa msc_isa_generic, msc_isa_avx2, msc_isa_avx512;
 extern const msc_isa *const msc_isas[];
-int msc_isa_supported(const msc_isa *isa);
+
+/* Whether this CPU runs the kernels built for the instruction set `name`:
+ * "avx512" needs AVX-512F, VL and BMI2, "avx2" AVX2 and BMI2, "generic" nothing.
+ * The one rule for every kernel family of the module (msc_isas, glass_isas). */
+int msc_isa_runs(const char *name);
+
+/* The set `isa` names in a family whose k-th set is called name(k) (best first,
+ * NULL past the last), or with "auto" the best one this CPU runs: its k in
+ * *index. CEAS_EINPUT, with a message that starts "who: ", for a name the family
+ * lacks or a set this CPU cannot run. */
+int msc_isa_pick(const char *who, const char *isa, const char *(*name)(int k), int *index);
 
 struct ceas_msc_state {
   msc_lattice lat;

@@ -105,22 +105,13 @@ int ceas_msc_replicas(const ceas_msc_state *st) { return 64 * st->lat.W; }
 int64_t ceas_msc_sites(const ceas_msc_state *st) { return st->sites; }
 uint64_t ceas_msc_sweeps_done(const ceas_msc_state *st) { return st->sweep; }
 
+static const char *isa_name(int k) { return msc_isas[k] ? msc_isas[k]->name : NULL; }
+
 int ceas_msc_set_isa(ceas_msc_state *st, const char *isa) {
-  int any = !strcmp(isa, "auto");
-  for (const msc_isa *const *k = msc_isas; *k; k++) {
-    if (!any && strcmp((*k)->name, isa)) continue;
-    if (!msc_isa_supported(*k)) {
-      if (any) continue;
-      return ceas_error_set(CEAS_EINPUT, "msc: this CPU cannot run the %s kernels",
-                            isa);
-    }
-    st->isa = *k;
-    return CEAS_OK;
-  }
-  return ceas_error_set(CEAS_EINPUT,
-                        "msc: unknown instruction set '%s' (expected auto, avx512, "
-                        "avx2 or generic)",
-                        isa);
+  int k;
+  int rc = msc_isa_pick("msc", isa, isa_name, &k);
+  if (!rc) st->isa = msc_isas[k];
+  return rc;
 }
 
 const char *ceas_msc_isa(const ceas_msc_state *st) { return st->isa->name; }
