@@ -12,18 +12,13 @@
 
 #include <mpi.h>
 
-#include "ceas_anneal.h"
-#include "ceas_anneal_ceas.h"
-#include "ceas_anneal_npu.h"
-#include "ceas_anneal_pt.h"
+#include "ceas_anneal_options.h"
 #include "ceas_io.h"
 #include "ceas_parallel.h"
 #include "cli.h"
 
 /* Reads with their own table row; more are summarised (all are in --out). */
 #define ANNEAL_TABLE_ROWS 32
-/* Ground states are enumerated without being asked up to this size (< 0.1 s). */
-#define ANNEAL_EXACT_AUTO 20
 
 static void anneal_usage(FILE *out) {
   fprintf(out,
@@ -127,408 +122,55 @@ static void anneal_usage(FILE *out) {
           "\n"
           "Time to solution: TTS99 = t_read ln(0.01)/ln(1 - p) with p the fraction of reads\n"
           "that reach the target; t_read if p >= 0.99, inf if p = 0.\n",
-          ANNEAL_EXACT_AUTO);
+          CEAS_ANNEAL_EXACT_AUTO);
 }
 
-enum {
-  OPT_COUPLINGS = 256, OPT_GSET, OPT_MODEL, OPT_N, OPT_L, OPT_BONDS, OPT_ISEED, OPT_DENSE,
-  OPT_WRITE_INSTANCE, OPT_METHOD, OPT_READS, OPT_SWEEPS, OPT_SCHEDULE, OPT_BETA0,
-  OPT_BETA1, OPT_SCHEDULE_FILE, OPT_ORDER, OPT_SEED, OPT_TARGET, OPT_TARGET_CUT,
-  OPT_EXACT, OPT_TRACE, OPT_OUT, OPT_FORCE, OPT_QUIET, OPT_PRESET, OPT_H_END,
-  OPT_NO_MARGIN, OPT_TEMPS, OPT_XEVERY, OPT_TROUNDS, OPT_TSWEEPS, OPT_DT, OPT_A0, OPT_C0,
-  OPT_EPS, OPT_P0, OPT_P1, OPT_NOISE, OPT_XINIT, OPT_CHECK, OPT_FNOISE, OPT_JBITS,
-  OPT_JROUND, OPT_UPDATE, OPT_COSTPJ, OPT_KERNEL, OPT_HELP
-};
-
-static const struct option anneal_options[] = {
-    {"couplings", required_argument, 0, OPT_COUPLINGS},
-    {"gset", required_argument, 0, OPT_GSET},
-    {"model", required_argument, 0, OPT_MODEL},
-    {"n", required_argument, 0, OPT_N},
-    {"L", required_argument, 0, OPT_L},
-    {"bonds", required_argument, 0, OPT_BONDS},
-    {"instance-seed", required_argument, 0, OPT_ISEED},
-    {"dense", required_argument, 0, OPT_DENSE},
-    {"write-instance", required_argument, 0, OPT_WRITE_INSTANCE},
-    {"method", required_argument, 0, OPT_METHOD},
-    {"reads", required_argument, 0, OPT_READS},
-    {"sweeps", required_argument, 0, OPT_SWEEPS},
-    {"schedule", required_argument, 0, OPT_SCHEDULE},
-    {"beta0", required_argument, 0, OPT_BETA0},
-    {"beta1", required_argument, 0, OPT_BETA1},
-    {"schedule-file", required_argument, 0, OPT_SCHEDULE_FILE},
-    {"order", required_argument, 0, OPT_ORDER},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"target", required_argument, 0, OPT_TARGET},
-    {"target-cut", required_argument, 0, OPT_TARGET_CUT},
-    {"exact", no_argument, 0, OPT_EXACT},
-    {"trace-every", required_argument, 0, OPT_TRACE},
-    {"out", required_argument, 0, OPT_OUT},
-    {"force", no_argument, 0, OPT_FORCE},
-    {"quiet", no_argument, 0, OPT_QUIET},
-    {"preset", required_argument, 0, OPT_PRESET},
-    {"h-end", required_argument, 0, OPT_H_END},
-    {"no-margin", no_argument, 0, OPT_NO_MARGIN},
-    {"temperatures", required_argument, 0, OPT_TEMPS},
-    {"exchange-every", required_argument, 0, OPT_XEVERY},
-    {"tune-rounds", required_argument, 0, OPT_TROUNDS},
-    {"tune-sweeps", required_argument, 0, OPT_TSWEEPS},
-    {"dt", required_argument, 0, OPT_DT},
-    {"a0", required_argument, 0, OPT_A0},
-    {"c0", required_argument, 0, OPT_C0},
-    {"eps", required_argument, 0, OPT_EPS},
-    {"p0", required_argument, 0, OPT_P0},
-    {"p1", required_argument, 0, OPT_P1},
-    {"noise", required_argument, 0, OPT_NOISE},
-    {"x-init", required_argument, 0, OPT_XINIT},
-    {"check-every", required_argument, 0, OPT_CHECK},
-    {"field-noise", required_argument, 0, OPT_FNOISE},
-    {"j-bits", required_argument, 0, OPT_JBITS},
-    {"j-rounding", required_argument, 0, OPT_JROUND},
-    {"update", required_argument, 0, OPT_UPDATE},
-    {"cost-pj", required_argument, 0, OPT_COSTPJ},
-    {"kernel", required_argument, 0, OPT_KERNEL},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0}};
+/* The CLI's own options; every other one is the library's (ceas_anneal_option_keys). */
+static const char *const cli_only[] = {"write-instance", "out", "force", "quiet", "help"};
+enum { OPT_LIB = 256, OPT_WRITE_INSTANCE = 512, OPT_OUT, OPT_FORCE, OPT_QUIET, OPT_HELP };
 
 typedef struct {
-  const char *couplings, *gset, *model, *write_instance, *method, *schedule_file, *out;
-  const char *target, *target_cut;
-  long n, L;
-  ceas_anneal_bonds bonds;
-  uint64_t seed, instance_seed, reads, sweeps, trace_every;
-  int have_iseed, have_sweeps, have_beta0, have_beta1, have_schedule, have_n, have_L;
-  int have_bonds;
-  int dense; /* -1 auto */
-  ceas_anneal_sched_kind sched;
-  double beta0, beta1;
-  ceas_anneal_order order;
-  int exact, force, quiet, help;
-  /* ceas */
-  ceas_anneal_ceas_params ceas;
-  int have_ceas;
-  /* pt */
-  long temperatures, tune_rounds;
-  uint64_t exchange_every, tune_sweeps;
-  int have_pt;
-  ceas_anneal_pt_reads_params pt; /* the four above, on MPI_COMM_WORLD */
-  const ceas_anneal_method *m;    /* --method, as the table has it */
-  /* sb, analog */
-  ceas_anneal_dyn_params dyn;
-  int have_dyn;
-  /* NPU: coupling precision, field noise, update mode, prices */
-  long j_bits;
-  ceas_anneal_rounding j_rounding;
-  double field_noise;
-  ceas_anneal_update update;
-  int have_update;
-  int kernel; /* sa, pt: -1 auto, 0 local fields, 1 packed (multi-spin coded) */
-  const char *cost_pj; /* applied on top of the defaults for --j-bits */
+  ceas_anneal_options o;
+  const char *write_instance, *out;
+  int force, quiet, help;
 } anneal_args;
 
 static int parse_args(int argc, char **argv, anneal_args *a) {
   memset(a, 0, sizeof *a);
-  a->n = 100;
-  a->L = 16;
-  a->seed = 1;
-  a->reads = 10;
-  a->sweeps = 1000;
-  a->dense = -1;
-  a->method = "sa";
-  a->sched = CEAS_ANNEAL_SCHED_GEOMETRIC;
-  ceas_anneal_ceas_params_default(&a->ceas);
-  a->temperatures = 16;
-  a->kernel = -1;
-  ceas_anneal_dyn_params_default(&a->dyn);
-  a->exchange_every = 1;
-  a->tune_rounds = 4;
-  a->tune_sweeps = 1000;
+  ceas_anneal_options_default(&a->o);
+  struct option opts[64];
+  int k = 0;
+  for (; ceas_anneal_option_keys[k].name; k++)
+    opts[k] = (struct option){ceas_anneal_option_keys[k].name,
+                              ceas_anneal_option_keys[k].has_value ? required_argument
+                                                                    : no_argument,
+                              0, OPT_LIB + k};
+  for (int i = 0; i < 5; i++)
+    opts[k + i] = (struct option){cli_only[i], i < 2 ? required_argument : no_argument, 0,
+                                  OPT_WRITE_INSTANCE + i};
+  opts[k + 5] = (struct option){0, 0, 0, 0};
   opterr = 0;
   optind = 1;
   int c, rc = CEAS_OK;
-  while (!rc &&
-         (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, anneal_options, NULL)) != -1) {
-    const char *name =
-        c >= OPT_COUPLINGS && c <= OPT_HELP ? anneal_options[c - OPT_COUPLINGS].name : "";
-    char what[64];
-    snprintf(what, sizeof what, "--%s", name);
+  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, NULL)) != -1) {
     switch (c) {
-      case OPT_COUPLINGS: a->couplings = optarg; break;
-      case OPT_GSET: a->gset = optarg; break;
-      case OPT_MODEL:
-        if (strcmp(optarg, "sk") && strcmp(optarg, "ea2d") && strcmp(optarg, "ea3d"))
-          rc = ceas_error_set(CEAS_EINPUT, "--model: expected sk, ea2d or ea3d, got '%s'",
-                              optarg);
-        a->model = optarg;
-        break;
-      case OPT_N:
-        rc = ceas_parse_long(optarg, what, 2, 16384, &a->n);
-        a->have_n = 1;
-        break;
-      case OPT_L:
-        rc = ceas_parse_long(optarg, what, 3, 46340, &a->L);
-        a->have_L = 1;
-        break;
-      case OPT_BONDS:
-        rc = ceas_anneal_bonds_parse(optarg, &a->bonds);
-        a->have_bonds = 1;
-        break;
-      case OPT_ISEED:
-        rc = ceas_parse_u64(optarg, what, &a->instance_seed);
-        a->have_iseed = 1;
-        break;
-      case OPT_DENSE:
-        if (!strcmp(optarg, "auto"))
-          a->dense = -1;
-        else if (!strcmp(optarg, "yes"))
-          a->dense = 1;
-        else if (!strcmp(optarg, "no"))
-          a->dense = 0;
-        else
-          rc = ceas_error_set(CEAS_EINPUT, "--dense: expected auto, yes or no, got '%s'",
-                              optarg);
-        break;
       case OPT_WRITE_INSTANCE: a->write_instance = optarg; break;
-      case OPT_METHOD: a->method = optarg; break;
-      case OPT_READS:
-        rc = ceas_cli_parse_count(optarg, what, &a->reads);
-        if (!rc && a->reads < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--reads: expected at least 1, got %s", optarg);
-        break;
-      case OPT_SWEEPS:
-        rc = ceas_cli_parse_count(optarg, what, &a->sweeps);
-        if (!rc && a->sweeps < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--sweeps: expected at least 1, got %s", optarg);
-        a->have_sweeps = 1;
-        break;
-      case OPT_SCHEDULE:
-        if (!strcmp(optarg, "geometric"))
-          a->sched = CEAS_ANNEAL_SCHED_GEOMETRIC;
-        else if (!strcmp(optarg, "linear"))
-          a->sched = CEAS_ANNEAL_SCHED_LINEAR;
-        else
-          rc = ceas_error_set(CEAS_EINPUT,
-                              "--schedule: expected geometric or linear (or use "
-                              "--schedule-file), got '%s'",
-                              optarg);
-        a->have_schedule = 1;
-        break;
-      case OPT_BETA0:
-      case OPT_BETA1: {
-        double v;
-        rc = ceas_parse_double(optarg, what, &v);
-        if (!rc && v < 0)
-          rc = ceas_error_set(CEAS_EINPUT, "%s: expected an inverse temperature >= 0, got %s",
-                              what, optarg);
-        if (c == OPT_BETA0) {
-          a->beta0 = v;
-          a->have_beta0 = 1;
-        } else {
-          a->beta1 = v;
-          a->have_beta1 = 1;
-        }
-        break;
-      }
-      case OPT_SCHEDULE_FILE: a->schedule_file = optarg; break;
-      case OPT_ORDER:
-        if (!strcmp(optarg, "sequential"))
-          a->order = CEAS_ANNEAL_ORDER_SEQUENTIAL;
-        else if (!strcmp(optarg, "random"))
-          a->order = CEAS_ANNEAL_ORDER_RANDOM;
-        else
-          rc = ceas_error_set(CEAS_EINPUT, "--order: expected sequential or random, got '%s'",
-                              optarg);
-        break;
-      case OPT_SEED: rc = ceas_parse_u64(optarg, what, &a->seed); break;
-      case OPT_TARGET: a->target = optarg; break;
-      case OPT_TARGET_CUT: a->target_cut = optarg; break;
-      case OPT_EXACT: a->exact = 1; break;
-      case OPT_TRACE:
-        rc = ceas_cli_parse_count(optarg, what, &a->trace_every);
-        if (!rc && a->trace_every < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--trace-every: expected at least 1, got %s",
-                              optarg);
-        break;
       case OPT_OUT: a->out = optarg; break;
       case OPT_FORCE: a->force = 1; break;
       case OPT_QUIET: a->quiet = 1; break;
-      case OPT_PRESET: {
-        /* A preset sets the gains; --h-end / --no-margin given before it survive. */
-        ceas_anneal_ceas_params keep = a->ceas;
-        rc = ceas_anneal_ceas_preset(optarg, &a->ceas);
-        a->ceas.h_end = keep.h_end;
-        a->ceas.margin = keep.margin;
-        a->have_ceas = 1;
-        break;
-      }
-      case OPT_H_END:
-        rc = ceas_parse_double(optarg, what, &a->ceas.h_end);
-        if (!rc && !(a->ceas.h_end >= 0 && a->ceas.h_end < log(2.0)))
-          rc = ceas_error_set(CEAS_EINPUT, "--h-end: expected 0 <= H < ln 2 (nats per spin), got %s",
-                              optarg);
-        a->have_ceas = 1;
-        break;
-      case OPT_NO_MARGIN:
-        a->ceas.margin = 0;
-        a->have_ceas = 1;
-        break;
-      case OPT_TEMPS:
-        rc = ceas_parse_long(optarg, what, 2, 100000, &a->temperatures);
-        a->have_pt = 1;
-        break;
-      case OPT_XEVERY:
-        rc = ceas_cli_parse_count(optarg, what, &a->exchange_every);
-        if (!rc && a->exchange_every < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--exchange-every: expected at least 1, got %s", optarg);
-        a->have_pt = 1;
-        break;
-      case OPT_TROUNDS:
-        rc = ceas_parse_long(optarg, what, 0, 1000, &a->tune_rounds);
-        a->have_pt = 1;
-        break;
-      case OPT_TSWEEPS:
-        rc = ceas_cli_parse_count(optarg, what, &a->tune_sweeps);
-        if (!rc && a->tune_sweeps < 1)
-          rc = ceas_error_set(CEAS_EINPUT, "--tune-sweeps: expected at least 1, got %s", optarg);
-        a->have_pt = 1;
-        break;
-      case OPT_DT: case OPT_A0: case OPT_C0: case OPT_EPS: case OPT_P0: case OPT_P1:
-      case OPT_NOISE: case OPT_XINIT: {
-        double v;
-        rc = ceas_parse_double(optarg, what, &v);
-        double *dst[] = {&a->dyn.dt, &a->dyn.a0, &a->dyn.c0, &a->dyn.eps, &a->dyn.p0,
-                         &a->dyn.p1, &a->dyn.noise, &a->dyn.x_init};
-        if (!rc) *dst[c - OPT_DT] = v;
-        a->have_dyn = 1;
-        break;
-      }
-      case OPT_FNOISE:
-        rc = ceas_parse_double(optarg, what, &a->field_noise);
-        if (!rc && !(a->field_noise >= 0))
-          rc = ceas_error_set(CEAS_EINPUT,
-                              "--field-noise: expected a sigma >= 0 (relative to the field "
-                              "scale), got %s",
-                              optarg);
-        break;
-      case OPT_UPDATE:
-        if (!strcmp(optarg, "async"))
-          a->update = CEAS_ANNEAL_UPDATE_ASYNC;
-        else if (!strcmp(optarg, "sync"))
-          a->update = CEAS_ANNEAL_UPDATE_SYNC;
-        else
-          rc = ceas_error_set(CEAS_EINPUT, "--update: expected async or sync, got '%s'", optarg);
-        a->have_update = 1;
-        break;
-      case OPT_COSTPJ: {
-        ceas_anneal_cost_pj check;
-        ceas_anneal_cost_pj_default(0, &check);
-        rc = ceas_anneal_cost_pj_parse(optarg, &check);
-        a->cost_pj = optarg;
-        break;
-      }
-      case OPT_CHECK:
-        rc = ceas_cli_parse_count(optarg, what, &a->dyn.check_every);
-        a->have_dyn = 1;
-        break;
-      case OPT_JBITS:
-        rc = ceas_parse_long(optarg, what, 0, CEAS_ANNEAL_JBITS_MAX, &a->j_bits);
-        if (!rc && a->j_bits == 1)
-          rc = ceas_error_set(CEAS_EINPUT,
-                              "--j-bits: expected 0 (exact) or 2 to %d (a 1-bit symmetric "
-                              "grid holds only 0), got 1",
-                              CEAS_ANNEAL_JBITS_MAX);
-        a->dyn.j_bits = (int)a->j_bits;
-        break;
-      case OPT_JROUND: rc = ceas_anneal_rounding_parse(optarg, &a->j_rounding); break;
-      case OPT_KERNEL:
-        if (!strcmp(optarg, "auto"))
-          a->kernel = -1;
-        else if (!strcmp(optarg, "fields"))
-          a->kernel = 0;
-        else if (!strcmp(optarg, "packed"))
-          a->kernel = 1;
-        else
-          rc = ceas_error_set(CEAS_EINPUT, "--kernel: expected auto, fields or packed, got '%s'",
-                              optarg);
-        break;
       case OPT_HELP: a->help = 1; break;
-      default: rc = ceas_cli_option_error(c, argv, "anneal");
+      default:
+        if (c >= OPT_LIB && c < OPT_LIB + k)
+          rc = ceas_anneal_option_set(&a->o, opts[c - OPT_LIB].name, optarg);
+        else
+          rc = ceas_cli_option_error(c, argv, "anneal");
     }
   }
   if (rc || a->help) return rc;
   if (optind < argc)
     return ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim anneal --help)",
                           argv[optind]);
-  int sources = !!a->couplings + !!a->gset + !!a->model;
-  if (sources != 1)
-    return ceas_error_set(CEAS_EINPUT,
-                          "expected exactly one instance: --couplings FILE, --gset FILE or "
-                          "--model sk|ea2d|ea3d (got %d)",
-                          sources);
-  if (!a->model && (a->have_n || a->have_L || a->have_bonds || a->have_iseed))
-    return ceas_error_set(CEAS_EINPUT,
-                          "--n, --L, --bonds and --instance-seed describe a generated "
-                          "instance (--model); a file brings its own couplings");
-  if (a->model && !strcmp(a->model, "sk") && a->have_L)
-    return ceas_error_set(CEAS_EINPUT, "--L: sk takes --n (the number of spins)");
-  if (a->model && strcmp(a->model, "sk") && a->have_n)
-    return ceas_error_set(CEAS_EINPUT, "--n: %s takes --L (the side length)", a->model);
-  if (a->schedule_file &&
-      (a->have_schedule || a->have_beta0 || a->have_beta1 || a->have_sweeps))
-    return ceas_error_set(CEAS_EINPUT,
-                          "--schedule-file gives every sweep's beta: drop --schedule, "
-                          "--beta0, --beta1 and --sweeps");
-  if (a->target && a->target_cut)
-    return ceas_error_set(CEAS_EINPUT, "--target and --target-cut: give one target");
-  if (!(a->m = ceas_anneal_method_find(a->method))) {
-    char list[256] = "";
-    for (int i = 0; ceas_anneal_methods[i]; i++)
-      snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-               ceas_anneal_methods[i]->name);
-    return ceas_error_set(CEAS_EINPUT, "--method: expected one of %s, got '%s'", list,
-                          a->method);
-  }
-  const int pt = a->m->params == CEAS_ANNEAL_PARAMS_PT;
-  if (a->have_ceas && a->m->params != CEAS_ANNEAL_PARAMS_CEAS)
-    return ceas_error_set(CEAS_EINPUT, "--preset, --h-end, --no-margin: only for --method ceas");
-  const int dyn = a->m->params == CEAS_ANNEAL_PARAMS_DYN;
-  if (a->have_dyn && !dyn)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--dt, --a0, --c0, --eps, --p0, --p1, --noise, --x-init, "
-                          "--check-every: only for --method sb-ballistic, sb-discrete or "
-                          "analog");
-  if (dyn && a->have_update && a->update == CEAS_ANNEAL_UPDATE_ASYNC)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--update async: %s moves every oscillator in each step "
-                          "(synchronous by construction)",
-                          a->method);
-  if (a->update == CEAS_ANNEAL_UPDATE_SYNC && a->order == CEAS_ANNEAL_ORDER_RANDOM)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--update sync: every spin decides at once, so --order random "
-                          "does not apply");
-  if (a->have_pt && !pt)
-    return ceas_error_set(CEAS_EINPUT,
-                          "--temperatures, --exchange-every, --tune-*: only for --method pt");
-  if (pt && (a->schedule_file || a->have_schedule || a->order != CEAS_ANNEAL_ORDER_SEQUENTIAL))
-    return ceas_error_set(CEAS_EINPUT,
-                          "--method pt: the ladder is --beta0 .. --beta1 (geometric) and the "
-                          "sweeps are sequential; --schedule, --schedule-file and --order do "
-                          "not apply");
-  if (!a->have_iseed) a->instance_seed = a->seed;
-  ceas_anneal_pt_reads_params_default(&a->pt);
-  a->pt.temperatures = (int)a->temperatures;
-  a->pt.exchange_every = a->exchange_every;
-  a->pt.tune_rounds = (int)a->tune_rounds;
-  a->pt.tune_sweeps = a->tune_sweeps;
-  return CEAS_OK;
-}
-
-static int make_problem(const anneal_args *a, ceas_anneal_problem **pb) {
-  if (a->couplings) return ceas_anneal_problem_from_couplings(a->couplings, pb);
-  if (a->gset) return ceas_anneal_problem_read_gset(a->gset, pb);
-  if (!strcmp(a->model, "sk")) return ceas_anneal_problem_sk(a->n, a->bonds, a->instance_seed, pb);
-  return ceas_anneal_problem_ea(a->model[2] == '2' ? 2 : 3, a->L, a->bonds, a->instance_seed,
-                                pb);
+  return ceas_anneal_options_finish(&a->o);
 }
 
 static void print_number(double x) {
@@ -697,7 +339,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     return 0;
   }
   if (rc) return fail(rank, rc);
-  const ceas_anneal_method *method = a.m; /* then the kernel that runs it */
+  const ceas_anneal_method *method = a.o.m; /* then the kernel that runs it */
   if (method->collective && !g_mpi) {
     ceas_parallel_init(NULL, NULL, NULL, NULL);
     g_mpi = 1;
@@ -706,7 +348,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     return fail(rank, ceas_error_set(CEAS_EINPUT,
                                      "--method %s runs in one process; only --method pt "
                                      "spreads over MPI ranks (got %d ranks)",
-                                     a.method, size));
+                                     a.o.method, size));
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
   if (!rc && rank == 0 && a.write_instance)
     rc = ceas_io_check_output(a.write_instance, a.force);
@@ -717,76 +359,16 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     if (rank != 0) ceas_error_set(rc, "output refused on rank 0");
     return fail(rank, rc);
   }
-  ceas_anneal_problem *pb = NULL, *pq = NULL;
-  ceas_anneal_schedule sched = {0};
+  ceas_anneal_setup su;
   ceas_anneal_result *r = NULL;
-  if ((rc = make_problem(&a, &pb))) goto out;
-  if ((rc = ceas_anneal_problem_set_dense(pb, a.dense))) goto out;
-  /* The machine's couplings: the instance's, or stored with j_bits of precision. The
-   * methods run on them; energies are then rescored on the true couplings. */
-  ceas_anneal_quant_report qrep = {0};
-  if (a.j_bits > 0) {
-    if ((rc = ceas_anneal_quantize(pb, (int)a.j_bits, a.j_rounding, a.seed, &pq, &qrep)))
-      goto out;
-    if ((rc = ceas_anneal_problem_set_dense(pq, a.dense))) goto out;
-  }
-  const ceas_anneal_problem *pm = pq ? pq : pb;
-  ceas_anneal_params p;
-  ceas_anneal_params_default(&p);
-  p.seed = a.seed;
-  p.order = a.order;
-  p.trace_every = a.trace_every;
-  p.update = a.update;
-  p.field_noise = a.field_noise;
-  p.j_bits = (int)a.j_bits;
-  if ((rc = ceas_anneal_method_kernel(a.m, pm, &p, a.kernel, &method))) goto out;
-  ceas_anneal_cost_pj pj;
-  ceas_anneal_cost_pj_default(p.j_bits, &pj);
-  if (a.cost_pj && (rc = ceas_anneal_cost_pj_parse(a.cost_pj, &pj))) goto out;
-  p.cost_pj = &pj;
-  const void *mp[] = {[CEAS_ANNEAL_PARAMS_NONE] = NULL, [CEAS_ANNEAL_PARAMS_CEAS] = &a.ceas,
-                      [CEAS_ANNEAL_PARAMS_DYN] = &a.dyn, [CEAS_ANNEAL_PARAMS_PT] = &a.pt};
-  p.method_params = mp[method->params];
-  int want_exact = a.exact || (a.target && !strcmp(a.target, "exact"));
-  if (want_exact && pb->n > CEAS_ANNEAL_EXACT_MAX) {
-    rc = ceas_error_set(CEAS_EINPUT,
-                        "%s: the instance has %lld spins; exact enumeration needs n <= %d",
-                        a.exact ? "--exact" : "--target exact", (long long)pb->n,
-                        CEAS_ANNEAL_EXACT_MAX);
-    goto out;
-  }
-  double e0 = NAN;
-  uint64_t deg = 0;
-  if (want_exact || pb->n <= ANNEAL_EXACT_AUTO)
-    if ((rc = ceas_anneal_exact_ground(pb, &e0, &deg, NULL))) goto out;
-  if (a.target) {
-    p.has_target = 1;
-    if (!strcmp(a.target, "exact"))
-      p.target = e0;
-    else if ((rc = ceas_parse_double(a.target, "--target", &p.target)))
-      goto out;
-  } else if (a.target_cut) {
-    double c;
-    if (!pb->maxcut) {
-      rc = ceas_error_set(CEAS_EINPUT,
-                          "--target-cut: only G-set (MaxCut) instances have cut values; use "
-                          "--target E");
-      goto out;
-    }
-    if ((rc = ceas_parse_double(a.target_cut, "--target-cut", &c))) goto out;
-    p.has_target = 1;
-    p.target = ceas_anneal_energy_of_cut(pb, c);
-  }
-  if (a.schedule_file) {
-    rc = ceas_anneal_schedule_read(a.schedule_file, &sched);
-  } else {
-    double b0, b1;
-    method->default_betas(pb, &b0, &b1);
-    rc = ceas_anneal_schedule_make(a.sched, a.have_beta0 ? a.beta0 : b0,
-                                   a.have_beta1 ? a.beta1 : b1, a.sweeps, &sched);
-  }
-  if (rc) goto out;
-  p.schedule = &sched;
+  if ((rc = ceas_anneal_setup_make(&a.o, &su))) goto out;
+  const ceas_anneal_problem *pb = su.pb, *pq = su.pq, *pm = su.pm;
+  const ceas_anneal_params p = su.p;
+  const ceas_anneal_schedule sched = su.sched;
+  const ceas_anneal_quant_report qrep = su.qrep;
+  const double e0 = su.e0;
+  const uint64_t deg = su.deg;
+  method = su.method;
   if (rank == 0 && a.write_instance)
     rc = ceas_anneal_problem_write_couplings(pb, a.write_instance, a.force);
   rc = bcast_rc(rc);
@@ -796,7 +378,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
   if (rank != 0) {
     /* The other ranks only lend their walkers. */
-    rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop, NULL, NULL, &r);
+    rc = ceas_anneal_run(pm, method, &p, a.o.reads, &ceas_cli_stop, NULL, NULL, &r);
     goto out;
   }
 
@@ -822,9 +404,9 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
            (unsigned long long)sched.sweeps);
   if (!dyn)
     printf(", %s order", p.order == CEAS_ANNEAL_ORDER_RANDOM ? "random" : "sequential");
-  printf(", seed %llu, %llu reads", (unsigned long long)p.seed, (unsigned long long)a.reads);
+  printf(", seed %llu, %llu reads", (unsigned long long)p.seed, (unsigned long long)a.o.reads);
   if (method->collective)
-    printf(", %ld temperatures (geometric ladder) over %d rank%s", a.temperatures, size,
+    printf(", %ld temperatures (geometric ladder) over %d rank%s", a.o.temperatures, size,
            size == 1 ? "" : "s");
   printf("\n");
   if (deg) {
@@ -845,7 +427,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
     printf("NPU model: %s updates, field noise sigma = %.4g x field scale (%.4g)\n",
            dyn || p.update == CEAS_ANNEAL_UPDATE_SYNC ? "synchronous" : "asynchronous",
            p.field_noise, p.field_noise * pb->field_scale);
-  rc = ceas_anneal_run(pm, method, &p, a.reads, &ceas_cli_stop,
+  rc = ceas_anneal_run(pm, method, &p, a.o.reads, &ceas_cli_stop,
                        show ? ceas_cli_progress : NULL, NULL, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
   if (rc) goto out;
@@ -864,8 +446,6 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   }
 out:
   ceas_anneal_result_free(r);
-  ceas_anneal_schedule_free(&sched);
-  ceas_anneal_problem_free(pb);
-  ceas_anneal_problem_free(pq);
+  ceas_anneal_setup_free(&su);
   return rc ? fail(rank, rc) : 0;
 }
