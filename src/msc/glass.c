@@ -7,23 +7,6 @@
 
 #include "glass_private.h"
 
-static void *alloc_aligned(size_t bytes) {
-  size_t sz = (bytes + 63) & ~(size_t)63;
-  if (sz < bytes) return NULL;
-  void *p = aligned_alloc(64, sz ? sz : 64);
-  if (p) memset(p, 0, sz ? sz : 64);
-  return p;
-}
-
-static size_t site_word(const msc_lattice *lat, long x, long row) {
-  return ((size_t)row * (size_t)lat->n + (size_t)(x >> 1)) * (size_t)lat->W;
-}
-
-static int site_colour(const msc_lattice *lat, long x, long row) {
-  long y = row % lat->L, z = row / lat->L;
-  return (int)((x + y + z) & 1);
-}
-
 /* ---- allocation ------------------------------------------------------------ */
 
 /* Slot m of site (x, row) (glass_private.h) as (bond owner site, direction): the
@@ -97,16 +80,16 @@ int ceas_msc_glass_alloc(int dim, long L, int replicas, ceas_rng_key key,
   st->sites = N;
   const size_t words = (size_t)N / 2 * (size_t)lat->W;
   for (int c = 0; c < 2; c++) {
-    lat->col[c] = alloc_aligned(words * sizeof(uint64_t));
+    lat->col[c] = msc_alloc_aligned(words * sizeof(uint64_t));
     /* + 8: a four-site vector load never reads past the end. */
-    g->bond[c] = alloc_aligned((size_t)N / 2 * (size_t)g->nslot + 8);
-    lat->pattern[c] = alloc_aligned(67 * (size_t)lat->W * sizeof(uint64_t));
+    g->bond[c] = msc_alloc_aligned((size_t)N / 2 * (size_t)g->nslot + 8);
+    lat->pattern[c] = msc_alloc_aligned(67 * (size_t)lat->W * sizeof(uint64_t));
   }
-  st->scratch.u = alloc_aligned((size_t)(lat->n + 8) * sizeof(uint32_t));
+  st->scratch.u = msc_alloc_aligned((size_t)(lat->n + 8) * sizeof(uint32_t));
   int ok = st->scratch.u != NULL;
   for (int k = 0; k < 4; k++) {
-    st->scratch.mask[k] = alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
-    st->scratch.amask[k] = alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
+    st->scratch.mask[k] = msc_alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
+    st->scratch.amask[k] = msc_alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
     ok = ok && st->scratch.mask[k] && st->scratch.amask[k];
   }
   for (int c = 0; c < 2; c++) ok = ok && lat->col[c] && g->bond[c] && lat->pattern[c];
@@ -127,12 +110,12 @@ int ceas_msc_glass_alloc(int dim, long L, int replicas, ceas_rng_key key,
   const size_t n = (size_t)lat->n;
   for (long row = 0; row < st->rows; row++)
     for (long x = 0; x < L; x++) {
-      const int c = site_colour(lat, x, row);
+      const int c = msc_site_colour(lat, x, row);
       if (init == CEAS_MSC_HOT) {
         uint64_t b[4];
         uint64_t i = (uint64_t)row * (uint64_t)L + (uint64_t)x;
         ceas_rng_bits(key, 0, i, CEAS_MSC_TAG_INIT, 0, b);
-        uint64_t *w = lat->col[c] + site_word(lat, x, row);
+        uint64_t *w = lat->col[c] + msc_site_word(lat, x, row);
         for (int l = 0; l < lat->W; l++) w[l] = b[l];
       }
       if (!J) continue;
@@ -349,40 +332,18 @@ size_t ceas_msc_glass_state_words(const ceas_msc_glass *st) {
 
 void ceas_msc_glass_get_state(const ceas_msc_glass *st, uint64_t *words,
                               uint64_t *sweeps_done) {
-  const msc_lattice *lat = &st->g.lat;
-  for (long row = 0; row < st->rows; row++)
-    for (long x = 0; x < lat->L; x++) {
-      const uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
-      size_t i = (size_t)row * (size_t)lat->L + (size_t)x;
-      memcpy(words + i * (size_t)lat->W, w, (size_t)lat->W * sizeof *w);
-    }
+  msc_lattice_get_state(&st->g.lat, st->rows, words);
   if (sweeps_done) *sweeps_done = st->sweep;
 }
 
 void ceas_msc_glass_set_state(ceas_msc_glass *st, const uint64_t *words,
                               uint64_t sweeps_done) {
-  msc_lattice *lat = &st->g.lat;
-  for (long row = 0; row < st->rows; row++)
-    for (long x = 0; x < lat->L; x++) {
-      uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
-      size_t i = (size_t)row * (size_t)lat->L + (size_t)x;
-      memcpy(w, words + i * (size_t)lat->W, (size_t)lat->W * sizeof *w);
-    }
+  msc_lattice_set_state(&st->g.lat, st->rows, words);
   st->sweep = sweeps_done;
 }
 
 int ceas_msc_glass_get_replica(const ceas_msc_glass *st, int r, int8_t *spins) {
-  const msc_lattice *lat = &st->g.lat;
-  if (r < 0 || r >= 64 * lat->W)
-    return ceas_error_set(CEAS_EINPUT, "msc glass: replica %d, expected 0 to %d", r,
-                          64 * lat->W - 1);
-  const int lane = r >> 6, bit = r & 63;
-  for (long row = 0; row < st->rows; row++)
-    for (long x = 0; x < lat->L; x++) {
-      const uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
-      spins[(size_t)row * (size_t)lat->L + (size_t)x] = (w[lane] >> bit) & 1 ? -1 : 1;
-    }
-  return CEAS_OK;
+  return msc_lattice_get_replica(&st->g.lat, st->rows, "msc glass", r, spins);
 }
 
 int ceas_msc_glass_set_replica(ceas_msc_glass *st, int r, const int8_t *spins) {
@@ -397,7 +358,7 @@ int ceas_msc_glass_set_replica(ceas_msc_glass *st, int r, const int8_t *spins) {
   const int lane = r >> 6, bit = r & 63;
   for (long row = 0; row < st->rows; row++)
     for (long x = 0; x < lat->L; x++) {
-      uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
+      uint64_t *w = lat->col[msc_site_colour(lat, x, row)] + msc_site_word(lat, x, row);
       const uint64_t down = spins[(size_t)row * (size_t)lat->L + (size_t)x] < 0;
       w[lane] = (w[lane] & ~(UINT64_C(1) << bit)) | (down << bit);
     }

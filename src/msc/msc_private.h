@@ -75,6 +75,29 @@ typedef struct {
 extern const msc_isa msc_isa_generic, msc_isa_avx2, msc_isa_avx512;
 extern const msc_isa *const msc_isas[];
 
+/* 64-byte aligned, zeroed; size rounded up as aligned_alloc requires (state.c;
+ * NULL when out of memory). */
+void *msc_alloc_aligned(size_t bytes);
+
+/* Word offset of site (x, row) of colour (x + row parity) in its colour array. */
+static inline size_t msc_site_word(const msc_lattice *lat, long x, long row) {
+  return ((size_t)row * (size_t)lat->n + (size_t)(x >> 1)) * (size_t)lat->W;
+}
+
+static inline int msc_site_colour(const msc_lattice *lat, long x, long row) {
+  long y = row % lat->L, z = row / lat->L;
+  return (int)((x + y + z) & 1);
+}
+
+/* A replica-packed lattice of `rows` rows of L sites (the ferromagnet's and the
+ * glass's state), site-major: words[i W .. i W + W) is site i = row L + x. The
+ * get/set of every replica at once, and replica r as int8 spins (CEAS_EINPUT,
+ * with a message that starts "who: ", for r out of range). state.c. */
+void msc_lattice_get_state(const msc_lattice *lat, long rows, uint64_t *words);
+void msc_lattice_set_state(msc_lattice *lat, long rows, const uint64_t *words);
+int msc_lattice_get_replica(const msc_lattice *lat, long rows, const char *who, int r,
+                            int8_t *spins);
+
 /* Whether this CPU runs the kernels built for the instruction set `name`:
  * "avx512" needs AVX-512F, VL and BMI2, "avx2" AVX2 and BMI2, "generic" nothing.
  * The one rule for every kernel family of the module (msc_isas, glass_isas). */

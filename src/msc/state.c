@@ -5,23 +5,12 @@
 
 #include "msc_private.h"
 
-/* 64-byte aligned, zeroed; size rounded up as aligned_alloc requires. */
-static void *alloc_aligned(size_t bytes) {
+void *msc_alloc_aligned(size_t bytes) {
   size_t sz = (bytes + 63) & ~(size_t)63;
   if (sz < bytes) return NULL;
   void *p = aligned_alloc(64, sz ? sz : 64);
   if (p) memset(p, 0, sz ? sz : 64);
   return p;
-}
-
-/* Word offset of site (x, row) of colour (x + row parity) in its colour array. */
-static size_t site_word(const msc_lattice *lat, long x, long row) {
-  return ((size_t)row * (size_t)lat->n + (size_t)(x >> 1)) * (size_t)lat->W;
-}
-
-static int site_colour(const msc_lattice *lat, long x, long row) {
-  long y = row % lat->L, z = row / lat->L;
-  return (int)((x + y + z) & 1);
 }
 
 int ceas_msc_alloc(int dim, long L, int replicas, ceas_rng_key key,
@@ -49,14 +38,14 @@ int ceas_msc_alloc(int dim, long L, int replicas, ceas_rng_key key,
   st->rows = dim == 2 ? L : L * L;
   st->sites = (int64_t)st->rows * L;
   size_t words = (size_t)st->sites / 2 * (size_t)lat->W;
-  for (int c = 0; c < 2; c++) lat->col[c] = alloc_aligned(words * sizeof(uint64_t));
-  st->scratch.u = alloc_aligned((size_t)(lat->n + 8) * sizeof(uint32_t));
+  for (int c = 0; c < 2; c++) lat->col[c] = msc_alloc_aligned(words * sizeof(uint64_t));
+  st->scratch.u = msc_alloc_aligned((size_t)(lat->n + 8) * sizeof(uint32_t));
   for (int k = 0; k < 4; k++) {
-    st->scratch.mask[k] = alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
-    st->scratch.amask[k] = alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
+    st->scratch.mask[k] = msc_alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
+    st->scratch.amask[k] = msc_alloc_aligned((size_t)(lat->n + 4) * sizeof(uint32_t));
   }
   for (int c = 0; c < 2; c++)
-    lat->pattern[c] = alloc_aligned(67 * (size_t)lat->W * sizeof(uint64_t));
+    lat->pattern[c] = msc_alloc_aligned(67 * (size_t)lat->W * sizeof(uint64_t));
   int ok = lat->col[0] && lat->col[1] && st->scratch.u && lat->pattern[0] && lat->pattern[1];
   for (int k = 0; k < 4; k++) ok = ok && st->scratch.mask[k] && st->scratch.amask[k];
   if (!ok) {
@@ -77,7 +66,7 @@ int ceas_msc_alloc(int dim, long L, int replicas, ceas_rng_key key,
         uint64_t b[4];
         uint64_t i = (uint64_t)row * (uint64_t)L + (uint64_t)x;
         ceas_rng_bits(key, 0, i, CEAS_MSC_TAG_INIT, 0, b);
-        uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
+        uint64_t *w = lat->col[msc_site_colour(lat, x, row)] + msc_site_word(lat, x, row);
         for (int l = 0; l < lat->W; l++) w[l] = b[l];
       }
   }
@@ -123,40 +112,50 @@ size_t ceas_msc_state_words(const ceas_msc_state *st) {
   return (size_t)st->sites * (size_t)st->lat.W;
 }
 
-void ceas_msc_get_state(const ceas_msc_state *st, uint64_t *words,
-                        uint64_t *sweeps_done) {
-  const msc_lattice *lat = &st->lat;
-  for (long row = 0; row < st->rows; row++)
+void msc_lattice_get_state(const msc_lattice *lat, long rows, uint64_t *words) {
+  for (long row = 0; row < rows; row++)
     for (long x = 0; x < lat->L; x++) {
-      const uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
+      const uint64_t *w = lat->col[msc_site_colour(lat, x, row)] + msc_site_word(lat, x, row);
       size_t i = (size_t)row * (size_t)lat->L + (size_t)x;
       memcpy(words + i * (size_t)lat->W, w, (size_t)lat->W * sizeof *w);
     }
+}
+
+void msc_lattice_set_state(msc_lattice *lat, long rows, const uint64_t *words) {
+  for (long row = 0; row < rows; row++)
+    for (long x = 0; x < lat->L; x++) {
+      uint64_t *w = lat->col[msc_site_colour(lat, x, row)] + msc_site_word(lat, x, row);
+      size_t i = (size_t)row * (size_t)lat->L + (size_t)x;
+      memcpy(w, words + i * (size_t)lat->W, (size_t)lat->W * sizeof *w);
+    }
+}
+
+int msc_lattice_get_replica(const msc_lattice *lat, long rows, const char *who, int r,
+                            int8_t *spins) {
+  if (r < 0 || r >= 64 * lat->W)
+    return ceas_error_set(CEAS_EINPUT, "%s: replica %d, expected 0 to %d", who, r,
+                          64 * lat->W - 1);
+  int lane = r >> 6, bit = r & 63;
+  for (long row = 0; row < rows; row++)
+    for (long x = 0; x < lat->L; x++) {
+      const uint64_t *w = lat->col[msc_site_colour(lat, x, row)] + msc_site_word(lat, x, row);
+      spins[(size_t)row * (size_t)lat->L + (size_t)x] = (w[lane] >> bit) & 1 ? -1 : 1;
+    }
+  return CEAS_OK;
+}
+
+void ceas_msc_get_state(const ceas_msc_state *st, uint64_t *words,
+                        uint64_t *sweeps_done) {
+  msc_lattice_get_state(&st->lat, st->rows, words);
   if (sweeps_done) *sweeps_done = st->sweep;
 }
 
 void ceas_msc_set_state(ceas_msc_state *st, const uint64_t *words,
                         uint64_t sweeps_done) {
-  msc_lattice *lat = &st->lat;
-  for (long row = 0; row < st->rows; row++)
-    for (long x = 0; x < lat->L; x++) {
-      uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
-      size_t i = (size_t)row * (size_t)lat->L + (size_t)x;
-      memcpy(w, words + i * (size_t)lat->W, (size_t)lat->W * sizeof *w);
-    }
+  msc_lattice_set_state(&st->lat, st->rows, words);
   st->sweep = sweeps_done;
 }
 
 int ceas_msc_get_replica(const ceas_msc_state *st, int r, int8_t *spins) {
-  const msc_lattice *lat = &st->lat;
-  if (r < 0 || r >= 64 * lat->W)
-    return ceas_error_set(CEAS_EINPUT, "msc: replica %d, expected 0 to %d", r,
-                          64 * lat->W - 1);
-  int lane = r >> 6, bit = r & 63;
-  for (long row = 0; row < st->rows; row++)
-    for (long x = 0; x < lat->L; x++) {
-      const uint64_t *w = lat->col[site_colour(lat, x, row)] + site_word(lat, x, row);
-      spins[(size_t)row * (size_t)lat->L + (size_t)x] = (w[lane] >> bit) & 1 ? -1 : 1;
-    }
-  return CEAS_OK;
+  return msc_lattice_get_replica(&st->lat, st->rows, "msc", r, spins);
 }
