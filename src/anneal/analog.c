@@ -162,10 +162,7 @@ static int analog_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     for (int64_t i = 0; i < n; i++) w->F[i] *= keps;
     if (dw.sigma > 0) ceas_anneal_noise_add(&dw, k, n, w->F);
     analog_move(n, w->x, w->F, (float)(dt * (pk - 1.0)), (float)dt);
-    if ((k + 1) % w->d.check_every == 0 || k + 1 == S ||
-        (p->trace_every && (k + 1) % p->trace_every == 0))
-      ceas_anneal_readout_step(&w->ro, k, w->x);
-    if ((k + 1) % 256 == 0 && hooks && hooks->sweeps_done) hooks->sweeps_done(hooks->ctx, k + 1);
+    ceas_anneal_readout_after(&w->ro, k, S, w->d.check_every, hooks, w->x);
   }
   ceas_anneal_readout_finish(&w->ro, S);
   ceas_anneal_cost_add(&w->head.cost, &w->step_cost, S);

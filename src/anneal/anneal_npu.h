@@ -133,6 +133,10 @@ void ceas_anneal_readout_start(ceas_anneal_readout *ro, const float *x,
  * the best, checks the target (confirmed with the exact energy) and records the
  * trace. */
 void ceas_anneal_readout_step(ceas_anneal_readout *ro, uint64_t k, const float *x);
+/* After step k of S: the readout step when it is due (every `every` steps, the
+ * last step and each trace point) and the hooks' progress every 256 steps. */
+void ceas_anneal_readout_after(ceas_anneal_readout *ro, uint64_t k, uint64_t S, uint64_t every,
+                               const ceas_anneal_hooks *hooks, const float *x);
 /* Ends a read: exact best and final energies, updates (steps x n), seconds. */
 void ceas_anneal_readout_finish(ceas_anneal_readout *ro, uint64_t steps);
 

@@ -598,6 +598,14 @@ void ceas_anneal_readout_step(ceas_anneal_readout *ro, uint64_t k, const float *
     ro->trace[(k + 1) / p->trace_every - 1] = e;
 }
 
+void ceas_anneal_readout_after(ceas_anneal_readout *ro, uint64_t k, uint64_t S, uint64_t every,
+                               const ceas_anneal_hooks *hooks, const float *x) {
+  const ceas_anneal_params *p = ro->p;
+  if ((k + 1) % every == 0 || k + 1 == S || (p->trace_every && (k + 1) % p->trace_every == 0))
+    ceas_anneal_readout_step(ro, k, x);
+  if ((k + 1) % 256 == 0 && hooks && hooks->sweeps_done) hooks->sweeps_done(hooks->ctx, k + 1);
+}
+
 void ceas_anneal_readout_finish(ceas_anneal_readout *ro, uint64_t steps) {
   ceas_anneal_read *res = ro->res;
   res->updates = steps * (uint64_t)ro->pb->n;

@@ -282,10 +282,7 @@ static int sb_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
     }
     if (nz.sigma > 0) ceas_anneal_noise_add(&nz, k, n, w->F);
     sb_move(n, w->x, w->y, w->F, (float)(dt * (a0 - a)), kc, kx);
-    if ((k + 1) % every == 0 || k + 1 == S ||
-        (p->trace_every && (k + 1) % p->trace_every == 0))
-      ceas_anneal_readout_step(&w->ro, k, w->x);
-    if ((k + 1) % 256 == 0 && hooks && hooks->sweeps_done) hooks->sweeps_done(hooks->ctx, k + 1);
+    ceas_anneal_readout_after(&w->ro, k, S, every, hooks, w->x);
   }
   ceas_anneal_readout_finish(&w->ro, S);
   ceas_anneal_cost_add(&w->head.cost, &w->step_cost, S);
