@@ -27,20 +27,6 @@ const ceas_anneal_option_key ceas_anneal_option_keys[] = {
     {"check-every", 1}, {"field-noise", 1}, {"j-bits", 1}, {"j-rounding", 1},
     {"update", 1}, {"cost-pj", 1}, {"kernel", 1}, {NULL, 0}};
 
-/* Counts may be written 100000 or 1e5; anything not a whole number is an error.
- * The rule of the CLI's ceas_cli_parse_count, which the library cannot call. */
-static int parse_count(const char *s, const char *what, uint64_t *out) {
-  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
-  double v;
-  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
-      v == floor(v)) {
-    *out = (uint64_t)v;
-    return CEAS_OK;
-  }
-  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
-                        what, s);
-}
-
 void ceas_anneal_options_default(ceas_anneal_options *a) {
   memset(a, 0, sizeof *a);
   a->n = 100;
@@ -106,12 +92,12 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
         break;
       case OPT_METHOD: a->method = optarg; break;
       case OPT_READS:
-        rc = parse_count(optarg, what, &a->reads);
+        rc = ceas_parse_count(optarg, what, &a->reads);
         if (!rc && a->reads < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--reads: expected at least 1, got %s", optarg);
         break;
       case OPT_SWEEPS:
-        rc = parse_count(optarg, what, &a->sweeps);
+        rc = ceas_parse_count(optarg, what, &a->sweeps);
         if (!rc && a->sweeps < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--sweeps: expected at least 1, got %s", optarg);
         a->have_sweeps = 1;
@@ -159,7 +145,7 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
       case OPT_TARGET_CUT: a->target_cut = optarg; break;
       case OPT_EXACT: a->exact = 1; break;
       case OPT_TRACE:
-        rc = parse_count(optarg, what, &a->trace_every);
+        rc = ceas_parse_count(optarg, what, &a->trace_every);
         if (!rc && a->trace_every < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--trace-every: expected at least 1, got %s",
                               optarg);
@@ -189,7 +175,7 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
         a->have_pt = 1;
         break;
       case OPT_XEVERY:
-        rc = parse_count(optarg, what, &a->exchange_every);
+        rc = ceas_parse_count(optarg, what, &a->exchange_every);
         if (!rc && a->exchange_every < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--exchange-every: expected at least 1, got %s", optarg);
         a->have_pt = 1;
@@ -199,7 +185,7 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
         a->have_pt = 1;
         break;
       case OPT_TSWEEPS:
-        rc = parse_count(optarg, what, &a->tune_sweeps);
+        rc = ceas_parse_count(optarg, what, &a->tune_sweeps);
         if (!rc && a->tune_sweeps < 1)
           rc = ceas_error_set(CEAS_EINPUT, "--tune-sweeps: expected at least 1, got %s", optarg);
         a->have_pt = 1;
@@ -239,7 +225,7 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
         break;
       }
       case OPT_CHECK:
-        rc = parse_count(optarg, what, &a->dyn.check_every);
+        rc = ceas_parse_count(optarg, what, &a->dyn.check_every);
         a->have_dyn = 1;
         break;
       case OPT_JBITS:

@@ -16,8 +16,6 @@ int ceas_cli_exit_code(int rc);
 /* Prints "ceasim: <message>" on stderr and returns the exit status. */
 int ceas_cli_fail(int rc);
 
-/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
-int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out);
 
 /* One task option (model, h, sweeps, therm, measure-every, seed, init,
  * wolff-clusters; '-' and '_' alike): CEAS_OK, CEAS_EINPUT naming `what`, or

@@ -52,7 +52,7 @@ int ceas_cli_demo(int argc, char **argv) {
         p.L = v;
         break;
       case 'a': p.algo = optarg; break;
-      case 's': rc = ceas_cli_parse_count(optarg, "--sweeps", &p.sweeps); break;
+      case 's': rc = ceas_parse_count(optarg, "--sweeps", &p.sweeps); break;
       case 'S': rc = ceas_parse_u64(optarg, "--seed", &p.seed); break;
       case 'o': out = optarg; break;
       case 'f': force = 1; break;

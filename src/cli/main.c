@@ -28,18 +28,6 @@ int ceas_cli_fail(int rc) {
 }
 
 /* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
-int ceas_cli_parse_count(const char *s, const char *what, uint64_t *out) {
-  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
-  double v;
-  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
-      v == floor(v)) {
-    *out = (uint64_t)v;
-    return CEAS_OK;
-  }
-  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
-                        what, s);
-}
-
 static void on_signal(int sig) {
   (void)sig;
   ceas_cli_stop = 1;

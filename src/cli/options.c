@@ -15,10 +15,10 @@ int ceas_cli_task_option(ceas_task_params *p, const char *key, const char *value
   int rc;
   if (!strcmp(k, "model")) return ceas_lattice_model_parse(value, &p->model);
   if (!strcmp(k, "h")) return ceas_parse_double(value, what, &p->h);
-  if (!strcmp(k, "sweeps")) return ceas_cli_parse_count(value, what, &p->sweeps);
-  if (!strcmp(k, "therm")) return ceas_cli_parse_count(value, what, &p->therm);
+  if (!strcmp(k, "sweeps")) return ceas_parse_count(value, what, &p->sweeps);
+  if (!strcmp(k, "therm")) return ceas_parse_count(value, what, &p->therm);
   if (!strcmp(k, "measure_every")) {
-    rc = ceas_cli_parse_count(value, what, &p->measure_every);
+    rc = ceas_parse_count(value, what, &p->measure_every);
     if (!rc && p->measure_every < 1)
       rc = ceas_error_set(CEAS_EINPUT, "%s: expected >= 1, got %s", what, value);
     return rc;

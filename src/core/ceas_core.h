@@ -161,6 +161,9 @@ const char *ceas_number_parse(const char *s, double *out);
 int ceas_parse_long(const char *s, const char *what, long lo, long hi,
                     long *out);
 int ceas_parse_u64(const char *s, const char *what, uint64_t *out);
+/* A count, written 100000 or 1e5: a non-negative whole number up to 2^53 (a
+ * double's exact integers) in either notation; anything else is CEAS_EINPUT. */
+int ceas_parse_count(const char *s, const char *what, uint64_t *out);
 
 /* Monotonic wall clock in seconds. */
 double ceas_wtime(void);

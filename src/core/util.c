@@ -93,3 +93,15 @@ double ceas_wtime(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+int ceas_parse_count(const char *s, const char *what, uint64_t *out) {
+  if (ceas_parse_u64(s, what, out) == CEAS_OK) return CEAS_OK;
+  double v;
+  if (ceas_parse_double(s, what, &v) == CEAS_OK && v >= 0 && v <= 9007199254740992.0 &&
+      v == floor(v)) {
+    *out = (uint64_t)v;
+    return CEAS_OK;
+  }
+  return ceas_error_set(CEAS_EINPUT, "%s: expected a non-negative whole number, got '%s'",
+                        what, s);
+}
