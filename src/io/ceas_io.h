@@ -31,6 +31,7 @@
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ceas_core.h"
 
@@ -59,6 +60,13 @@ void ceas_io_file_abort(ceas_io_file *f);
 /* A text file (JSON, edge list) written the same way: check, exclusive temporary,
  * write(2), fsync, link or rename, directory fsync; nothing published on error. */
 int ceas_io_write_text(const char *path, int force, const char *text, size_t len);
+
+/* 1 if the stream starts with the 8-byte HDF5 signature (a file at offset 0,
+ * the only place ceasim's files have it), 0 if not, a short file included. Reads
+ * from the current position and rewinds `fp` to its start; the caller keeps the
+ * stream open and owns it. Never fails: a read error is "not HDF5", and the
+ * caller's parser of the other format then reports the file. */
+int ceas_io_is_hdf5(FILE *fp);
 
 /* Inputs must be self-contained: CEAS_EINPUT naming `source` if HDF5 file `file`
  * holds an external or user-defined link, or a dataset whose data lives in

@@ -322,3 +322,11 @@ int ceas_io_write_text(const char *path, int force, const char *text, size_t len
   free(tmp);
   return rc;
 }
+
+int ceas_io_is_hdf5(FILE *fp) {
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  unsigned char head[8] = {0};
+  size_t got = fread(head, 1, sizeof head, fp);
+  rewind(fp);
+  return got == sizeof head && memcmp(head, sig, sizeof sig) == 0;
+}

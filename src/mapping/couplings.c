@@ -424,15 +424,11 @@ int ceas_mapping_read_couplings(const char *path, double h_extra,
   if (!fp)
     return ceas_error_set(CEAS_EINPUT, "--couplings %s: cannot open: %s", path,
                           strerror(errno));
-  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  unsigned char head[8] = {0};
-  size_t got = fread(head, 1, sizeof head, fp);
   int rc;
-  if (got == sizeof head && memcmp(head, sig, sizeof sig) == 0) {
+  if (ceas_io_is_hdf5(fp)) {
     fclose(fp);
     rc = read_hdf5(path, h_extra, out);
   } else {
-    rewind(fp);
     rc = read_text(path, fp, h_extra, out);
     fclose(fp);
   }

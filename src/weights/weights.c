@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_io.h"
 #include "weights_private.h"
 
 int ceas_weights_open(const char *path, ceas_weights **out) {
@@ -24,11 +25,8 @@ int ceas_weights_open(const char *path, ceas_weights **out) {
     free(w);
     return ceas_error_set(CEAS_ENOMEM, "out of memory");
   }
-  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  unsigned char head[8] = {0};
-  size_t got = fread(head, 1, sizeof head, fp);
   int rc;
-  if (got == sizeof head && memcmp(head, sig, sizeof sig) == 0) {
+  if (ceas_io_is_hdf5(fp)) {
     fclose(fp);
     w->kind = CEAS_WEIGHTS_HDF5;
     rc = ceas_weights_h5_open(w);
