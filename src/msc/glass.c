@@ -218,17 +218,13 @@ int ceas_msc_glass_antithetic(const ceas_msc_glass *st) { return st->g.lat.anti;
 
 /* ---- sweeps ---------------------------------------------------------------- */
 
-/* sweep.c's rule (2 depth + 3 slabs in flight fill ~6 MB, at most L / 8), with
- * the slab's bond bytes counted. */
+/* msc_depth_fit's rule (2 depth + 3 slabs in flight fill ~6 MB, at most L / 8),
+ * with the slab's bond bytes counted. */
 int ceas_msc_glass_depth(const ceas_msc_glass *st) {
   if (st->depth > 0) return st->depth;
   const msc_lattice *lat = &st->g.lat;
   const double slab = (double)st->sites / (double)lat->L * (8.0 * lat->W + lat->dim);
-  double fit = (6.0 * 1048576.0 / slab - 3.0) / 2.0;
-  long d = fit < 1 ? 1 : (long)fit;
-  if (d > lat->L / 8) d = lat->L / 8;
-  if (d > GLASS_MAX_DEPTH) d = GLASS_MAX_DEPTH;
-  return d < 1 ? 1 : (int)d;
+  return msc_depth_fit(slab, lat->L, GLASS_MAX_DEPTH);
 }
 
 int ceas_msc_glass_set_depth(ceas_msc_glass *st, int depth) {
@@ -240,24 +236,25 @@ int ceas_msc_glass_set_depth(ceas_msc_glass *st, int depth) {
   return CEAS_OK;
 }
 
-/* H half-sweeps in one wavefront pass; the ordering argument is sweep.c's. Half
- * h uses the thresholds of sweep h / 2 of the pass. */
+/* One pass's slab updates: half h uses the thresholds of sweep h / 2 of the pass. */
+typedef struct {
+  const glass_lattice *g;
+  const msc_scratch *scratch;
+  glass_slab_fn slab;
+  uint64_t t0;
+  uint64_t (*thr)[4];
+} pass_ctx;
+
+static void pass_slab(void *ctx, int h, long y) {
+  const pass_ctx *c = ctx;
+  c->slab(c->g, c->scratch, h & 1, y, c->t0 + (uint64_t)(h >> 1), c->thr[h >> 1]);
+}
+
+/* H half-sweeps in one wavefront pass (msc_wavefront). */
 static void pass(ceas_msc_glass *st, int H) {
-  const glass_lattice *g = &st->g;
-  const long L = g->lat.L;
-  const glass_slab_fn slab = st->isa->slab[g->lat.dim == 3];
-  const uint64_t t0 = st->sweep;
-  for (long tau = 0; tau < L + H - 1; tau++)
-    for (int h = 0; h < H; h++) {
-      long y = tau - h;
-      if (y < 0 || y >= L) continue;
-      if (h > 0 && (y < h || y > L - 1 - h)) continue;
-      slab(g, &st->scratch, h & 1, y, t0 + (uint64_t)(h >> 1), st->thr[h >> 1]);
-    }
-  for (int h = 1; h < H; h++)
-    for (long y = 0; y < L; y++)
-      if (y < h || y > L - 1 - h)
-        slab(g, &st->scratch, h & 1, y, t0 + (uint64_t)(h >> 1), st->thr[h >> 1]);
+  pass_ctx c = {&st->g, &st->scratch, st->isa->slab[st->g.lat.dim == 3], st->sweep,
+                st->thr};
+  msc_wavefront(st->g.lat.L, H, pass_slab, &c);
 }
 
 static int run(ceas_msc_glass *st, const double *betas, double beta, uint64_t n) {

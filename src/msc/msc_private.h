@@ -98,6 +98,59 @@ void msc_lattice_set_state(msc_lattice *lat, long rows, const uint64_t *words);
 int msc_lattice_get_replica(const msc_lattice *lat, long rows, const char *who, int r,
                             int8_t *spins);
 
+/* Sweeps per wavefront pass (the depth rule of ceas_msc_depth and
+ * ceas_msc_glass_depth), for slabs of `slab_bytes` bytes each on a lattice of L
+ * slabs: enough sweeps per pass that the H + 3 slabs in flight (H = 2 depth
+ * half-sweeps) fill about 6 MB, a fifth of this machine's 32 MB L3 (measured: 3D
+ * L = 128, R = 256 is fastest at depth 4 to 6 and slower from 8 on; 2D L = 1024 is
+ * flat from 4 to 64; see bench/README.md), and at most L / 8 so that the deferred
+ * slabs, H (H - 1) of the H L slab updates, stay a small share of the work; at
+ * most max_depth, at least 1. */
+static inline int msc_depth_fit(double slab_bytes, long L, int max_depth) {
+  double fit = (6.0 * 1048576.0 / slab_bytes - 3.0) / 2.0;
+  long d = fit < 1 ? 1 : (long)fit;
+  if (d > L / 8) d = L / 8;
+  if (d > max_depth) d = max_depth;
+  return d < 1 ? 1 : (int)d;
+}
+
+/* Updates slab y of half-sweep h (colour h & 1 of the pass's sweep h / 2). */
+typedef void (*msc_half_slab_fn)(void *ctx, int h, long y);
+
+/* The wavefront pass of H half-sweeps over a torus of L slabs, the one schedule
+ * of the ferromagnet (sweep.c) and the glass (glass.c).
+ *
+ * A half-sweep h (colour h & 1 of sweep h / 2) updates slab y (a row in 2D, a
+ * plane in 3D) from the other colour's slabs y - 1, y, y + 1 as half h - 1 left
+ * them, and half h + 1 may only overwrite those slabs after half h has read them.
+ * Sites of one colour never neighbour each other, so within a half the slabs can
+ * be done in any order and the result is that of the plain checkerboard sweep.
+ *
+ * The wavefront does H halves at once: at step tau, half h (h = 0 .. H - 1, in
+ * that order) updates slab tau - h. Lagging one slab per half satisfies both
+ * rules away from the boundary, and the band of slabs the H halves touch at one
+ * step stays in cache, so each slab travels from memory once per pass instead of
+ * once per half. The torus closes the ring: half 1's slab 0 would need half 0's
+ * slab L - 1, which comes last. Half h >= 1 therefore does only slabs h .. L - 1 - h
+ * in the wavefront (their neighbours never wrap and were done by half h - 1 in it)
+ * and the others after it, halves in order. Those deferred slabs and their
+ * neighbours lie outside every later half's wavefront range, so no later half has
+ * read or overwritten them early: the pass is bitwise H plain half-sweeps.
+ *
+ * Static inline so that each caller's constant `slab` is inlined into the loop. */
+static inline void msc_wavefront(long L, int H, msc_half_slab_fn slab, void *ctx) {
+  for (long tau = 0; tau < L + H - 1; tau++)
+    for (int h = 0; h < H; h++) {
+      long y = tau - h;
+      if (y < 0 || y >= L) continue;
+      if (h > 0 && (y < h || y > L - 1 - h)) continue;
+      slab(ctx, h, y);
+    }
+  for (int h = 1; h < H; h++)
+    for (long y = 0; y < L; y++)
+      if (y < h || y > L - 1 - h) slab(ctx, h, y);
+}
+
 /* Whether this CPU runs the kernels built for the instruction set `name`:
  * "avx512" needs AVX-512F, VL and BMI2, "avx2" AVX2 and BMI2, "generic" nothing.
  * The one rule for every kernel family of the module (msc_isas, glass_isas). */
