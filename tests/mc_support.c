@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ceas_attention.h"
+
 ceas_task *mc_run(const ceas_task_params *p) {
   ceas_task *t = NULL;
   int rc = ceas_task_create(p, &t);
@@ -40,4 +42,15 @@ const char *mc_write_edge_list(int n, int nedges, const int *ei, const int *ej,
   for (int i = 0; h && i < n; i++) fprintf(f, "h %d %.17g\n", i, h[i]);
   fclose(f);
   return path;
+}
+
+double *mc_head_scores(size_t n, size_t d_k, uint64_t seed) {
+  ceas_attention_spec sp = {.kind = CEAS_ATTENTION_GAUSSIAN, .n = n, .d_k = d_k, .seed = seed};
+  ceas_attention_head *h;
+  cr_assert_eq(ceas_attention_head_alloc(&sp, &h), 0);
+  double *sc = malloc(n * n * sizeof *sc);
+  cr_assert(sc);
+  ceas_attention_head_score_matrix(h, sc);
+  ceas_attention_head_free(h);
+  return sc;
 }

@@ -1,7 +1,10 @@
 /* Helpers shared by the Monte Carlo tests: run a task, compare with an exact
- * value in error bars, write temporary coupling files. */
+ * value in error bars, write temporary coupling files, score an attention head. */
 #ifndef CEASIM_TESTS_MC_SUPPORT_H
 #define CEASIM_TESTS_MC_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ceas_task.h"
 
@@ -16,5 +19,9 @@ void mc_expect_close(const char *what, double mc, double err, double exact,
  * and returns its path (static storage, valid until the next call). */
 const char *mc_write_edge_list(int n, int nedges, const int *ei, const int *ej,
                                const double *J, const double *h);
+
+/* The n x n score matrix of a Gaussian attention head (n tokens, key width d_k,
+ * `seed`), malloc'd, the caller frees it; an allocation failure is a test failure. */
+double *mc_head_scores(size_t n, size_t d_k, uint64_t seed);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "ceas_attention.h"
 #include "ceas_core.h"
+#include "mc_support.h"
 #include "scan_kernels.h"
 
 #define EPS DBL_EPSILON
@@ -432,17 +433,6 @@ Test(attention, scan_kernels_bitwise_across_isas) {
 
 /* ---- controller ----------------------------------------------------------- */
 
-static double *head_scores(size_t n, size_t d_k, uint64_t seed) {
-  ceas_attention_spec sp = {.kind = CEAS_ATTENTION_GAUSSIAN, .n = n, .d_k = d_k, .seed = seed};
-  ceas_attention_head *h;
-  cr_assert_eq(ceas_attention_head_alloc(&sp, &h), 0);
-  double *sc = malloc(n * n * sizeof *sc);
-  cr_assert(sc);
-  ceas_attention_head_score_matrix(h, sc);
-  ceas_attention_head_free(h);
-  return sc;
-}
-
 /* beta(t+1) = beta(t) + step is one rounding: |Delta beta| as recomputed is within
  * eps max(beta) of the step. */
 static void expect_steps_bounded(const ceas_attention_traj *t, double dmax) {
@@ -455,7 +445,7 @@ static void expect_steps_bounded(const ceas_attention_traj *t, double dmax) {
 
 Test(attention, controller_converges_all_presets) {
   const size_t n = 128, d_k = 16;
-  double *sc = head_scores(n, d_k, 11);
+  double *sc = mc_head_scores(n, d_k, 11);
   const char *names[] = {"9k", "14m", "gpt"};
   for (int k = 0; k < 3; k++) {
     ceas_attention_ctrl_params p;
@@ -485,7 +475,7 @@ Test(attention, controller_converges_all_presets) {
  * end on an edge, and the step bound must still hold. */
 Test(attention, controller_margin) {
   const size_t n = 128, d_k = 16;
-  double *sc = head_scores(n, d_k, 11);
+  double *sc = mc_head_scores(n, d_k, 11);
   ceas_attention_ctrl_params p;
   cr_assert_eq(ceas_attention_ctrl_defaults("9k", &p), 0);
   ceas_attention_traj *t;

@@ -8,17 +8,7 @@
 
 #include "ceas_attention.h"
 #include "ceas_core.h"
-
-static double *head_scores(size_t n, size_t d_k, uint64_t seed) {
-  ceas_attention_spec sp = {.kind = CEAS_ATTENTION_GAUSSIAN, .n = n, .d_k = d_k, .seed = seed};
-  ceas_attention_head *h;
-  cr_assert_eq(ceas_attention_head_alloc(&sp, &h), 0);
-  double *sc = malloc(n * n * sizeof *sc);
-  cr_assert(sc);
-  ceas_attention_head_score_matrix(h, sc);
-  ceas_attention_head_free(h);
-  return sc;
-}
+#include "mc_support.h"
 
 static void head_HV(const double *sc, size_t n, double beta, double *H, double *V) {
   long double h = 0, v = 0;
@@ -37,7 +27,7 @@ static void head_HV(const double *sc, size_t n, double beta, double *H, double *
  * bit for bit, with the EMAs on, the margin active and every flag. */
 Test(attention_ctrl, step_api_is_ctrl_run) {
   const size_t n = 96, d_k = 16;
-  double *sc = head_scores(n, d_k, 5);
+  double *sc = mc_head_scores(n, d_k, 5);
   ceas_attention_ctrl_params p;
   cr_assert_eq(ceas_attention_ctrl_defaults("9k", &p), 0);
   p.steps = 400;
