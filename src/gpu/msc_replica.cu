@@ -11,6 +11,7 @@
 
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
+#include "gpu_private.h"
 
 /* A warp's unit of work: 256 consecutive sites of a colour, 8 Philox blocks of
  * 8 uniforms, one a lane. */
@@ -36,14 +37,8 @@ struct ceas_gpu_msc {
   uint64_t sweep;
 };
 
-static int cuda_fail(cudaError_t e, const char *what) {
-  return ceas_error_set(CEAS_EIO, "gpu msc: %s: %s", what, cudaGetErrorString(e));
-}
-#define CUDA_TRY(call, what)                              \
-  do {                                                    \
-    cudaError_t e_ = (call);                              \
-    if (e_ != cudaSuccess) return cuda_fail(e_, what);    \
-  } while (0)
+#define GPU_WHO "gpu msc"
+static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 /* Philox4x64-10 of counter (c0, c1, c2, c3) (MSC_PHILOX_ROUND, msc_simd.h). */
 __device__ __forceinline__ void philox64(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3,

@@ -8,6 +8,7 @@
 
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
+#include "gpu_private.h"
 
 /* U's top 2K = 8 bits come from the bulk planes (SINGLE_BULK in single.c); a
  * tied site compares the top 24 bits of its deep word with T_q's low 24 bits. */
@@ -32,14 +33,8 @@ struct ceas_gpu_msc_single {
   uint64_t sweep;
 };
 
-static int cuda_fail(cudaError_t e, const char *what) {
-  return ceas_error_set(CEAS_EIO, "gpu: %s: %s", what, cudaGetErrorString(e));
-}
-#define CUDA_TRY(call, what)                     \
-  do {                                           \
-    cudaError_t e_ = (call);                     \
-    if (e_ != cudaSuccess) return cuda_fail(e_, what); \
-  } while (0)
+#define GPU_WHO "gpu"
+static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 /* Philox4x32-10 of counter (c0, c1, c2, c3) under the round keys rk
  * (Random123's philox4x32: multipliers 0xD2511F53 and 0xCD9E8D57). */

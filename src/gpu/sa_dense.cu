@@ -12,6 +12,7 @@
 
 #include "ceas_core.h"
 #include "ceas_gpu_sa.h"
+#include "gpu_private.h"
 
 /* As src/anneal/sa.c and machine.c: the read key's purpose ("SA"), the counter
  * words of the initial spins, and ln 2^32 (no 32-bit uniform accepts above). */
@@ -19,14 +20,8 @@
 #define SA_INIT_C 0xFFFFFFFFu
 #define SA_X_MAX 22.18f
 
-static int cuda_fail(cudaError_t e, const char *what) {
-  return ceas_error_set(CEAS_EIO, "gpu: %s: %s", what, cudaGetErrorString(e));
-}
-#define CUDA_TRY(call, what)                             \
-  do {                                                   \
-    cudaError_t e_ = (call);                             \
-    if (e_ != cudaSuccess) return cuda_fail(e_, what);   \
-  } while (0)
+#define GPU_WHO "gpu"
+static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 /* Philox4x32-10 (Random123's rounds and constants) under key (k0, k1). */
 __device__ __forceinline__ void philox(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
