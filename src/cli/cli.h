@@ -17,13 +17,6 @@ int ceas_cli_exit_code(int rc);
 int ceas_cli_fail(int rc);
 
 
-/* One task option (model, h, sweeps, therm, measure-every, seed, init,
- * wolff-clusters; '-' and '_' alike): CEAS_OK, CEAS_EINPUT naming `what`, or
- * CEAS_CLI_NOT_A_TASK_OPTION when `key` is none of these. */
-#define CEAS_CLI_NOT_A_TASK_OPTION (-1)
-int ceas_cli_task_option(ceas_task_params *p, const char *key, const char *value,
-                         const char *what);
-
 /* Every command parses with getopt_long(argc, argv, CEAS_CLI_OPTSTRING, ...): the
  * leading ':' makes a missing value come back as ':' instead of '?', so the two
  * mistakes get their own messages here (CEAS_EINPUT naming the option). */

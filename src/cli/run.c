@@ -11,6 +11,7 @@
 #include "ceas_decomp.h"
 #include "ceas_io.h"
 #include "ceas_parallel.h"
+#include "ceas_task_options.h"
 #include "cli.h"
 
 static void run_usage(FILE *out) {
@@ -94,69 +95,36 @@ static const struct option run_options[] = {
     {0, 0, 0, 0}};
 
 typedef struct {
-  ceas_task_params p;
+  ceas_task_options o;
   const char *out;
   int force, quiet, help, decompose;
 } run_args;
 
 static int parse_run_args(int argc, char **argv, run_args *a) {
-  ceas_task_params_default(&a->p);
+  ceas_task_options_default(&a->o);
   a->out = NULL;
   a->force = a->quiet = a->help = a->decompose = 0;
   opterr = 0;
   optind = 1;
-  int c, rc = CEAS_OK, have_L = 0;
-  long v;
+  int c, rc = CEAS_OK;
   while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, run_options, NULL)) != -1) {
-    const char *name = c >= OPT_MODEL && c <= OPT_HELP ? run_options[c - OPT_MODEL].name : "";
-    char what[64];
-    snprintf(what, sizeof what, "--%s", name);
     switch (c) {
-      case OPT_L:
-        rc = ceas_parse_long(optarg, what, 2, 1L << 31, &v);
-        a->p.L = v;
-        have_L = 1;
-        break;
-      case OPT_COUPLINGS: a->p.couplings = optarg; break;
-      case OPT_BETA:
-        rc = ceas_parse_double(optarg, what, &a->p.beta);
-        if (!rc && a->p.beta < 0)
-          rc = ceas_error_set(CEAS_EINPUT,
-                              "--beta: expected an inverse temperature >= 0, got %s",
-                              optarg);
-        break;
-      case OPT_ALGO: a->p.algo = optarg; break;
-      case OPT_STREAM: rc = ceas_parse_u64(optarg, what, &a->p.stream); break;
-      case OPT_MODEL:
-      case OPT_H:
-      case OPT_SWEEPS:
-      case OPT_THERM:
-      case OPT_MEASURE:
-      case OPT_SEED:
-      case OPT_INIT:
-      case OPT_WOLFF: rc = ceas_cli_task_option(&a->p, name, optarg, what); break;
       case OPT_OUT: a->out = optarg; break;
       case OPT_FORCE: a->force = 1; break;
       case OPT_QUIET: a->quiet = 1; break;
       case OPT_DECOMPOSE: a->decompose = 1; break;
       case OPT_HELP: a->help = 1; break;
-      default: rc = ceas_cli_option_error(c, argv, "run");
+      default:
+        if (c >= OPT_MODEL && c <= OPT_WOLFF)
+          rc = ceas_task_option_set(&a->o, run_options[c - OPT_MODEL].name, optarg);
+        else
+          rc = ceas_cli_option_error(c, argv, "run");
     }
   }
   if (!rc && optind < argc)
     rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim run --help)",
                         argv[optind]);
-  /* A graph's size is the n of its couplings file: an --L would be ignored, and a
-   * user who gave one expects it to mean something. */
-  if (!rc && a->p.model == CEAS_MODEL_GRAPH && have_L)
-    rc = ceas_error_set(CEAS_EINPUT,
-                        "--L: a graph's size is the n of its --couplings file; --L is for "
-                        "ising2d and ising3d only");
-  if (!rc && a->p.model != CEAS_MODEL_GRAPH) {
-    /* Lattice sizes are validated here too so the message names --L. */
-    if (a->p.L < 2)
-      rc = ceas_error_set(CEAS_EINPUT, "--L: expected a linear size >= 2, got %ld", a->p.L);
-  }
+  if (!rc) rc = ceas_task_options_finish(&a->o);
   return rc;
 }
 
@@ -244,7 +212,7 @@ static int run_decomposed(int argc, char **argv) {
   /* What cannot be decomposed first (a graph without --couplings is still a
    * graph), then the checks of a plain run; every rank sees the same arguments and
    * ranks, so all reach the same verdict. */
-  if (!rc) rc = ceas_decomp_params_check(&a.p, size);
+  if (!rc) rc = ceas_decomp_params_check(&a.o.p, size);
   if (rc) return fail_all(rank, rc);
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -256,15 +224,15 @@ static int run_decomposed(int argc, char **argv) {
   int show = rank == 0 && !a.quiet && isatty(STDERR_FILENO);
   ceas_decomp_hooks hooks = {&ceas_cli_stop, show ? ceas_cli_progress : NULL, NULL};
   ceas_decomp_run *r = NULL;
-  rc = ceas_decomp_run_task(MPI_COMM_WORLD, &a.p, &hooks, &r);
+  rc = ceas_decomp_run_task(MPI_COMM_WORLD, &a.o.p, &hooks, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
   if (rc) return fail_all(rank, rc);
   if (rank == 0) {
-    print_header(&a.p, r->n_spins, a.p.algo);
+    print_header(&a.o.p, r->n_spins, a.o.p.algo);
     printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
            "(%.4g sweeps/s), decomposed over %d rank%s\n",
-           (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, r->n_meas, r->seconds,
-           (double)(a.p.sweeps + a.p.therm) / r->seconds, size, size == 1 ? "" : "s");
+           (unsigned long long)a.o.p.sweeps, (unsigned long long)a.o.p.therm, r->n_meas, r->seconds,
+           (double)(a.o.p.sweeps + a.o.p.therm) / r->seconds, size, size == 1 ? "" : "s");
     print_result(&r->result);
     printf("time on rank 0: %.3f s updates, %.3f s exchange (largest over ranks %.3f s), "
            "%.3f s measurements; CPU time of all ranks %.3f s\n",
@@ -301,7 +269,7 @@ int ceas_cli_run(int argc, char **argv) {
   if (rc) return ceas_cli_fail(rc);
   if (a.out && (rc = ceas_io_check_output(a.out, a.force))) return ceas_cli_fail(rc);
   ceas_task *t = NULL;
-  if ((rc = ceas_task_create(&a.p, &t))) return ceas_cli_fail(rc);
+  if ((rc = ceas_task_create(&a.o.p, &t))) return ceas_cli_fail(rc);
   ceas_cli_install_signals();
   int show = !a.quiet && isatty(STDERR_FILENO);
   rc = ceas_task_run(t, &ceas_cli_stop, show ? ceas_cli_progress : NULL, NULL);
@@ -313,8 +281,8 @@ int ceas_cli_run(int argc, char **argv) {
   print_header(&t->p, t->sys->n, t->algo);
   printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
          "(%.4g sweeps/s)",
-         (unsigned long long)a.p.sweeps, (unsigned long long)a.p.therm, t->n_meas,
-         t->seconds, (double)(a.p.sweeps + a.p.therm) / t->seconds);
+         (unsigned long long)a.o.p.sweeps, (unsigned long long)a.o.p.therm, t->n_meas,
+         t->seconds, (double)(a.o.p.sweeps + a.o.p.therm) / t->seconds);
   if (!isnan(t->mean_cluster_size))
     printf(", %ld clusters/sweep of mean size %.4g", ceas_kernel_clusters(t->kernel),
            t->mean_cluster_size);

@@ -16,6 +16,7 @@
 #include "ceas_parallel.h"
 #include "ceas_sweep.h"
 #include "ceas_sweep_run.h"
+#include "ceas_task_options.h"
 #include "cli.h"
 
 static void sweep_usage(FILE *out) {
@@ -78,8 +79,8 @@ static int apply(sweep_args *a, const char *key, const char *value, const char *
   for (char *c = k; *c; c++)
     if (*c == '-') *c = '_';
   long v;
-  int rc = ceas_cli_task_option(p, k, value, what);
-  if (rc != CEAS_CLI_NOT_A_TASK_OPTION) return rc;
+  int rc = ceas_task_param_set(p, k, value, what);
+  if (rc != CEAS_TASK_NOT_A_PARAM) return rc;
   /* Lists and names are checked here, where the message can still say which line
    * of a sweep file (or which option) they came from. */
   if (!strcmp(k, "L")) {
