@@ -16,7 +16,6 @@
 #include "ceas_parallel.h"
 #include "ceas_sweep.h"
 #include "ceas_sweep_run.h"
-#include "ceas_task_options.h"
 #include "cli.h"
 
 static void sweep_usage(FILE *out) {
@@ -55,82 +54,9 @@ static void sweep_usage(FILE *out) {
 typedef struct {
   ceas_sweep_spec spec;
   int quiet, help, analysis;
-  char *algo, *couplings;  /* owned copies behind spec.base.algo / couplings */
   char bad_key[128];        /* first INI problem */
   char bad_msg[512];
 } sweep_args;
-
-/* Replaces an owned string (a later setting wins over an earlier one). */
-static const char *replace(char **slot, const char *v) {
-  free(*slot);
-  *slot = strdup(v);
-  return *slot;
-}
-
-static const char *const known_keys =
-    "model, L, couplings, beta, replicas, algo, sweeps, therm, measure_every, seed, h, "
-    "init, wolff_clusters, out, checkpoint_every";
-
-/* One setting from the command line or the sweep file; `what` names it. */
-static int apply(sweep_args *a, const char *key, const char *value, const char *what) {
-  ceas_task_params *p = &a->spec.base;
-  char k[64];
-  snprintf(k, sizeof k, "%s", key);
-  for (char *c = k; *c; c++)
-    if (*c == '-') *c = '_';
-  long v;
-  int rc = ceas_task_param_set(p, k, value, what);
-  if (rc != CEAS_TASK_NOT_A_PARAM) return rc;
-  /* Lists and names are checked here, where the message can still say which line
-   * of a sweep file (or which option) they came from. */
-  if (!strcmp(k, "L")) {
-    long *L = NULL;
-    size_t n = 0;
-    rc = ceas_sweep_parse_sizes(value, what, &L, &n);
-    if (rc) return rc;
-    free(a->spec.L);
-    a->spec.L = L;
-    a->spec.nL = n;
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "beta")) {
-    double *b = NULL;
-    size_t n = 0;
-    rc = ceas_sweep_parse_betas(value, what, &b, &n);
-    if (rc) return rc;
-    free(a->spec.beta);
-    a->spec.beta = b;
-    a->spec.nbeta = n;
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "couplings")) {
-    p->couplings = replace(&a->couplings, value);
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "algo")) {
-    if ((rc = ceas_task_algo_check(value, what))) return rc;
-    p->algo = replace(&a->algo, value);
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "out")) {
-    free(a->spec.dir);
-    a->spec.dir = strdup(value);
-    return CEAS_OK;
-  }
-  if (!strcmp(k, "replicas")) {
-    rc = ceas_parse_long(value, what, 1, 100000, &v);
-    a->spec.replicas = v;
-    return rc;
-  }
-  if (!strcmp(k, "checkpoint_every")) {
-    rc = ceas_parse_double(value, what, &a->spec.checkpoint_every);
-    if (!rc && !(a->spec.checkpoint_every > 0))
-      rc = ceas_error_set(CEAS_EINPUT, "%s: expected seconds > 0, got %s", what, value);
-    return rc;
-  }
-  return ceas_error_set(CEAS_EINPUT, "%s: unknown key '%s' (expected %s)", what, key,
-                        known_keys);
-}
 
 /* The sweep file is read through ini_reader below, which numbers the lines, so
  * that a key given twice can name both lines. inih itself would let a repeated key
@@ -207,7 +133,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     c->failed = 1;
     return 0;
   }
-  if (apply(c->a, name, value, name)) {
+  if (ceas_sweep_option_set(&c->a->spec, name, value, name)) {
     snprintf(c->a->bad_msg, sizeof c->a->bad_msg, "%s", ceas_error_message());
     c->failed = 1;
     return 0;
@@ -289,7 +215,7 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
     else {
       char what[64];
       snprintf(what, sizeof what, "--%s", opts[idx].name);
-      rc = apply(a, opts[idx].name, optarg, what);
+      rc = ceas_sweep_option_set(&a->spec, opts[idx].name, optarg, what);
     }
   }
   int files = 0;
@@ -300,11 +226,7 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
   return rc;
 }
 
-static void sweep_args_free(sweep_args *a) {
-  ceas_sweep_spec_free(&a->spec);
-  free(a->algo);
-  free(a->couplings);
-}
+static void sweep_args_free(sweep_args *a) { ceas_sweep_spec_free(&a->spec); }
 
 /* Everybody fails the same way; only rank 0 speaks. */
 static int fail_all(int rank, int rc) {

@@ -51,6 +51,9 @@ typedef struct {
   char *dir;
   double checkpoint_every; /* seconds */
   int force;
+  /* ceas_sweep_option_set's copies behind base.algo and base.couplings (NULL when
+   * the caller set those itself); freed by ceas_sweep_spec_free. */
+  char *algo_buf, *couplings_buf;
 } ceas_sweep_spec;
 
 void ceas_sweep_spec_init(ceas_sweep_spec *s);
@@ -60,6 +63,17 @@ void ceas_sweep_spec_free(ceas_sweep_spec *s);
 int ceas_sweep_parse_sizes(const char *text, const char *what, long **L, size_t *n);
 /* "0.42:0.46:21" (both ends included, 21 points) or "0.40,0.41,0.44". */
 int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, size_t *n);
+
+/* One setting of a sweep by its name, as a `ceasim sweep` option (without "--")
+ * or a sweep file's key ('-' and '_' alike): model, L, couplings, beta, replicas,
+ * algo, sweeps, therm, measure_every, seed, h, init, wolff_clusters, out,
+ * checkpoint_every. `what` names the setting in messages ("--L", or the file's
+ * key). Lists (L, beta) and the algorithm's name are checked here, the rest of the
+ * rules by ceas_sweep_check (the finish step). Strings are copied into the spec; a
+ * later setting replaces an earlier one. CEAS_OK, or CEAS_EINPUT naming `what` (an
+ * unknown key too, listing the known ones). */
+int ceas_sweep_option_set(ceas_sweep_spec *s, const char *key, const char *value,
+                          const char *what);
 
 /* Full validation of a spec (CEAS_EINPUT naming the option); for graphs it also
  * reads every coupling file once and records the files and their n in the spec,

@@ -33,9 +33,12 @@ void ceas_sweep_spec_free(ceas_sweep_spec *s) {
   free(s->L);
   free(s->beta);
   free(s->dir);
+  free(s->algo_buf);
+  free(s->couplings_buf);
   s->L = NULL;
   s->beta = NULL;
   s->dir = NULL;
+  s->algo_buf = s->couplings_buf = NULL;
   graphs_clear(s);
 }
 
