@@ -54,7 +54,6 @@ static void sweep_usage(FILE *out) {
 typedef struct {
   ceas_sweep_spec spec;
   int quiet, help, analysis;
-  char bad_key[128];        /* first INI problem */
   char bad_msg[512];
 } sweep_args;
 
