@@ -1,0 +1,105 @@
+/* The option setters a program or a binding uses to describe a run, a sweep or an
+ * annealing job in the CLI's own words (ceas_task_options.h, ceas_sweep.h,
+ * ceas_anneal_options.h): values land where the CLI's would, bad values and
+ * unknown keys are CEAS_EINPUT with one line naming the option, and the finish
+ * steps make the checks between options. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ceas_anneal_options.h"
+#include "ceas_core.h"
+#include "ceas_sweep.h"
+#include "ceas_task_options.h"
+
+static void expect_names(const char *what) {
+  const char *m = ceas_error_message();
+  cr_expect(strstr(m, what) != NULL, "message '%s' does not name %s", m, what);
+  cr_expect(strchr(m, '\n') == NULL, "message '%s' is not one line", m);
+}
+
+Test(options, task) {
+  ceas_task_options o;
+  ceas_task_options_default(&o);
+  cr_assert_eq(ceas_task_option_set(&o, "model", "ising3d"), CEAS_OK, "%s", ceas_error_message());
+  cr_assert_eq(ceas_task_option_set(&o, "L", "12"), CEAS_OK);
+  cr_assert_eq(ceas_task_option_set(&o, "beta", "0.2216"), CEAS_OK);
+  cr_assert_eq(ceas_task_option_set(&o, "sweeps", "1e4"), CEAS_OK, "counts in e-notation");
+  cr_assert_eq(ceas_task_option_set(&o, "measure-every", "3"), CEAS_OK);
+  cr_expect_eq(o.p.L, 12);
+  cr_expect_eq(o.p.beta, 0.2216);
+  cr_expect_eq(o.p.sweeps, 10000u);
+  cr_expect_eq(o.p.measure_every, 3u);
+  cr_expect_eq(ceas_task_options_finish(&o), CEAS_OK);
+
+  cr_expect_eq(ceas_task_option_set(&o, "beta", "-1"), CEAS_EINPUT);
+  expect_names("--beta");
+  cr_expect_eq(ceas_task_option_set(&o, "sweeps", "1.5"), CEAS_EINPUT);
+  expect_names("--sweeps");
+  cr_expect_eq(ceas_task_option_set(&o, "colour", "red"), CEAS_EINPUT, "unknown key");
+  expect_names("colour");
+  cr_expect_eq(ceas_task_option_set(&o, "L", "1"), CEAS_EINPUT, "a lattice below 2");
+  expect_names("--L");
+  /* A graph's size is its couplings file's n: --L with a graph is refused. */
+  cr_assert_eq(ceas_task_option_set(&o, "model", "graph"), CEAS_OK, "%s", ceas_error_message());
+  cr_assert_eq(ceas_task_option_set(&o, "couplings", "J.h5"), CEAS_OK);
+  cr_expect_eq(ceas_task_options_finish(&o), CEAS_EINPUT);
+  expect_names("--L");
+
+  /* The shared parameters say "not mine" without an error for other keys. */
+  ceas_task_params p;
+  ceas_task_params_default(&p);
+  cr_expect_eq(ceas_task_param_set(&p, "beta", "0.3", "--beta"), CEAS_TASK_NOT_A_PARAM);
+  cr_expect_eq(ceas_task_param_set(&p, "measure_every", "7", "measure_every"), CEAS_OK,
+               "'-' and '_' alike");
+  cr_expect_eq(p.measure_every, 7u);
+}
+
+Test(options, sweep) {
+  ceas_sweep_spec s;
+  ceas_sweep_spec_init(&s);
+  cr_assert_eq(ceas_sweep_option_set(&s, "L", "8,16", "--L"), CEAS_OK, "%s", ceas_error_message());
+  cr_assert_eq(ceas_sweep_option_set(&s, "beta", "0.40:0.46:4", "--beta"), CEAS_OK, "%s",
+               ceas_error_message());
+  cr_assert_eq(ceas_sweep_option_set(&s, "algo", "wolff", "--algo"), CEAS_OK);
+  cr_assert_eq(ceas_sweep_option_set(&s, "out", "/tmp/never-written", "--out"), CEAS_OK);
+  cr_expect_eq(s.nL, 2u);
+  cr_expect_eq(s.nbeta, 4u);
+  cr_expect_str_eq(s.base.algo, "wolff");
+  cr_expect_eq(ceas_sweep_option_set(&s, "algo", "glauber", "--algo"), CEAS_EINPUT);
+  expect_names("--algo");
+  cr_expect_eq(ceas_sweep_option_set(&s, "beta", "0.5:0.4:3", "beta"), CEAS_EINPUT,
+               "a decreasing grid");
+  expect_names("beta");
+  cr_expect_eq(ceas_sweep_option_set(&s, "temperature", "2", "temperature"), CEAS_EINPUT);
+  expect_names("temperature");
+  ceas_sweep_spec_free(&s);
+}
+
+Test(options, anneal) {
+  ceas_anneal_options o;
+  ceas_anneal_options_default(&o);
+  cr_assert_eq(ceas_anneal_option_set(&o, "model", "ea2d"), CEAS_OK, "%s", ceas_error_message());
+  cr_assert_eq(ceas_anneal_option_set(&o, "L", "8"), CEAS_OK);
+  cr_assert_eq(ceas_anneal_option_set(&o, "method", "pt"), CEAS_OK);
+  cr_assert_eq(ceas_anneal_option_set(&o, "reads", "3"), CEAS_OK);
+  cr_assert_eq(ceas_anneal_options_finish(&o), CEAS_OK, "%s", ceas_error_message());
+  cr_assert_not_null(o.m);
+  cr_expect_str_eq(o.m->name, "pt");
+  cr_expect_eq(o.reads, 3u);
+
+  ceas_anneal_options_default(&o);
+  cr_expect_eq(ceas_anneal_option_set(&o, "reads", "-2"), CEAS_EINPUT);
+  expect_names("--reads");
+  cr_expect_eq(ceas_anneal_option_set(&o, "warp-speed", "9"), CEAS_EINPUT, "unknown key");
+  expect_names("--warp-speed");
+  /* An option of another method is refused by the finish step. */
+  cr_assert_eq(ceas_anneal_option_set(&o, "model", "sk"), CEAS_OK);
+  cr_assert_eq(ceas_anneal_option_set(&o, "method", "sa"), CEAS_OK);
+  cr_assert_eq(ceas_anneal_option_set(&o, "temperatures", "8"), CEAS_OK);
+  cr_expect_eq(ceas_anneal_options_finish(&o), CEAS_EINPUT);
+  expect_names("--temperatures");
+  /* Every documented key is accepted by name (values checked above). */
+  size_t nkeys = 0;
+  for (const ceas_anneal_option_key *k = ceas_anneal_option_keys; k->name; k++) nkeys++;
+  cr_expect(nkeys > 30, "%zu keys", nkeys);
+}
