@@ -236,6 +236,16 @@ static ceas_attention_spec small_head(void) {
   return s;
 }
 
+/* small_head() as a --synthetic head source. */
+static ceas_headsrc_spec small_head_source(void) {
+  ceas_headsrc_spec src;
+  ceas_headsrc_spec_default(&src);
+  src.synthetic = 1;
+  src.have_seed = 1;
+  src.spec = small_head();
+  return src;
+}
+
 /* Dense J_ij of the couplings (from the CSR). */
 static double *dense_of(const ceas_mapping_couplings *c) {
   double *J = calloc(c->n * c->n, sizeof *J);
@@ -300,11 +310,7 @@ Test(mapping, attention_against_its_definition) {
 /* The head-source entry point on a synthetic spec maps the same head: bitwise the
  * couplings of ceas_mapping_attention on ceas_attention_head_alloc's head. */
 Test(mapping, head_source_equals_head_in_memory) {
-  ceas_headsrc_spec src;
-  ceas_headsrc_spec_default(&src);
-  src.synthetic = 1;
-  src.have_seed = 1;
-  src.spec = small_head();
+  ceas_headsrc_spec src = small_head_source();
   ceas_mapping_options o;
   ceas_mapping_options_default(&o);
   o.normalize = CEAS_MAPPING_NORMALIZE_FROBENIUS;
@@ -336,11 +342,7 @@ static void tmp_path(char *buf, size_t len, const char *name) {
 /* Written, then read back by the reader `ceasim run --couplings` uses: the same
  * CSR, couplings and fields, bit for bit; and the recorded attributes. */
 Test(mapping, written_file_reads_back_equal) {
-  ceas_headsrc_spec src;
-  ceas_headsrc_spec_default(&src);
-  src.synthetic = 1;
-  src.have_seed = 1;
-  src.spec = small_head();
+  ceas_headsrc_spec src = small_head_source();
   ceas_mapping_options o;
   ceas_mapping_options_default(&o);
   o.fields = CEAS_MAPPING_FIELDS_VALUE;

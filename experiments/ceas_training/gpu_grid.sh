@@ -51,11 +51,15 @@ export14() {  # arm, checkpoint
   "$py" "$here/export_heads.py" "$2" --out "$runs/14m/$1/seed0/heads/$tag" --tokens 128 \
     --compact --device cuda >> "$logs/export.log" 2>&1
 }
+ckpt() {  # arm, head|tail: the run's first or last checkpoint (names are zero-padded steps)
+  local ck
+  ck=$(ls "$runs/14m/$1/seed0" 2>/dev/null | grep '^ckpt_[0-9]*\.pt$' | sort -V | "$2" -1)
+  [ -n "$ck" ] && echo "$runs/14m/$1/seed0/$ck"
+}
 for arm in a c; do
-  ck=$(ls "$runs/14m/$arm/seed0" 2>/dev/null | grep '^ckpt_[0-9]*\.pt$' | sort -V | tail -1)
-  [ -n "$ck" ] && export14 "$arm" "$runs/14m/$arm/seed0/$ck"
+  ck=$(ckpt "$arm" tail) && export14 "$arm" "$ck"
 done
-[ -f "$runs/14m/a/seed0/ckpt_0.pt" ] && export14 a "$runs/14m/a/seed0/ckpt_0.pt"
+ck=$(ckpt a head) && export14 a "$ck"
 cd "$runs"
 # xz: the run.json files are text (a third of gzip's size); 16 MiB a file comes back.
 tar cJf "$out/runs_9k.txz" 9k 2>/dev/null

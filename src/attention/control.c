@@ -81,12 +81,6 @@ int ceas_attention_head_HV(const double *scores, size_t n_query, size_t n, doubl
   return CEAS_OK;
 }
 
-/* Inputs were validated once up front, so this cannot fail. */
-static void head_HV(const double *scores, size_t nq, size_t n, double beta, double *H,
-                    double *V) {
-  ceas_attention_head_HV(scores, nq, n, beta, H, V);
-}
-
 /* The margin: the open band (beta_c (1 - u_min), beta_c (1 + u_min)) is
  * forbidden. A beta inside it goes to the nearer edge, unless that edge is more
  * than dbeta_max from the previous beta (it can only be the far edge), in which
@@ -207,7 +201,8 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
       return ceas_error_set(CEAS_EINPUT, "controller: score %zu is not finite", j);
   double beta0 = p->beta0 > 0 ? p->beta0 : 1.0 / sqrt((double)d_k);
   double H0, V0;
-  head_HV(scores, n_query, n, beta0, &H0, &V0);
+  /* Scores were checked finite above: the head averages cannot fail. */
+  ceas_attention_head_HV(scores, n_query, n, beta0, &H0, &V0);
   double target = H0 - p->target_offset;
   if (!(target > 0))
     return ceas_error_set(CEAS_EINPUT,
@@ -233,7 +228,7 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
   }
   t->margin[0] = (f & CEAS_ATTENTION_CTRL_MARGIN) != 0;
   double H, V;
-  head_HV(scores, n_query, n, c.beta, &H, &V);
+  ceas_attention_head_HV(scores, n_query, n, c.beta, &H, &V);
   t->beta[0] = c.beta;
   t->H[0] = H;
   for (size_t s = 0; s < T; s++) {
@@ -243,7 +238,7 @@ int ceas_attention_ctrl_run(const double *scores, size_t n_query, size_t n, size
     t->clipped[s] = (f & CEAS_ATTENTION_CTRL_CLIPPED) != 0;
     t->guard[s] = (f & CEAS_ATTENTION_CTRL_GUARD) != 0;
     t->margin[s + 1] = (f & CEAS_ATTENTION_CTRL_MARGIN) != 0;
-    head_HV(scores, n_query, n, c.beta, &H, &V);
+    ceas_attention_head_HV(scores, n_query, n, c.beta, &H, &V);
     t->beta[s + 1] = c.beta;
     t->H[s + 1] = H;
   }
