@@ -11,6 +11,7 @@
 
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
+#include "gpu_philox.cuh"
 #include "gpu_private.h"
 
 /* A warp's unit of work: 256 consecutive sites of a colour, 8 Philox blocks of
@@ -40,24 +41,6 @@ struct ceas_gpu_msc {
 #define GPU_WHO "gpu msc"
 static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
-/* Philox4x64-10 of counter (c0, c1, c2, c3) (MSC_PHILOX_ROUND, msc_simd.h). */
-__device__ __forceinline__ void philox64(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3,
-                                         const uint64_t (*rk)[2], uint64_t out[4]) {
-#pragma unroll
-  for (int i = 0; i < 10; i++) {
-    const uint64_t h0 = __umul64hi(0xD2E7470EE14C6C93ull, c0), l0 = 0xD2E7470EE14C6C93ull * c0;
-    const uint64_t h1 = __umul64hi(0xCA5A826395121157ull, c2), l1 = 0xCA5A826395121157ull * c2;
-    c0 = h1 ^ c1 ^ rk[i][0];
-    c1 = l1;
-    c2 = h0 ^ c3 ^ rk[i][1];
-    c3 = l0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
-}
-
 #define SEL(p, x, y) (((p) & (x)) | (~(p) & (y)))
 
 /* Updates the sites q in [lo, hi) of colour c (a: colour c, b: 1 - c) with the
@@ -84,7 +67,7 @@ __device__ __forceinline__ uint32_t update_range(const rep_params &p, uint64_t *
     {
       const uint64_t g = (s0 >> 3) + (uint64_t)lane;
       uint64_t r[4];
-      philox64(t, g, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
+      ceas_gpu_philox4x64(t, g, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
       uint4 *o = (uint4 *)(ubuf + 8 * lane);
       o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
                         (uint32_t)(r[1] >> 32));
@@ -403,13 +386,7 @@ int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
   if (n == 0) return CEAS_OK;
   rep_params p;
   memset(&p, 0, sizeof p);
-  uint64_t k0 = st->key.seed, k1 = st->key.stream;
-  for (int i = 0; i < 10; i++) {
-    p.rk[i][0] = k0;
-    p.rk[i][1] = k1;
-    k0 += 0x9E3779B97F4A7C15ull;
-    k1 += 0xBB67AE8584CAA73Bull;
-  }
+  ceas_gpu_philox4x64_keys(st->key.seed, st->key.stream, p.rk);
   const int d = st->dim;
   for (int k = 0; k < d; k++) p.thr[k] = ceas_lattice_threshold(exp(-beta * 4.0 * (d - k)));
   p.thr[d] = 1ull << 31;

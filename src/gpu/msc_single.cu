@@ -8,6 +8,7 @@
 
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
+#include "gpu_philox.cuh"
 #include "gpu_private.h"
 
 /* U's top 2K = 8 bits come from the bulk planes (SINGLE_BULK in single.c); a
@@ -36,26 +37,6 @@ struct ceas_gpu_msc_single {
 #define GPU_WHO "gpu"
 static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
-/* Philox4x32-10 of counter (c0, c1, c2, c3) under the round keys rk
- * (Random123's philox4x32: multipliers 0xD2511F53 and 0xCD9E8D57). */
-__device__ __forceinline__ void philox(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
-                                       const uint32_t (*rk)[2], uint32_t out[4]) {
-#pragma unroll
-  for (int i = 0; i < 10; i++) {
-    const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ rk[i][0];
-    const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ rk[i][1];
-    c1 = (uint32_t)p1;
-    c3 = (uint32_t)p0;
-    c0 = n0;
-    c2 = n2;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
-}
-
 /* The bulk decision of word w of row r (colour c, other colour b): the new
  * value with only the untied flips done, and the sites still tied to T_1 (n1)
  * and T_2 (n2). single.c's bulk2, term for term. */
@@ -78,7 +59,7 @@ __device__ __forceinline__ void bulk_word(const uint64_t *__restrict__ a,
   for (int blk = 0; blk < MSC_BULK / 2; blk++) {
     const uint64_t bn = ((uint64_t)blk * (uint64_t)L + (uint64_t)r) * (uint64_t)nw + (uint64_t)w;
     uint32_t o[4];
-    philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, o);
+    ceas_gpu_philox4x32((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, o);
     P[2 * blk] = (uint64_t)o[0] | (uint64_t)o[1] << 32;
     P[2 * blk + 1] = (uint64_t)o[2] | (uint64_t)o[3] << 32;
   }
@@ -222,7 +203,7 @@ __global__ void msc_single_update2(uint64_t *__restrict__ a, const uint64_t *__r
           }
         const uint64_t bn = 16 * R * (uint64_t)nw + j * R + (uint64_t)(r0 + i);
         uint32_t u[4];
-        philox((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, u);
+        ceas_gpu_philox4x32((uint32_t)bn, (uint32_t)(bn >> 32), c2, c3, p.rk, u);
 #pragma unroll
         for (int g = 0; g < 4; g++) {
           const uint64_t gi = 4 * j + (uint64_t)g;
@@ -333,13 +314,7 @@ int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n) 
                           "gpu msc-single: beta = %g, expected a finite value >= 0", beta);
   msc_params p;
   memset(&p, 0, sizeof p);
-  uint32_t k0 = st->k32[0], k1 = st->k32[1];
-  for (int i = 0; i < 10; i++) {
-    p.rk[i][0] = k0;
-    p.rk[i][1] = k1;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
+  ceas_gpu_philox4x32_keys(st->k32[0], st->k32[1], p.rk);
   for (int q = 1; q <= 2; q++) {
     const uint64_t T = ceas_lattice_threshold(exp(-4 * beta * q));
     for (int s = 0; s < MSC_BULK; s++) p.m[q - 1][s] = -((T >> (31 - s)) & 1);

@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ceas_gpu.h"
 #include "ceas_msc.h"
+#include "gpu_test.h"
 
 #define BETA_C2 0.44068679350977151
 #define BETA_C3 0.2216544
@@ -94,7 +94,7 @@ static int check(void) {
   const long L2[] = {2, 4, 6, 10, 64, 130, 512, 1024};
   const long L3[] = {2, 4, 6, 16, 34, 64, 96};
   const int shapes[][2] = {{1, 256}, {0, 256}, {1, 64}, {1, 512}, {0, 96}, {1, 128}};
-  int fails = 0, errors = 0, n = 0;
+  gpu_test_tally tally = {0, 0, 0};
   /* Every size, each with two of the 8 kernel variants (R, anti) and the
    * betas, starts, sweep counts and schedules taken in turn. */
   for (int dim = 2; dim <= 3; dim++) {
@@ -113,36 +113,20 @@ static int check(void) {
         cc.init = k % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
         cc.resident = shapes[k % 6][0];
         cc.threads = shapes[k % 6][1];
-        const int r = check_one(&cc);
-        fails += r > 0;
-        errors += r < 0;
-        n++;
+        gpu_test_count(&tally, check_one(&cc));
       }
   }
   /* The timed configurations, both schedules, every variant at L = 1024. */
   for (int v = 0; v < 4; v++)
     for (int res = 0; res < 2; res++) {
       check_case cc = {2, 1024, v & 2 ? 256 : 64, v & 1, 77, BETA_C2, 4, CEAS_MSC_HOT, res, 256};
-      const int r = check_one(&cc);
-      fails += r > 0;
-      errors += r < 0;
-      n++;
+      gpu_test_count(&tally, check_one(&cc));
     }
   for (int v = 0; v < 2; v++) {
     check_case cc = {3, 128, 64, v, 78, BETA_C3, 2, CEAS_MSC_HOT, 1, 256};
-    const int r = check_one(&cc);
-    fails += r > 0;
-    errors += r < 0;
-    n++;
+    gpu_test_count(&tally, check_one(&cc));
   }
-  printf("check: %d cases, %d mismatches, %d errors\n", n, fails, errors);
-  return fails || errors;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  return gpu_test_summary(&tally);
 }
 
 static double flips(int dim, long L, int R, uint64_t sweeps) {
@@ -164,10 +148,10 @@ static int bench(int dim, long L, int R, int anti, uint64_t sweeps, int resident
   if (!rc) rc = ceas_gpu_msc_sync(st);
   double rate[3] = {0};
   for (int i = 0; i < 3 && !rc; i++) {
-    const double t0 = now();
+    const double t0 = gpu_test_now();
     rc = ceas_gpu_msc_sweep(st, beta, sweeps);
     if (!rc) rc = ceas_gpu_msc_sync(st);
-    rate[i] = flips(dim, L, R, sweeps) / ((now() - t0) * 1e9);
+    rate[i] = flips(dim, L, R, sweeps) / ((gpu_test_now() - t0) * 1e9);
   }
   ceas_gpu_msc_free(st);
   if (rc) {
@@ -201,9 +185,9 @@ static void *cpu_thread(void *arg) {
     j->rc = ceas_msc_sweep(st, beta, 2);
   }
   pthread_barrier_wait(j->bar);
-  const double t0 = now();
+  const double t0 = gpu_test_now();
   if (!j->rc) j->rc = ceas_msc_sweep(st, beta, j->sweeps);
-  j->seconds = now() - t0;
+  j->seconds = gpu_test_now() - t0;
   pthread_barrier_wait(j->bar);
   ceas_msc_free(st);
   return NULL;
@@ -222,9 +206,9 @@ static int cpu(int dim, long L, int R, int anti, uint64_t sweeps, int cores) {
       pthread_create(&th[i], NULL, cpu_thread, &job[i]);
     }
     pthread_barrier_wait(&bar);
-    const double t0 = now();
+    const double t0 = gpu_test_now();
     pthread_barrier_wait(&bar);
-    const double dt = now() - t0;
+    const double dt = gpu_test_now() - t0;
     int rc = 0;
     for (int i = 0; i < cores; i++) {
       pthread_join(th[i], NULL);

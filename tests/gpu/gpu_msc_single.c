@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ceas_gpu.h"
 #include "ceas_msc.h"
+#include "gpu_test.h"
 
 #define BETA_C 0.44068679350977151
 
@@ -134,20 +134,9 @@ static int check(void) {
   cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256, 2};
   cases[n++] = (check_case){32768, 14, BETA_C, 2, CEAS_MSC_HOT, 256, 1};
   cases[n++] = (check_case){65536, 15, BETA_C, 1, CEAS_MSC_HOT, 256, 2};
-  int fails = 0, errors = 0;
-  for (int i = 0; i < n; i++) {
-    int r = check_one(&cases[i]);
-    fails += r > 0;
-    errors += r < 0;
-  }
-  printf("check: %d cases, %d mismatches, %d errors\n", n, fails, errors);
-  return fails || errors;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  gpu_test_tally tally = {0, 0, 0};
+  for (int i = 0; i < n; i++) gpu_test_count(&tally, check_one(&cases[i]));
+  return gpu_test_summary(&tally);
 }
 
 static int bench(long L, uint64_t sweeps, int threads, int rows) {
@@ -162,10 +151,10 @@ static int bench(long L, uint64_t sweeps, int threads, int rows) {
   if (!rc) rc = ceas_gpu_msc_single_sync(st);
   double best = 0, rate[3] = {0};
   for (int i = 0; i < 3 && !rc; i++) {
-    const double t0 = now();
+    const double t0 = gpu_test_now();
     rc = ceas_gpu_msc_single_sweep(st, BETA_C, sweeps);
     if (!rc) rc = ceas_gpu_msc_single_sync(st);
-    rate[i] = (double)L * (double)L * (double)sweeps / ((now() - t0) * 1e9);
+    rate[i] = (double)L * (double)L * (double)sweeps / ((gpu_test_now() - t0) * 1e9);
     if (rate[i] > best) best = rate[i];
   }
   ceas_gpu_msc_single_free(st);
