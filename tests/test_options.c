@@ -103,3 +103,39 @@ Test(options, anneal) {
   for (const ceas_anneal_option_key *k = ceas_anneal_option_keys; k->name; k++) nkeys++;
   cr_expect(nkeys > 30, "%zu keys", nkeys);
 }
+
+/* The option tables (ceas_options.h) are what a front end lists and what the
+ * setters accept: every entry has help and a section, its name reaches a setter
+ * branch (a bad value is refused for what it is, never as an unknown name), and
+ * a name outside the table is refused. */
+static void expect_table(const ceas_option *t, int (*set)(const char *key, const char *value)) {
+  size_t n = 0;
+  for (const ceas_option *o = t; o->name; o++, n++) {
+    cr_expect(o->help && *o->help && o->section && *o->section, "--%s: help, section", o->name);
+    if (set(o->name, o->metavar ? "?" : NULL) != CEAS_OK)
+      cr_expect(!strstr(ceas_error_message(), "unknown option") &&
+                    !strstr(ceas_error_message(), "unknown key"),
+                "--%s: %s", o->name, ceas_error_message());
+  }
+  cr_expect(n > 5, "%zu options", n);
+  cr_expect_eq(set("no-such-option", "1"), CEAS_EINPUT);
+  cr_expect(strstr(ceas_error_message(), "unknown") != NULL, "%s", ceas_error_message());
+}
+
+static ceas_task_options table_task;
+static int set_task(const char *key, const char *value) {
+  return ceas_task_option_set(&table_task, key, value);
+}
+static ceas_sweep_spec table_sweep;
+static int set_sweep(const char *key, const char *value) {
+  return ceas_sweep_option_set(&table_sweep, key, value, key);
+}
+
+Test(options, tables) {
+  ceas_task_options_default(&table_task);
+  expect_table(ceas_task_option_table, set_task);
+  ceas_sweep_spec_init(&table_sweep);
+  expect_table(ceas_sweep_option_table, set_sweep);
+  ceas_sweep_spec_free(&table_sweep);
+  cr_expect_not_null(ceas_option_find(ceas_task_option_table, "measure_every"), "'_' as '-'");
+}

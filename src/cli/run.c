@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,85 +13,32 @@
 #include "ceas_task_options.h"
 #include "cli.h"
 
-static void run_usage(FILE *out) {
-  fprintf(out,
-          "usage: ceasim run [options]\n"
-          "\n"
-          "One Markov chain: thermalise, sweep, measure, print observables with "
-          "error bars\n"
-          "and integrated autocorrelation times, optionally write HDF5.\n"
-          "\n"
-          "model:\n"
-          "  --model M          ising2d (L x L torus), ising3d (L^3 torus) or graph "
-          "[ising2d]\n"
-          "  --L N              linear size, N >= 2 [16]\n"
-          "  --couplings FILE   graph couplings: text edge list ('i j J', 'h i v', "
-          "'n N',\n"
-          "                     '#' comments, 0-based) or HDF5 CSR (indptr, "
-          "indices, data, h)\n"
-          "  --h X              uniform field, added to a graph's own fields [0]\n"
-          "simulation:\n"
-          "  --beta B           inverse temperature, B >= 0 [0.44]\n"
-          "  --algo A           metropolis | heatbath | wolff | sw | msc-replica64 |\n"
-          "                     msc-replica256 | msc-replica64-anti | msc-replica256-anti\n"
-          "                     | msc-single [metropolis]; msc-* are multi-spin coded\n"
-          "                     (ising2d/3d, h = 0): msc-replica* run 64 or 256 replicas\n"
-          "                     at once and average over them (-anti: antithetic random\n"
-          "                     numbers, replicas far less correlated: use it to\n"
-          "                     measure), msc-single one lattice (2D/3D), L a multiple of 128\n"
-          "  --sweeps N         measured sweeps [10000]\n"
-          "  --therm N          thermalisation sweeps before measuring [1000]\n"
-          "  --measure-every N  sweeps between measurements [1]\n"
-          "  --seed S           random seed (64-bit) [1]\n"
-          "  --stream S         independent random stream for the same seed [0]\n"
-          "  --init hot|cold    random or all-up start [hot]\n"
-          "  --wolff-clusters K clusters per Wolff sweep; 0 tunes it during\n"
-          "                     thermalisation so a sweep flips ~N spins [0]\n"
-          "parallel:\n"
-          "  --decompose        one lattice over the MPI ranks (mpirun -np R ceasim run\n"
-          "                     ... --decompose; also fine without mpirun): rank r owns a\n"
-          "                     strip of rows (2D) or slabs (3D) with halo exchange.\n"
-          "                     ising2d/ising3d, metropolis or heatbath (L even) or\n"
-          "                     msc-single (L a multiple of 128, also 3D), at least\n"
-          "                     one row/slab per rank. The result is bitwise the run\n"
-          "                     without --decompose, on any number of ranks. No\n"
-          "                     checkpoints: an interrupted run writes nothing.\n"
-          "output:\n"
-          "  --out FILE         write HDF5 (atomically; refuses to overwrite)\n"
-          "  --force            allow --out to replace an existing file\n"
-          "  --quiet            no progress line\n"
-          "\n"
-          "One sweep is N single-spin updates (metropolis, heatbath), a fixed\n"
-          "number of Wolff clusters flipping ~N spins, or one Swendsen-Wang update.\n"
-          "Cluster algorithms need ferromagnetic couplings and zero field.\n");
-}
+static const char run_head[] =
+    "usage: ceasim run [options]\n"
+    "\n"
+    "One Markov chain: thermalise, sweep, measure, print observables with error bars\n"
+    "and integrated autocorrelation times, optionally write HDF5.\n"
+    "\n";
 
-enum {
-  OPT_MODEL = 256, OPT_L, OPT_COUPLINGS, OPT_H, OPT_BETA, OPT_ALGO, OPT_SWEEPS,
-  OPT_THERM, OPT_MEASURE, OPT_SEED, OPT_STREAM, OPT_INIT, OPT_WOLFF, OPT_OUT,
-  OPT_FORCE, OPT_QUIET, OPT_DECOMPOSE, OPT_HELP
-};
+static const char run_tail[] =
+    "\n"
+    "One sweep is N single-spin updates (metropolis, heatbath), a fixed\n"
+    "number of Wolff clusters flipping ~N spins, or one Swendsen-Wang update.\n"
+    "Cluster algorithms need ferromagnetic couplings and zero field.\n";
 
-static const struct option run_options[] = {
-    {"model", required_argument, 0, OPT_MODEL},
-    {"L", required_argument, 0, OPT_L},
-    {"couplings", required_argument, 0, OPT_COUPLINGS},
-    {"h", required_argument, 0, OPT_H},
-    {"beta", required_argument, 0, OPT_BETA},
-    {"algo", required_argument, 0, OPT_ALGO},
-    {"sweeps", required_argument, 0, OPT_SWEEPS},
-    {"therm", required_argument, 0, OPT_THERM},
-    {"measure-every", required_argument, 0, OPT_MEASURE},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"stream", required_argument, 0, OPT_STREAM},
-    {"init", required_argument, 0, OPT_INIT},
-    {"wolff-clusters", required_argument, 0, OPT_WOLFF},
-    {"out", required_argument, 0, OPT_OUT},
-    {"force", no_argument, 0, OPT_FORCE},
-    {"quiet", no_argument, 0, OPT_QUIET},
-    {"decompose", no_argument, 0, OPT_DECOMPOSE},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0}};
+/* The CLI's own options; the task's are the library's (ceas_task_option_table). */
+static const ceas_option run_cli_options[] = {
+    {"decompose", NULL, NULL,
+     "one lattice over the MPI ranks (mpirun -np R ceasim run ... --decompose; also fine "
+     "without mpirun): rank r owns a strip of rows (2D) or slabs (3D) with halo exchange. "
+     "ising2d/ising3d, metropolis or heatbath (L even) or msc-single (L a multiple of 128, "
+     "also 3D), at least one row/slab per rank. The result is bitwise the run without "
+     "--decompose, on any number of ranks. No checkpoints: an interrupted run writes "
+     "nothing.", "parallel"},
+    {"out", "FILE", NULL, "write HDF5 (atomically; refuses to overwrite)", "output"},
+    {"force", NULL, NULL, "allow --out to replace an existing file", "output"},
+    {"quiet", NULL, NULL, "no progress line", "output"},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 typedef struct {
   ceas_task_options o;
@@ -100,30 +46,36 @@ typedef struct {
   int force, quiet, help, decompose;
 } run_args;
 
+static int set_task(void *o, const char *key, const char *value) {
+  return ceas_task_option_set(o, key, value);
+}
+
+static void run_groups(run_args *a, ceas_cli_group g[2], void *slots[4]) {
+  slots[0] = &a->decompose;
+  slots[1] = &a->out;
+  slots[2] = &a->force;
+  slots[3] = &a->quiet;
+  g[0] = (ceas_cli_group){ceas_task_option_table, set_task, &a->o};
+  g[1] = (ceas_cli_group){run_cli_options, NULL, slots};
+}
+
+static void run_usage(FILE *out) {
+  run_args a;
+  ceas_cli_group g[2];
+  void *slots[4];
+  run_groups(&a, g, slots);
+  ceas_cli_usage(out, run_head, g, 2, run_tail);
+}
+
 static int parse_run_args(int argc, char **argv, run_args *a) {
   ceas_task_options_default(&a->o);
   a->out = NULL;
   a->force = a->quiet = a->help = a->decompose = 0;
-  opterr = 0;
-  optind = 1;
-  int c, rc = CEAS_OK;
-  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, run_options, NULL)) != -1) {
-    switch (c) {
-      case OPT_OUT: a->out = optarg; break;
-      case OPT_FORCE: a->force = 1; break;
-      case OPT_QUIET: a->quiet = 1; break;
-      case OPT_DECOMPOSE: a->decompose = 1; break;
-      case OPT_HELP: a->help = 1; break;
-      default:
-        if (c >= OPT_MODEL && c <= OPT_WOLFF)
-          rc = ceas_task_option_set(&a->o, run_options[c - OPT_MODEL].name, optarg);
-        else
-          rc = ceas_cli_option_error(c, argv, "run");
-    }
-  }
-  if (!rc && optind < argc)
-    rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim run --help)",
-                        argv[optind]);
+  ceas_cli_group g[2];
+  void *slots[4];
+  run_groups(a, g, slots);
+  int rc = ceas_cli_parse(argc, argv, "run", g, 2, &a->help);
+  if (!rc) rc = ceas_cli_no_arguments(argc, argv, "run");
   if (!rc) rc = ceas_task_options_finish(&a->o);
   return rc;
 }

@@ -1,11 +1,8 @@
 /* `ceasim sweep` and `ceasim collect`. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <getopt.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <ini.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -18,205 +15,67 @@
 #include "ceas_sweep_run.h"
 #include "cli.h"
 
-static void sweep_usage(FILE *out) {
-  fprintf(out,
-          "usage: [mpirun -np N] ceasim sweep [SWEEP.ini] [options]\n"
-          "\n"
-          "A grid of tasks (sizes x betas x replicas), each a `ceasim run`, spread over MPI\n"
-          "ranks (largest first), each written to DIR/tasks/ as it finishes. Killed or\n"
-          "interrupted? Run the same command again: finished tasks are kept, unfinished\n"
-          "ones resume from their checkpoints, and the results are bitwise those of an\n"
-          "uninterrupted run on any number of ranks.\n"
-          "\n"
-          "grid:\n"
-          "  --model M            ising2d | ising3d | graph [ising2d]\n"
-          "  --L 16,32,64         sizes (lattices)\n"
-          "  --couplings F1,F2..  graph couplings, one file per size (the size is the\n"
-          "                       file's n; e.g. heads of growing n from ceasim map)\n"
-          "  --beta A:B:N         N betas from A to B inclusive, or a list 0.40,0.42\n"
-          "  --replicas R         independent runs per (L, beta) [1]\n"
-          "task (as in ceasim run):\n"
-          "  --algo A  --sweeps N  --therm N  --measure-every N  --seed S  --h X\n"
-          "  --init hot|cold  --wolff-clusters K\n"
-          "sweep:\n"
-          "  --out DIR            sweep directory (created if needed)\n"
-          "  --checkpoint-every S seconds between checkpoints of a running task [60]\n"
-          "  --force              start afresh in a directory with other parameters\n"
-          "  --no-analysis        do not run `ceasim analyze` and the plots at the end\n"
-          "  --quiet              no progress, no analysis report or notes: warnings,\n"
-          "                       errors and one final line naming what was written\n"
-          "\n"
-          "A sweep file is INI: the same names as the options (without --, '-' or '_'),\n"
-          "one `key = value` per line, optionally under [sweep]; options on the command\n"
-          "line override it. Each task's random stream is a hash of (L, beta, replica), n for graphs.\n");
-}
+static const char sweep_head[] =
+    "usage: [mpirun -np N] ceasim sweep [SWEEP.ini] [options]\n"
+    "\n"
+    "A grid of tasks (sizes x betas x replicas), each a `ceasim run`, spread over MPI\n"
+    "ranks (largest first), each written to DIR/tasks/ as it finishes. Killed or\n"
+    "interrupted? Run the same command again: finished tasks are kept, unfinished\n"
+    "ones resume from their checkpoints, and the results are bitwise those of an\n"
+    "uninterrupted run on any number of ranks.\n"
+    "\n";
+
+static const char sweep_tail[] =
+    "\n"
+    "A sweep file is INI: the same names as the options (without --, '-' or '_'),\n"
+    "one `key = value` per line, optionally under [sweep]; options on the command\n"
+    "line override it. Each task's random stream is a hash of (L, beta, replica), n for "
+    "graphs.\n";
+
+static const ceas_option sweep_cli_options[] = {
+    {"force", NULL, NULL, "start afresh in a directory with other parameters", "sweep"},
+    {"no-analysis", NULL, NULL, "do not run `ceasim analyze` and the plots at the end", "sweep"},
+    {"quiet", NULL, NULL,
+     "no progress, no analysis report or notes: warnings, errors and one final line naming "
+     "what was written", "sweep"},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 typedef struct {
   ceas_sweep_spec spec;
-  int quiet, help, analysis;
-  char bad_msg[512];
+  int quiet, help, no_analysis;
 } sweep_args;
 
-/* The sweep file is read through ini_reader below, which numbers the lines, so
- * that a key given twice can name both lines. inih itself would let a repeated key
- * or an indented continuation line (INI_ALLOW_MULTILINE: the handler sees the key
- * again) silently replace the value, cut a line at a NUL byte, and split a line
- * longer than its buffer into two; each of these is refused instead. */
-typedef struct {
-  sweep_args *a;
-  const char *file;
-  FILE *fp;
-  int failed;
-  long line;            /* the line inih is parsing */
-  int indented;         /* it starts with a blank: a continuation of the key above */
-  long bad_line;        /* a line the reader refused (0: none) */
-  int bad_nul;          /* why: a NUL byte, else longer than max_line */
-  int max_line;
-  struct {
-    char key[64];
-    long line;
-  } seen[32];
-  int nseen;
-} ini_ctx;
-
-static char *ini_read_line(char *str, int num, void *stream) {
-  ini_ctx *c = stream;
-  int k = 0, ch = EOF;
-  int bad = 0;
-  c->max_line = num - 2; /* room for the newline and the terminator */
-  while (!bad && (ch = getc(c->fp)) != EOF) {
-    c->bad_nul = ch == '\0';
-    bad = c->bad_nul || k + 1 >= num;
-    if (!bad) str[k++] = (char)ch;
-    if (ch == '\n') break;
-  }
-  if (k == 0 && !bad) return NULL;
-  c->line++;
-  if (bad) {
-    c->bad_line = c->line;
-    return NULL; /* stops the parse: every earlier line was fine */
-  }
-  str[k] = '\0';
-  c->indented = str[0] == ' ' || str[0] == '\t';
-  return str;
+static int set_sweep(void *spec, const char *key, const char *value) {
+  char what[64];
+  snprintf(what, sizeof what, "--%s", key);
+  return ceas_sweep_option_set(spec, key, value, what);
 }
 
-static int on_ini(void *user, const char *section, const char *name, const char *value) {
-  ini_ctx *c = user;
-  if (c->failed) return 1; /* report only the first problem */
-  char key[64];
-  snprintf(key, sizeof key, "%s", name);
-  for (char *k = key; *k; k++)
-    if (*k == '-') *k = '_';
-  for (int i = 0; i < c->nseen; i++)
-    if (!strcmp(c->seen[i].key, key)) {
-      if (c->indented && c->seen[i].line == c->line - 1)
-        snprintf(c->a->bad_msg, sizeof c->a->bad_msg,
-                 "an indented line continues '%s' (expected one 'key = value' per line, "
-                 "not indented)",
-                 name);
-      else
-        snprintf(c->a->bad_msg, sizeof c->a->bad_msg,
-                 "'%s' given again (first at line %ld; expected each key once)", name,
-                 c->seen[i].line);
-      c->failed = 1;
-      return 0;
-    }
-  if (c->nseen < (int)(sizeof c->seen / sizeof c->seen[0])) {
-    snprintf(c->seen[c->nseen].key, sizeof c->seen[0].key, "%s", key);
-    c->seen[c->nseen++].line = c->line;
-  }
-  if (*section && strcmp(section, "sweep")) {
-    snprintf(c->a->bad_msg, sizeof c->a->bad_msg,
-             "unknown section [%s] (expected [sweep] or none)", section);
-    c->failed = 1;
-    return 0;
-  }
-  if (ceas_sweep_option_set(&c->a->spec, name, value, name)) {
-    snprintf(c->a->bad_msg, sizeof c->a->bad_msg, "%s", ceas_error_message());
-    c->failed = 1;
-    return 0;
-  }
-  return 1;
+static void sweep_groups(sweep_args *a, ceas_cli_group g[2], void *slots[3]) {
+  slots[0] = &a->spec.force;
+  slots[1] = &a->no_analysis;
+  slots[2] = &a->quiet;
+  g[0] = (ceas_cli_group){ceas_sweep_option_table, set_sweep, &a->spec};
+  g[1] = (ceas_cli_group){sweep_cli_options, NULL, slots};
 }
-
-static int read_sweep_file(sweep_args *a, const char *file) {
-  ini_ctx c = {.a = a, .file = file};
-  struct stat st;
-  if (stat(file, &st) != 0)
-    return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file: %s", file, strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return ceas_error_set(CEAS_EINPUT, "%s: expected a sweep file (INI), got a %s", file,
-                          S_ISDIR(st.st_mode) ? "directory" : "special file");
-  FILE *fp = fopen(file, "r");
-  if (!fp)
-    return ceas_error_set(CEAS_EINPUT, "%s: cannot open sweep file: %s", file, strerror(errno));
-  c.fp = fp;
-  int line = ini_parse_stream(ini_read_line, &c, on_ini, &c);
-  fclose(fp);
-  if (line <= 0 && c.bad_line && c.bad_nul)
-    return ceas_error_set(CEAS_EINPUT, "%s:%ld: expected text, got a NUL byte", file,
-                          c.bad_line);
-  if (line <= 0 && c.bad_line)
-    return ceas_error_set(CEAS_EINPUT, "%s:%ld: expected a line of at most %d characters",
-                          file, c.bad_line, c.max_line);
-  if (line > 0) {
-    if (c.failed) return ceas_error_set(CEAS_EINPUT, "%s:%d: %s", file, line, a->bad_msg);
-    return ceas_error_set(CEAS_EINPUT, "%s:%d: expected 'key = value'", file, line);
-  }
-  if (line < 0) return ceas_error_set(CEAS_EINPUT, "%s: cannot read sweep file", file);
-  return CEAS_OK;
-}
-
-enum { OPT_FORCE = 300, OPT_QUIET, OPT_HELP, OPT_NOANA };
 
 static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
-  static const struct option opts[] = {
-      {"model", required_argument, 0, 'm'}, {"L", required_argument, 0, 'L'},
-      {"couplings", required_argument, 0, 'c'}, {"beta", required_argument, 0, 'b'},
-      {"replicas", required_argument, 0, 'r'}, {"algo", required_argument, 0, 'a'},
-      {"sweeps", required_argument, 0, 's'}, {"therm", required_argument, 0, 't'},
-      {"measure-every", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
-      {"h", required_argument, 0, 'h'}, {"init", required_argument, 0, 'i'},
-      {"wolff-clusters", required_argument, 0, 'w'}, {"out", required_argument, 0, 'o'},
-      {"checkpoint-every", required_argument, 0, 'k'}, {"force", no_argument, 0, OPT_FORCE},
-      {"quiet", no_argument, 0, OPT_QUIET}, {"help", no_argument, 0, OPT_HELP},
-      {"no-analysis", no_argument, 0, OPT_NOANA}, {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   ceas_sweep_spec_init(&a->spec);
-  a->analysis = 1;
-  int rc = CEAS_OK;
+  ceas_cli_group g[2];
+  void *slots[3];
+  sweep_groups(a, g, slots);
   /* A sweep file comes first so that options override it: find it before parsing. */
   for (int i = 1; i < argc; i++) {
-    if (argv[i][0] != '-') {
-      int is_value = 0;
-      if (i > 1 && argv[i - 1][0] == '-' && argv[i - 1][1] == '-') {
-        const char *prev = argv[i - 1] + 2;
-        for (int k = 0; opts[k].name; k++)
-          if (!strcmp(prev, opts[k].name) && opts[k].has_arg == required_argument) is_value = 1;
-      }
-      if (!is_value) {
-        if ((rc = read_sweep_file(a, argv[i]))) return rc;
-        break;
-      }
+    const char *prev = i > 1 ? argv[i - 1] : "";
+    int is_value = prev[0] == '-' && prev[1] == '-' && ceas_cli_takes_value(g, 2, prev + 2);
+    if (argv[i][0] != '-' && !is_value) {
+      int rc = ceas_sweep_file_read(&a->spec, argv[i]);
+      if (rc) return rc;
+      break;
     }
   }
-  opterr = 0;
-  optind = 1;
-  int c, idx = 0;
-  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, &idx)) != -1) {
-    if (c == OPT_FORCE) a->spec.force = 1;
-    else if (c == OPT_QUIET) a->quiet = 1;
-    else if (c == OPT_HELP) a->help = 1;
-    else if (c == OPT_NOANA) a->analysis = 0;
-    else if (c == '?' || c == ':')
-      rc = ceas_cli_option_error(c, argv, "sweep");
-    else {
-      char what[64];
-      snprintf(what, sizeof what, "--%s", opts[idx].name);
-      rc = ceas_sweep_option_set(&a->spec, opts[idx].name, optarg, what);
-    }
-  }
+  int rc = ceas_cli_parse(argc, argv, "sweep", g, 2, &a->help);
   int files = 0;
   for (int i = optind; !rc && i < argc; i++)
     if (++files > 1)
@@ -349,7 +208,10 @@ int ceas_cli_sweep(int argc, char **argv) {
   sweep_args a;
   int rc = parse_sweep_args(argc, argv, &a);
   if (a.help) {
-    if (rank == 0) sweep_usage(stdout);
+    ceas_cli_group g[2];
+    void *slots[3];
+    sweep_groups(&a, g, slots);
+    if (rank == 0) ceas_cli_usage(stdout, sweep_head, g, 2, sweep_tail);
     sweep_args_free(&a);
     ceas_parallel_finalize();
     return 0;
@@ -407,7 +269,7 @@ int ceas_cli_sweep(int argc, char **argv) {
    * for trouble), on a copy of the directory name: the arguments are freed before
    * the leak check of a sanitizer build in ceas_parallel_finalize. */
   char *adir = NULL;
-  if (rank == 0 && code == 0 && a.analysis) {
+  if (rank == 0 && code == 0 && !a.no_analysis) {
     size_t len = strlen(a.spec.dir) + 1;
     adir = malloc(len);
     if (adir) memcpy(adir, a.spec.dir, len);

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 
+#include "ceas_options.h"
 #include "ceas_task.h"
 
 #ifdef __cplusplus
@@ -64,16 +65,27 @@ int ceas_sweep_parse_sizes(const char *text, const char *what, long **L, size_t 
 /* "0.42:0.46:21" (both ends included, 21 points) or "0.40,0.41,0.44". */
 int ceas_sweep_parse_betas(const char *text, const char *what, double **beta, size_t *n);
 
-/* One setting of a sweep by its name, as a `ceasim sweep` option (without "--")
- * or a sweep file's key ('-' and '_' alike): model, L, couplings, beta, replicas,
- * algo, sweeps, therm, measure_every, seed, h, init, wolff_clusters, out,
- * checkpoint_every. `what` names the setting in messages ("--L", or the file's
+/* The settings ceas_sweep_option_set takes (model, L, couplings, beta, replicas,
+ * algo, sweeps, therm, measure-every, seed, h, init, wolff-clusters, out,
+ * checkpoint-every) with their help and defaults, in `ceasim sweep --help`'s order. */
+extern const ceas_option ceas_sweep_option_table[];
+
+/* One setting of ceas_sweep_option_table by its name, as a `ceasim sweep` option
+ * (without "--") or a sweep file's key ('-' and '_' alike). `what` names the setting in messages ("--L", or the file's
  * key). Lists (L, beta) and the algorithm's name are checked here, the rest of the
  * rules by ceas_sweep_check (the finish step). Strings are copied into the spec; a
  * later setting replaces an earlier one. CEAS_OK, or CEAS_EINPUT naming `what` (an
  * unknown key too, listing the known ones). */
 int ceas_sweep_option_set(ceas_sweep_spec *s, const char *key, const char *value,
                           const char *what);
+
+/* A sweep file into the spec: INI, one `key = value` per line (the keys of
+ * ceas_sweep_option_table, through ceas_sweep_option_set), optionally under
+ * [sweep]; ';' or '#' start a comment. A key given twice, an indented line (inih
+ * would read it as a continuation), a NUL byte, a line too long for the reader,
+ * another section or a line that is not `key = value` is refused. CEAS_OK, or
+ * CEAS_EINPUT naming the file and line ("sweep.ini:3: L: ..."). */
+int ceas_sweep_file_read(ceas_sweep_spec *s, const char *path);
 
 /* Full validation of a spec (CEAS_EINPUT naming the option); for graphs it also
  * reads every coupling file once and records the files and their n in the spec,

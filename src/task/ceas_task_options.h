@@ -14,6 +14,7 @@
 #ifndef CEAS_TASK_OPTIONS_H
 #define CEAS_TASK_OPTIONS_H
 
+#include "ceas_options.h"
 #include "ceas_task.h"
 
 #ifdef __cplusplus
@@ -35,13 +36,17 @@ typedef struct {
   int have_L;
 } ceas_task_options;
 
+/* The options of `ceasim run` that ceas_task_option_set takes (model, L, couplings,
+ * h, beta, algo, sweeps, therm, measure-every, seed, stream, init, wolff-clusters)
+ * with their help and defaults, in the order `ceasim run --help` lists them. */
+extern const ceas_option ceas_task_option_table[];
+
 /* ceas_task_params_default, no option given yet. */
 void ceas_task_options_default(ceas_task_options *o);
 
-/* One option of `ceasim run` by its name without "--" (model, L, couplings, h,
- * beta, algo, sweeps, therm, measure-every, seed, stream, init, wolff-clusters):
- * CEAS_OK, or CEAS_EINPUT naming --key (an unknown key too). A later setting of a
- * key replaces an earlier one. */
+/* One option of ceas_task_option_table by its name without "--": CEAS_OK, or
+ * CEAS_EINPUT naming --key (an unknown key too). A later setting of a key replaces
+ * an earlier one. */
 int ceas_task_option_set(ceas_task_options *o, const char *key, const char *value);
 
 /* The checks between options, once all are set: --L with a graph (whose size is

@@ -41,6 +41,31 @@ int ceas_task_param_set(ceas_task_params *p, const char *key, const char *value,
   return CEAS_TASK_NOT_A_PARAM;
 }
 
+const ceas_option ceas_task_option_table[] = {
+    {"model", "M", "ising2d", "ising2d (L x L torus), ising3d (L^3 torus) or graph", "model"},
+    {"L", "N", "16", "linear size, N >= 2", "model"},
+    {"couplings", "FILE", NULL,
+     "graph couplings: text edge list ('i j J', 'h i v', 'n N', '#' comments, 0-based) or "
+     "HDF5 CSR (indptr, indices, data, h)", "model"},
+    {"h", "X", "0", "uniform field, added to a graph's own fields", "model"},
+    {"beta", "B", "0.44", "inverse temperature, B >= 0", "simulation"},
+    {"algo", "A", "metropolis",
+     "metropolis | heatbath | wolff | sw | msc-replica64 | msc-replica256 | "
+     "msc-replica64-anti | msc-replica256-anti | msc-single; msc-* are multi-spin coded "
+     "(ising2d/3d, h = 0): msc-replica* run 64 or 256 replicas at once and average over "
+     "them (-anti: antithetic random numbers, replicas far less correlated: use it to "
+     "measure), msc-single one lattice (2D/3D), L a multiple of 128", "simulation"},
+    {"sweeps", "N", "10000", "measured sweeps", "simulation"},
+    {"therm", "N", "1000", "thermalisation sweeps before measuring", "simulation"},
+    {"measure-every", "N", "1", "sweeps between measurements", "simulation"},
+    {"seed", "S", "1", "random seed (64-bit)", "simulation"},
+    {"stream", "S", "0", "independent random stream for the same seed", "simulation"},
+    {"init", "hot|cold", "hot", "random or all-up start", "simulation"},
+    {"wolff-clusters", "K", "0",
+     "clusters per Wolff sweep; 0 tunes it during thermalisation so a sweep flips ~N spins",
+     "simulation"},
+    {NULL, NULL, NULL, NULL, NULL}};
+
 void ceas_task_options_default(ceas_task_options *o) {
   ceas_task_params_default(&o->p);
   o->have_L = 0;
@@ -49,6 +74,8 @@ void ceas_task_options_default(ceas_task_options *o) {
 int ceas_task_option_set(ceas_task_options *o, const char *key, const char *value) {
   char what[64];
   snprintf(what, sizeof what, "--%s", key);
+  if (!ceas_option_find(ceas_task_option_table, key))
+    return ceas_error_set(CEAS_EINPUT, "%s: unknown option of a task", what);
   long v;
   int rc;
   if (!strcmp(key, "L")) {
@@ -73,10 +100,7 @@ int ceas_task_option_set(ceas_task_options *o, const char *key, const char *valu
     return CEAS_OK;
   }
   if (!strcmp(key, "stream")) return ceas_parse_u64(value, what, &o->p.stream);
-  rc = ceas_task_param_set(&o->p, key, value, what);
-  if (rc == CEAS_TASK_NOT_A_PARAM)
-    rc = ceas_error_set(CEAS_EINPUT, "%s: unknown option of a task", what);
-  return rc;
+  return ceas_task_param_set(&o->p, key, value, what);
 }
 
 int ceas_task_options_finish(const ceas_task_options *o) {
