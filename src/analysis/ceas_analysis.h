@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ceas_options.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -333,6 +335,14 @@ typedef struct {
 } ceas_analysis_options;
 
 void ceas_analysis_options_default(ceas_analysis_options *o);
+
+/* The options of `ceasim analyze` (out, force, quiet, grid, blocks, beta-c, nu,
+ * omega, collapse-window, zeta-ce, u-min, xi-max-frac) with their help and
+ * defaults; quiet sets report and notes to NULL. */
+extern const ceas_option ceas_analysis_option_table[];
+/* One of them by its name without "--" (strings kept, not copied): CEAS_OK, or
+ * CEAS_EINPUT naming --key (an unknown key too); ranges are ceas_analysis_run's. */
+int ceas_analysis_option_set(ceas_analysis_options *o, const char *key, const char *value);
 
 /* Checks the options (CEAS_EINPUT naming the option), reads DIR, analyses and
  * writes the output atomically. Nothing is written on any error. */

@@ -21,6 +21,7 @@
 #include "ceas_anneal_ceas.h"
 #include "ceas_anneal_npu.h"
 #include "ceas_anneal_pt.h"
+#include "ceas_options.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,15 +30,10 @@ extern "C" {
 /* Ground states are enumerated without being asked up to this size (< 0.1 s). */
 #define CEAS_ANNEAL_EXACT_AUTO 20
 
-/* The option names ceas_anneal_option_set knows (without the leading "--"), in
- * the CLI's order; has_value 0 for the flags (exact, no-margin), whose value is
- * ignored. Terminated by a NULL name. */
-typedef struct {
-  const char *name;
-  int has_value;
-} ceas_anneal_option_key;
-
-extern const ceas_anneal_option_key ceas_anneal_option_keys[];
+/* The options ceas_anneal_option_set knows, with their help and defaults, in the
+ * order `ceasim anneal --help` lists them; the flags (exact, no-margin) have no
+ * metavar and their value is ignored. */
+extern const ceas_option ceas_anneal_option_table[];
 
 /* The parsed options. The strings point at the values given to the setter (not
  * copied: they must outlive the options). `m` is set by ceas_anneal_options_finish;
@@ -80,7 +76,7 @@ typedef struct {
 /* The CLI's defaults (sa, 10 reads of 1000 sweeps, seed 1, sk n 100 / ea L 16). */
 void ceas_anneal_options_default(ceas_anneal_options *o);
 
-/* One option: `key` one of ceas_anneal_option_keys' names, `value` its text (kept,
+/* One option: `key` one of ceas_anneal_option_table's names, `value` its text (kept,
  * not copied). CEAS_OK, or CEAS_EINPUT naming "--key" for a bad value or an
  * unknown key; the value checks are those that need no other option. */
 int ceas_anneal_option_set(ceas_anneal_options *o, const char *key, const char *value);

@@ -6,26 +6,118 @@
 
 #include "ceas_anneal_options.h"
 
+/* In the order of ceas_anneal_option_table below. */
 enum {
   OPT_COUPLINGS, OPT_GSET, OPT_MODEL, OPT_N, OPT_L, OPT_BONDS, OPT_ISEED, OPT_DENSE,
   OPT_METHOD, OPT_READS, OPT_SWEEPS, OPT_SCHEDULE, OPT_BETA0, OPT_BETA1,
-  OPT_SCHEDULE_FILE, OPT_ORDER, OPT_SEED, OPT_TARGET, OPT_TARGET_CUT, OPT_EXACT,
-  OPT_TRACE, OPT_PRESET, OPT_H_END, OPT_NO_MARGIN, OPT_TEMPS, OPT_XEVERY, OPT_TROUNDS,
-  OPT_TSWEEPS, OPT_DT, OPT_A0, OPT_C0, OPT_EPS, OPT_P0, OPT_P1, OPT_NOISE, OPT_XINIT,
-  OPT_CHECK, OPT_FNOISE, OPT_JBITS, OPT_JROUND, OPT_UPDATE, OPT_COSTPJ, OPT_KERNEL
+  OPT_SCHEDULE_FILE, OPT_ORDER, OPT_SEED, OPT_PRESET, OPT_H_END, OPT_NO_MARGIN, OPT_TEMPS,
+  OPT_XEVERY, OPT_TROUNDS, OPT_TSWEEPS, OPT_DT, OPT_A0, OPT_C0, OPT_EPS, OPT_P0, OPT_P1,
+  OPT_NOISE, OPT_XINIT, OPT_CHECK, OPT_JBITS, OPT_JROUND, OPT_FNOISE, OPT_UPDATE,
+  OPT_COSTPJ, OPT_KERNEL, OPT_TARGET, OPT_TARGET_CUT, OPT_EXACT, OPT_TRACE
 };
 
-/* In the order of the enum above. */
-const ceas_anneal_option_key ceas_anneal_option_keys[] = {
-    {"couplings", 1}, {"gset", 1}, {"model", 1}, {"n", 1}, {"L", 1}, {"bonds", 1},
-    {"instance-seed", 1}, {"dense", 1}, {"method", 1}, {"reads", 1}, {"sweeps", 1},
-    {"schedule", 1}, {"beta0", 1}, {"beta1", 1}, {"schedule-file", 1}, {"order", 1},
-    {"seed", 1}, {"target", 1}, {"target-cut", 1}, {"exact", 0}, {"trace-every", 1},
-    {"preset", 1}, {"h-end", 1}, {"no-margin", 0}, {"temperatures", 1},
-    {"exchange-every", 1}, {"tune-rounds", 1}, {"tune-sweeps", 1}, {"dt", 1}, {"a0", 1},
-    {"c0", 1}, {"eps", 1}, {"p0", 1}, {"p1", 1}, {"noise", 1}, {"x-init", 1},
-    {"check-every", 1}, {"field-noise", 1}, {"j-bits", 1}, {"j-rounding", 1},
-    {"update", 1}, {"cost-pj", 1}, {"kernel", 1}, {NULL, 0}};
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define INSTANCE "instance (one of --couplings, --gset, --model)"
+#define SCHED "reads and schedule (every method)"
+#define CEAS "ceas (the thermostat; src/anneal/ceas_anneal_ceas.h has the equations)"
+#define DYN "sb / analog (docs/anneal_dynamics.md)"
+#define NPU "NPU hardware (every method; docs/anneal_dynamics.md)"
+#define TARGETS "targets and references"
+
+const ceas_option ceas_anneal_option_table[] = {
+    {"couplings", "FILE", NULL,
+     "couplings file as `ceasim map` writes it or a text edge list ('i j J', 'h i v', 'n N', "
+     "0-based, '#' comments)", INSTANCE},
+    {"gset", "FILE", NULL,
+     "G-set MaxCut graph: 'n m' then m lines 'i j w' (1-based); edge weight w -> J_ij = -w, "
+     "cut = (sum w - E)/2", INSTANCE},
+    {"model", "M", NULL,
+     "sk (complete graph, J = +-1/sqrt(n)), ea2d (L x L), ea3d (L^3), periodic lattices "
+     "with J = +-1", INSTANCE},
+    {"n", "N", "100", "spins of sk", INSTANCE},
+    {"L", "L", "16", "side of ea2d/ea3d, L >= 3", INSTANCE},
+    {"bonds", "B", "pm", "pm (+-J) or gauss (N(0,1), times 1/sqrt(n) for sk)", INSTANCE},
+    {"instance-seed", "S", "--seed", "seed of the generated couplings", INSTANCE},
+    {"dense", "D", "auto: when >= 1/25 (int8) or 1/8 (float32) of all pairs are coupled",
+     "auto | yes | no: dense rows for the field update (int8 signs if all |J| are equal, "
+     "else float32)", INSTANCE},
+    {"method", "M", "sa",
+     "sa | ceas | pt | sb-ballistic | sb-discrete | analog\n"
+     "sa: simulated annealing on the beta schedule below\n"
+     "ceas: the CEAS entropy thermostat: beta set every sweep by the Newton rule so that the "
+     "machine entropy falls linearly (starts at --beta0, capped at --beta1)\n"
+     "pt: parallel tempering, walkers spread over the MPI ranks (mpirun -np R ceasim anneal "
+     "--method pt ...); ladder --beta0 .. --beta1, --sweeps per walker\n"
+     "sb-ballistic, sb-discrete: simulated bifurcation (Goto et al. 2019, 2021), --sweeps "
+     "time steps; analog: noisy amplitude (mean-field coherent Ising machine) dynamics; "
+     "both: docs/anneal_dynamics.md", "method"},
+    {"reads", "R", "10", "independent reads, read r uses the stream (seed, r)", SCHED},
+    {"sweeps", "S", "1000", "sweeps per read (n spin updates each; sb and analog: time steps)",
+     SCHED},
+    {"schedule", "K", "geometric", "geometric | linear in beta (sa, ceas, pt)", SCHED},
+    {"beta0", "B", "0.1/sigma, sigma = sqrt(sum_ij J_ij^2 / n) the typical local field",
+     "first beta", SCHED},
+    {"beta1", "B",
+     "10/sigma; sa: at least ln(100 n) / (2 x smallest field), so that final states are "
+     "frozen", "last beta", SCHED},
+    {"schedule-file", "F", NULL,
+     "one beta per line, one line per sweep (replaces --schedule, --beta0, --beta1 and "
+     "--sweeps)", SCHED},
+    {"order", "O", "sequential", "sequential | random site order within a sweep", SCHED},
+    {"seed", "S", "1", "seed of the reads (64-bit)", SCHED},
+    {"preset", "P", "9k", "9k | 14m | gpt: gains, step bound, u_min", CEAS},
+    {"h-end", "H", "0.001", "final target entropy per spin, nats", CEAS},
+    {"no-margin", NULL, NULL, "no keep-out band around the on-the-fly beta_c", CEAS},
+    {"temperatures", "M", "16", "walkers / temperatures", "pt"},
+    {"exchange-every", "K", "1", "sweeps between exchange rounds", "pt"},
+    {"tune-rounds", "T", "4",
+     "re-place the ladder T times for uniform acceptance, each round --tune-sweeps sweeps "
+     "before the --sweeps measured ones (counted in the work and time reported)", "pt"},
+    {"tune-sweeps", "S", "1000", "sweeps per tuning round", "pt"},
+    {"dt", "T", "sb: min(1.25, 0.8 x the step's stability limit), from the instance; "
+     "analog: 0.1", "time step of the equations of motion", DYN},
+    {"a0", "A", "1", "sb: bifurcation parameter (the pump ramps from 0 to a0)", DYN},
+    {"c0", "C", "0.5/(sigma_J sqrt(n))", "sb: coupling", DYN},
+    {"eps", "E", "1/field scale", "analog: coupling", DYN},
+    {"p0", "P", "-1", "analog: pump at the first step (linear ramp to --p1)", DYN},
+    {"p1", "P", "1.5", "analog: pump at the last step", DYN},
+    {"noise", "S", "0.3", "analog: sigma of the Wiener increment", DYN},
+    {"x-init", "X", "sb 0.1, analog 0.01",
+     "initial amplitudes (and sb's momenta) uniform in [-X, X]", DYN},
+    {"check-every", "K", "1", "read out sign(x) every K steps", DYN},
+    {"j-bits", "B", "0",
+     "store couplings with B bits (2..32; 0 = exact) on a symmetric grid over +-max|J|; "
+     "energies are reported on the true couplings", NPU},
+    {"j-rounding", "R", "nearest", "nearest | stochastic", NPU},
+    {"field-noise", "S", "0: none",
+     "Gaussian noise of sigma S x field scale on the local field each time a spin decision "
+     "reads it (sa, ceas, pt) or a step computes it (sb, analog)", NPU},
+    {"update", "U", "async",
+     "async | sync (sa, ceas, pt): sync = a clocked array, every spin decides from the "
+     "fields at the start of the sweep, then all flips are applied. Not a valid sampler: it "
+     "falls into two-cycles (s -> -s) at local energy maxima. sb and analog are sync by "
+     "construction", NPU},
+    {"cost-pj", "SPEC",
+     "Horowitz ISSCC 2014, 45 nm: mac 4.6 (float32; 0.23 for 2-8 bit, 3.2 for 9-32 bit "
+     "couplings), byte 1.25 (8 KB SRAM), update 4.6",
+     "picojoules of the cost model, e.g. mac=0.23,byte=160,update=4.6 (any subset)", NPU},
+    {"kernel", "K", "auto",
+     "sa, pt: auto | fields | packed: packed runs 64 reads (sa) or 64 PT systems (pt) at "
+     "once in the replica-packed multi-spin-coded kernel, couplings as bond masks; for "
+     "ea2d/ea3d +-J instances with even L, async updates and no field noise (auto: "
+     "whenever that holds)", NPU},
+    {"target", "E|exact", NULL,
+     "a read succeeds when it reaches energy <= E (total); exact: the exact ground-state "
+     "energy (needs n <= 24)", TARGETS},
+    {"target-cut", "C", NULL, "the same as a cut value (G-set files)", TARGETS},
+    {"exact", NULL, NULL,
+     "enumerate the ground state (n <= 24; automatic for n <= " STR(CEAS_ANNEAL_EXACT_AUTO)
+     ")", TARGETS},
+    {"trace-every", "K", NULL,
+     "record each read's energy every K sweeps (pt: the lowest energy over the walkers; K a "
+     "multiple of --exchange-every)", "output"},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 void ceas_anneal_options_default(ceas_anneal_options *a) {
   memset(a, 0, sizeof *a);
@@ -47,10 +139,9 @@ void ceas_anneal_options_default(ceas_anneal_options *a) {
 }
 
 int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *optarg) {
-  int c = 0;
-  while (ceas_anneal_option_keys[c].name && strcmp(ceas_anneal_option_keys[c].name, key)) c++;
-  if (!ceas_anneal_option_keys[c].name)
-    return ceas_error_set(CEAS_EINPUT, "unknown anneal option '--%s'", key);
+  const ceas_option *opt = ceas_option_find(ceas_anneal_option_table, key);
+  if (!opt) return ceas_error_set(CEAS_EINPUT, "unknown anneal option '--%s'", key);
+  int c = (int)(opt - ceas_anneal_option_table);
   char what[64];
   snprintf(what, sizeof what, "--%s", key);
   int rc = CEAS_OK;

@@ -2,7 +2,6 @@
  * generated spin glass) with an annealing method over independent reads. See
  * docs/anneal.md. */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,114 +19,26 @@
 /* Reads with their own table row; more are summarised (all are in --out). */
 #define ANNEAL_TABLE_ROWS 32
 
-static void anneal_usage(FILE *out) {
-  fprintf(out,
-          "usage: ceasim anneal (--couplings FILE | --gset FILE | --model M ...) [options]\n"
-          "\n"
-          "Minimise E(s) = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i over s_i = +-1 with an\n"
-          "annealing method, over independent reads; report the best energies, success\n"
-          "probability and time to solution.\n"
-          "\n"
-          "instance (one of):\n"
-          "  --couplings FILE     couplings file as `ceasim map` writes it or a text edge\n"
-          "                       list ('i j J', 'h i v', 'n N', 0-based, '#' comments)\n"
-          "  --gset FILE          G-set MaxCut graph: 'n m' then m lines 'i j w' (1-based);\n"
-          "                       edge weight w -> J_ij = -w, cut = (sum w - E)/2\n"
-          "  --model M            sk (complete graph, J = +-1/sqrt(n)), ea2d (L x L), ea3d\n"
-          "                       (L^3), periodic lattices with J = +-1\n"
-          "  --n N                spins of sk [100]\n"
-          "  --L L                side of ea2d/ea3d, L >= 3 [16]\n"
-          "  --bonds B            pm (+-J) or gauss (N(0,1), times 1/sqrt(n) for sk) [pm]\n"
-          "  --instance-seed S    seed of the generated couplings [--seed]\n"
-          "  --dense D            auto | yes | no: dense rows for the field update (int8\n"
-          "                       signs if all |J| are equal, else float32)\n"
-          "                       [auto: when >= 1/25 (int8) or 1/8 (float32) of all\n"
-          "                       pairs are coupled]\n"
-          "  --write-instance F   also write the instance as a couplings text file\n"
-          "method:\n"
-          "  --method M           sa | ceas | pt | sb-ballistic | sb-discrete | analog [sa]\n"
-          "                       sa: simulated annealing on the beta schedule below\n"
-          "                       ceas: the CEAS entropy thermostat: beta set every sweep\n"
-          "                       by the Newton rule so that the machine entropy falls\n"
-          "                       linearly (starts at --beta0, capped at --beta1)\n"
-          "                       pt: parallel tempering, walkers spread over the MPI\n"
-          "                       ranks (mpirun -np R ceasim anneal --method pt ...);\n"
-          "                       ladder --beta0 .. --beta1, --sweeps per walker\n"
-          "                       sb-ballistic, sb-discrete: simulated bifurcation (Goto\n"
-          "                       et al. 2019, 2021), --sweeps time steps; analog: noisy\n"
-          "                       amplitude (mean-field coherent Ising machine) dynamics;\n"
-          "                       both: docs/anneal_dynamics.md\n"
-          "reads and schedule (every method):\n"
-          "  --reads R            independent reads, read r uses the stream (seed, r) [10]\n"
-          "  --sweeps S           sweeps per read (n spin updates each; sb and analog: time\n"
-          "                       steps) [1000]\n"
-          "  --schedule K         geometric | linear in beta [geometric] (sa, ceas, pt)\n"
-          "  --beta0 B, --beta1 B first and last beta [0.1/sigma and 10/sigma, sigma =\n"
-          "                       sqrt(sum_ij J_ij^2 / n) the typical local field; sa:\n"
-          "                       beta1 at least ln(100 n) / (2 x smallest field), so\n"
-          "                       that final states are frozen]\n"
-          "  --schedule-file F    one beta per line, one line per sweep (replaces\n"
-          "                       --schedule, --beta0, --beta1 and --sweeps)\n"
-          "  --order O            sequential | random site order within a sweep [sequential]\n"
-          "  --seed S             seed of the reads (64-bit) [1]\n"
-          "ceas (the thermostat; src/anneal/ceas_anneal_ceas.h has the equations):\n"
-          "  --preset P           9k | 14m | gpt: gains, step bound, u_min [9k]\n"
-          "  --h-end H            final target entropy per spin, nats [0.001]\n"
-          "  --no-margin          no keep-out band around the on-the-fly beta_c\n"
-          "pt:\n"
-          "  --temperatures M     walkers / temperatures [16]\n"
-          "  --exchange-every K   sweeps between exchange rounds [1]\n"
-          "  --tune-rounds T      re-place the ladder T times for uniform acceptance, each\n"
-          "                       round --tune-sweeps sweeps before the --sweeps measured\n"
-          "                       ones (counted in the work and time reported) [4]\n"
-          "  --tune-sweeps S      sweeps per tuning round [1000]\n"
-          "sb / analog (docs/anneal_dynamics.md):\n"
-          "  --dt T --a0 A --c0 C --eps E --p0 P --p1 P --noise S --x-init X\n"
-          "  --check-every K      equations-of-motion parameters [sb: a0 1, c0 =\n"
-          "                       0.5/(sigma_J sqrt(n)), dt from the instance: min(1.25,\n"
-          "                       0.8 x the step's stability limit); analog: see the doc]\n"
-          "NPU hardware (every method; docs/anneal_dynamics.md):\n"
-          "  --j-bits B           store couplings with B bits (2..32; 0 = exact) on a\n"
-          "                       symmetric grid over +-max|J|; energies are reported on\n"
-          "                       the true couplings [0]\n"
-          "  --j-rounding R       nearest | stochastic [nearest]\n"
-          "  --field-noise S      Gaussian noise of sigma S x field scale on the local\n"
-          "                       field each time a spin decision reads it (sa, ceas, pt)\n"
-          "                       or a step computes it (sb, analog) [0: none]\n"
-          "  --update U           async | sync (sa, ceas, pt) [async]: sync = a clocked\n"
-          "                       array, every spin decides from the fields at the start\n"
-          "                       of the sweep, then all flips are applied. Not a valid\n"
-          "                       sampler: it falls into two-cycles (s -> -s) at local\n"
-          "                       energy maxima. sb and analog are sync by construction\n"
-          "  --cost-pj SPEC       picojoules of the cost model, e.g. mac=0.23,byte=160,\n"
-          "                       update=4.6 (any subset) [Horowitz ISSCC 2014, 45 nm:\n"
-          "                       mac 4.6 (float32; 0.23 for 2-8 bit, 3.2 for 9-32 bit\n"
-          "                       couplings), byte 1.25 (8 KB SRAM), update 4.6]\n"
-          "  --kernel K           sa, pt: auto | fields | packed [auto]: packed runs 64\n"
-          "                       reads (sa) or 64 PT systems (pt) at once in the replica-\n"
-          "                       packed multi-spin-coded kernel, couplings as bond masks;\n"
-          "                       for ea2d/ea3d +-J instances with even L, async updates and\n"
-          "                       no field noise (auto: whenever that holds)\n"
-          "targets and references:\n"
-          "  --target E           a read succeeds when it reaches energy <= E (total)\n"
-          "  --target-cut C       the same as a cut value (G-set files)\n"
-          "  --target exact       the exact ground-state energy (needs n <= 24)\n"
-          "  --exact              enumerate the ground state (n <= 24; automatic for n <= %d)\n"
-          "output:\n"
-          "  --trace-every K      record each read's energy every K sweeps (pt: the lowest\n"
-          "                       energy over the walkers; K a multiple of --exchange-every)\n"
-          "  --out FILE           HDF5 results (atomically; refuses to overwrite)\n"
-          "  --force              allow --out and --write-instance to replace files\n"
-          "  --quiet              no progress line\n"
-          "\n"
-          "Time to solution: TTS99 = t_read ln(0.01)/ln(1 - p) with p the fraction of reads\n"
-          "that reach the target; t_read if p >= 0.99, inf if p = 0.\n",
-          CEAS_ANNEAL_EXACT_AUTO);
-}
+static const char anneal_head[] =
+    "usage: ceasim anneal (--couplings FILE | --gset FILE | --model M ...) [options]\n"
+    "\n"
+    "Minimise E(s) = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i over s_i = +-1 with an\n"
+    "annealing method, over independent reads; report the best energies, success\n"
+    "probability and time to solution.\n"
+    "\n";
 
-/* The CLI's own options; every other one is the library's (ceas_anneal_option_keys). */
-static const char *const cli_only[] = {"write-instance", "out", "force", "quiet", "help"};
-enum { OPT_LIB = 256, OPT_WRITE_INSTANCE = 512, OPT_OUT, OPT_FORCE, OPT_QUIET, OPT_HELP };
+static const char anneal_tail[] =
+    "\n"
+    "Time to solution: TTS99 = t_read ln(0.01)/ln(1 - p) with p the fraction of reads\n"
+    "that reach the target; t_read if p >= 0.99, inf if p = 0.\n";
+
+/* The CLI's own options; every other one is the library's (ceas_anneal_option_table). */
+static const ceas_option anneal_cli_options[] = {
+    {"write-instance", "F", NULL, "also write the instance as a couplings text file", "output"},
+    {"out", "FILE", NULL, "HDF5 results (atomically; refuses to overwrite)", "output"},
+    {"force", NULL, NULL, "allow --out and --write-instance to replace files", "output"},
+    {"quiet", NULL, NULL, "no progress line", "output"},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 typedef struct {
   ceas_anneal_options o;
@@ -135,41 +46,36 @@ typedef struct {
   int force, quiet, help;
 } anneal_args;
 
+static int set_anneal(void *o, const char *key, const char *value) {
+  return ceas_anneal_option_set(o, key, value);
+}
+
+static void anneal_groups(anneal_args *a, ceas_cli_group g[2], void *slots[4]) {
+  slots[0] = &a->write_instance;
+  slots[1] = &a->out;
+  slots[2] = &a->force;
+  slots[3] = &a->quiet;
+  g[0] = (ceas_cli_group){ceas_anneal_option_table, set_anneal, &a->o};
+  g[1] = (ceas_cli_group){anneal_cli_options, NULL, slots};
+}
+
+static void anneal_usage(FILE *out) {
+  anneal_args a;
+  ceas_cli_group g[2];
+  void *slots[4];
+  anneal_groups(&a, g, slots);
+  ceas_cli_usage(out, anneal_head, g, 2, anneal_tail);
+}
+
 static int parse_args(int argc, char **argv, anneal_args *a) {
   memset(a, 0, sizeof *a);
   ceas_anneal_options_default(&a->o);
-  struct option opts[64];
-  int k = 0;
-  for (; ceas_anneal_option_keys[k].name; k++)
-    opts[k] = (struct option){ceas_anneal_option_keys[k].name,
-                              ceas_anneal_option_keys[k].has_value ? required_argument
-                                                                    : no_argument,
-                              0, OPT_LIB + k};
-  for (int i = 0; i < 5; i++)
-    opts[k + i] = (struct option){cli_only[i], i < 2 ? required_argument : no_argument, 0,
-                                  OPT_WRITE_INSTANCE + i};
-  opts[k + 5] = (struct option){0, 0, 0, 0};
-  opterr = 0;
-  optind = 1;
-  int c, rc = CEAS_OK;
-  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, NULL)) != -1) {
-    switch (c) {
-      case OPT_WRITE_INSTANCE: a->write_instance = optarg; break;
-      case OPT_OUT: a->out = optarg; break;
-      case OPT_FORCE: a->force = 1; break;
-      case OPT_QUIET: a->quiet = 1; break;
-      case OPT_HELP: a->help = 1; break;
-      default:
-        if (c >= OPT_LIB && c < OPT_LIB + k)
-          rc = ceas_anneal_option_set(&a->o, opts[c - OPT_LIB].name, optarg);
-        else
-          rc = ceas_cli_option_error(c, argv, "anneal");
-    }
-  }
+  ceas_cli_group g[2];
+  void *slots[4];
+  anneal_groups(a, g, slots);
+  int rc = ceas_cli_parse(argc, argv, "anneal", g, 2, &a->help);
   if (rc || a->help) return rc;
-  if (optind < argc)
-    return ceas_error_set(CEAS_EINPUT, "unexpected argument '%s' (see ceasim anneal --help)",
-                          argv[optind]);
+  if ((rc = ceas_cli_no_arguments(argc, argv, "anneal"))) return rc;
   return ceas_anneal_options_finish(&a->o);
 }
 

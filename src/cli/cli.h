@@ -52,18 +52,6 @@ void ceas_cli_install_signals(void);
 void ceas_cli_progress(double fraction, double elapsed, void *ctx);
 void ceas_cli_print_observables(const ceas_task *t);
 
-/* getopt_long entries of the head-source options that `attention` and `map` share
- * (parsed by ceas_headsrc); `code` is the value getopt returns for all of them. */
-#define CEAS_CLI_HEADSRC_OPTIONS(code)                                              \
-  {"synthetic", no_argument, 0, code}, {"tokens", required_argument, 0, code},      \
-      {"d-k", required_argument, 0, code}, {"kind", required_argument, 0, code},    \
-      {"clusters", required_argument, 0, code}, {"spread", required_argument, 0, code}, \
-      {"rank", required_argument, 0, code}, {"seed", required_argument, 0, code},   \
-      {"weights", required_argument, 0, code}, {"q", required_argument, 0, code},   \
-      {"k", required_argument, 0, code}, {"x", required_argument, 0, code},         \
-      {"wq", required_argument, 0, code}, {"wk", required_argument, 0, code},       \
-      {"head", required_argument, 0, code}, {"n-heads", required_argument, 0, code}
-
 int ceas_cli_run(int argc, char **argv);
 int ceas_cli_demo(int argc, char **argv);
 int ceas_cli_sweep(int argc, char **argv);

@@ -71,6 +71,32 @@ int ceas_head_analysis_write(hid_t f, const ceas_headsrc_spec *spec, const ceas_
                              const ceas_head_analysis *r, const char *preset,
                              const char *command_line);
 
+/* ---- `ceasim attention` as key/value options ------------------------------- */
+
+typedef struct {
+  ceas_headsrc_spec src;
+  ceas_head_analysis_params p; /* cp filled by the finish step (with --controller) */
+  /* Controller overrides: NAN (steps -1) = the preset's value. */
+  double kappa_max, kappa_inf, tau_kappa, dbeta_max, u_min, target_offset;
+  long steps;
+} ceas_head_analysis_options;
+
+/* The analysis's own options (beta, controller, preset, kappa-max, kappa-inf,
+ * tau-kappa, dbeta-max, u-min, target-offset, steps, no-margin) with their help
+ * and defaults; the head source's are ceas_headsrc_option_table. */
+extern const ceas_option ceas_head_analysis_option_table[];
+
+/* No grid given, no controller, preset 9k. */
+void ceas_head_analysis_options_default(ceas_head_analysis_options *o);
+/* One option of the two tables by its name without "--" (the strings are kept,
+ * not copied): CEAS_OK, or CEAS_EINPUT naming --key (an unknown key too). */
+int ceas_head_analysis_option_set(ceas_head_analysis_options *o, const char *key,
+                                  const char *value);
+/* After the last option: the head source's checks, controller options without
+ * --controller refused, the controller's parameters (preset, then overrides) into
+ * o->p.cp. CEAS_OK or CEAS_EINPUT. */
+int ceas_head_analysis_options_finish(ceas_head_analysis_options *o);
+
 #ifdef __cplusplus
 }
 #endif

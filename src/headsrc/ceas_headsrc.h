@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "ceas_attention.h"
+#include "ceas_options.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,7 +50,13 @@ typedef struct {
 
 void ceas_headsrc_spec_default(ceas_headsrc_spec *s);
 
-/* One head-source option by its long name without dashes ("synthetic" takes
+/* The head-source options (synthetic, tokens, d-k, kind, clusters, spread, rank,
+ * seed, weights, q, k, x, wq, wk, head, n-heads) with their help and defaults;
+ * the value-vector tensor names (v, wv) apart, for the commands that load values. */
+extern const ceas_option ceas_headsrc_option_table[];
+extern const ceas_option ceas_headsrc_value_option_table[];
+
+/* One option of those two tables by its name without "--" ("synthetic" takes
  * value NULL): CEAS_OK, CEAS_EINPUT naming `what`, or
  * CEAS_HEADSRC_NOT_AN_OPTION when `key` is none of these. */
 #define CEAS_HEADSRC_NOT_AN_OPTION (-1)

@@ -26,8 +26,40 @@ const char *ceas_headsrc_kind_name(ceas_attention_kind k) {
   return "?";
 }
 
+#define SRC "head source"
+const ceas_option ceas_headsrc_option_table[] = {
+    {"synthetic", NULL, NULL, "synthetic head (needs --tokens, --d-k, --seed)", SRC},
+    {"tokens", "N", NULL, "tokens of a synthetic head, N >= 2", SRC},
+    {"d-k", "D", NULL, "head dimension of a synthetic head", SRC},
+    {"kind", "K", "gaussian", "gaussian | clustered | lowrank", SRC},
+    {"clusters", "C", "4", "clustered keys: clusters", SRC},
+    {"spread", "X", "0.5", "clustered keys: spread", SRC},
+    {"rank", "R", "2", "lowrank scores: rank", SRC},
+    {"seed", "S", NULL, "synthetic seed", SRC},
+    {"weights", "FILE", NULL,
+     "safetensors or HDF5: tensors Q, K [n, d_k], or X [n, d_model] and W_q, W_k "
+     "[n_heads*d_k, d_model]", SRC},
+    {"q", "NAME", "Q", "direct layout: the Q tensor", SRC},
+    {"k", "NAME", "K", "direct layout: the K tensor", SRC},
+    {"x", "NAME", "X", "projection layout: the token embeddings", SRC},
+    {"wq", "NAME", "W_q", "projection layout: the W_q tensor", SRC},
+    {"wk", "NAME", "W_k", "projection layout: the W_k tensor", SRC},
+    {"head", "H", NULL, "use rows H*d_k..(H+1)*d_k-1 of W_q, W_k (needs --n-heads)", SRC},
+    {"n-heads", "N", NULL, "heads in W_q, W_k", SRC},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+const ceas_option ceas_headsrc_value_option_table[] = {
+    {"v", "NAME", "V", "--fields value, direct layout: V [n, d_v]", "value vectors"},
+    {"wv", "NAME", "W_v",
+     "--fields value, projection layout: W_v [n_heads*d_v, d_model], V = X W_v^T, sliced "
+     "like W_q; synthetic heads draw V i.i.d. N(0,1) (d_v = d_k)", "value vectors"},
+    {NULL, NULL, NULL, NULL, NULL}};
+
 int ceas_headsrc_option(ceas_headsrc_spec *s, const char *key, const char *value,
                         const char *what) {
+  if (!ceas_option_find(ceas_headsrc_option_table, key) &&
+      !ceas_option_find(ceas_headsrc_value_option_table, key))
+    return CEAS_HEADSRC_NOT_AN_OPTION;
   long v;
   int rc;
   if (!strcmp(key, "synthetic")) {

@@ -207,6 +207,34 @@ int ceas_mapping_ffn(const ceas_mapping_ffn_spec *spec, const ceas_mapping_optio
 
 void ceas_mapping_couplings_free(ceas_mapping_couplings *c);
 
+/* ---- `ceasim map` as key/value options ------------------------------------ */
+
+/* What `ceasim map` maps: a head (src) or, with ffn, an FFN block whose weights
+ * file is src.weights; the strings point at the values given to the setter. */
+typedef struct {
+  ceas_headsrc_spec src;
+  int ffn;
+  ceas_mapping_ffn_spec ffn_spec;
+  ceas_mapping_options o;
+  int have_field_scale, have_eigen_tol;
+} ceas_mapping_request;
+
+/* The mapping's own options (ffn, w1, w2, normalize, fields, field-scale, b1, b2,
+ * gauge, eigen, eigen-tol) with their help and defaults; the head source's are
+ * ceas_headsrc_option_table and ceas_headsrc_value_option_table. */
+extern const ceas_option ceas_mapping_option_table[];
+
+void ceas_mapping_request_default(ceas_mapping_request *r);
+/* One option of those three tables by its name without "--": CEAS_OK, or
+ * CEAS_EINPUT naming --key (an unknown key too). */
+int ceas_mapping_option_set(ceas_mapping_request *r, const char *key, const char *value);
+/* The checks between options, once all are set (a head source or --ffn with
+ * --weights, fields options without their --fields, --eigen-tol with --eigen
+ * dense): CEAS_OK or CEAS_EINPUT naming the options. */
+int ceas_mapping_request_check(ceas_mapping_request *r);
+/* ceas_mapping_ffn or ceas_mapping_head, as the request says. */
+int ceas_mapping_request_run(const ceas_mapping_request *r, ceas_mapping_couplings **out);
+
 /* Writes the couplings file (the HDF5 layout above, read back by
  * ceas_mapping_read_couplings; attributes in docs/mapping.md) atomically: a
  * checksummed temporary moved into place, nothing at path on any error.
