@@ -1,6 +1,7 @@
-/* sa (simulated annealing, src/anneal/sa.c) on dense ±1 couplings on the GPU:
- * many reads at once, one thread block a read, each read bit for bit the CPU's
- * chain of the same (seed, read) (issue 18).
+/* The annealer on the GPU (issue 18): sa (src/anneal/sa.c) on dense ±1 or real
+ * couplings and sb-discrete (src/anneal/sb.c) on dense ±1 couplings, many reads
+ * at once, one thread block a read, each read bit for bit the CPU's chain of the
+ * same (seed, read).
  *
  * The CPU chain on a one-magnitude instance without field (the int path of
  * src/anneal/machine.c): key = ceas_rng_key32_derive((seed, r), "SA"); initial
@@ -41,6 +42,44 @@ int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit, const do
                           uint64_t sweeps, uint64_t seed, uint64_t read0, uint64_t reads,
                           int threads, int8_t *best, int8_t *final, ceas_gpu_sa_read *res,
                           double *kernel_seconds);
+
+/* A read of the real-coupling sa or of sb: best_e, final_e the kernel's running
+ * energies (sa: the CPU's double bookkeeping, refreshed every 256 sweeps; sb:
+ * exact, -unit s.J s / 2); best_sweep the sweep or step after which the best
+ * state was first held (0: the initial state); flips accepted flips (sb: sign
+ * changes). */
+typedef struct {
+  uint64_t best_sweep;
+  uint64_t flips;
+  double best_e;
+  double final_e;
+} ceas_gpu_anneal_read;
+
+/* sa on real couplings: J n x n doubles (finite, symmetric, zero diagonal; 2 <=
+ * n <= 4096), no field, unit 1 (the CPU's unit when the couplings have several
+ * magnitudes); abs_sum the problem's sum of |J_ij| over i < j (the CPU's noise
+ * floor 1e-12 abs_sum of an improvement). The CPU's float path operation for
+ * operation: float32 fields updated row by row in flip order, each decision
+ * (float)u < expf(-beta de) 2^32 with glibc's expf, the energy's double
+ * bookkeeping and its refresh from the double couplings every 256 sweeps.
+ * Other arguments and outputs as ceas_gpu_sa_dense_run. */
+int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs_sum, const double *betas,
+                               uint64_t sweeps, uint64_t seed, uint64_t read0, uint64_t reads,
+                               int threads, int8_t *best, int8_t *final,
+                               ceas_gpu_anneal_read *res, double *kernel_seconds);
+
+/* sb-discrete on dense ±1 couplings (dense8 as ceas_gpu_sa_dense_run; 2 <= n <=
+ * 8192), steps time steps with the CPU's dt, a0, c0 (in energy units) and x_init
+ * (the values sb reports as used): x_i, y_i from the read's "SB" key as sb.c draws
+ * them, each step sb_move in float32 with the CPU's rounding (no fused
+ * operations) and the readout s = sign(x) with its exact integer fields. The best
+ * state: the first of the lowest exact energy; the CPU decides on a double
+ * running energy whose rounding drift stays below its noise floor of 1e-12
+ * abs_sum, hence the same decisions (checked read by read). */
+int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double unit, double dt, double a0,
+                          double c0, double x_init, uint64_t steps, uint64_t seed,
+                          uint64_t read0, uint64_t reads, int threads, int8_t *best,
+                          int8_t *final, ceas_gpu_anneal_read *res, double *kernel_seconds);
 
 #ifdef __cplusplus
 }

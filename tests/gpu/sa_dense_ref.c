@@ -1,80 +1,162 @@
-/* The CPU reference of the GPU annealer (src/gpu/sa_dense.cu): generates an SK
- * instance of ±1/sqrt(n) couplings with ceasim's generator, runs ceasim's sa on it
- * (ceas_anneal_run, one core) and writes everything the GPU test needs into one
+/* The CPU reference of the GPU annealer (src/gpu/sa_dense.cu, sb_dense.cu): makes
+ * or reads an instance with ceasim's own code, runs ceasim's sa or sb-discrete on
+ * it (ceas_anneal_run, one core) and writes everything the GPU test needs into one
  * binary file, so the GPU machine, which lacks GSL and parallel HDF5, needs no
  * ceasim library: tests/gpu/gpu_sa_dense.c reads it.
  *
- *   sa_dense_ref N INSTANCE_SEED SWEEPS SEED READS OUT.bin
+ *   sa_dense_ref METHOD INSTANCE SWEEPS SEED READS OUT.bin|- [TARGET_CUT]
  *
- * Default schedule (sa's geometric betas) as `ceasim anneal --method sa`. Prints
- * the CPU's ns per spin update (wall time of the reads / their updates).
- * Built by hand against the top-level library (see tests/gpu/run_sa.sh). File
- * layout, little endian: "CEASSA01", int64 n, uint64 sweeps, seed, reads,
- * double unit, cpu seconds, then betas[sweeps] (double), dense8[n*n] (int8),
- * and per read: double best_energy, final_energy, uint64 best_sweep, flips,
- * then the best configurations reads x n int8. */
+ * METHOD sa | sb-discrete (default schedule, dt, a0, c0 as `ceasim anneal`);
+ * INSTANCE sk-pm:N:SEED | sk-gauss:N:SEED | k2000:SEED (a complete graph of 2000
+ * vertices with weights ±1, as a G-set file: J = -w, unit 1) | gset:PATH. Prints
+ * the CPU's ns per spin update (wall time of the reads / their updates) and, with
+ * TARGET_CUT, the fraction of reads whose best cut reaches it; OUT "-" writes no
+ * file (timing runs). Built by hand against the top-level library (see
+ * tests/gpu/run_sa.sh). File layout, little endian: "CEASAN02", char method[16],
+ * int64 n, uint64 sweeps, seed, reads, int64 kind (0: couplings as int8 signs
+ * n x n, 1: doubles J_ij for i < j row by row), doubles unit, abs_sum, cpu seconds,
+ * dt, a0, c0, x_init, W (sum of G-set weights, 0 otherwise), target cut (0: none),
+ * then betas[sweeps], the couplings, per read: double best_energy, final_energy,
+ * uint64 best_sweep, flips; then the best configurations reads x n int8. */
+#define _POSIX_C_SOURCE 200809L /* getpid: the K2000 file's name */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ceas_anneal.h"
 
 static int put(FILE *f, const void *p, size_t sz, size_t n) { return fwrite(p, sz, n, f) != n; }
 
+static int fail(const char *what) {
+  fprintf(stderr, "sa_dense_ref: %s: %s\n", what, ceas_error_message());
+  return 1;
+}
+
+/* The instance named by spec, with its dense copy; *W the sum of G-set weights. */
+static int instance(const char *spec, ceas_anneal_problem **pb, double *W) {
+  long long n = 0;
+  unsigned long long seed = 0;
+  int rc;
+  *W = 0;
+  if (sscanf(spec, "sk-pm:%lld:%llu", &n, &seed) == 2) {
+    rc = ceas_anneal_problem_sk(n, CEAS_ANNEAL_BONDS_PM, seed, pb);
+  } else if (sscanf(spec, "sk-gauss:%lld:%llu", &n, &seed) == 2) {
+    rc = ceas_anneal_problem_sk(n, CEAS_ANNEAL_BONDS_GAUSS, seed, pb);
+  } else if (sscanf(spec, "k2000:%llu", &seed) == 1) {
+    /* The signs of sk pm (seed) as G-set weights: a K2000-style instance. */
+    ceas_anneal_problem *sk = NULL;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "/tmp/sa_dense_ref_k2000_%d.txt", (int)getpid());
+    FILE *f = NULL;
+    rc = ceas_anneal_problem_sk(2000, CEAS_ANNEAL_BONDS_PM, seed, &sk);
+    if (!rc && !(f = fopen(tmp, "w"))) rc = ceas_error_set(CEAS_EIO, "cannot write %s", tmp);
+    if (!rc) {
+      fprintf(f, "2000 %d\n", 2000 * 1999 / 2);
+      for (int64_t i = 0; i < 2000; i++)
+        for (int64_t k = sk->indptr[i]; k < sk->indptr[i + 1]; k++)
+          if (sk->indices[k] > i)
+            fprintf(f, "%lld %d %d\n", (long long)i + 1, sk->indices[k] + 1,
+                    sk->J[k] > 0 ? 1 : -1);
+      rc = fclose(f) ? ceas_error_set(CEAS_EIO, "cannot write %s", tmp) : CEAS_OK;
+    }
+    if (!rc) rc = ceas_anneal_problem_read_gset(tmp, pb);
+    remove(tmp);
+    ceas_anneal_problem_free(sk);
+  } else if (!strncmp(spec, "gset:", 5)) {
+    rc = ceas_anneal_problem_read_gset(spec + 5, pb);
+  } else {
+    return ceas_error_set(CEAS_EINPUT, "expected sk-pm:N:SEED, sk-gauss:N:SEED, k2000:SEED "
+                          "or gset:PATH, got '%s'", spec);
+  }
+  if (!rc && ((*pb)->source == CEAS_ANNEAL_SRC_GSET))
+    for (int64_t i = 0; i < (*pb)->n; i++)
+      for (int64_t k = (*pb)->indptr[i]; k < (*pb)->indptr[i + 1]; k++)
+        if ((*pb)->indices[k] > i) *W -= (*pb)->J[k];
+  /* The CLI's default (auto): G-set graphs run on the CPU's sparse rows. */
+  if (!rc) rc = ceas_anneal_problem_set_dense(*pb, -1);
+  return rc;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: sa_dense_ref N INSTANCE_SEED SWEEPS SEED READS OUT.bin\n");
+  if (argc != 7 && argc != 8) {
+    fprintf(stderr, "usage: sa_dense_ref sa|sb-discrete INSTANCE SWEEPS SEED READS OUT.bin|- "
+                    "[TARGET_CUT]\n");
     return 2;
   }
-  int64_t n = strtoll(argv[1], NULL, 10);
-  uint64_t iseed = strtoull(argv[2], NULL, 10), sweeps = strtoull(argv[3], NULL, 10);
-  uint64_t seed = strtoull(argv[4], NULL, 10), reads = strtoull(argv[5], NULL, 10);
-  ceas_anneal_problem *pb = NULL;
-  int rc = ceas_anneal_problem_sk(n, CEAS_ANNEAL_BONDS_PM, iseed, &pb);
-  if (!rc) rc = ceas_anneal_problem_set_dense(pb, -1);
-  if (rc || !pb->dense8) {
-    fprintf(stderr, "sa_dense_ref: sk: %s\n", rc ? ceas_error_message() : "no int8 dense copy");
-    return 1;
+  uint64_t sweeps = strtoull(argv[3], NULL, 10), seed = strtoull(argv[4], NULL, 10);
+  uint64_t reads = strtoull(argv[5], NULL, 10);
+  double target = argc > 7 ? atof(argv[7]) : 0, W = 0;
+  const ceas_anneal_method *m = ceas_anneal_method_find(argv[1]);
+  if (!m || (strcmp(argv[1], "sa") && strcmp(argv[1], "sb-discrete"))) {
+    fprintf(stderr, "sa_dense_ref: METHOD: expected sa or sb-discrete, got '%s'\n", argv[1]);
+    return 2;
   }
-  const ceas_anneal_method *m = ceas_anneal_method_find("sa");
+  ceas_anneal_problem *pb = NULL;
+  if (instance(argv[2], &pb, &W)) return fail(argv[2]);
+  const int64_t n = pb->n;
+  int64_t kind = pb->one_magnitude && !pb->has_field ? 0 : 1;
   double b0, b1;
   m->default_betas(pb, &b0, &b1);
   ceas_anneal_schedule sched = {0};
-  if (ceas_anneal_schedule_make(CEAS_ANNEAL_SCHED_GEOMETRIC, b0, b1, sweeps, &sched)) {
-    fprintf(stderr, "sa_dense_ref: %s\n", ceas_error_message());
-    return 1;
-  }
+  if (ceas_anneal_schedule_make(CEAS_ANNEAL_SCHED_GEOMETRIC, b0, b1, sweeps, &sched))
+    return fail("schedule");
   ceas_anneal_params p;
   ceas_anneal_params_default(&p);
   p.schedule = &sched;
   p.seed = seed;
   ceas_anneal_result *res = NULL;
-  if (ceas_anneal_run(pb, m, &p, reads, NULL, NULL, NULL, &res)) {
-    fprintf(stderr, "sa_dense_ref: %s\n", ceas_error_message());
-    return 1;
-  }
+  if (ceas_anneal_run(pb, m, &p, reads, NULL, NULL, NULL, &res)) return fail(argv[1]);
+  double used[4] = {0, 0, 0, 0.1}; /* dt, a0, c0, sb's default x_init */
+  for (int i = 0; i < res->n_used; i++)
+    for (int q = 0; q < 3; q++)
+      if (!strcmp(res->used[i].name, (const char *[]){"dt", "a0", "c0"}[q]))
+        used[q] = res->used[i].value;
   double ns = res->seconds * 1e9 / ((double)reads * (double)sweeps * (double)n);
-  printf("cpu sa sk n=%lld sweeps=%llu reads=%llu: %.3f s, %.3f ns per spin update, best %.6f\n",
-         (long long)n, (unsigned long long)sweeps, (unsigned long long)reads, res->seconds, ns,
-         res->best_energy);
-  FILE *f = fopen(argv[6], "wb");
-  if (!f) {
-    fprintf(stderr, "sa_dense_ref: cannot write %s\n", argv[6]);
-    return 1;
+  printf("cpu %s %s n=%lld sweeps=%llu reads=%llu: %.3f s, %.3f ns per spin update, best %.6f",
+         argv[1], argv[2], (long long)n, (unsigned long long)sweeps, (unsigned long long)reads,
+         res->seconds, ns, res->best_energy);
+  if (target > 0) {
+    uint64_t hit = 0;
+    for (uint64_t r = 0; r < reads; r++) hit += (W - res->per_read[r].best_energy) / 2 >= target - 0.5;
+    printf(", best cut %.0f, p(cut >= %.0f) = %llu/%llu", (W - res->best_energy) / 2, target,
+           (unsigned long long)hit, (unsigned long long)reads);
   }
-  int bad = put(f, "CEASSA01", 1, 8) || put(f, &n, 8, 1) || put(f, &sweeps, 8, 1) ||
-            put(f, &seed, 8, 1) || put(f, &reads, 8, 1) || put(f, &pb->unit, 8, 1) ||
-            put(f, &res->seconds, 8, 1) || put(f, sched.betas, 8, sweeps) ||
-            put(f, pb->dense8, 1, (size_t)(n * n));
-  for (uint64_t r = 0; r < reads && !bad; r++) {
-    const ceas_anneal_read *q = &res->per_read[r];
-    bad = put(f, &q->best_energy, 8, 1) || put(f, &q->final_energy, 8, 1) ||
-          put(f, &q->best_sweep, 8, 1) || put(f, &q->flips, 8, 1);
-  }
-  if (!bad) bad = put(f, res->configs, 1, (size_t)(reads * (uint64_t)n));
-  if (fclose(f) || bad) {
-    fprintf(stderr, "sa_dense_ref: cannot write %s\n", argv[6]);
-    return 1;
+  printf("\n");
+  if (strcmp(argv[6], "-")) {
+    if (kind == 0 && ceas_anneal_problem_set_dense(pb, 1)) return fail("dense copy");
+    FILE *f = fopen(argv[6], "wb");
+    if (!f) {
+      fprintf(stderr, "sa_dense_ref: cannot write %s\n", argv[6]);
+      return 1;
+    }
+    char method[16] = {0};
+    strncpy(method, argv[1], sizeof method - 1);
+    int bad = put(f, "CEASAN02", 1, 8) || put(f, method, 1, 16) || put(f, &n, 8, 1) ||
+              put(f, &sweeps, 8, 1) || put(f, &seed, 8, 1) || put(f, &reads, 8, 1) ||
+              put(f, &kind, 8, 1) || put(f, &pb->unit, 8, 1) || put(f, &pb->abs_sum, 8, 1) ||
+              put(f, &res->seconds, 8, 1) || put(f, used, 8, 4) || put(f, &W, 8, 1) ||
+              put(f, &target, 8, 1) || put(f, sched.betas, 8, sweeps);
+    if (kind == 0) {
+      bad = bad || put(f, pb->dense8, 1, (size_t)(n * n));
+    } else {
+      for (int64_t i = 0; i < n && !bad; i++)
+        for (int64_t k = pb->indptr[i]; k < pb->indptr[i + 1] && !bad; k++)
+          if (pb->indices[k] > i) bad = put(f, &pb->J[k], 8, 1);
+      bad = bad || pb->nnz != n * (n - 1); /* the file holds complete graphs only */
+    }
+    for (uint64_t r = 0; r < reads && !bad; r++) {
+      const ceas_anneal_read *q = &res->per_read[r];
+      bad = put(f, &q->best_energy, 8, 1) || put(f, &q->final_energy, 8, 1) ||
+            put(f, &q->best_sweep, 8, 1) || put(f, &q->flips, 8, 1);
+    }
+    if (!bad) bad = put(f, res->configs, 1, (size_t)(reads * (uint64_t)n));
+    if (fclose(f) || bad) {
+      fprintf(stderr, "sa_dense_ref: cannot write %s (real couplings must form a complete "
+                      "graph)\n", argv[6]);
+      return 1;
+    }
   }
   ceas_anneal_result_free(res);
   ceas_anneal_schedule_free(&sched);
