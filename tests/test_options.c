@@ -9,6 +9,7 @@
 #include "ceas_analysis.h"
 #include "ceas_anneal_options.h"
 #include "ceas_head_analysis.h"
+#include "ceas_kernel_bench_options.h"
 #include "ceas_mapping.h"
 #include "ceas_core.h"
 #include "ceas_sweep.h"
@@ -151,6 +152,11 @@ static int set_analysis(const char *key, const char *value) {
   return ceas_analysis_option_set(&table_analysis, key, value);
 }
 
+static ceas_kernel_bench_options table_bench;
+static int set_bench(const char *key, const char *value) {
+  return ceas_kernel_bench_option_set(&table_bench, key, value);
+}
+
 Test(options, tables) {
   ceas_task_options_default(&table_task);
   expect_table(ceas_task_option_table, set_task);
@@ -168,5 +174,7 @@ Test(options, tables) {
   expect_table(ceas_headsrc_option_table, set_head);
   ceas_analysis_options_default(&table_analysis);
   expect_table(ceas_analysis_option_table, set_analysis);
+  ceas_kernel_bench_options_default(&table_bench);
+  expect_table(ceas_kernel_bench_option_table, set_bench);
   cr_expect_not_null(ceas_option_find(ceas_task_option_table, "measure_every"), "'_' as '-'");
 }
