@@ -113,6 +113,18 @@ typedef struct {
 int ceas_anneal_setup_make(const ceas_anneal_options *o, ceas_anneal_setup *s);
 void ceas_anneal_setup_free(ceas_anneal_setup *s);
 
+/* Totals over r's reads: their machine cost, its priced energy (pJ) and the spin
+ * updates. */
+void ceas_anneal_result_totals(const ceas_anneal_result *r, ceas_anneal_cost *cost,
+                               double *energy_pj, uint64_t *updates);
+
+/* The results of a run on s as `ceasim anneal --out` writes them, atomically
+ * (ceas_io_file_create: `force` allows replacing a file): ceas_anneal_write's layout
+ * and the coupling precision: j_bits (0: exact), and with a --j-bits copy
+ * j_rounding, j_step, j_max_error, j_rms_error, j_zeroed. Errors of the writers. */
+int ceas_anneal_setup_write(const ceas_anneal_setup *s, const ceas_anneal_result *r,
+                            const char *path, int force, const char *command_line);
+
 #ifdef __cplusplus
 }
 #endif

@@ -115,20 +115,16 @@ static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_metho
   printf("best E = %.12g (E/n = %.10f)", r->best_energy, r->best_energy / (double)n);
   if (pb->maxcut) printf(", cut = %.12g", ceas_anneal_cut(pb, r->best_energy));
   printf(" in read %llu\n", (unsigned long long)r->best_read);
-  uint64_t updates = 0;
-  for (uint64_t q = 0; q < r->reads; q++) updates += r->per_read[q].updates;
+  ceas_anneal_cost tot;
+  double e_pj;
+  uint64_t updates;
+  ceas_anneal_result_totals(r, &tot, &e_pj, &updates);
   printf("%llu reads, %.4g spin updates in %.3f s: %.4g ns per spin update (CPU time "
          "%.3f s: %.4g ns)\n",
          (unsigned long long)r->reads, (double)updates, r->seconds,
          1e9 * r->seconds / (double)updates, r->cpu_seconds,
          1e9 * r->cpu_seconds / (double)updates);
   /* The cost model: the machine's work and energy, totals and per read. */
-  ceas_anneal_cost tot = {0};
-  double e_pj = 0;
-  for (uint64_t q = 0; q < r->reads; q++) {
-    ceas_anneal_cost_add(&tot, &r->per_read[q].cost, 1);
-    e_pj += r->per_read[q].energy_pj;
-  }
   ceas_anneal_cost_pj pj;
   ceas_anneal_cost_pj_of(p, &pj);
   double R = (double)r->reads;
@@ -148,39 +144,6 @@ static void print_results(const ceas_anneal_problem *pb, const ceas_anneal_metho
            (unsigned long long)r->successes, (unsigned long long)r->reads, r->p_success,
            r->tts99_seconds, r->tts99_updates);
   }
-}
-
-/* What write_out adds to the library's file: the coupling precision. */
-typedef struct {
-  const ceas_anneal_problem *pb;
-  const ceas_anneal_method *m;
-  const ceas_anneal_params *p;
-  const ceas_anneal_result *r;
-  double e0;
-  uint64_t deg;
-  const ceas_anneal_quant_report *q; /* NULL unless --j-bits */
-} write_ctx;
-
-static int write_out(const char *out, int force, const write_ctx *w) {
-  ceas_io_file f;
-  int rc = ceas_io_file_create(out, force, &f);
-  if (rc) return rc;
-  rc = ceas_anneal_write(f.file, w->pb, w->m, w->p, w->r, w->e0, w->deg,
-                         ceas_cli_command_line());
-  if (!rc) rc = ceas_io_attr_int64(f.file, "j_bits", w->q ? w->q->bits : 0);
-  if (!rc && w->q) {
-    rc = ceas_io_attr_string(f.file, "j_rounding", ceas_anneal_rounding_name(w->q->rounding));
-    if (!rc) rc = ceas_io_attr_double(f.file, "j_step", w->q->step);
-    if (!rc) rc = ceas_io_attr_double(f.file, "j_max_error", w->q->max_err);
-    if (!rc) rc = ceas_io_attr_double(f.file, "j_rms_error", w->q->rms_err);
-    if (!rc) rc = ceas_io_attr_int64(f.file, "j_zeroed", w->q->zeroed);
-  }
-  if (rc)
-    ceas_io_file_abort(&f);
-  else
-    rc = ceas_io_file_commit(&f);
-  if (!rc) printf("wrote %s\n", out);
-  return rc;
 }
 
 /* The walkers of pt over the ranks; the other methods run on one process. Only rank
@@ -346,10 +309,8 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   if (pq) ceas_anneal_rescore(pb, r);
   print_results(pb, method, &p, r);
   if (r->pt) print_pt(r->pt);
-  if (a.out) {
-    write_ctx w = {pb, method, &p, r, e0, deg, pq ? &qrep : NULL};
-    rc = write_out(a.out, a.force, &w);
-  }
+  if (a.out && !(rc = ceas_anneal_setup_write(&su, r, a.out, a.force, ceas_cli_command_line())))
+    printf("wrote %s\n", a.out);
 out:
   ceas_anneal_result_free(r);
   ceas_anneal_setup_free(&su);

@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,54 +11,64 @@
  * (Kaufman 1949 for the finite torus), printed side by side. */
 static const double demo_betas[] = {0.30, 0.40, 0.4406867935097715, 0.50, 0.60};
 
-static void demo_usage(FILE *out) {
-  fprintf(out,
-          "usage: ceasim demo [--L N] [--algo A] [--sweeps N] [--seed S] [--out FILE] "
-          "[--force]\n"
-          "\n"
-          "2D Ising on an L x L torus at beta = 0.30, 0.40, beta_c, 0.50, 0.60: "
-          "measured energy\n"
-          "and specific heat per spin beside the exact finite-size values "
-          "(Kaufman 1949,\n"
-          "Ferdinand & Fisher 1969), with the deviation in error bars. Defaults: L 16, "
-          "wolff,\n"
-          "20000 sweeps (2000 thermalisation), seed 1, output ceasim-demo.h5.\n");
+static const char demo_head[] =
+    "usage: ceasim demo [--L N] [--algo A] [--sweeps N] [--seed S] [--out FILE] [--force]\n"
+    "\n"
+    "2D Ising on an L x L torus at beta = 0.30, 0.40, beta_c, 0.50, 0.60: measured energy\n"
+    "and specific heat per spin beside the exact finite-size values (Kaufman 1949,\n"
+    "Ferdinand & Fisher 1969), with the deviation in error bars. 2000 thermalisation\n"
+    "sweeps per beta.\n"
+    "\n";
+
+/* In the order of demo_set's switch. */
+static const ceas_option demo_options[] = {
+    {"L", "N", "16", "linear size, 4 <= N <= 4096", "options"},
+    {"algo", "A", "wolff", "update algorithm (ceasim run --help)", "options"},
+    {"sweeps", "N", "20000", "measured sweeps per beta", "options"},
+    {"seed", "S", "1", "random seed", "options"},
+    {"out", "FILE", "ceasim-demo.h5", "HDF5 output (atomically)", "options"},
+    {"force", NULL, NULL, "allow --out to replace an existing file", "options"},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+typedef struct {
+  ceas_task_params p;
+  const char *out;
+  int force;
+} demo_args;
+
+static int demo_set(void *obj, const char *key, const char *value) {
+  demo_args *a = obj;
+  long v = 0;
+  int rc = CEAS_OK;
+  switch (ceas_option_find(demo_options, key) - demo_options) {
+    case 0:
+      rc = ceas_parse_long(value, "--L", 4, 4096, &v);
+      a->p.L = v;
+      break;
+    case 1: a->p.algo = value; break;
+    case 2: rc = ceas_parse_count(value, "--sweeps", &a->p.sweeps); break;
+    case 3: rc = ceas_parse_u64(value, "--seed", &a->p.seed); break;
+    case 4: a->out = value; break;
+    default: a->force = 1;
+  }
+  return rc;
 }
 
 int ceas_cli_demo(int argc, char **argv) {
-  static const struct option opts[] = {{"L", required_argument, 0, 'L'},
-                                       {"algo", required_argument, 0, 'a'},
-                                       {"sweeps", required_argument, 0, 's'},
-                                       {"seed", required_argument, 0, 'S'},
-                                       {"out", required_argument, 0, 'o'},
-                                       {"force", no_argument, 0, 'f'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  ceas_task_params p;
-  ceas_task_params_default(&p);
-  p.algo = "wolff";
-  p.sweeps = 20000;
-  p.therm = 2000;
-  const char *out = "ceasim-demo.h5";
-  int force = 0, c, rc = CEAS_OK;
-  long v;
-  opterr = 0;
-  optind = 1;
-  while (!rc && (c = getopt_long(argc, argv, CEAS_CLI_OPTSTRING, opts, NULL)) != -1) {
-    switch (c) {
-      case 'L':
-        rc = ceas_parse_long(optarg, "--L", 4, 4096, &v);
-        p.L = v;
-        break;
-      case 'a': p.algo = optarg; break;
-      case 's': rc = ceas_parse_count(optarg, "--sweeps", &p.sweeps); break;
-      case 'S': rc = ceas_parse_u64(optarg, "--seed", &p.seed); break;
-      case 'o': out = optarg; break;
-      case 'f': force = 1; break;
-      case 'h': demo_usage(stdout); return 0;
-      default: rc = ceas_cli_option_error(c, argv, "demo");
-    }
+  demo_args a = {.out = "ceasim-demo.h5"};
+  ceas_task_params_default(&a.p);
+  a.p.algo = "wolff";
+  a.p.sweeps = 20000;
+  a.p.therm = 2000;
+  ceas_cli_group g = {demo_options, demo_set, &a};
+  int help, rc = ceas_cli_parse(argc, argv, "demo", &g, 1, &help);
+  if (help) {
+    ceas_cli_usage(stdout, demo_head, &g, 1, NULL);
+    return 0;
   }
+  ceas_task_params p = a.p;
+  const char *out = a.out;
+  int force = a.force;
   if (!rc && optind < argc)
     rc = ceas_error_set(CEAS_EINPUT, "unexpected argument '%s'", argv[optind]);
   if (!rc) rc = ceas_io_check_output(out, force);
