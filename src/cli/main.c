@@ -42,32 +42,35 @@ void ceas_cli_install_signals(void) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The commands: dispatch, `ceasim --help` and the unknown-command message. */
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+    {"run", ceas_cli_run, "one Monte Carlo simulation: observables with error bars, HDF5 output"},
+    {"demo", ceas_cli_demo, "2D Ising at a few beta values against the exact finite-size answer"},
+    {"sweep", ceas_cli_sweep, "a grid of (size, beta, replica) tasks over MPI ranks, resumable"},
+    {"collect", ceas_cli_collect, "rebuild a sweep directory's summary.h5 from its task files"},
+    {"analyze", ceas_cli_analyze, "reweighting, crossings, finite-size scaling, zeta_CE fits"},
+    {"attention", ceas_cli_attention,
+     "an attention head as a Gibbs system: beta scan, Newton controller"},
+    {"map", ceas_cli_map, "attention head or FFN block -> Ising couplings file (for run --model graph)"},
+    {"bench", ceas_cli_bench, "spin-flip attempts per ns of each update kernel vs plain Metropolis"},
+    {"anneal", ceas_cli_anneal,
+     "minimise an Ising energy (couplings, G-set MaxCut, SK, EA): sa, reads, TTS"}};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
 static void usage(FILE *out) {
-  fprintf(out,
-          "usage: ceasim <command> [options]\n"
-          "\n"
-          "ceasim %s: Monte Carlo simulator of the CEAS-Ising NPU.\n"
-          "\n"
-          "commands:\n"
-          "  run     one Monte Carlo simulation: observables with error bars, HDF5 "
-          "output\n"
-          "  demo    2D Ising at a few beta values against the exact finite-size "
-          "answer\n"
-          "  sweep   a grid of (size, beta, replica) tasks over MPI ranks, resumable\n"
-          "  collect rebuild a sweep directory's summary.h5 from its task files\n"
-          "  analyze reweighting, crossings, finite-size scaling, zeta_CE fits\n"
-          "  attention an attention head as a Gibbs system: beta scan, Newton controller\n"
-          "  map     attention head or FFN block -> Ising couplings file (for run --model graph)\n"
-          "  bench   spin-flip attempts per ns of each update kernel vs plain Metropolis\n"
-          "  anneal  minimise an Ising energy (couplings, G-set MaxCut, SK, EA): sa, reads, TTS\n"
-          "\n"
-          "options:\n"
-          "  -h, --help     this message (and `ceasim <command> --help`)\n"
-          "  -V, --version  print the version\n"
-          "\n"
-          "Exit status: 0 success, 1 runtime failure, 2 bad input, 130 "
-          "interrupted.\n",
-          ceas_version());
+  fprintf(out, "usage: ceasim <command> [options]\n\nceasim %s: Monte Carlo simulator of the "
+               "CEAS-Ising NPU.\n\ncommands:\n", ceas_version());
+  for (int i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\noptions:\n"
+               "  -h, --help     this message (and `ceasim <command> --help`)\n"
+               "  -V, --version  print the version\n"
+               "\n"
+               "Exit status: 0 success, 1 runtime failure, 2 bad input, 130 interrupted.\n");
 }
 
 int main(int argc, char **argv) {
@@ -93,17 +96,13 @@ int main(int argc, char **argv) {
     printf("ceasim %s\n", ceas_version());
     return 0;
   }
-  if (!strcmp(cmd, "run")) return ceas_cli_run(argc - 1, argv + 1);
-  if (!strcmp(cmd, "demo")) return ceas_cli_demo(argc - 1, argv + 1);
-  if (!strcmp(cmd, "sweep")) return ceas_cli_sweep(argc - 1, argv + 1);
-  if (!strcmp(cmd, "collect")) return ceas_cli_collect(argc - 1, argv + 1);
-  if (!strcmp(cmd, "analyze")) return ceas_cli_analyze(argc - 1, argv + 1);
-  if (!strcmp(cmd, "attention")) return ceas_cli_attention(argc - 1, argv + 1);
-  if (!strcmp(cmd, "map")) return ceas_cli_map(argc - 1, argv + 1);
-  if (!strcmp(cmd, "bench")) return ceas_cli_bench(argc - 1, argv + 1);
-  if (!strcmp(cmd, "anneal")) return ceas_cli_anneal(argc - 1, argv + 1);
-  return ceas_cli_fail(ceas_error_set(CEAS_EINPUT,
-                                      "unknown command '%s' (expected run, demo, sweep, collect, "
-                                      "analyze, attention, map, bench or anneal; see ceasim --help)",
-                                      cmd));
+  char names[256];
+  size_t len = 0;
+  for (int i = 0; i < NCOMMANDS; i++) {
+    if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", commands[i].name,
+                             i + 2 < NCOMMANDS ? ", " : i + 1 < NCOMMANDS ? " or " : "");
+  }
+  return ceas_cli_fail(ceas_error_set(
+      CEAS_EINPUT, "unknown command '%s' (expected %s; see ceasim --help)", cmd, names));
 }
