@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < NCOMMANDS; i++) {
     if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", commands[i].name,
-                             i + 2 < NCOMMANDS ? ", " : i + 1 < NCOMMANDS ? " or " : "");
+                            i + 2 < NCOMMANDS ? ", " : i + 1 < NCOMMANDS ? " or " : "");
   }
   return ceas_cli_fail(ceas_error_set(
       CEAS_EINPUT, "unknown command '%s' (expected %s; see ceasim --help)", cmd, names));
