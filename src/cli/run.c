@@ -165,6 +165,9 @@ static int run_decomposed(int argc, char **argv) {
    * graph), then the checks of a plain run; every rank sees the same arguments and
    * ranks, so all reach the same verdict. */
   if (!rc) rc = ceas_decomp_params_check(&a.o.p, size);
+  if (!rc && a.o.p.device == CEAS_DEVICE_GPU)
+    rc = ceas_error_set(CEAS_EINPUT,
+                        "--device gpu: not with --decompose (one GPU runs the whole lattice)");
   if (rc) return fail_all(rank, rc);
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -231,6 +234,7 @@ int ceas_cli_run(int argc, char **argv) {
     return ceas_cli_fail(rc);
   }
   print_header(&t->p, t->sys->n, t->algo);
+  if (t->type->device == CEAS_DEVICE_GPU) printf("device: gpu, %s\n", t->device_name);
   printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
          "(%.4g sweeps/s)",
          (unsigned long long)a.o.p.sweeps, (unsigned long long)a.o.p.therm, t->n_meas,

@@ -58,6 +58,9 @@ uint64_t ceas_gpu_msc_single_sweeps_done(const ceas_gpu_msc_single *st);
 int ceas_gpu_msc_single_get(ceas_gpu_msc_single *st, uint64_t *c0, uint64_t *c1);
 int ceas_gpu_msc_single_set(ceas_gpu_msc_single *st, const uint64_t *c0, const uint64_t *c1,
                             uint64_t sweeps_done);
+/* Colour 0's or 1's words on the device (the layout above), for reductions
+ * that stay on the device (ceas_gpu_measure.h); valid until freed. */
+const uint64_t *ceas_gpu_msc_single_words(const ceas_gpu_msc_single *st, int colour);
 
 /* ---- msc-replica64 / msc-replica256 (and -anti) on the GPU ------------------
  *

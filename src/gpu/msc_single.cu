@@ -340,6 +340,10 @@ int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n) 
   return CEAS_OK;
 }
 
+const uint64_t *ceas_gpu_msc_single_words(const ceas_gpu_msc_single *st, int colour) {
+  return st->col[colour != 0];
+}
+
 int ceas_gpu_msc_single_sync(ceas_gpu_msc_single *st) {
   (void)st;
   CUDA_TRY(cudaDeviceSynchronize(), "msc-single kernels");

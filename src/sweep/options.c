@@ -32,6 +32,8 @@ const ceas_option ceas_sweep_option_table[] = {
     {"init", "hot|cold", "hot", "random or all-up start", "task (as in ceasim run)"},
     {"wolff-clusters", "K", "0", "clusters per Wolff sweep, 0 tuned",
      "task (as in ceasim run)"},
+    {"device", "cpu|gpu", "cpu", CEAS_TASK_DEVICE_HELP, "task (as in ceasim run)"},
+    {"gpu", "N", NULL, CEAS_TASK_GPU_HELP, "task (as in ceasim run)"},
     {"out", "DIR", NULL, "sweep directory (created if needed)", "sweep"},
     {"checkpoint-every", "S", "60", "seconds between checkpoints of a running task", "sweep"},
     {NULL, NULL, NULL, NULL, NULL}};

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceas_device.h"
 #include "ceas_sweep_run.h"
 
 typedef struct {
@@ -34,6 +35,23 @@ int ceas_sweep_run(MPI_Comm comm, const ceas_sweep_spec *s, const ceas_sweep_hoo
   if (rc) {
     if (rank != 0) ceas_error_set(rc, "sweep directory preparation failed on rank 0");
     return rc;
+  }
+  /* One GPU per rank where a node has several: the node-local rank modulo the
+   * node's devices, unless the sweep names one (ceas_device.h). */
+  if (s->base.device == CEAS_DEVICE_GPU && s->base.gpu < 0) {
+    MPI_Comm node;
+    int local = 0;
+    MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &local);
+    MPI_Comm_free(&node);
+    rc = ceas_gpu_select(-1, local, NULL);
+    int worst = rc;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, comm);
+    if (worst) {
+      if (!rc) ceas_error_set(worst, "--device gpu: no GPU for another rank");
+      ceas_sweep_lock_release(&res->lock);
+      return worst;
+    }
   }
   ceas_sweep_task *tasks = NULL;
   size_t ntasks = 0;

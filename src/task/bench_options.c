@@ -14,7 +14,8 @@
 #define MAX_LIST CEAS_KERNEL_BENCH_MAX_LIST
 
 /* In the order of the table. */
-enum { O_MODEL, O_L, O_ALGO, O_SECONDS, O_BETA, O_ISA, O_DEPTH, O_SEED, O_TAU, O_EVERY };
+enum { O_MODEL, O_L, O_ALGO, O_SECONDS, O_BETA, O_ISA, O_DEPTH, O_SEED, O_TAU, O_EVERY,
+       O_DEVICE, O_GPU };
 
 const ceas_option ceas_kernel_bench_option_table[] = {
     {"model", "M", "ising2d", "ising2d, ising3d or both, comma-separated", "benchmark"},
@@ -39,6 +40,11 @@ const ceas_option ceas_kernel_bench_option_table[] = {
     {"measure-every", "K", "0",
      "sweeps between measurements with --tau, 0 = automatic (the wavefront depth for "
      "msc-replica*, else 1)", "benchmark"},
+    {"device", "cpu|gpu", "cpu",
+     "gpu: each kernel that has a GPU version (msc-single in 2D, msc-replica* in 2D and "
+     "3D; a build with -DCEASIM_CUDA=ON) is also timed on the GPU, right after its CPU "
+     "figure, with ns per spin update", "benchmark"},
+    {"gpu", "N", "0", "with --device gpu: the CUDA device to use", "benchmark"},
     {NULL, NULL, NULL, NULL, NULL}};
 
 void ceas_kernel_bench_options_default(ceas_kernel_bench_options *o) {
@@ -48,6 +54,7 @@ void ceas_kernel_bench_options_default(ceas_kernel_bench_options *o) {
   o->p.seconds = 2.0;
   o->p.isa = "auto";
   o->p.seed = 1;
+  o->gpu = -1;
 }
 
 int ceas_kernel_bench_option_set(ceas_kernel_bench_options *o, const char *key,
@@ -84,6 +91,11 @@ int ceas_kernel_bench_option_set(ceas_kernel_bench_options *o, const char *key,
     case O_SEED: rc = ceas_parse_u64(value, "--seed", &o->p.seed); break;
     case O_TAU: o->p.tau = 1; break;
     case O_EVERY: rc = ceas_parse_long(value, "--measure-every", 0, 1000000, &o->p.every); break;
+    case O_DEVICE: rc = ceas_device_parse(value, "--device", &o->device); break;
+    case O_GPU:
+      rc = ceas_parse_long(value, "--gpu", 0, 1023, &v);
+      o->gpu = (int)v;
+      break;
   }
   return rc;
 }
@@ -106,6 +118,39 @@ static int split_list(const char *list, char *buf, size_t size, const char *what
     if (!comma) break;
     tok = comma + 1;
   }
+  return CEAS_OK;
+}
+
+/* --device gpu: each kernel as a pair, its CPU entry then its GPU entry, timed
+ * together (the CPU one the pair's yardstick, so the GPU line's ratio is GPU
+ * over CPU of the same kernel); the plain metropolis, which has no GPU entry,
+ * is left out. The GPU chosen. */
+static int gpu_pairs(ceas_kernel_bench_options *o) {
+  if (!ceas_gpu_built()) return ceas_gpu_require("--device gpu");
+  const ceas_kernel_type *all[2 * (MAX_LIST + 1)];
+  int n = 0;
+  for (int k = 1; k < o->n_algos; k++) {
+    const ceas_kernel_type *G = ceas_kernel_find_on(o->algos[k]->name, CEAS_DEVICE_GPU);
+    if (!G)
+      return ceas_error_set(CEAS_EINPUT,
+                            "--device gpu: %s has no GPU version (msc-single, msc-replica64, "
+                            "msc-replica256 and their -anti have)",
+                            o->algos[k]->name);
+    all[n++] = o->algos[k];
+    all[n++] = G;
+  }
+  if (!n)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--device gpu: metropolis has no GPU version (msc-single, "
+                          "msc-replica64, msc-replica256 and their -anti have)");
+  if (n > MAX_LIST + 1)
+    return ceas_error_set(CEAS_EINPUT, "--algo: with --device gpu at most %d kernels",
+                          (MAX_LIST + 1) / 2);
+  int rc = ceas_gpu_require("--device gpu");
+  if (!rc) rc = ceas_gpu_select(o->gpu, 0, NULL);
+  if (rc) return rc;
+  memcpy(o->algos, all, (size_t)n * sizeof *all);
+  o->n_algos = n;
   return CEAS_OK;
 }
 
@@ -162,11 +207,13 @@ int ceas_kernel_bench_options_finish(ceas_kernel_bench_options *o) {
     for (int pass = 0; pass < 2; pass++)
       for (int k = 0; ceas_kernel_types[k]; k++) {
         const ceas_kernel_type *T = ceas_kernel_types[k];
+        if (T->device != CEAS_DEVICE_CPU) continue;
         int want = pass ? o->p.tau && (T->flags & CEAS_KERNEL_CLUSTER)
                         : (T->flags & CEAS_KERNEL_PACKED) || (o->p.tau && (T->flags & CEAS_KERNEL_MSC));
         if (want) o->algos[o->n_algos++] = T;
       }
   }
+  if (!rc && o->device == CEAS_DEVICE_GPU) rc = gpu_pairs(o);
   int msc = 0, single = 0;
   for (int k = 0; k < o->n_algos; k++) {
     msc |= (o->algos[k]->flags & CEAS_KERNEL_PACKED) != 0;
@@ -215,9 +262,13 @@ int ceas_kernel_bench_options_run(ceas_kernel_bench_options *o, volatile sig_ato
         if ((o->algos[k]->flags & CEAS_KERNEL_PACKED) || !(o->algos[k]->flags & CEAS_KERNEL_MSC) ||
             o->single_listed || (dim == 2 && Ls[i] % 128 == 0))
           T[nT++] = o->algos[k];
-      rc = ceas_kernel_bench_size(&o->p, T, nT, dim, Ls[i], beta, o->res + o->n_res, done,
-                                  ctx);
-      o->n_res += nT;
+      /* --device gpu: (CPU, GPU) pairs of one kernel, each its own yardstick. */
+      const int group = o->device == CEAS_DEVICE_GPU ? 2 : nT;
+      for (int k = 0; !rc && k < nT; k += group) {
+        rc = ceas_kernel_bench_size(&o->p, T + k, group, dim, Ls[i], beta,
+                                    o->res + o->n_res, done, ctx);
+        o->n_res += group;
+      }
     }
   }
   return rc;

@@ -34,6 +34,9 @@ const char *ceas_device_name(ceas_device d);
  * device; else CEAS_EINPUT "ceasim was built without CUDA (-DCEASIM_CUDA=ON)"
  * or "no CUDA device: <the runtime's reason>". */
 int ceas_gpu_available(void);
+/* ceas_gpu_available with the message prefixed by `what` ("--device gpu: no
+ * CUDA device: ..."). */
+int ceas_gpu_require(const char *what);
 /* 1 if this build contains the GPU kernels (whether or not a device exists). */
 int ceas_gpu_built(void);
 

@@ -13,6 +13,9 @@
  *                                     ising2d/ising3d, h = 0, L even
  *   msc-single                        one lattice, 64 sites per word (ceas_msc.h);
  *                                     L a multiple of 128, h = 0
+ * In a CUDA build (ceas_device.h) the table also holds GPU entries of the same
+ * names, device CEAS_DEVICE_GPU, bit for bit their CPU twins: msc-single (2D)
+ * and the four msc-replica* (2D and 3D) of src/gpu.
  * Adding a kernel is one more entry (a type and its operations) in kernel.c.
  *
  * A kernel holds `replicas` chains (R for a replica-packed one, else 1); every
@@ -33,6 +36,7 @@
 #include <stdint.h>
 
 #include "ceas_core.h"
+#include "ceas_device.h"
 #include "ceas_lattice.h"
 
 #ifdef __cplusplus
@@ -53,6 +57,9 @@ typedef struct ceas_kernel ceas_kernel;
 
 typedef struct ceas_kernel_type {
   const char *name;
+  /* Where it runs: a GPU entry has the name of its CPU twin and gives its bits
+   * (ceas_device.h); CEAS_DEVICE_CPU for every other. */
+  ceas_device device;
   int replicas;    /* chains in one state */
   unsigned flags;  /* CEAS_KERNEL_* */
   /* The `rng` attribute of a run's files on a lattice (ceas_task_rng_name). */
@@ -89,9 +96,12 @@ typedef struct ceas_kernel_type {
   const void *impl; /* the type's own data: the ceas_lattice_kernel, the msc variant */
 } ceas_kernel_type;
 
-/* NULL-terminated, in the order of messages; lookup by name (NULL if unknown). */
+/* NULL-terminated, in the order of messages; lookup by name (NULL if unknown):
+ * ceas_kernel_find gives the CPU entry, ceas_kernel_find_on the one on `device`
+ * (NULL where the kernel has none there, or the build has no CUDA). */
 extern const ceas_kernel_type *const ceas_kernel_types[];
 const ceas_kernel_type *ceas_kernel_find(const char *name);
+const ceas_kernel_type *ceas_kernel_find_on(const char *name, ceas_device device);
 
 /* CEAS_OK if `name` is a kernel's, else CEAS_EINPUT listing them (`what` names the
  * input in the message, e.g. "--algo"). */

@@ -29,6 +29,8 @@ typedef struct {
   const ceas_kernel_type *algos[CEAS_KERNEL_BENCH_MAX_LIST + 1];
   int n_algos;                                   /* algos[0]: the plain metropolis */
   int single_listed; /* msc-single asked for explicitly (else only where L allows) */
+  ceas_device device; /* gpu: each kernel with a GPU entry also on the GPU, after it */
+  int gpu;            /* the CUDA device, -1: the default (0) */
   int seconds_given, beta_given;
   ceas_kernel_bench_params p; /* seconds, isa, depth, seed, tau, every; stop at run */
   double beta;
@@ -38,7 +40,7 @@ typedef struct {
 } ceas_kernel_bench_options;
 
 /* The options (model, L, algo, seconds, beta, isa, depth, seed, tau,
- * measure-every) with their help and defaults. */
+ * measure-every, device, gpu) with their help and defaults. */
 extern const ceas_option ceas_kernel_bench_option_table[];
 
 void ceas_kernel_bench_options_default(ceas_kernel_bench_options *o);

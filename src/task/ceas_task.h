@@ -64,10 +64,13 @@ typedef struct {
   uint64_t measure_every;
   ceas_lattice_init init;
   long wolff_clusters;    /* 0: tune during thermalisation */
+  /* Where the kernel runs (ceas_device.h): the GPU entry of algo, same results. */
+  ceas_device device;
+  int gpu;                /* the CUDA device to use, -1: the process's current one */
 } ceas_task_params;
 
 /* Defaults: ising2d, L 16, algo metropolis, beta 0.44, seed 1, 10000 sweeps,
- * 1000 thermalisation sweeps, measuring every sweep, hot start. */
+ * 1000 thermalisation sweeps, measuring every sweep, hot start, on the CPU. */
 void ceas_task_params_default(ceas_task_params *p);
 
 typedef struct {
@@ -87,6 +90,7 @@ typedef struct {
   int64_t tune_clusters;
   uint64_t tune_flipped;
   int analysed; /* result is valid */
+  char device_name[128]; /* GPU runs: the card's name, for the `device` attribute */
 } ceas_task;
 
 /* Validates parameters (CEAS_EINPUT naming the option), builds the system (reading
@@ -150,6 +154,7 @@ typedef struct {
   int wolff;                 /* write wolff_clusters_per_sweep, mean_cluster_size */
   long wolff_clusters;
   double mean_cluster_size;
+  const char *device;        /* NULL on the CPU; a GPU run: the card's name */
 } ceas_task_summary;
 
 /* The summary of a task (pointers into t). */

@@ -22,12 +22,19 @@ extern "C" {
 #endif
 
 /* One of the task options that `run`, `sweep` and sweep files share (model, h,
- * sweeps, therm, measure-every, seed, init, wolff-clusters; '-' and '_' alike)
- * into *p: CEAS_OK, CEAS_EINPUT naming `what`, or CEAS_TASK_NOT_A_PARAM when
+ * sweeps, therm, measure-every, seed, init, wolff-clusters, device, gpu; '-'
+ * and '_' alike) into *p: CEAS_OK, CEAS_EINPUT naming `what`, or CEAS_TASK_NOT_A_PARAM when
  * `key` is none of these (nothing set, no error message). */
 #define CEAS_TASK_NOT_A_PARAM (-1)
 int ceas_task_param_set(ceas_task_params *p, const char *key, const char *value,
                         const char *what);
+
+/* The help of --device and --gpu, which run, sweep and bench share. */
+#define CEAS_TASK_DEVICE_HELP                                                              \
+  "where the kernel runs: gpu runs msc-single (2D) and msc-replica* (2D and 3D) on a CUDA " \
+  "GPU, bitwise the CPU run (a build with -DCEASIM_CUDA=ON or AUTO); one GPU per MPI rank: " \
+  "the node-local rank modulo the node's GPU count"
+#define CEAS_TASK_GPU_HELP "with --device gpu: the CUDA device to use (default: as above)"
 
 /* The parsed options of `ceasim run`. p.algo and p.couplings point at the values
  * given to the setter (not copied: they must outlive the options). */

@@ -1,5 +1,6 @@
 /* ceas_device.h: the device choice; the CUDA calls behind it are in
  * src/gpu/device.cu, linked only into a CUDA build (CEASIM_HAVE_CUDA). */
+#include <stdio.h>
 #include <string.h>
 
 #include "ceas_core.h"
@@ -20,6 +21,13 @@ int ceas_device_parse(const char *value, const char *what, ceas_device *out) {
 }
 
 const char *ceas_device_name(ceas_device d) { return d == CEAS_DEVICE_GPU ? "gpu" : "cpu"; }
+
+int ceas_gpu_require(const char *what) {
+  if (!ceas_gpu_available()) return CEAS_OK;
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s", ceas_error_message());
+  return ceas_error_set(CEAS_EINPUT, "%s: %s", what, msg);
+}
 
 #ifdef CEASIM_HAVE_CUDA
 

@@ -7,6 +7,7 @@
 #include "ceas_io.h"
 #include "ceas_kernel.h"
 #include "ceas_msc.h"
+#include "kernel_private.h"
 
 struct ceas_kernel {
   const ceas_kernel_type *type;
@@ -65,8 +66,7 @@ static int plain_abs_m(void *s, double *avg, double *m2, double *one, int single
   return CEAS_OK;
 }
 
-/* The spins as +-1, checked: a checkpoint is input like any other file. */
-static int read_spins(int8_t *spins, int64_t n, hid_t f, const char *path) {
+int kernel_read_spins(int8_t *spins, int64_t n, hid_t f, const char *path) {
   int rc = ceas_io_read_int8(f, path, "spins", spins, (size_t)n);
   for (int64_t i = 0; !rc && i < n; i++)
     if (spins[i] != 1 && spins[i] != -1)
@@ -87,7 +87,7 @@ static void plain_get_spins(void *s, int8_t *spins) {
 
 static int plain_read_state(void *s, hid_t f, const char *path, uint64_t sweep) {
   ceas_lattice_state *st = ((plain_state *)s)->st;
-  int rc = read_spins(st->spins, st->sys->n, f, path);
+  int rc = kernel_read_spins(st->spins, st->sys->n, f, path);
   if (!rc) st->sweep = sweep;
   return rc;
 }
@@ -111,11 +111,8 @@ static void plain_set_counters(void *s, long clusters, uint64_t flipped) {
 /* The single-spin kernels on lattices take their update uniforms from a bulk
  * Philox4x32-10 stream (the AVX2 and scalar paths give the same words); every
  * other kernel, and every initial configuration, draws from Philox4x64-10. */
-#define RNG_BULK                                                                          \
-  "Philox4x32-10 (Random123) for the updates: one bulk stream keyed by (seed, "           \
-  "stream, kernel), AVX2 and scalar paths bitwise equal; Philox4x64-10 for the "          \
-  "initial spins"
-#define RNG_PLAIN "Philox4x64-10 (Random123)"
+#define RNG_BULK KERNEL_RNG_BULK
+#define RNG_PLAIN KERNEL_RNG_PLAIN
 
 #define PLAIN_OPS                                                                         \
   .chunk = 1, .size = sizeof(plain_state), .alloc = plain_alloc, .free = plain_free,      \
@@ -136,7 +133,7 @@ typedef struct {
   int64_t *E, *M; /* per-replica totals */
 } msc_state;
 
-static int msc_check(const ceas_kernel_type *T, ceas_model_kind model, long L, double h) {
+int kernel_msc_check(const ceas_kernel_type *T, ceas_model_kind model, long L, double h) {
   if (model == CEAS_MODEL_GRAPH)
     return ceas_error_set(CEAS_EINPUT, "--algo %s: only for --model ising2d or ising3d (got %s)",
                           T->name, ceas_lattice_model_name(model));
@@ -250,13 +247,12 @@ static void msc_describe(const void *s, const char **isa, int *depth) {
   *depth = ceas_msc_depth(st);
 }
 
-/* Sweeps per call of an msc kernel at most: the calls are where a stop request is
- * noticed, and a few dozen sweeps already give the kernel its temporal blocking. */
-#define MSC_CHUNK 64
+#define MSC_CHUNK KERNEL_MSC_CHUNK
 
 #define MSC_OPS                                                                              \
   .flags = CEAS_KERNEL_MSC | CEAS_KERNEL_PACKED, .rng_lattice = RNG_PLAIN, .chunk = MSC_CHUNK, \
-  .check = msc_check, .size = sizeof(msc_state), .alloc = msc_alloc, .free = msc_free,       \
+  .check = kernel_msc_check, .size = sizeof(msc_state), .alloc = msc_alloc,                  \
+  .free = msc_free,                                                                          \
   .sweep = msc_sweep, .sweeps_done = msc_sweeps_done, .measure = msc_measure,                \
   .abs_m = msc_abs_m, .write_state = msc_write_state, .read_state = msc_read_state,          \
   .get_spins = msc_get_spins,                                                                \
@@ -332,7 +328,7 @@ static void single_get_spins(void *s, int8_t *spins) {
 
 static int single_read_state(void *s, hid_t f, const char *path, uint64_t sweep) {
   single_state *p = s;
-  int rc = read_spins(p->spins, p->sys->n, f, path);
+  int rc = kernel_read_spins(p->spins, p->sys->n, f, path);
   if (!rc) ceas_msc_single_set_spins(p->st, p->spins, sweep);
   return rc;
 }
@@ -361,7 +357,7 @@ static const ceas_kernel_type msc256_anti = {.name = "msc-replica256-anti", .rep
                                              .impl = &antithetic, MSC_OPS};
 static const ceas_kernel_type msc_single = {
     .name = "msc-single", .replicas = 1, .flags = CEAS_KERNEL_MSC, .rng_lattice = RNG_BULK,
-    .chunk = MSC_CHUNK, .check = msc_check, .size = sizeof(single_state),
+    .chunk = MSC_CHUNK, .check = kernel_msc_check, .size = sizeof(single_state),
     .alloc = single_alloc, .free = single_free, .sweep = single_sweep,
     .sweeps_done = single_sweeps_done, .measure = single_measure, .abs_m = single_abs_m,
     .write_state = single_write_state, .read_state = single_read_state,
@@ -370,18 +366,29 @@ static const ceas_kernel_type msc_single = {
 
 const ceas_kernel_type *const ceas_kernel_types[] = {
     &metropolis, &heatbath,    &wolff,       &sw,         &msc64,
-    &msc256,     &msc64_anti,  &msc256_anti, &msc_single, NULL};
+    &msc256,     &msc64_anti,  &msc256_anti, &msc_single,
+#ifdef CEASIM_HAVE_CUDA
+    &kernel_gpu_msc_single, &kernel_gpu_msc64, &kernel_gpu_msc256, &kernel_gpu_msc64_anti,
+    &kernel_gpu_msc256_anti,
+#endif
+    NULL};
+
+const ceas_kernel_type *ceas_kernel_find_on(const char *name, ceas_device device) {
+  for (int i = 0; name && ceas_kernel_types[i]; i++)
+    if (ceas_kernel_types[i]->device == device && !strcmp(name, ceas_kernel_types[i]->name))
+      return ceas_kernel_types[i];
+  return NULL;
+}
 
 const ceas_kernel_type *ceas_kernel_find(const char *name) {
-  for (int i = 0; name && ceas_kernel_types[i]; i++)
-    if (!strcmp(name, ceas_kernel_types[i]->name)) return ceas_kernel_types[i];
-  return NULL;
+  return ceas_kernel_find_on(name, CEAS_DEVICE_CPU);
 }
 
 int ceas_kernel_name_check(const char *name, const char *what) {
   if (ceas_kernel_find(name)) return CEAS_OK;
   char list[512] = "";
   for (int i = 0; ceas_kernel_types[i]; i++) {
+    if (ceas_kernel_types[i]->device != CEAS_DEVICE_CPU) continue;
     if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
     strncat(list, ceas_kernel_types[i]->name, sizeof list - strlen(list) - 1);
   }

@@ -36,6 +36,9 @@ static double cpu_time(void) {
 /* One kernel under test, on its lattice. */
 typedef struct {
   ceas_lattice_system *sys;
+  /* The msc kernels read only a lattice's shape (dim, L, n), never its
+   * neighbour arrays, which at L = 32768 would take ~110 GB: they run on this. */
+  ceas_lattice_system shape;
   ceas_kernel *k;
   double beta;
   double sites;
@@ -81,8 +84,16 @@ static int runner_setup(const ceas_kernel_bench_params *a, const ceas_kernel_typ
   memset(r, 0, sizeof *r);
   r->beta = beta;
   ceas_rng_key key = {a->seed, 0};
-  int rc = ceas_lattice_hypercubic_alloc(dim == 2 ? CEAS_MODEL_ISING2D : CEAS_MODEL_ISING3D, L,
-                                         0.0, &r->sys);
+  const ceas_model_kind model = dim == 2 ? CEAS_MODEL_ISING2D : CEAS_MODEL_ISING3D;
+  int rc = CEAS_OK;
+  if (T->flags & CEAS_KERNEL_MSC) {
+    r->shape = (ceas_lattice_system){.kind = model, .dim = dim, .L = L,
+                                     .n = (int64_t)pow((double)L, dim), .uniform_ferro = 1,
+                                     .all_ferro = 1};
+    r->sys = &r->shape;
+  } else {
+    rc = ceas_lattice_hypercubic_alloc(model, L, 0.0, &r->sys);
+  }
   if (!rc) rc = ceas_kernel_alloc(T, r->sys, key, CEAS_INIT_HOT, &r->k);
   if (!rc && (T->flags & CEAS_KERNEL_PACKED)) rc = ceas_kernel_configure(r->k, a->isa, a->depth);
   if (!rc) ceas_kernel_describe(r->k, &res->isa, &res->depth);
@@ -93,14 +104,15 @@ static int runner_setup(const ceas_kernel_bench_params *a, const ceas_kernel_typ
 
 static void runner_free(runner *r) {
   ceas_kernel_free(r->k);
-  ceas_lattice_system_free(r->sys);
+  if (r->sys != &r->shape) ceas_lattice_system_free(r->sys);
 }
 
 int ceas_kernel_bench_flips(const ceas_kernel_bench_params *a, const ceas_kernel_type *T,
                             int dim, long L, double beta, ceas_kernel_bench_result *res) {
   runner r;
   int rc = runner_setup(a, T, dim, L, beta, &r, res);
-  if (!rc) rc = time_kernel(a, &r, a->seconds, T->flags & CEAS_KERNEL_PACKED ? (uint64_t)res->depth : 1, res);
+  /* A wavefront pass at a time; a GPU kernel has none (depth 0): a sweep. */
+  if (!rc) rc = time_kernel(a, &r, a->seconds, res->depth > 0 ? (uint64_t)res->depth : 1, res);
   res->flips = (double)res->sweeps * r.sites * res->replicas;
   res->rate = res->seconds > 0 ? res->flips / (res->seconds * 1e9) : 0;
   runner_free(&r);
@@ -308,7 +320,7 @@ int ceas_kernel_bench_tau(const ceas_kernel_bench_params *a, const ceas_kernel_t
     res->wolff_clusters = ceas_kernel_clusters(r.k);
   }
   const int packed = (T->flags & CEAS_KERNEL_PACKED) != 0;
-  uint64_t every = a->every ? (uint64_t)a->every : packed ? (uint64_t)res->depth : 1;
+  uint64_t every = a->every ? (uint64_t)a->every : packed && res->depth > 0 ? (uint64_t)res->depth : 1;
   s.singles = packed ? TAU_SINGLES : 0;
   s.cap_max = (size_t)(TAU_SERIES_DOUBLES / (uint64_t)(3 + s.singles)) & ~(size_t)1;
   double one[TAU_SINGLES];
@@ -395,6 +407,8 @@ int ceas_kernel_bench_fields(const ceas_kernel_bench_params *a, const ceas_kerne
   FI("L", r->L);
   FS("algo", r->type->name);
   FS("isa", r->isa);
+  /* Only a GPU kernel's record says where it ran: a CPU record is as it was. */
+  if (r->type->device == CEAS_DEVICE_GPU) FS("device", "gpu");
   FI("replicas", r->replicas);
   FI("depth", r->depth);
   FD("beta", r->beta);
@@ -534,12 +548,22 @@ int ceas_kernel_bench_memory_check(int tau, const ceas_kernel_type *const *T, in
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   double ram = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
   double sites = pow((double)L, dim);
-  double need = sites * (25.0 + 24.0 * dim);
+  int plain = 0;
+  for (int k = 0; k < n; k++) plain |= !(T[k]->flags & CEAS_KERNEL_MSC);
+  double need = plain ? sites * (25.0 + 24.0 * dim) : 0;
   for (int k = 0; k < n; k++)
-    if (T[k]->flags & CEAS_KERNEL_MSC) {
+    if (plain && (T[k]->flags & CEAS_KERNEL_MSC)) {
       need += sites * 32.0;
       break;
     }
+  /* Without a plain kernel no system is built (runner_setup): the largest msc
+   * state, one at a time: R / 8 bytes a site packed, 1 / 8 and an int8 spin for
+   * msc-single, twice that for a GPU kernel's host copies. */
+  for (int k = 0; !plain && k < n; k++) {
+    double b = (T[k]->flags & CEAS_KERNEL_PACKED) ? T[k]->replicas / 8.0 : 1.125;
+    if (T[k]->device == CEAS_DEVICE_GPU) b *= 2;
+    need = fmax(need, sites * b);
+  }
   /* The cluster kernels' work arrays: stack, parent and size, 8 bytes each. */
   if (tau) need += 24.0 * sites;
   if (need > 0.5 * ram)

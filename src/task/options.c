@@ -38,6 +38,12 @@ int ceas_task_param_set(ceas_task_params *p, const char *key, const char *value,
     if (!rc) p->wolff_clusters = v;
     return rc;
   }
+  if (!strcmp(k, "device")) return ceas_device_parse(value, what, &p->device);
+  if (!strcmp(k, "gpu")) {
+    rc = ceas_parse_long(value, what, 0, 1023, &v);
+    if (!rc) p->gpu = (int)v;
+    return rc;
+  }
   return CEAS_TASK_NOT_A_PARAM;
 }
 
@@ -64,6 +70,8 @@ const ceas_option ceas_task_option_table[] = {
     {"wolff-clusters", "K", "0",
      "clusters per Wolff sweep; 0 tunes it during thermalisation so a sweep flips ~N spins",
      "simulation"},
+    {"device", "cpu|gpu", "cpu", CEAS_TASK_DEVICE_HELP, "simulation"},
+    {"gpu", "N", NULL, CEAS_TASK_GPU_HELP, "simulation"},
     {NULL, NULL, NULL, NULL, NULL}};
 
 void ceas_task_options_default(ceas_task_options *o) {

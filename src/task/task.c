@@ -19,6 +19,8 @@ void ceas_task_params_default(ceas_task_params *p) {
   p->therm = 1000;
   p->measure_every = 1;
   p->init = CEAS_INIT_HOT;
+  p->device = CEAS_DEVICE_CPU;
+  p->gpu = -1;
 }
 
 /* beta |J| above 1e6 makes no run different from beta |J| = 1e6: exp(-beta dE) of
@@ -46,6 +48,26 @@ static double coupling_scale(const ceas_lattice_system *sys) {
   for (int64_t i = 0; i < sys->n; i++)
     if (fabs(sys->h[i]) > scale) scale = fabs(sys->h[i]);
   return scale;
+}
+
+/* The kernel entry of p->algo on p->device (the name is known to be a CPU
+ * kernel's), or CEAS_EINPUT saying why the GPU cannot run it. */
+static int task_kernel_type(const ceas_task_params *p, const ceas_kernel_type **T) {
+  *T = ceas_kernel_find_on(p->algo, p->device);
+  if (p->device != CEAS_DEVICE_GPU) return CEAS_OK;
+  if (p->model == CEAS_MODEL_GRAPH)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--device gpu: the GPU kernels run on --model ising2d or ising3d, "
+                          "not on a graph");
+  /* Without CUDA the build's message says how to get one. */
+  if (!ceas_gpu_built()) return ceas_gpu_require("--device gpu");
+  if (!*T)
+    return ceas_error_set(CEAS_EINPUT,
+                          "--device gpu: --algo %s has no GPU kernel (the GPU runs msc-single "
+                          "in 2D and msc-replica64, msc-replica256 and their -anti in 2D and "
+                          "3D)",
+                          p->algo);
+  return CEAS_OK;
 }
 
 int ceas_task_params_check(const ceas_task_params *p) {
@@ -82,7 +104,8 @@ int ceas_task_params_check(const ceas_task_params *p) {
                           ceas_lattice_model_name(p->model));
   int rc = ceas_kernel_name_check(p->algo, "--algo");
   if (rc) return rc;
-  const ceas_kernel_type *T = ceas_kernel_find(p->algo);
+  const ceas_kernel_type *T;
+  if ((rc = task_kernel_type(p, &T))) return rc;
   /* Three series (e, m and on lattices S(k_min)) of n_meas x replicas doubles, here
    * where a single-rank and a decomposed run (ceas_decomp_params_check) both see it. */
   size_t bytes;
@@ -96,7 +119,8 @@ int ceas_task_params_check(const ceas_task_params *p) {
   /* A lattice's couplings are 1: its beta bound is known before it is built. */
   if (p->model != CEAS_MODEL_GRAPH && (rc = beta_scale_check(p->beta, fmax(1.0, fabs(p->h)))))
     return rc;
-  return ceas_kernel_params_check(T, p->model, p->L, p->h);
+  if ((rc = ceas_kernel_params_check(T, p->model, p->L, p->h))) return rc;
+  return p->device == CEAS_DEVICE_GPU ? ceas_gpu_require("--device gpu") : CEAS_OK;
 }
 
 int ceas_task_algo_check(const char *name, const char *what) {
@@ -110,7 +134,14 @@ int ceas_task_create(const ceas_task_params *p, ceas_task **out) {
   ceas_task *t = ceas_calloc(1, sizeof *t);
   if (!t) return CEAS_ENOMEM;
   t->p = *p;
-  t->type = ceas_kernel_find(p->algo);
+  t->type = ceas_kernel_find_on(p->algo, p->device);
+  if (p->device == CEAS_DEVICE_GPU) {
+    if (p->gpu >= 0 && (rc = ceas_gpu_select(p->gpu, 0, NULL))) {
+      free(t);
+      return rc;
+    }
+    ceas_gpu_name(t->device_name, sizeof t->device_name);
+  }
   t->algo = t->type->name;
   t->replicas = t->type->replicas;
   rc = p->model == CEAS_MODEL_GRAPH
@@ -214,6 +245,7 @@ void ceas_task_summary_of(const ceas_task *t, ceas_task_summary *s) {
   s->wolff = is_wolff(t);
   s->wolff_clusters = is_wolff(t) ? ceas_kernel_clusters(t->kernel) : 0;
   s->mean_cluster_size = t->mean_cluster_size;
+  s->device = t->type->device == CEAS_DEVICE_GPU ? t->device_name : NULL;
 }
 
 int ceas_task_analyze(const ceas_task_summary *s, ceas_measure_result *r) {
@@ -270,6 +302,8 @@ static int write_params(const ceas_task_summary *s, hid_t loc, const char *cmdli
   rc = rc ? rc : ceas_io_attr_string(loc, "init", p->init == CEAS_INIT_COLD ? "cold" : "hot");
   rc = rc ? rc : ceas_io_attr_string(loc, "rng", ceas_task_rng_name(p->model, s->algo));
   if (p->couplings) rc = rc ? rc : ceas_io_attr_string(loc, "couplings", p->couplings);
+  /* Only a GPU run says where it ran: a CPU run's file is as it always was. */
+  if (s->device) rc = rc ? rc : ceas_io_attr_string(loc, "device", s->device);
   if (s->replicas > 1) rc = rc ? rc : ceas_io_attr_int64(loc, TASK_ATTR_PACKED_REPLICAS, s->replicas);
   if (s->wolff) {
     rc = rc ? rc : ceas_io_attr_int64(loc, "wolff_clusters_per_sweep", s->wolff_clusters);

@@ -1,0 +1,158 @@
+/* Reductions of a GPU msc-single state (ceas_gpu_measure.h). The layout is
+ * ceas_gpu.h's: colour c, row y, word w of nw = L / 128, bit j & 63 of word
+ * j >> 6 is the site x = 2 j + ((c + y) & 1); a set bit is a down spin. */
+#include <cuda_runtime.h>
+#include <stdlib.h>
+
+#include "ceas_gpu_measure.h"
+#include "gpu_private.h"
+
+#define GPU_WHO "gpu measure"
+
+struct ceas_gpu_meter {
+  long L;
+  /* down[x] for x < L: down spins of column x; down[L + y]: of row y;
+   * down[2 L]: antiparallel bonds. */
+  unsigned long long *dev;
+  unsigned long long *host;
+};
+
+/* Row y (one block): its down spins in both colours and, from colour 0, the
+ * antiparallel bonds to its four colour-1 neighbours (each bond once). */
+__global__ void meter_rows(const uint64_t *__restrict__ c0, const uint64_t *__restrict__ c1,
+                           int L, int nw, unsigned long long *down) {
+  const int y = blockIdx.x;
+  const uint64_t *a = c0 + (size_t)y * nw, *mid = c1 + (size_t)y * nw;
+  const uint64_t *up = c1 + (size_t)(y == 0 ? L - 1 : y - 1) * nw;
+  const uint64_t *dn = c1 + (size_t)(y == L - 1 ? 0 : y + 1) * nw;
+  unsigned long long n_down = 0, n_anti = 0;
+  for (int w = threadIdx.x; w < nw; w += blockDim.x) {
+    const uint64_t s = a[w], m = mid[w];
+    /* The horizontal neighbours of colour 0 in row y: x - 1 and x + 1 (single.c's
+     * shift, as in the kernel's bulk_word). */
+    const uint64_t sh = y & 1 ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
+                              : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
+    n_down += __popcll(s) + __popcll(m);
+    n_anti += __popcll(s ^ up[w]) + __popcll(s ^ dn[w]) + __popcll(s ^ m) + __popcll(s ^ sh);
+  }
+  __shared__ unsigned long long part[2][32];
+  for (int o = 16; o; o >>= 1) {
+    n_down += __shfl_down_sync(0xffffffffu, n_down, o);
+    n_anti += __shfl_down_sync(0xffffffffu, n_anti, o);
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) {
+    part[0][warp] = n_down;
+    part[1][warp] = n_anti;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    for (int i = 1; i < (int)(blockDim.x >> 5); i++) {
+      n_down += part[0][i];
+      n_anti += part[1][i];
+    }
+    down[L + y] = n_down;
+    atomicAdd(&down[2 * L], n_anti);
+  }
+}
+
+/* Column counts: block (word w, colour c, a stretch of rows); warp k of the
+ * block takes word w + k of 32 rows at a time, one row a lane, and turns the 64
+ * bit columns into counts with one ballot each, split by row parity (which
+ * decides the site's x). Lane i keeps the counts of bits i and i + 32. */
+#define METER_WARPS 4
+__global__ void meter_cols(const uint64_t *__restrict__ c0, const uint64_t *__restrict__ c1,
+                           int L, int nw, int rows_per_block, unsigned long long *down) {
+  const int lane = threadIdx.x & 31, w = blockIdx.x * METER_WARPS + (threadIdx.x >> 5);
+  const int c = blockIdx.y;
+  if (w >= nw) return;
+  const uint64_t *col = c ? c1 : c0;
+  const int y_begin = blockIdx.z * rows_per_block;
+  const int y_end = min(L, y_begin + rows_per_block);
+  /* acc[h][q]: bit lane + 32 h, rows of parity (c + y) & 1 == q. */
+  unsigned acc[2][2] = {{0, 0}, {0, 0}};
+  const unsigned even = 0x55555555u;
+  for (int y0 = y_begin; y0 < y_end; y0 += 32) {
+    const int y = y0 + lane;
+    const uint64_t v = y < y_end ? col[(size_t)y * nw + w] : 0;
+    /* Lanes of even i hold rows of parity q0 = (c + y0) & 1 (y0 is even). */
+    const int q0 = c & 1;
+#pragma unroll
+    for (int b = 0; b < 64; b++) {
+      const unsigned m = __ballot_sync(0xffffffffu, (v >> b) & 1);
+      const unsigned ne = __popc(m & even), no = __popc(m & ~even);
+      if ((b & 31) == lane) {
+        acc[b >> 5][q0] += ne;
+        acc[b >> 5][q0 ^ 1] += no;
+      }
+    }
+  }
+#pragma unroll
+  for (int h = 0; h < 2; h++)
+#pragma unroll
+    for (int q = 0; q < 2; q++) {
+      const long j = 64L * w + lane + 32 * h;
+      if (acc[h][q]) atomicAdd(&down[2 * j + q], (unsigned long long)acc[h][q]);
+    }
+}
+
+extern "C" {
+
+int ceas_gpu_meter_alloc(long L, ceas_gpu_meter **out) {
+  *out = NULL;
+  ceas_gpu_meter *m = (ceas_gpu_meter *)ceas_calloc(1, sizeof *m);
+  if (!m) return CEAS_ENOMEM;
+  m->L = L;
+  const size_t bytes = (2 * (size_t)L + 1) * sizeof(unsigned long long);
+  if (!(m->host = (unsigned long long *)ceas_malloc(bytes))) {
+    free(m);
+    return CEAS_ENOMEM;
+  }
+  cudaError_t e = cudaMalloc((void **)&m->dev, bytes);
+  if (e != cudaSuccess) {
+    ceas_gpu_meter_free(m);
+    return ceas_gpu_fail(GPU_WHO, e, "device counters");
+  }
+  *out = m;
+  return CEAS_OK;
+}
+
+void ceas_gpu_meter_free(ceas_gpu_meter *m) {
+  if (!m) return;
+  cudaFree(m->dev);
+  free(m->host);
+  free(m);
+}
+
+int ceas_gpu_meter_single(ceas_gpu_meter *m, const ceas_gpu_msc_single *st, int64_t *E,
+                          int64_t *M, int64_t *proj) {
+  const long L = m->L;
+  const int nw = (int)(L / 128);
+  const uint64_t *c0 = ceas_gpu_msc_single_words(st, 0), *c1 = ceas_gpu_msc_single_words(st, 1);
+  const size_t n = 2 * (size_t)L + 1;
+  CUDA_TRY(cudaMemset(m->dev, 0, n * sizeof *m->dev), "clear counters");
+  meter_rows<<<(unsigned)L, 256>>>(c0, c1, (int)L, nw, m->dev);
+  CUDA_TRY(cudaGetLastError(), "row counts");
+  if (proj) {
+    /* Enough blocks to fill the card at every L: a stretch of rows shrinks to
+     * 32 as the rows get shorter. */
+    int rows = 32;
+    while (rows < L && (long)nw * 2 * (L / (2 * rows)) > 4096) rows *= 2;
+    const dim3 grid((unsigned)((nw + METER_WARPS - 1) / METER_WARPS), 2,
+                    (unsigned)((L + rows - 1) / rows));
+    meter_cols<<<grid, 32 * METER_WARPS>>>(c0, c1, (int)L, nw, rows, m->dev);
+    CUDA_TRY(cudaGetLastError(), "column counts");
+  }
+  CUDA_TRY(cudaMemcpy(m->host, m->dev, n * sizeof *m->host, cudaMemcpyDeviceToHost),
+           "copy counts");
+  const int64_t N = (int64_t)L * L;
+  int64_t down = 0;
+  for (long y = 0; y < L; y++) down += (int64_t)m->host[L + y];
+  *M = N - 2 * down;
+  *E = -(2 * N - 2 * (int64_t)m->host[2 * L]);
+  if (proj)
+    for (long i = 0; i < 2 * L; i++) proj[i] = L - 2 * (int64_t)m->host[i];
+  return CEAS_OK;
+}
+
+} /* extern "C" */

@@ -1,0 +1,169 @@
+#!/bin/bash
+# The GPU kernels behind the commands (--device gpu): every check is bitwise
+# against the CPU run of the same kernel on the same Philox counters.
+#   - run: msc-single 2D, msc-replica64/256 and -anti in 2D and 3D, CPU vs GPU:
+#     the HDF5 files equal (h5dump, doubles at 17 digits) but for the attributes
+#     command_line and device, the printed observables equal;
+#   - sweep --device gpu (one rank, and two under mpirun when it works): every
+#     task file equal to the CPU sweep's; a GPU sweep stopped by SIGINT and
+#     resumed from its checkpoints equal to the unbroken one;
+#   - with TEST_DIR: tests/gpu's kernel programs (gpu_msc_single, gpu_msc_replica
+#     check);
+#   - full: larger sizes, and bench --device gpu at L = 32768 (msc-single) and
+#     1024 (msc-replica64), 3D 256 (msc-replica64): flips/ns beside the CPU's.
+# Exit 77 (ctest's skip) when the machine has no CUDA device.
+#
+# usage: tests/gpu/run_cli.sh CEASIM [TEST_DIR] [full]
+#   ctest runs it on a -DCEASIM_CUDA=ON build (tests/CMakeLists.txt); on the lent
+#   GPU machine the build of tests/gpu/carry.sh runs it (see that script).
+# Needs h5dump and python3 in PATH.
+set -uo pipefail
+CEASIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+TEST_DIR=${2:-}
+FULL=${3:-}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ceasim_gpu.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+fails=0
+say() { printf '%s\n' "$*"; }
+bad() { say "FAIL: $*"; fails=$((fails + 1)); }
+
+probe=$("$CEASIM" run --device gpu --algo msc-single --L 128 --sweeps 64 --therm 0 --quiet 2>&1)
+case $probe in
+  *"no CUDA device"*) say "SKIP: $probe"; exit 77 ;;
+  *"built without CUDA"*) say "FAIL: $probe"; exit 1 ;;
+esac
+say "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
+
+# A task file as text: doubles at 17 digits, without the file name line and the
+# attributes that may differ (command_line, device).
+h5text() {
+  h5dump -m %.17g "$1" | tail -n +2 | python3 -c '
+import re, sys
+skip = None
+for line in sys.stdin:
+    if skip is not None:
+        if line.rstrip("\n") == skip + "}":
+            skip = None
+        continue
+    m = re.match(r"^(\s*)ATTRIBUTE \"(command_line|device)\" \{", line)
+    if m:
+        skip = m.group(1)
+        continue
+    sys.stdout.write(line)'
+}
+h5same() { # h5same A B LABEL
+  if [ ! -s "$1" ] || [ ! -s "$2" ]; then bad "$3: missing file"; return; fi
+  h5text "$1" >"$1.txt"
+  h5text "$2" >"$2.txt"
+  if cmp -s "$1.txt" "$2.txt"; then say "ok   $3: HDF5 equal"; else
+    bad "$3: HDF5 differs"; diff "$1.txt" "$2.txt" | head -5; fi
+}
+# stdout without the lines that may differ: device, timing, the file written.
+observables() { grep -v -e '^device: ' -e ' sweeps after ' -e '^wrote ' "$1"; }
+
+runpair() { # runpair LABEL ARGS...: run on both devices, compare
+  local label=$1
+  shift
+  mkdir -p "cpu_$label" "gpu_$label"
+  local t0=$SECONDS
+  "$CEASIM" run "$@" --quiet --out "cpu_$label/t.h5" >"cpu_$label/out" 2>"cpu_$label/err" ||
+    { bad "$label: cpu run: $(cat "cpu_$label/err")"; return; }
+  local t1=$SECONDS
+  "$CEASIM" run "$@" --device gpu --quiet --out "gpu_$label/t.h5" >"gpu_$label/out" \
+    2>"gpu_$label/err" || { bad "$label: gpu run: $(cat "gpu_$label/err")"; return; }
+  h5same "cpu_$label/t.h5" "gpu_$label/t.h5" "$label ($((t1 - t0)) s cpu, $((SECONDS - t1)) s gpu)"
+  if diff <(observables "cpu_$label/out") <(observables "gpu_$label/out") >/dev/null; then
+    say "ok   $label: printed observables equal"
+  else bad "$label: printed observables differ"; fi
+}
+
+common=(--beta 0.43 --sweeps 1000 --therm 100 --seed 7)
+runpair single2d --model ising2d --L 256 --algo msc-single "${common[@]}"
+runpair single2d_cold --model ising2d --L 128 --algo msc-single --init cold --beta 0.6 \
+  --sweeps 640 --therm 0 --measure-every 5
+runpair r64_2d --model ising2d --L 64 --algo msc-replica64 "${common[@]}"
+runpair r256_2d --model ising2d --L 32 --algo msc-replica256 "${common[@]}"
+runpair r64a_2d --model ising2d --L 48 --algo msc-replica64-anti "${common[@]}"
+runpair r256a_2d --model ising2d --L 16 --algo msc-replica256-anti "${common[@]}"
+common3=(--beta 0.22 --sweeps 500 --therm 50 --seed 3)
+runpair r64_3d --model ising3d --L 16 --algo msc-replica64 "${common3[@]}"
+runpair r256_3d --model ising3d --L 8 --algo msc-replica256 "${common3[@]}"
+runpair r64a_3d --model ising3d --L 12 --algo msc-replica64-anti "${common3[@]}"
+runpair r256a_3d --model ising3d --L 10 --algo msc-replica256-anti "${common3[@]}"
+if [ "$FULL" = full ]; then
+  runpair single2d_big --model ising2d --L 2048 --algo msc-single --sweeps 400 --therm 40 \
+    --measure-every 4
+  runpair r64a_2d_big --model ising2d --L 512 --algo msc-replica64-anti --sweeps 400 \
+    --therm 40 --measure-every 4
+  runpair r256_3d_big --model ising3d --L 64 --algo msc-replica256 --sweeps 200 --therm 20 \
+    --measure-every 2
+fi
+
+# Errors: one line, exit 2.
+for args in "--algo metropolis" "--algo msc-single --model ising3d --L 128" \
+  "--algo msc-single --L 128 --gpu 1023"; do
+  # shellcheck disable=SC2086
+  "$CEASIM" run --device gpu $args --sweeps 100 >/dev/null 2>err
+  rc=$?
+  if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ]; then say "ok   refused: $(cat err)"; else
+    bad "run --device gpu $args: exit $rc, $(cat err)"; fi
+done
+
+# Sweeps: the CPU's, the GPU's (one rank; two under mpirun where it runs).
+sweep=(--model ising2d --L 128,256 --beta 0.42:0.46:2 --algo msc-single --sweeps 10000
+  --therm 500 --measure-every 10 --seed 5 --no-analysis --quiet)
+t0=$SECONDS
+"$CEASIM" sweep "${sweep[@]}" --out sw_cpu >sw_cpu.out 2>&1 || bad "cpu sweep: $(tail -2 sw_cpu.out)"
+t1=$SECONDS
+"$CEASIM" sweep "${sweep[@]}" --device gpu --out sw_gpu >sw_gpu.out 2>&1 ||
+  bad "gpu sweep: $(tail -2 sw_gpu.out)"
+say "     sweep: $((t1 - t0)) s cpu, $((SECONDS - t1)) s gpu"
+for f in sw_cpu/tasks/*.h5; do
+  [ -e "$f" ] || { bad "cpu sweep wrote no task files"; break; }
+  h5same "$f" "sw_gpu/tasks/$(basename "$f")" "sweep $(basename "$f")"
+done
+if command -v mpirun >/dev/null; then
+  if mpirun --allow-run-as-root --oversubscribe -np 2 "$CEASIM" sweep "${sweep[@]}" \
+    --device gpu --out sw_mpi >sw_mpi.out 2>&1; then
+    for f in sw_cpu/tasks/*.h5; do
+      h5same "$f" "sw_mpi/tasks/$(basename "$f")" "2-rank sweep $(basename "$f")"
+    done
+  else say "note: mpirun -np 2 failed here: $(tail -3 sw_mpi.out | tr '\n' ' ')"; fi
+else say "note: no mpirun here: the 2-rank sweep was not run"; fi
+
+# A GPU sweep stopped by SIGINT (checkpoints) and run again to the end equals the
+# unbroken GPU sweep (itself the CPU's, above).
+long=(--model ising2d --L 1024 --beta 0.43,0.45 --algo msc-single --sweeps 60000 --therm 1000
+  --measure-every 100 --seed 9 --no-analysis --quiet --device gpu)
+t0=$SECONDS
+"$CEASIM" sweep "${long[@]}" --out sl_all >sl_all.out 2>&1 || bad "gpu sweep: $(tail -2 sl_all.out)"
+"$CEASIM" sweep "${long[@]}" --out sl_stop >sl_stop.out 2>&1 &
+pid=$!
+sleep $(((SECONDS - t0 + 1) / 2))
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+ckpts=$(find sl_stop/checkpoints -type f 2>/dev/null | wc -l)
+done_before=$(find sl_stop/tasks -name '*.h5' 2>/dev/null | wc -l)
+"$CEASIM" sweep "${long[@]}" --out sl_stop >sl_stop2.out 2>&1 ||
+  bad "resumed gpu sweep: $(tail -2 sl_stop2.out)"
+say "     stopped at half time: $done_before task(s) done, $ckpts checkpoint(s)"
+for f in sl_all/tasks/*.h5; do
+  h5same "$f" "sl_stop/tasks/$(basename "$f")" "stopped+resumed sweep $(basename "$f")"
+done
+
+if [ -n "$TEST_DIR" ]; then
+  for prog in gpu_msc_single gpu_msc_replica; do
+    if "$TEST_DIR/$prog" check >"$prog.out" 2>&1; then say "ok   $prog check: $(tail -1 "$prog.out")"
+    else bad "$prog check: $(tail -3 "$prog.out")"; fi
+  done
+fi
+
+if [ "$FULL" = full ]; then
+  "$CEASIM" bench --device gpu --algo msc-single --L 32768 --seconds 1
+  "$CEASIM" bench --device gpu --algo msc-replica64,msc-replica64-anti --L 1024 --seconds 1
+  "$CEASIM" bench --device gpu --model ising3d --algo msc-replica64 --L 256 --seconds 1
+fi
+
+say "$fails failure(s)"
+[ "$fails" -eq 0 ]
