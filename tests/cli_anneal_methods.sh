@@ -130,6 +130,11 @@ bad onebit "--j-bits" --j-bits 1
 bad preset "--preset" --method ceas --preset huge
 bad ptsched "--method pt" --method pt --schedule linear
 bad pttrace "--trace-every" --method pt --exchange-every 4 --trace-every 6
+# --device gpu: a method without a GPU twin, a bad device, and sa where the build
+# has no CUDA or the machine no CUDA device (the suite never has a GPU to use).
+bad gpupt "--device gpu" --method pt --device gpu
+bad gpudev "--device" --device tpu
+bad gpunone "--device gpu" --method sa --device gpu
 runmpi 2 mpisa anneal --model sk --n 16 --method sa --quiet --out mpisa.h5
 if [ "$(rc_of mpisa)" = 2 ] && grep -q "only --method pt" "$WORK/mpisa.err" && [ ! -e "$WORK/mpisa.h5" ]; then
   ok "sa under mpirun -np 2: exit 2, names pt, no file"

@@ -181,6 +181,9 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
  * of the stiffest mode, lambda_min the lowest eigenvalue of J (Lanczos, 40 steps);
  * sb.c says why. */
 double ceas_anneal_sb_default_dt(const ceas_anneal_problem *pb, double a0, double c0);
+/* The machine cost of one sb step: one matrix-vector product of the couplings
+ * (stored with j_bits), n spin updates, x and y read and written. */
+void ceas_anneal_sb_step_cost(const ceas_anneal_problem *pb, int j_bits, ceas_anneal_cost *c);
 int ceas_anneal_analog_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
                              const ceas_anneal_dyn_params *d, void **work);
 

@@ -15,6 +15,10 @@ extern const ceas_anneal_method ceas_anneal_method_sa_msc;
 /* Whether sa-msc can run the problem (generated ea2d/ea3d, ±J, even L, no field). */
 int ceas_anneal_sa_msc_applies(const ceas_anneal_problem *pb);
 
+/* gpu.c: sa and sb-discrete on the GPU, the twins (ceas_anneal_method.gpu) of sa.c's
+ * and sb.c's entries. */
+extern const ceas_anneal_method ceas_anneal_method_sa_gpu, ceas_anneal_method_sb_discrete_gpu;
+
 /* The non-pt methods' shape() and finish(): sweeps of the schedule, no bytes
  * beyond a read's configuration and trace, nothing more to hand over. */
 void ceas_anneal_shape_schedule(const ceas_anneal_params *p, uint64_t *sweeps,

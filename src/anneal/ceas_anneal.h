@@ -256,6 +256,7 @@ typedef struct {
    * and the default pJ per MAC); the caller quantises the problem. 0: float32. */
   int j_bits;
   const ceas_anneal_cost_pj *cost_pj; /* NULL: the defaults for j_bits */
+  uint64_t reads; /* set by ceas_anneal_run: the run's reads (a GPU method batches them) */
 } ceas_anneal_params;
 
 void ceas_anneal_params_default(ceas_anneal_params *p);
@@ -326,6 +327,12 @@ typedef struct ceas_anneal_method {
   /* The same method in the packed kernel, for ceas_anneal_method_kernel (sa, pt),
    * else NULL. */
   const struct ceas_anneal_method *packed;
+  /* Where the method runs: NULL the CPU, "gpu" a CUDA GPU (src/gpu: every read of
+   * the run in one batch, bit for bit the CPU twin's reads; the output's `device`). */
+  const char *device;
+  /* The same method on the GPU, for ceas_anneal_method_device (sa, sb-discrete),
+   * else NULL. */
+  const struct ceas_anneal_method *gpu;
   int (*check)(const ceas_anneal_problem *pb, const ceas_anneal_params *p);
   int (*alloc)(const ceas_anneal_problem *pb, const ceas_anneal_params *p, void **work);
   int (*read)(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
@@ -349,6 +356,17 @@ const ceas_anneal_method *ceas_anneal_method_find(const char *name);
  * variant. */
 int ceas_anneal_method_kernel(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
                               const ceas_anneal_params *p, int kernel,
+                              const ceas_anneal_method **out);
+
+/* The method that runs m on pb with p on the device asked (gpu 0: m itself; 1: its
+ * GPU twin m->gpu, the same reads bit for bit). CEAS_EINPUT naming --device gpu
+ * where m has no twin, the instance or parameters are not what the GPU kernels
+ * take (sa: no fields, n <= 16384 with couplings of one magnitude, else n <= 4096;
+ * sb-discrete: couplings of one magnitude, no fields, n <= 8192; neither with
+ * --field-noise, --update sync, --order random, --trace-every or a target), the
+ * build has no CUDA or the machine no CUDA device. */
+int ceas_anneal_method_device(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                              const ceas_anneal_params *p, int gpu,
                               const ceas_anneal_method **out);
 
 /* ---- runs: reads, success probability, time to solution ----------------- */

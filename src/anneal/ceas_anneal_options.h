@@ -70,6 +70,7 @@ typedef struct {
   ceas_anneal_update update;
   int have_update;
   int kernel; /* sa, pt: -1 auto, 0 local fields, 1 packed (multi-spin coded) */
+  int gpu;    /* --device gpu: the method's GPU twin (ceas_anneal_method_device) */
   const char *cost_pj; /* applied on top of the defaults for --j-bits */
 } ceas_anneal_options;
 
@@ -98,7 +99,7 @@ typedef struct {
   ceas_anneal_problem *pq;       /* its couplings stored with --j-bits, or NULL */
   const ceas_anneal_problem *pm; /* what the method runs on: pq, else pb */
   ceas_anneal_quant_report qrep; /* pq's rounding report (zero without pq) */
-  const ceas_anneal_method *method; /* o->m, or its packed kernel (--kernel) */
+  const ceas_anneal_method *method; /* o->m, its packed kernel (--kernel) or its GPU twin */
   ceas_anneal_params p;
   ceas_anneal_cost_pj pj;
   ceas_anneal_schedule sched;

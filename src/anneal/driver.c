@@ -115,6 +115,7 @@ int ceas_anneal_run(const ceas_anneal_problem *pb, const ceas_anneal_method *met
   *out = NULL;
   ceas_anneal_params p = *p_in;
   if (reads < 1) return ceas_error_set(CEAS_EINPUT, "--reads: expected at least 1 read");
+  p.reads = reads;
   if (!p.schedule) return ceas_error_set(CEAS_EINPUT, "anneal: no schedule");
   if (p.has_target && !isfinite(p.target))
     return ceas_error_set(CEAS_EINPUT, "--target: expected a finite energy");
@@ -277,6 +278,7 @@ int ceas_anneal_write(hid_t loc, const ceas_anneal_problem *pb,
   if (!rc) rc = ceas_io_attr_string(loc, "command_line", command_line ? command_line : "");
   if (!rc) rc = ceas_io_attr_string(loc, "method", method->name);
   if (!rc) rc = ceas_io_attr_string(loc, "kernel", method->kernel ? method->kernel : "fields");
+  if (!rc) rc = ceas_io_attr_string(loc, "device", method->device ? method->device : "cpu");
   if (!rc) rc = ceas_io_attr_string(loc, "rng", method->rng);
   if (!rc) rc = ceas_io_attr_string(loc, "source", ceas_anneal_source_name(pb->source));
   if (!rc) rc = ceas_io_attr_string(loc, "origin", pb->origin);

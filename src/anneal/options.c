@@ -13,7 +13,7 @@ enum {
   OPT_SCHEDULE_FILE, OPT_ORDER, OPT_SEED, OPT_PRESET, OPT_H_END, OPT_NO_MARGIN, OPT_TEMPS,
   OPT_XEVERY, OPT_TROUNDS, OPT_TSWEEPS, OPT_DT, OPT_A0, OPT_C0, OPT_EPS, OPT_P0, OPT_P1,
   OPT_NOISE, OPT_XINIT, OPT_CHECK, OPT_JBITS, OPT_JROUND, OPT_FNOISE, OPT_UPDATE,
-  OPT_COSTPJ, OPT_KERNEL, OPT_TARGET, OPT_TARGET_CUT, OPT_EXACT, OPT_TRACE
+  OPT_COSTPJ, OPT_KERNEL, OPT_DEVICE, OPT_TARGET, OPT_TARGET_CUT, OPT_EXACT, OPT_TRACE
 };
 
 #define STR_(x) #x
@@ -107,6 +107,9 @@ const ceas_option ceas_anneal_option_table[] = {
      "once in the replica-packed multi-spin-coded kernel, couplings as bond masks; for "
      "ea2d/ea3d +-J instances with even L, async updates and no field noise (auto: "
      "whenever that holds)", NPU},
+    {"device", "cpu|gpu", "cpu",
+     "where the reads run; gpu: sa and sb-discrete on a CUDA GPU (a -DCEASIM_CUDA=ON "
+     "build), bit for bit the CPU's reads, all at once", NPU},
     {"target", "E|exact", NULL,
      "a read succeeds when it reaches energy <= E (total); exact: the exact ground-state "
      "energy (needs n <= 24)", TARGETS},
@@ -340,6 +343,11 @@ int ceas_anneal_option_set(ceas_anneal_options *a, const char *key, const char *
           rc = ceas_error_set(CEAS_EINPUT, "--kernel: expected auto, fields or packed, got '%s'",
                               optarg);
         break;
+      case OPT_DEVICE:
+        if (strcmp(optarg, "cpu") && strcmp(optarg, "gpu"))
+          rc = ceas_error_set(CEAS_EINPUT, "--device: expected cpu or gpu, got '%s'", optarg);
+        a->gpu = !strcmp(optarg, "gpu");
+        break;
   }
   return rc;
 }
@@ -451,7 +459,13 @@ int ceas_anneal_setup_make(const ceas_anneal_options *a, ceas_anneal_setup *s) {
   p->update = a->update;
   p->field_noise = a->field_noise;
   p->j_bits = (int)a->j_bits;
-  if ((rc = ceas_anneal_method_kernel(a->m, s->pm, p, a->kernel, &s->method))) return rc;
+  if (a->gpu && a->kernel == 1)
+    return ceas_error_set(CEAS_EINPUT, "--kernel packed: not with --device gpu");
+  if (a->gpu)
+    rc = ceas_anneal_method_device(a->m, s->pm, p, 1, &s->method);
+  else
+    rc = ceas_anneal_method_kernel(a->m, s->pm, p, a->kernel, &s->method);
+  if (rc) return rc;
   const ceas_anneal_method *method = s->method;
   ceas_anneal_cost_pj_default(p->j_bits, &s->pj);
   if (a->cost_pj && (rc = ceas_anneal_cost_pj_parse(a->cost_pj, &s->pj))) return rc;

@@ -129,6 +129,7 @@ const ceas_anneal_method ceas_anneal_method_sa = {
     .synchronous = 0,
     .collective = 0,
     .packed = &ceas_anneal_method_sa_msc,
+    .gpu = &ceas_anneal_method_sa_gpu,
     .check = sa_check,
     .alloc = sa_alloc,
     .read = sa_read,

@@ -204,11 +204,16 @@ int ceas_anneal_sb_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params
     return rc ? rc : CEAS_ENOMEM;
   }
   for (size_t i = 0; i < n; i++) w->hu[i] = (float)(pb->h[i] / pb->unit);
-  ceas_anneal_cost_mvm(pb, d.j_bits, &w->step_cost);
-  w->step_cost.spin_updates = n;
-  w->step_cost.bytes += 16 * (uint64_t)n; /* x and y read and written */
+  ceas_anneal_sb_step_cost(pb, d.j_bits, &w->step_cost);
   *out = w;
   return CEAS_OK;
+}
+
+void ceas_anneal_sb_step_cost(const ceas_anneal_problem *pb, int j_bits,
+                              ceas_anneal_cost *c) {
+  ceas_anneal_cost_mvm(pb, j_bits, c);
+  c->spin_updates = (uint64_t)pb->n;
+  c->bytes += 16 * (uint64_t)pb->n; /* x and y read and written */
 }
 
 static int sb_alloc_ballistic(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
@@ -317,6 +322,7 @@ const ceas_anneal_method ceas_anneal_method_sb_discrete = {
     .synchronous = 1,
     .collective = 0,
     .packed = NULL,
+    .gpu = &ceas_anneal_method_sb_discrete_gpu,
     .check = sb_check,
     .alloc = sb_alloc_discrete,
     .read = sb_read,

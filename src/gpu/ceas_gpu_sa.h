@@ -14,7 +14,7 @@
  * warp (the chunk's own couplings in registers) and then applies the chunk's flips
  * to all n fields with the whole block: the sequence of decisions is the CPU's.
  * Best state: the end-of-sweep state of lowest running energy, first held (the
- * CPU's rule, in exact integers). */
+ * CPU's rule, in exact integers). sa_dense.cu says how the kernels work. */
 #ifndef CEAS_GPU_SA_H
 #define CEAS_GPU_SA_H
 
@@ -27,6 +27,7 @@ extern "C" {
 typedef struct {
   uint64_t best_sweep; /* sweep after which the best state was first held */
   uint64_t flips;      /* accepted flips */
+  uint64_t deg_sum;    /* the flipped sites' nonzero couplings, summed (the cost model) */
   int64_t best_de;     /* best energy - initial energy, in units of unit (exact) */
   int64_t final_de;    /* final energy - initial energy, likewise */
 } ceas_gpu_sa_read;
@@ -35,22 +36,24 @@ typedef struct {
  * dense8 (J_ij / unit in {-1, 0, 1}, symmetric, zero diagonal; 2 <= n <= 16384)
  * along betas[sweeps] (finite, >= 0; sweeps < 2^32 - 1). Outputs (host memory,
  * NULL to skip): best and final configurations reads x n, per-read results;
- * *kernel_seconds the GPU time of the annealing kernel. threads: a block's
- * threads (a multiple of 32, 32..1024). Returns CEAS_OK or an error code with a
- * message. */
+ * *kernel_seconds the GPU time of the annealing kernel. group: reads a block
+ * (1..8; shared memory 5 group n + 4 n bytes, at most 227 KiB), threads: a
+ * block's threads (a multiple of 32, 32 group .. 1024). Returns CEAS_OK or an
+ * error code with a message. */
 int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit, const double *betas,
                           uint64_t sweeps, uint64_t seed, uint64_t read0, uint64_t reads,
-                          int threads, int8_t *best, int8_t *final, ceas_gpu_sa_read *res,
-                          double *kernel_seconds);
+                          int threads, int group, int8_t *best, int8_t *final,
+                          ceas_gpu_sa_read *res, double *kernel_seconds);
 
 /* A read of the real-coupling sa or of sb: best_e, final_e the kernel's running
  * energies (sa: the CPU's double bookkeeping, refreshed every 256 sweeps; sb:
  * exact, -unit s.J s / 2); best_sweep the sweep or step after which the best
  * state was first held (0: the initial state); flips accepted flips (sb: sign
- * changes). */
+ * changes); deg_sum as in ceas_gpu_sa_read (sa; 0 for sb). */
 typedef struct {
   uint64_t best_sweep;
   uint64_t flips;
+  uint64_t deg_sum;
   double best_e;
   double final_e;
 } ceas_gpu_anneal_read;
@@ -75,10 +78,11 @@ int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs_sum, const
  * operations) and the readout s = sign(x) with its exact integer fields. The best
  * state: the first of the lowest exact energy; the CPU decides on a double
  * running energy whose rounding drift stays below its noise floor of 1e-12
- * abs_sum, hence the same decisions (checked read by read). */
+ * abs_sum, hence the same decisions (checked read by read). group: reads a
+ * block (1..8; shared memory about 13 group n bytes, at most 227 KiB). */
 int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double unit, double dt, double a0,
                           double c0, double x_init, uint64_t steps, uint64_t seed,
-                          uint64_t read0, uint64_t reads, int threads, int8_t *best,
+                          uint64_t read0, uint64_t reads, int threads, int group, int8_t *best,
                           int8_t *final, ceas_gpu_anneal_read *res, double *kernel_seconds);
 
 #ifdef __cplusplus

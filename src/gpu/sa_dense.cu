@@ -1,10 +1,22 @@
-/* sa on dense ±1 couplings, many reads at once (ceas_gpu_sa.h has the contract).
- * One block a read: the state (int16 fields, int8 spins), the sweep's acceptance
- * words and its threshold table live in shared memory; warp 0 decides a chunk of
- * 32 consecutive sites in order, each lane holding one site's field and its
- * couplings to the chunk's 32 sites in registers, so a decision costs two
- * shuffles and no memory access; then the whole block adds the chunk's flips to
- * all n fields (rows of the int8 couplings, read from L2, shared by all reads). */
+/* sa on dense couplings, many reads at once (ceas_gpu_sa.h has the contract).
+ *
+ * ±1 couplings (exact integer fields): a block runs `group` reads, each with its
+ * int16 fields, spins and the sweep's acceptance bounds in shared memory. The
+ * couplings are two bit matrices (nonzero, negative) by blocks of 32 columns, so
+ * that (a) warp r decides read r's chunk of 32 consecutive sites in order, lane j
+ * holding site j's field and its 32 couplings to the chunk, one shuffle a
+ * decision, and (b) the chunk's flips reach every field at once: with P, M the
+ * chunk's sites flipped to +1 and to -1, f_x moves by
+ * 2 (sum_{k in P} J_xk - sum_{k in M} J_xk), four popcounts of two words,
+ * whatever the number of flips (the CPU adds one int8 row a flip). Each word
+ * loaded serves the group's reads. A uniform u decides through q* = the first
+ * |f| whose threshold it fails (a binary search in the sweep's non-increasing
+ * table, done for all sites when the sweep starts): accept iff s f < q*, the
+ * CPU's test (de <= 0 or (float)u < thr[|f|]) in one compare.
+ *
+ * Real couplings (float fields): one block a read, warp 0 deciding each chunk as
+ * above with float fields, the rows of the chunk's flips added field by field in
+ * flip order (sa_dense_real_kernel below). */
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +24,7 @@
 
 #include "ceas_core.h"
 #include "ceas_gpu_sa.h"
+#include "gpu_anneal_bits.cuh"
 #include "gpu_philox.cuh"
 #include "gpu_private.h"
 
@@ -25,159 +38,236 @@
 static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 struct sa_args {
-  int n, nblk;
-  const int8_t *J;     /* n x n */
-  const float *thr;    /* sweeps x n thresholds by |f| */
-  const uint32_t *key; /* 2 a read */
-  uint64_t sweeps;
+  int n, nb, group;
+  anneal_bits J;
+  const int *deg;        /* a site's nonzero couplings (the cost model's row updates) */
+  const float *thr;      /* sweeps x n thresholds by |f| */
+  const uint32_t *key;   /* 2 a read */
+  uint64_t sweeps, reads;
   int8_t *best, *final;
   ceas_gpu_sa_read *res;
 };
 
+/* The first q in [1, n) with thr[q] <= uf (thr non-increasing there), else n. */
+__device__ __forceinline__ int sa_qstar(const float *thr, int n, float uf) {
+  int lo = 1, hi = n;
+  while (lo < hi) {
+    const int mid = (lo + hi) >> 1;
+    if (thr[mid] <= uf)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
 __global__ void sa_dense_kernel(sa_args a) {
   extern __shared__ uint32_t sm[];
-  const int n = a.n, n4 = 4 * a.nblk, tid = threadIdx.x, bd = blockDim.x;
-  const int lane = tid & 31, warp = tid >> 5;
-  uint32_t *u = sm;                                  /* n4 words */
-  float *thr = (float *)(u + n4);                    /* n */
-  int16_t *f = (int16_t *)(thr + n);                 /* n4 */
-  int8_t *s = (int8_t *)(f + n4);                    /* n4 */
-  __shared__ int flip_site[32];
-  __shared__ int nflip;
-  __shared__ int improved;
-  const uint64_t r = blockIdx.x;
-  const uint32_t k0 = a.key[2 * r], k1 = a.key[2 * r + 1];
-  int8_t *best = a.best + r * (uint64_t)n;
-  for (int b = tid; b < a.nblk; b += bd) {
+  const int n = a.n, nb = a.nb, n32 = 32 * nb, G = a.group, nblk = (n + 3) / 4;
+  const int tid = threadIdx.x, bd = blockDim.x, lane = tid & 31, warp = tid >> 5;
+  float *thr = (float *)sm;                /* n32 */
+  uint32_t *Pm = (uint32_t *)(thr + n32);  /* G: the chunk's flips to +1 */
+  uint32_t *Mm = Pm + G;                   /* G: to -1 */
+  uint32_t *Sm = Mm + G;                   /* 2 G nb: initial spin masks */
+  int16_t *f = (int16_t *)(Sm + 2 * G * nb); /* G x n32 */
+  int16_t *qs = f + G * n32;               /* G x n32 */
+  int8_t *s = (int8_t *)(qs + G * n32);    /* G x n32 */
+  const uint64_t r0 = (uint64_t)blockIdx.x * G;
+  const int nr = (int)min((uint64_t)G, a.reads - r0);
+  for (int i = tid; i < G * n32; i += bd) {
+    s[i] = 1;
+    f[i] = 0;
+    qs[i] = 0; /* padding sites: s f = 0 < 0 never holds */
+  }
+  __syncthreads();
+  for (int idx = tid; idx < nr * nblk; idx += bd) {
+    const int r = idx / nblk, b = idx % nblk;
     uint32_t w[4];
-    ceas_gpu_philox4x32_key((uint32_t)b, 0, SA_INIT_C, SA_INIT_C, k0, k1, w);
+    ceas_gpu_philox4x32_key((uint32_t)b, 0, SA_INIT_C, SA_INIT_C, a.key[2 * (r0 + r)],
+                            a.key[2 * (r0 + r) + 1], w);
     for (int q = 0; q < 4; q++)
-      if (4 * b + q < n) s[4 * b + q] = (w[q] >> 31) ? 1 : -1;
+      if (4 * b + q < n) s[r * n32 + 4 * b + q] = (w[q] >> 31) ? 1 : -1;
   }
   __syncthreads();
-  /* Fields from scratch: a warp a row, exact integers. */
-  for (int i = warp; i < n; i += bd >> 5) {
-    int x = 0;
-    for (int j = lane; j < n; j += 32) x += a.J[(size_t)i * n + j] * s[j];
-    for (int o = 16; o; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    if (lane == 0) f[i] = (int16_t)x;
+  for (int p = warp; p < nr * nb; p += bd >> 5) {
+    const int r = p / nb, c = p % nb, i = 32 * c + lane;
+    const int8_t v = s[r * n32 + i];
+    const uint32_t up = __ballot_sync(0xffffffffu, i < n && v > 0);
+    const uint32_t dn = __ballot_sync(0xffffffffu, i < n && v < 0);
+    if (lane == 0) Sm[2 * p] = up, Sm[2 * p + 1] = dn;
   }
-  for (int i = tid; i < n; i += bd) best[i] = s[i];
-  int64_t de_run = 0, best_de = 0; /* thread 0's bookkeeping */
-  uint64_t flips = 0, best_sweep = 0;
   __syncthreads();
+  /* Fields from scratch, exact: f_x = sum_{s_k = +1} J_xk - sum_{s_k = -1} J_xk. */
+  for (int x = tid; x < n; x += bd) {
+    int acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int c = 0; c < nb; c++) {
+      uint32_t z, neg;
+      anneal_bits_words(a.J, c, x, &z, &neg);
+      for (int r = 0; r < nr; r++)
+        acc[r] += anneal_bits_pm(z, neg, Sm[2 * (r * nb + c)], Sm[2 * (r * nb + c) + 1]);
+    }
+    for (int r = 0; r < nr; r++) f[r * n32 + x] = (int16_t)acc[r];
+  }
+  for (int idx = tid; idx < nr * n; idx += bd)
+    a.best[(r0 + idx / n) * n + idx % n] = s[(idx / n) * n32 + idx % n];
+  /* Warp r's bookkeeping of read r (every lane the same). */
+  int64_t de_run = 0, best_de = 0;
+  uint64_t flips = 0, best_sweep = 0, dsum = 0; /* dsum: this lane's sites */
+  const int r = warp;
+  const int mine = r < nr;
+  int16_t *fr = f + r * n32, *qr = qs + r * n32;
+  int8_t *sr = s + r * n32;
   for (uint64_t k = 0; k < a.sweeps; k++) {
     const float *tk = a.thr + k * (uint64_t)n;
-    for (int i = tid; i < n; i += bd) thr[i] = tk[i];
-    for (int b = tid; b < a.nblk; b += bd) {
+    for (int i = tid; i < n32; i += bd) thr[i] = i < n ? tk[i] : 0.0f;
+    __syncthreads();
+    for (int idx = tid; idx < nr * nblk; idx += bd) {
+      const int rr = idx / nblk, b = idx % nblk;
       uint32_t w[4];
-      ceas_gpu_philox4x32_key((uint32_t)b, 0, (uint32_t)k, (uint32_t)(k >> 32), k0, k1, w);
-      for (int q = 0; q < 4; q++) u[4 * b + q] = w[q];
+      ceas_gpu_philox4x32_key((uint32_t)b, 0, (uint32_t)k, (uint32_t)(k >> 32),
+                              a.key[2 * (r0 + rr)], a.key[2 * (r0 + rr) + 1], w);
+      for (int q = 0; q < 4; q++)
+        if (4 * b + q < n)
+          qs[rr * n32 + 4 * b + q] = (int16_t)sa_qstar(thr, n, __uint2float_rn(w[q]));
     }
     __syncthreads();
-    int64_t acc = 0; /* warp 0: the sweep's dE in units */
-    for (int c0 = 0; c0 < n; c0 += 32) {
-      if (warp == 0) {
-        const int site = c0 + lane;
+    int acc = 0; /* lane's share of the sweep's dE, in units */
+    for (int c = 0; c < nb; c++) {
+      if (mine) {
+        const int site = 32 * c + lane;
         const int valid = site < n;
-        int fl = valid ? f[site] : 0, sl = valid ? s[site] : 1;
+        int fl = fr[site], sl = sr[site];
+        const int q = qr[site];
+        uint32_t z = 0, neg = 0;
+        if (valid) anneal_bits_words(a.J, c, site, &z, &neg);
         int jr[32];
 #pragma unroll
-        for (int j = 0; j < 32; j++)
-          jr[j] = (valid && c0 + j < n) ? a.J[(size_t)(c0 + j) * n + site] : 0;
-        uint32_t mask = 0;
+        for (int j = 0; j < 32; j++) jr[j] = (z >> j) & 1u ? ((neg >> j) & 1u ? -1 : 1) : 0;
+        uint32_t P = 0, M = 0;
 #pragma unroll
         for (int j = 0; j < 32; j++) {
-          const int fj = __shfl_sync(0xffffffffu, fl, j);
-          const int sj = __shfl_sync(0xffffffffu, sl, j);
-          if (c0 + j >= n) break;
-          const int de = 2 * sj * fj;
-          /* machine.c's int path: de == 0 accepted (sa), de < 0 accepted. */
-          const int ok = de <= 0 || __uint2float_rn(u[c0 + j]) < thr[de >> 1];
-          if (ok) {
-            fl += -2 * sj * jr[j];
-            if (lane == j) sl = -sl;
-            mask |= 1u << j;
-            acc += de;
+          if (32 * c + j >= n) break;
+          const int sf = sl * fl;
+          /* Lane j's decision, broadcast as its old spin (0: rejected). */
+          const int v = __shfl_sync(0xffffffffu, sf < q ? sl : 0, j);
+          if (v) {
+            fl -= 2 * v * jr[j];
+            if (lane == j) {
+              sl = -sl;
+              acc += 2 * sf;
+              dsum += (uint64_t)a.deg[site];
+            }
+            if (v < 0)
+              P |= 1u << j;
+            else
+              M |= 1u << j;
           }
         }
-        if (valid) s[site] = (int8_t)sl;
-        if (lane == 0) nflip = __popc(mask);
-        if ((mask >> lane) & 1u) flip_site[__popc(mask & ((1u << lane) - 1u))] = site;
+        if (valid) sr[site] = (int8_t)sl;
+        if (lane == 0) Pm[r] = P, Mm[r] = M;
+        flips += (uint64_t)__popc(P | M);
       }
       __syncthreads();
-      const int nf = nflip;
-      if (nf) {
+      uint32_t any = 0;
+      for (int rr = 0; rr < nr; rr++) any |= Pm[rr] | Mm[rr];
+      if (any) {
         for (int x = tid; x < n; x += bd) {
-          int d = 0;
-          for (int q = 0; q < nf; q++) {
-            const int i = flip_site[q];
-            d += 2 * s[i] * a.J[(size_t)i * n + x];
+          uint32_t z, neg;
+          anneal_bits_words(a.J, c, x, &z, &neg);
+          for (int rr = 0; rr < nr; rr++) {
+            const uint32_t P = Pm[rr], M = Mm[rr];
+            if (P | M) f[rr * n32 + x] = (int16_t)(f[rr * n32 + x] + 2 * anneal_bits_pm(z, neg, P, M));
           }
-          f[x] = (int16_t)(f[x] + d);
         }
       }
-      if (tid == 0) flips += (uint64_t)nf;
       __syncthreads();
     }
-    if (tid == 0) {
+    if (mine) {
+      for (int o = 16; o; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
       de_run += acc;
-      improved = de_run < best_de;
-      if (improved) {
+      if (de_run < best_de) {
         best_de = de_run;
         best_sweep = k + 1;
+        for (int i = lane; i < n; i += 32) a.best[(r0 + r) * n + i] = sr[i];
       }
     }
-    __syncthreads();
-    if (improved)
-      for (int i = tid; i < n; i += bd) best[i] = s[i];
   }
-  for (int i = tid; i < n; i += bd) a.final[r * (uint64_t)n + i] = s[i];
-  if (tid == 0) {
-    a.res[r].best_sweep = best_sweep;
-    a.res[r].flips = flips;
-    a.res[r].best_de = best_de;
-    a.res[r].final_de = de_run;
+  if (mine) {
+    for (int i = lane; i < n; i += 32) a.final[(r0 + r) * n + i] = sr[i];
+    for (int o = 16; o; o >>= 1) dsum += __shfl_xor_sync(0xffffffffu, dsum, o);
+    if (lane == 0) {
+      a.res[r0 + r].deg_sum = dsum;
+      a.res[r0 + r].best_sweep = best_sweep;
+      a.res[r0 + r].flips = flips;
+      a.res[r0 + r].best_de = best_de;
+      a.res[r0 + r].final_de = de_run;
+    }
   }
 }
 
 extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit,
                                      const double *betas, uint64_t sweeps, uint64_t seed,
-                                     uint64_t read0, uint64_t reads, int threads, int8_t *best,
-                                     int8_t *final, ceas_gpu_sa_read *res,
+                                     uint64_t read0, uint64_t reads, int threads, int group,
+                                     int8_t *best, int8_t *final, ceas_gpu_sa_read *res,
                                      double *kernel_seconds) {
   if (n < 2 || n > 16384)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 2 <= n <= 16384, got %lld",
                           (long long)n);
   if (sweeps < 1 || sweeps >= (UINT64_C(1) << 32) - 1)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 1 <= sweeps < 2^32 - 1");
-  if (threads < 32 || threads > 1024 || threads % 32)
+  if (group < 1 || group > 8)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: group %d: expected 1 .. 8 reads a block",
+                          group);
+  if (threads < 32 * group || threads > 1024 || threads % 32)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: threads %d: expected a multiple of 32 "
-                          "from 32 to 1024", threads);
+                          "from 32 x group to 1024", threads);
   if (reads < 1 || reads > INT32_MAX)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 1 <= reads < 2^31");
-  const int nblk = (int)((n + 3) / 4);
+  const int nb = (int)((n + 31) / 32);
+  const size_t nw = (size_t)nb * (size_t)n;
+  const size_t smem = (size_t)(32 * nb) * 4 + (size_t)(2 * group + 2 * group * nb) * 4 +
+                      (size_t)group * (size_t)(32 * nb) * 5;
+  if (smem > 227 * 1024)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: n = %lld with group %d needs %zu bytes of "
+                          "shared memory (at most 227 KiB): use a smaller group",
+                          (long long)n, group, smem);
   /* The CPU's tables (machine.c, sweep_int_body), with its expf: zero from kmax
    * on, where the CPU rejects outright, so one comparison decides both. */
+  uint32_t *Z = NULL, *N = NULL;
+  int complete = 0;
+  int rc = anneal_bits_make("gpu sa", n, dense8, &Z, &N, &complete);
+  if (rc) return rc;
   float *thr = (float *)calloc((size_t)(sweeps * (uint64_t)n), sizeof *thr);
   uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
-  ceas_gpu_sa_read *hres = (ceas_gpu_sa_read *)malloc((size_t)reads * sizeof *hres);
-  int8_t *hbest = (int8_t *)malloc((size_t)(reads * (uint64_t)n));
-  int8_t *hfinal = (int8_t *)malloc((size_t)(reads * (uint64_t)n));
-  if (!thr || !key || !hres || !hbest || !hfinal) {
-    free(thr), free(key), free(hres), free(hbest), free(hfinal);
+  int *deg = (int *)calloc((size_t)n, sizeof *deg);
+  if (!thr || !key || !deg) {
+    free(thr), free(key), free(deg), free(Z), free(N);
     return ceas_error_set(CEAS_ENOMEM, "gpu sa: host memory");
   }
-  for (uint64_t k = 0; k < sweeps; k++) {
+  for (int64_t x = 0; x < n; x++)
+    for (int c = 0; c < nb; c++) deg[x] += __builtin_popcount(Z[(size_t)c * n + x]);
+  for (uint64_t k = 0; k < sweeps && !rc; k++) {
     if (!(betas[k] >= 0) || !isfinite(betas[k])) {
-      free(thr), free(key), free(hres), free(hbest), free(hfinal);
-      return ceas_error_set(CEAS_EINPUT, "gpu sa: beta of sweep %llu is %g (expected >= 0)",
-                            (unsigned long long)k, betas[k]);
+      rc = ceas_error_set(CEAS_EINPUT, "gpu sa: beta of sweep %llu is %g (expected >= 0)",
+                          (unsigned long long)k, betas[k]);
+      break;
     }
     const float beta_u = (float)(betas[k] * unit);
     float *t = thr + k * (uint64_t)n;
     for (int64_t q = 1; q < n && beta_u * (float)(2 * q) < SA_X_MAX; q++)
       t[q] = expf(-(beta_u * (float)(2 * q))) * 0x1p32f;
+    /* q* by bisection needs the table non-increasing (e^-x is; a float expf
+     * could break it only between arguments within an ulp, never seen). */
+    for (int64_t q = 1; q + 1 < n; q++)
+      if (t[q + 1] > t[q]) {
+        rc = ceas_error_set(CEAS_EINPUT, "gpu sa: the threshold table of sweep %llu is not "
+                            "monotone at |f| = %lld", (unsigned long long)k, (long long)q);
+        break;
+      }
+  }
+  if (rc) {
+    free(thr), free(key), free(deg), free(Z), free(N);
+    return rc;
   }
   for (uint64_t r = 0; r < reads; r++) {
     ceas_rng_key rk = {seed, read0 + r};
@@ -188,16 +278,19 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   sa_args a;
   memset(&a, 0, sizeof a);
   a.n = (int)n;
-  a.nblk = nblk;
+  a.nb = nb;
+  a.group = group;
+  a.J.n = (int)n;
+  a.J.nb = nb;
+  a.J.complete = complete;
   a.sweeps = sweeps;
-  int8_t *dJ = NULL;
+  a.reads = reads;
+  uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
+  int *ddeg = NULL;
   float *dthr = NULL;
-  uint32_t *dkey = NULL;
   int8_t *dbest = NULL, *dfinal = NULL;
   ceas_gpu_sa_read *dres = NULL;
-  int rc = CEAS_OK;
   cudaEvent_t e0 = NULL, e1 = NULL;
-  const size_t smem = (size_t)(4 * nblk) * 4 + (size_t)n * 4 + (size_t)(4 * nblk) * 3;
 #define SA_STEP(call, what)                         \
   do {                                              \
     cudaError_t e_ = (call);                        \
@@ -206,21 +299,27 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
       goto done;                                    \
     }                                               \
   } while (0)
-  SA_STEP(cudaMalloc((void **)&dJ, (size_t)(n * n)), "device memory");
+  SA_STEP(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
+  SA_STEP(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
   SA_STEP(cudaMalloc((void **)&dthr, (size_t)(sweeps * (uint64_t)n) * sizeof *dthr),
           "device memory");
   SA_STEP(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
   SA_STEP(cudaMalloc((void **)&dbest, (size_t)(reads * (uint64_t)n)), "device memory");
   SA_STEP(cudaMalloc((void **)&dfinal, (size_t)(reads * (uint64_t)n)), "device memory");
   SA_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
-  SA_STEP(cudaMemcpy(dJ, dense8, (size_t)(n * n), cudaMemcpyHostToDevice), "copy");
+  SA_STEP(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
+  SA_STEP(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
+  SA_STEP(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
+  SA_STEP(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
   SA_STEP(cudaMemcpy(dthr, thr, (size_t)(sweeps * (uint64_t)n) * sizeof *thr,
                      cudaMemcpyHostToDevice), "copy");
   SA_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
           "copy");
   SA_STEP(cudaFuncSetAttribute(sa_dense_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                (int)smem), "shared memory");
-  a.J = dJ;
+  a.J.Z = dZ;
+  a.J.N = dN;
+  a.deg = ddeg;
   a.thr = dthr;
   a.key = dkey;
   a.best = dbest;
@@ -229,7 +328,7 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   SA_STEP(cudaEventCreate(&e0), "event");
   SA_STEP(cudaEventCreate(&e1), "event");
   SA_STEP(cudaEventRecord(e0), "event");
-  sa_dense_kernel<<<(unsigned)reads, (unsigned)threads, smem>>>(a);
+  sa_dense_kernel<<<(unsigned)((reads + group - 1) / group), (unsigned)threads, smem>>>(a);
   SA_STEP(cudaGetLastError(), "sa kernel launch");
   SA_STEP(cudaEventRecord(e1), "event");
   SA_STEP(cudaEventSynchronize(e1), "sa kernel");
@@ -238,21 +337,21 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
     SA_STEP(cudaEventElapsedTime(&ms, e0, e1), "event");
     *kernel_seconds = ms * 1e-3;
   }
-  SA_STEP(cudaMemcpy(hres, dres, (size_t)reads * sizeof *hres, cudaMemcpyDeviceToHost), "copy");
-  SA_STEP(cudaMemcpy(hbest, dbest, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-          "copy");
-  SA_STEP(cudaMemcpy(hfinal, dfinal, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-          "copy");
-  if (res) memcpy(res, hres, (size_t)reads * sizeof *hres);
-  if (best) memcpy(best, hbest, (size_t)(reads * (uint64_t)n));
-  if (final) memcpy(final, hfinal, (size_t)(reads * (uint64_t)n));
+  if (res)
+    SA_STEP(cudaMemcpy(res, dres, (size_t)reads * sizeof *res, cudaMemcpyDeviceToHost), "copy");
+  if (best)
+    SA_STEP(cudaMemcpy(best, dbest, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
+            "copy");
+  if (final)
+    SA_STEP(cudaMemcpy(final, dfinal, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
+            "copy");
 done:
 #undef SA_STEP
   if (e0) cudaEventDestroy(e0);
   if (e1) cudaEventDestroy(e1);
-  cudaFree(dJ), cudaFree(dthr), cudaFree(dkey), cudaFree(dbest), cudaFree(dfinal),
-      cudaFree(dres);
-  free(thr), free(key), free(hres), free(hbest), free(hfinal);
+  cudaFree(dZ), cudaFree(dN), cudaFree(ddeg), cudaFree(dthr), cudaFree(dkey), cudaFree(dbest),
+      cudaFree(dfinal), cudaFree(dres);
+  free(thr), free(key), free(deg), free(Z), free(N);
   return rc;
 }
 
@@ -304,6 +403,7 @@ struct sa_real_args {
   const float *J;      /* n x n, (float)J_ij: the CPU's dense float32 rows */
   const double *Jd;    /* n x n, J_ij: the refresh's double sums */
   const float *beta_u; /* a sweep's (float)(beta unit) */
+  const int *deg;      /* a site's nonzero couplings */
   const uint32_t *key;
   uint64_t sweeps;
   double unit, noise;
@@ -356,7 +456,7 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
   /* Thread 0's bookkeeping, the CPU's doubles: E = E0 + unit e_u. */
   double E0 = sa_real_refresh(a, s, f, xs), e_u = 0, E = E0, best_e = E0;
   for (int i = tid; i < n; i += bd) best[i] = s[i];
-  uint64_t flips = 0, best_sweep = 0, since = 0;
+  uint64_t flips = 0, best_sweep = 0, since = 0, dsum = 0;
   for (uint64_t k = 0; k < a.sweeps; k++) {
     const float beta_u = a.beta_u[k];
     for (int b = tid; b < a.nblk; b += bd) {
@@ -391,7 +491,10 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
           }
           if (ok) {
             fl = __fadd_rn(fl, __fmul_rn(sj > 0 ? -2.0f : 2.0f, jr[j]));
-            if (lane == j) sl = -sl;
+            if (lane == j) {
+              sl = -sl;
+              dsum += (uint64_t)a.deg[site];
+            }
             mask |= 1u << j;
             acc = __dadd_rn(acc, (double)de);
           }
@@ -440,9 +543,12 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
       for (int i = tid; i < n; i += bd) best[i] = s[i];
   }
   for (int i = tid; i < n; i += bd) a.final[r * (uint64_t)n + i] = s[i];
+  if (warp == 0)
+    for (int o = 16; o; o >>= 1) dsum += __shfl_xor_sync(0xffffffffu, dsum, o);
   if (tid == 0) {
     a.res[r].best_sweep = best_sweep;
     a.res[r].flips = flips;
+    a.res[r].deg_sum = dsum;
     a.res[r].best_e = best_e;
     a.res[r].final_e = E;
   }
@@ -473,14 +579,18 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   float *Jf = (float *)malloc(nn * sizeof *Jf);
   float *bu = (float *)malloc((size_t)sweeps * sizeof *bu);
   uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
-  if (!Jf || !bu || !key) {
-    free(Jf), free(bu), free(key);
+  int *deg = (int *)calloc((size_t)n, sizeof *deg);
+  if (!Jf || !bu || !key || !deg) {
+    free(Jf), free(bu), free(key), free(deg);
     return ceas_error_set(CEAS_ENOMEM, "gpu sa: host memory");
   }
-  for (size_t q = 0; q < nn; q++) Jf[q] = (float)J[q];
+  for (size_t q = 0; q < nn; q++) {
+    Jf[q] = (float)J[q];
+    deg[q / (size_t)n] += J[q] != 0;
+  }
   for (uint64_t k = 0; k < sweeps; k++) {
     if (!(betas[k] >= 0) || !isfinite(betas[k])) {
-      free(Jf), free(bu), free(key);
+      free(Jf), free(bu), free(key), free(deg);
       return ceas_error_set(CEAS_EINPUT, "gpu sa: beta of sweep %llu is %g (expected >= 0)",
                             (unsigned long long)k, betas[k]);
     }
@@ -502,6 +612,7 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   float *dJ = NULL, *dbu = NULL;
   double *dJd = NULL;
   uint32_t *dkey = NULL;
+  int *ddeg = NULL;
   int8_t *dbest = NULL, *dfinal = NULL;
   ceas_gpu_anneal_read *dres = NULL;
   int rc = CEAS_OK;
@@ -524,6 +635,8 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   SA_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
   SA_STEP(cudaMemcpy(dJ, Jf, nn * sizeof *dJ, cudaMemcpyHostToDevice), "copy");
   SA_STEP(cudaMemcpy(dJd, J, nn * sizeof *dJd, cudaMemcpyHostToDevice), "copy");
+  SA_STEP(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
+  SA_STEP(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
   SA_STEP(cudaMemcpy(dbu, bu, (size_t)sweeps * sizeof *dbu, cudaMemcpyHostToDevice), "copy");
   SA_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
           "copy");
@@ -531,6 +644,7 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
                                (int)smem), "shared memory");
   a.J = dJ;
   a.Jd = dJd;
+  a.deg = ddeg;
   a.beta_u = dbu;
   a.key = dkey;
   a.best = dbest;
@@ -560,8 +674,8 @@ done:
 #undef SA_STEP
   if (e0) cudaEventDestroy(e0);
   if (e1) cudaEventDestroy(e1);
-  cudaFree(dJ), cudaFree(dJd), cudaFree(dbu), cudaFree(dkey), cudaFree(dbest),
+  cudaFree(dJ), cudaFree(dJd), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey), cudaFree(dbest),
       cudaFree(dfinal), cudaFree(dres);
-  free(Jf), free(bu), free(key);
+  free(Jf), free(bu), free(key), free(deg);
   return rc;
 }

@@ -1,10 +1,12 @@
 /* sb-discrete on dense ±1 couplings, many reads at once (ceas_gpu_sa.h has the
- * contract). One block a read: positions, momenta, the readout's fields (exact
- * integers) and spins live in shared memory; a step is one element-wise pass
- * (every thread its sites: the CPU's sb_move and sign readout) and then the
- * changed signs' rows added to the fields, or the fields recomputed from
- * scratch when many signs changed (exact integers: both give the same fields,
- * so the choice is a matter of speed alone, as on the CPU). */
+ * contract). A block runs `group` reads: each read's positions, momenta, spins and
+ * readout fields (exact integers) live in shared memory. A step is one
+ * element-wise pass over the group's sites (the CPU's sb_move and sign readout),
+ * each warp on 32 consecutive sites, whose ballots give every block of 32 sites
+ * its sign changes to +1 and to -1; then the fields follow all of them at once in
+ * popcounts (gpu_anneal_bits.cuh), each coupling word loaded serving the group's
+ * reads. Integer fields make this equal to the CPU's flip-by-flip updates and
+ * recomputes. */
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "ceas_core.h"
 #include "ceas_gpu_sa.h"
+#include "gpu_anneal_bits.cuh"
 #include "gpu_philox.cuh"
 #include "gpu_private.h"
 
@@ -24,149 +27,207 @@
 static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 struct sb_args {
-  int n;
-  const int8_t *J;   /* n x n */
+  int n, nb, group;
+  anneal_bits J;
   const float *ka;   /* a step's (float)(dt (a0 - a(t_k))) */
   float kc, kx, xi;  /* (float)(dt c0 unit), (float)(dt a0), (float)x_init */
   const uint32_t *key;
-  uint64_t steps;
+  uint64_t steps, reads;
   double unit;
   int8_t *best, *final;
   ceas_gpu_anneal_read *res;
 };
 
-/* The block's sum of v (every thread's value; a result for all threads). */
-__device__ long long sb_block_sum(long long v, long long *red) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  __syncthreads();
-  if (lane == 0) red[warp] = v;
-  __syncthreads();
-  long long t = 0;
-  for (int w = 0; w < nw; w++) t += red[w];
-  return t;
-}
+#define SB_GROUP_MAX 8
 
-/* g = J s from scratch: a warp a row, exact integers. */
-__device__ void sb_fields(const sb_args &a, const int8_t *s, int *g) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  for (int i = warp; i < a.n; i += nw) {
-    int x = 0;
-    for (int j = lane; j < a.n; j += 32) x += a.J[(size_t)i * a.n + j] * s[j];
-    for (int o = 16; o; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    if (lane == 0) g[i] = x;
+/* g += factor x (the blocks' P, M sums) for every read of the group that has a
+ * nonzero mask in a block: Pm, Mm are group x nb. */
+__device__ void sb_fields_add(const sb_args &a, int nr, int n32, const uint32_t *Pm,
+                              const uint32_t *Mm, int factor, int *g) {
+  for (int x = threadIdx.x; x < a.n; x += blockDim.x) {
+    int acc[SB_GROUP_MAX] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int c = 0; c < a.nb; c++) {
+      uint32_t any = 0;
+#pragma unroll
+      for (int r = 0; r < SB_GROUP_MAX; r++)
+        if (r < nr) any |= Pm[r * a.nb + c] | Mm[r * a.nb + c];
+      if (!any) continue;
+      uint32_t z, neg;
+      anneal_bits_words(a.J, c, x, &z, &neg);
+#pragma unroll
+      for (int r = 0; r < SB_GROUP_MAX; r++)
+        if (r < nr) acc[r] += anneal_bits_pm(z, neg, Pm[r * a.nb + c], Mm[r * a.nb + c]);
+    }
+#pragma unroll
+    for (int r = 0; r < SB_GROUP_MAX; r++)
+      if (r < nr) g[r * n32 + x] += factor * acc[r];
   }
 }
 
 __global__ void sb_dense_kernel(sb_args a) {
   extern __shared__ float sm[];
-  const int n = a.n, tid = threadIdx.x, bd = blockDim.x;
-  float *x = sm, *y = x + n;
-  int *g = (int *)(y + n), *chg = g + n;
-  int8_t *s = (int8_t *)(chg + n);
-  __shared__ long long red[32];
-  __shared__ int nchg[2]; /* step k counts in nchg[k & 1] and clears the other */
-  const uint64_t r = blockIdx.x;
-  const uint32_t k0 = a.key[2 * r], k1 = a.key[2 * r + 1];
-  int8_t *best = a.best + r * (uint64_t)n;
-  /* sb_read: x_i, y_i from words 2i, 2i + 1 of blocks (b, 0, ~0, ~0). */
-  for (int i = tid; i < n; i += bd) {
-    uint32_t w[4];
-    ceas_gpu_philox4x32_key((uint32_t)(i >> 1), 0, SB_INIT_C, SB_INIT_C, k0, k1, w);
-    const int q = (2 * i) & 3;
-    x[i] = __fmul_rn(__fsub_rn(__fmul_rn(__uint2float_rn(w[q] >> 8), 0x1p-23f), 1.0f), a.xi);
-    y[i] = __fmul_rn(__fsub_rn(__fmul_rn(__uint2float_rn(w[q + 1] >> 8), 0x1p-23f), 1.0f),
+  const int n = a.n, nb = a.nb, n32 = 32 * nb, G = a.group;
+  const int tid = threadIdx.x, bd = blockDim.x, lane = tid & 31;
+  float *x = sm, *y = x + G * n32;
+  int *g = (int *)(y + G * n32);
+  uint32_t *Pm = (uint32_t *)(g + G * n32), *Mm = Pm + G * nb;
+  unsigned long long *e2s = (unsigned long long *)(Mm + G * nb); /* 2 x G, two's complement */
+  unsigned long long *fl = e2s + 2 * G;                           /* G flips */
+  int8_t *s = (int8_t *)(fl + G);
+  const uint64_t r0 = (uint64_t)blockIdx.x * G;
+  const int nr = (int)min((uint64_t)G, a.reads - r0);
+  /* sb_read: x_i, y_i from words 2i, 2i + 1 of blocks (b, 0, ~0, ~0); padding
+   * sites stay at x = y = 0, s = +1 and never change. */
+  for (int idx = tid; idx < G * n32; idx += bd) {
+    const int r = idx / n32, i = idx % n32;
+    float xv = 0.0f, yv = 0.0f;
+    if (r < nr && i < n) {
+      uint32_t w[4];
+      ceas_gpu_philox4x32_key((uint32_t)(i >> 1), 0, SB_INIT_C, SB_INIT_C,
+                              a.key[2 * (r0 + r)], a.key[2 * (r0 + r) + 1], w);
+      const int q = (2 * i) & 3;
+      xv = __fmul_rn(__fsub_rn(__fmul_rn(__uint2float_rn(w[q] >> 8), 0x1p-23f), 1.0f), a.xi);
+      yv = __fmul_rn(__fsub_rn(__fmul_rn(__uint2float_rn(w[q + 1] >> 8), 0x1p-23f), 1.0f),
                      a.xi);
-    s[i] = x[i] < 0.0f ? -1 : 1;
+    }
+    x[idx] = xv;
+    y[idx] = yv;
+    g[idx] = 0;
+    const int8_t sv = xv < 0.0f ? -1 : 1;
+    s[idx] = sv;
+    /* The initial spins as P (+1) and M (-1) masks: g = J s from zero. */
+    const int valid = r < nr && i < n;
+    const uint32_t up = __ballot_sync(0xffffffffu, valid && sv > 0);
+    const uint32_t dn = __ballot_sync(0xffffffffu, valid && sv < 0);
+    if (lane == 0) Pm[r * nb + i / 32] = up, Mm[r * nb + i / 32] = dn;
   }
-  if (tid == 0) nchg[0] = nchg[1] = 0;
+  if (tid < 2 * G) e2s[tid] = 0;
+  if (tid < G) fl[tid] = 0;
   __syncthreads();
-  sb_fields(a, s, g);
+  sb_fields_add(a, nr, n32, Pm, Mm, 1, g);
   __syncthreads();
-  long long part = 0;
-  for (int i = tid; i < n; i += bd) part += (long long)g[i] * s[i];
-  /* e2 = s.J s: the energy is -unit e2 / 2, so lower energy is larger e2. */
-  long long e2 = sb_block_sum(part, red), best_e2 = e2;
-  for (int i = tid; i < n; i += bd) best[i] = s[i];
-  uint64_t flips = 0, best_step = 0;
+  /* e2 = s.J s per read: the energy is -unit e2 / 2, lower energy larger e2. */
+  for (int idx = tid; idx < G * n32; idx += bd) {
+    long long v = (long long)g[idx] * s[idx];
+    for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0) atomicAdd(&e2s[idx / n32], (unsigned long long)v);
+  }
+  __syncthreads();
+  long long best_e2[SB_GROUP_MAX];
+  uint64_t best_step[SB_GROUP_MAX];
+#pragma unroll
+  for (int r = 0; r < SB_GROUP_MAX; r++) {
+    best_e2[r] = r < nr ? (long long)e2s[r] : 0;
+    best_step[r] = 0;
+  }
+  for (int idx = tid; idx < nr * n; idx += bd)
+    a.best[(r0 + idx / n) * n + idx % n] = s[(idx / n) * n32 + idx % n];
+  if (tid < G) e2s[G + tid] = 0;
   const float kc = a.kc, kx = a.kx;
   for (uint64_t k = 0; k < a.steps; k++) {
     const float ka = a.ka[k];
+    unsigned long long *e2k = e2s + G * (int)((k + 1) & 1);
     /* sb_move, then readout_sync's sign test (x >= 0 reads +1). */
-    for (int i = tid; i < n; i += bd) {
-      const float xo = x[i];
-      const float yi = __fadd_rn(y[i], __fsub_rn(__fmul_rn(kc, (float)g[i]), __fmul_rn(ka, xo)));
-      const float xn = __fadd_rn(xo, __fmul_rn(kx, yi));
-      const int wall = xn > 1.0f || xn < -1.0f;
-      const float xf = wall ? (xn > 0 ? 1.0f : -1.0f) : xn;
-      x[i] = xf;
-      y[i] = wall ? 0.0f : yi;
-      if ((xf < 0.0f) != (s[i] < 0)) {
-        s[i] = (int8_t)-s[i];
-        chg[atomicAdd(&nchg[k & 1], 1)] = i;
-      }
-    }
-    __syncthreads();
-    const int m = nchg[k & 1];
-    /* Everyone read step k - 1's counter before that step's last barrier. */
-    if (tid == 0) nchg[(k + 1) & 1] = 0;
-    flips += (uint64_t)m;
-    if (m > 0) {
-      if (m > n / 16) {
-        sb_fields(a, s, g);
-      } else {
-        for (int j = tid; j < n; j += bd) {
-          int d = 0;
-          for (int q = 0; q < m; q++) {
-            const int i = chg[q];
-            d += 2 * s[i] * a.J[(size_t)i * n + j];
-          }
-          g[j] += d;
+    for (int idx = tid; idx < G * n32; idx += bd) {
+      const int r = idx / n32, i = idx % n32;
+      int up = 0, dn = 0;
+      if (r < nr && i < n) {
+        const float xo = x[idx];
+        const float yi =
+            __fadd_rn(y[idx], __fsub_rn(__fmul_rn(kc, (float)g[idx]), __fmul_rn(ka, xo)));
+        const float xn = __fadd_rn(xo, __fmul_rn(kx, yi));
+        const int wall = xn > 1.0f || xn < -1.0f;
+        const float xf = wall ? (xn > 0 ? 1.0f : -1.0f) : xn;
+        x[idx] = xf;
+        y[idx] = wall ? 0.0f : yi;
+        if ((xf < 0.0f) != (s[idx] < 0)) {
+          s[idx] = (int8_t)-s[idx];
+          up = s[idx] > 0;
+          dn = !up;
         }
       }
-      __syncthreads();
-      part = 0;
-      for (int i = tid; i < n; i += bd) part += (long long)g[i] * s[i];
-      e2 = sb_block_sum(part, red);
-      if (e2 > best_e2) {
-        best_e2 = e2;
-        best_step = k + 1;
-        for (int i = tid; i < n; i += bd) best[i] = s[i];
+      const uint32_t P = __ballot_sync(0xffffffffu, up), M = __ballot_sync(0xffffffffu, dn);
+      if (lane == 0) {
+        Pm[r * nb + i / 32] = P;
+        Mm[r * nb + i / 32] = M;
+        if (P | M) atomicAdd(&fl[r], (unsigned long long)__popc(P | M));
       }
     }
     __syncthreads();
+    sb_fields_add(a, nr, n32, Pm, Mm, 2, g);
+    __syncthreads();
+    for (int idx = tid; idx < G * n32; idx += bd) {
+      long long v = (long long)g[idx] * s[idx];
+      for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0 && v) atomicAdd(&e2k[idx / n32], (unsigned long long)v);
+    }
+    __syncthreads();
+    int improved = 0;
+#pragma unroll
+    for (int r = 0; r < SB_GROUP_MAX; r++)
+      if (r < nr && (long long)e2k[r] > best_e2[r]) {
+        best_e2[r] = (long long)e2k[r];
+        best_step[r] = k + 1;
+        improved = 1;
+        for (int i = tid; i < n; i += bd) a.best[(r0 + r) * n + i] = s[r * n32 + i];
+      }
+    /* The other buffer is next step's sum; this one was read by all above. */
+    if (tid < G) e2s[G * (int)(k & 1) + tid] = 0;
+    if (improved) __syncthreads(); /* the copies read s before the next step moves it */
   }
-  for (int i = tid; i < n; i += bd) a.final[r * (uint64_t)n + i] = s[i];
-  if (tid == 0) {
-    a.res[r].best_sweep = best_step;
-    a.res[r].flips = flips;
-    a.res[r].best_e = -0.5 * a.unit * (double)best_e2;
-    a.res[r].final_e = -0.5 * a.unit * (double)e2;
+  for (int idx = tid; idx < nr * n; idx += bd)
+    a.final[(r0 + idx / n) * n + idx % n] = s[(idx / n) * n32 + idx % n];
+  if (tid < nr) {
+    const unsigned long long *e2f = e2s + G * (int)(a.steps & 1);
+    a.res[r0 + tid].flips = fl[tid];
+    a.res[r0 + tid].deg_sum = 0;
+#pragma unroll
+    for (int r = 0; r < SB_GROUP_MAX; r++)
+      if (r == tid) {
+        a.res[r0 + r].best_sweep = best_step[r];
+        a.res[r0 + r].best_e = -0.5 * a.unit * (double)best_e2[r];
+      }
+    a.res[r0 + tid].final_e = -0.5 * a.unit * (double)(long long)e2f[tid];
   }
 }
 
 extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double unit, double dt,
                                      double a0, double c0, double x_init, uint64_t steps,
                                      uint64_t seed, uint64_t read0, uint64_t reads, int threads,
-                                     int8_t *best, int8_t *final, ceas_gpu_anneal_read *res,
-                                     double *kernel_seconds) {
+                                     int group, int8_t *best, int8_t *final,
+                                     ceas_gpu_anneal_read *res, double *kernel_seconds) {
   if (n < 2 || n > 8192)
     return ceas_error_set(CEAS_EINPUT, "gpu sb: expected 2 <= n <= 8192, got %lld",
                           (long long)n);
   if (steps < 1) return ceas_error_set(CEAS_EINPUT, "gpu sb: expected at least one step");
+  if (group < 1 || group > SB_GROUP_MAX)
+    return ceas_error_set(CEAS_EINPUT, "gpu sb: group %d: expected 1 .. %d reads a block",
+                          group, SB_GROUP_MAX);
   if (threads < 32 || threads > 1024 || threads % 32)
     return ceas_error_set(CEAS_EINPUT, "gpu sb: threads %d: expected a multiple of 32 "
                           "from 32 to 1024", threads);
+  const int nb = (int)((n + 31) / 32);
+  const size_t nw = (size_t)nb * (size_t)n;
+  const size_t smem = (size_t)group * (size_t)(32 * nb) * 13 + (size_t)(2 * group * nb) * 4 +
+                      (size_t)(3 * group) * 8;
+  if (smem > 227 * 1024)
+    return ceas_error_set(CEAS_EINPUT, "gpu sb: n = %lld with group %d needs %zu bytes of "
+                          "shared memory (at most 227 KiB): use a smaller group",
+                          (long long)n, group, smem);
   if (reads < 1 || reads > INT32_MAX)
     return ceas_error_set(CEAS_EINPUT, "gpu sb: expected 1 <= reads < 2^31");
   if (!(dt > 0) || !isfinite(dt) || !(a0 > 0) || !isfinite(a0) || !(c0 > 0) ||
       !isfinite(c0) || !(x_init > 0 && x_init <= 1))
     return ceas_error_set(CEAS_EINPUT, "gpu sb: expected finite dt, a0, c0 > 0 and x_init "
                           "in (0, 1]");
+  uint32_t *Z = NULL, *N = NULL;
+  int complete = 0;
+  int rc = anneal_bits_make("gpu sb", n, dense8, &Z, &N, &complete);
+  if (rc) return rc;
   float *ka = (float *)malloc((size_t)steps * sizeof *ka);
   uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
   if (!ka || !key) {
-    free(ka), free(key);
+    free(ka), free(key), free(Z), free(N);
     return ceas_error_set(CEAS_ENOMEM, "gpu sb: host memory");
   }
   /* sb_read's schedule, in its double arithmetic. */
@@ -183,18 +244,22 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   sb_args a;
   memset(&a, 0, sizeof a);
   a.n = (int)n;
+  a.nb = nb;
+  a.group = group;
+  a.J.n = (int)n;
+  a.J.nb = nb;
+  a.J.complete = complete;
+  a.reads = reads;
   a.kc = (float)(dt * c0 * unit);
   a.kx = (float)(dt * a0);
   a.xi = (float)x_init;
   a.steps = steps;
   a.unit = unit;
-  int8_t *dJ = NULL, *dbest = NULL, *dfinal = NULL;
+  int8_t *dbest = NULL, *dfinal = NULL;
   float *dka = NULL;
-  uint32_t *dkey = NULL;
+  uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
   ceas_gpu_anneal_read *dres = NULL;
-  int rc = CEAS_OK;
   cudaEvent_t e0 = NULL, e1 = NULL;
-  const size_t smem = (size_t)n * (4 + 4 + 4 + 4 + 1);
 #define SB_STEP(call, what)                         \
   do {                                              \
     cudaError_t e_ = (call);                        \
@@ -203,19 +268,22 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
       goto done;                                    \
     }                                               \
   } while (0)
-  SB_STEP(cudaMalloc((void **)&dJ, (size_t)(n * n)), "device memory");
+  SB_STEP(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
+  SB_STEP(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
   SB_STEP(cudaMalloc((void **)&dka, (size_t)steps * sizeof *dka), "device memory");
   SB_STEP(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
   SB_STEP(cudaMalloc((void **)&dbest, (size_t)(reads * (uint64_t)n)), "device memory");
   SB_STEP(cudaMalloc((void **)&dfinal, (size_t)(reads * (uint64_t)n)), "device memory");
   SB_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
-  SB_STEP(cudaMemcpy(dJ, dense8, (size_t)(n * n), cudaMemcpyHostToDevice), "copy");
+  SB_STEP(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
+  SB_STEP(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
   SB_STEP(cudaMemcpy(dka, ka, (size_t)steps * sizeof *ka, cudaMemcpyHostToDevice), "copy");
   SB_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
           "copy");
   SB_STEP(cudaFuncSetAttribute(sb_dense_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                (int)smem), "shared memory");
-  a.J = dJ;
+  a.J.Z = dZ;
+  a.J.N = dN;
   a.ka = dka;
   a.key = dkey;
   a.best = dbest;
@@ -224,7 +292,7 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   SB_STEP(cudaEventCreate(&e0), "event");
   SB_STEP(cudaEventCreate(&e1), "event");
   SB_STEP(cudaEventRecord(e0), "event");
-  sb_dense_kernel<<<(unsigned)reads, (unsigned)threads, smem>>>(a);
+  sb_dense_kernel<<<(unsigned)((reads + group - 1) / group), (unsigned)threads, smem>>>(a);
   SB_STEP(cudaGetLastError(), "sb kernel launch");
   SB_STEP(cudaEventRecord(e1), "event");
   SB_STEP(cudaEventSynchronize(e1), "sb kernel");
@@ -245,8 +313,8 @@ done:
 #undef SB_STEP
   if (e0) cudaEventDestroy(e0);
   if (e1) cudaEventDestroy(e1);
-  cudaFree(dJ), cudaFree(dka), cudaFree(dkey), cudaFree(dbest), cudaFree(dfinal),
+  cudaFree(dZ), cudaFree(dN), cudaFree(dka), cudaFree(dkey), cudaFree(dbest), cudaFree(dfinal),
       cudaFree(dres);
-  free(ka), free(key);
+  free(ka), free(key), free(Z), free(N);
   return rc;
 }

@@ -8,7 +8,9 @@
  * among them) and, with a target cut in the file, reports the fraction of those
  * reads that reach it and TTS99 = t_read ln(0.01) / ln(1 - p), t_read the
  * kernel's time over the reads (all run at once).
- *   gpu_sa_dense FILE [BENCH_READS [THREADS]] */
+ * THREADS a block's threads, GROUP reads a block (integer sa and sb; the real
+ * sa runs one read a block).
+ *   gpu_sa_dense FILE [BENCH_READS [THREADS [GROUP]]] */
 #define _POSIX_C_SOURCE 200809L /* gpu_test.h: clock_gettime */
 #include <math.h>
 #include <stdio.h>
@@ -41,18 +43,19 @@ static double energy(const ref_file *rf, const int8_t *s) {
 }
 
 /* Reads 0 .. reads - 1 on the GPU. */
-static int gpu_run(const ref_file *rf, uint64_t reads, int threads, int8_t *best,
+static int gpu_run(const ref_file *rf, uint64_t reads, int threads, int group, int8_t *best,
                    int8_t *final, ceas_gpu_anneal_read *res, double *ks) {
   if (!strcmp(rf->method, "sb-discrete"))
     return ceas_gpu_sb_dense_run(rf->n, rf->J8, rf->unit, rf->dt, rf->a0, rf->c0, rf->x_init,
-                                 rf->sweeps, rf->seed, 0, reads, threads, best, final, res, ks);
+                                 rf->sweeps, rf->seed, 0, reads, threads, group, best, final,
+                                 res, ks);
   if (rf->kind)
     return ceas_gpu_sa_dense_real_run(rf->n, rf->J, rf->abs_sum, rf->betas, rf->sweeps,
                                       rf->seed, 0, reads, threads, best, final, res, ks);
   ceas_gpu_sa_read *ir = malloc(reads * sizeof *ir);
   if (!ir) return ceas_error_set(CEAS_ENOMEM, "host memory");
   int rc = ceas_gpu_sa_dense_run(rf->n, rf->J8, rf->unit, rf->betas, rf->sweeps, rf->seed, 0,
-                                 reads, threads, best, final, ir, ks);
+                                 reads, threads, group, best, final, ir, ks);
   for (uint64_t r = 0; !rc && res && r < reads; r++) {
     res[r].best_sweep = ir[r].best_sweep;
     res[r].flips = ir[r].flips;
@@ -65,7 +68,7 @@ static int gpu_run(const ref_file *rf, uint64_t reads, int threads, int8_t *best
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: gpu_sa_dense FILE [BENCH_READS [THREADS]]\n");
+    fprintf(stderr, "usage: gpu_sa_dense FILE [BENCH_READS [THREADS [GROUP]]]\n");
     return 2;
   }
   FILE *f = fopen(argv[1], "rb");
@@ -106,11 +109,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   fclose(f);
-  int threads = argc > 3 ? atoi(argv[3]) : 128;
+  int threads = argc > 3 ? atoi(argv[3]) : 256, group = argc > 4 ? atoi(argv[4]) : 4;
   char dev[256] = "gpu";
   ceas_gpu_device_name(dev, sizeof dev);
   double ks;
-  if (gpu_run(&rf, reads, threads, gbest, gfinal, res, &ks)) {
+  if (gpu_run(&rf, reads, threads, group, gbest, gfinal, res, &ks)) {
     fprintf(stderr, "gpu_sa_dense: %s\n", ceas_error_message());
     return 1;
   }
@@ -139,14 +142,14 @@ int main(int argc, char **argv) {
   if (breads) {
     int8_t *b2 = malloc(breads * (size_t)n);
     ceas_gpu_anneal_read *r2 = malloc(breads * sizeof *r2);
-    if (gpu_run(&rf, breads, threads, b2, NULL, r2, &ks)) {
+    if (gpu_run(&rf, breads, threads, group, b2, NULL, r2, &ks)) {
       fprintf(stderr, "gpu_sa_dense: %s\n", ceas_error_message());
       return 1;
     }
-    printf("%s: gpu %s n=%lld sweeps=%llu reads=%llu threads=%d: %.4f s, %.4f ns per spin "
+    printf("%s: gpu %s n=%lld sweeps=%llu reads=%llu threads=%d group=%d: %.4f s, %.4f ns per spin "
            "update (reference file's CPU, one core here: %.2f ns)\n",
            dev, rf.method, (long long)n, (unsigned long long)rf.sweeps,
-           (unsigned long long)breads, threads, ks, ks * 1e9 / ((double)breads * rf.sweeps * n),
+           (unsigned long long)breads, threads, group, ks, ks * 1e9 / ((double)breads * rf.sweeps * n),
            cpu_ns);
     if (rf.target > 0) {
       uint64_t hit = 0;

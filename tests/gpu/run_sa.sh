@@ -6,11 +6,16 @@
 # GSET_DIR, default ../shared/gset, copied there too):
 #   tests/gpu/run_sa.sh ref BUILD DIR
 # Step 2, on the GPU machine (carry DIR and Random123): check every DIR/*.bin and
-# time BENCH_READS reads of each:
-#   tests/gpu/run_sa.sh gpu DIR [GPU_BUILD_DIR] [BENCH_READS]
+# time BENCH_READS reads of each, for every THREADS:GROUP in CONFIGS:
+#   [CONFIGS="256:4 256:8"] tests/gpu/run_sa.sh gpu DIR [GPU_BUILD_DIR] [BENCH_READS]
 # Step 3 (optional, same machine): the CPU path on all its cores, from a
 # sa_dense_ref binary and its shared libraries packed in DIR/cpu.tar.xz:
 #   tests/gpu/run_sa.sh cpu DIR [SWEEPS]
+# Step 4 (optional, same machine): `ceasim anneal --device cpu` and `--device gpu`
+# (a -DCEASIM_CUDA=ON ceasim in DIR/cpu.tar.xz) on the same runs, their files
+# packed into OUT.tar.xz; compare them where ceasim was built:
+#   tests/gpu/run_sa.sh cli DIR OUT.tar.xz
+#   tests/gpu/run_sa.sh compare OUT.tar.xz
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case "${1:-}" in
@@ -36,8 +41,10 @@ case "${1:-}" in
     cmake --build "$build" -j "$(nproc)" --target gpu_sa_dense >/dev/null
     rc=0
     for f in "$2"/*.bin; do
-      echo "== $f"
-      "$build/gpu_sa_dense" "$f" "${4:-1024}" || rc=1
+      for c in ${CONFIGS:-256:4}; do
+        echo "== $f threads:group $c"
+        "$build/gpu_sa_dense" "$f" "${4:-1024}" "${c%%:*}" "${c##*:}" || rc=1
+      done
     done
     exit $rc ;;
   cpu)
@@ -45,16 +52,61 @@ case "${1:-}" in
     tar -C "$tmp" -xJf "$2/cpu.tar.xz"
     export LD_LIBRARY_PATH=$tmp/lib
     s=${3:-1000}
-    for inst in sa:sk-pm:2000:1 sa:k2000:2 sb-discrete:sk-pm:2000:1 sb-discrete:k2000:2; do
-      m=${inst%%:*}
-      echo "== cpu $m ${inst#*:}, one core, then $(nproc) processes of 4 reads"
-      "$tmp/lib/sa_dense_ref" "$m" "${inst#*:}" "$s" 7 4 -
+    # METHOD:INSTANCE:SWEEPS; the CPU's ns per spin update on one core, then the
+    # throughput of one process a core (wall time of all, instance set-up included).
+    for job in sa:sk-pm:2000:1:$s sa:k2000:2:$s sa:sk-gauss:2000:1:$s sb-discrete:sk-pm:2000:1:$s \
+               sb-discrete:k2000:2:$s "sa:gset:$2/G22:$((10 * s))"; do
+      m=${job%%:*} rest=${job#*:}
+      inst=${rest%:*} sw=${rest##*:}
+      echo "== cpu $m $inst $sw sweeps: one core, then $(nproc) processes of 4 reads"
+      "$tmp/lib/sa_dense_ref" "$m" "$inst" "$sw" 7 4 -
       t0=$(date +%s.%N)
-      for p in $(seq "$(nproc)"); do "$tmp/lib/sa_dense_ref" "$m" "${inst#*:}" "$s" "$p" 4 - >/dev/null & done
+      for p in $(seq "$(nproc)"); do "$tmp/lib/sa_dense_ref" "$m" "$inst" "$sw" "$p" 4 - >/dev/null & done
       wait
       t1=$(date +%s.%N)
-      python3 -c "import sys; t=$t1-$t0; u=$(nproc)*4*$s*2000; print(f'all cores: {t:.3f} s, {t*1e9/u:.4f} ns per spin update')"
+      python3 -c "t=$t1-$t0; u=$(nproc)*4*$sw*2000; print(f'all cores: {t:.3f} s, {t*1e9/u:.4f} ns per spin update, t_read {t/($(nproc)*4):.4e} s')"
     done
     rm -rf "$tmp" ;;
-  *) echo "usage: run_sa.sh ref BUILD DIR | gpu DIR [BUILD] [BENCH_READS] | cpu DIR [SWEEPS]" >&2; exit 2 ;;
+  cli)
+    tmp=$(mktemp -d)
+    tar -C "$tmp" -xJf "$2/cpu.tar.xz"
+    export LD_LIBRARY_PATH=$tmp/lib
+    mkdir "$tmp/h5"
+    while read -r name args; do
+      for d in cpu gpu; do
+        echo "== ceasim anneal $args --device $d"
+        # shellcheck disable=SC2086
+        "$tmp/lib/ceasim" anneal $args --device $d --quiet --out "$tmp/h5/${name}_$d.h5" | \
+          grep -E "ns per spin update|best E"
+      done
+    done <<EOT
+sa_skpm --model sk --n 2000 --method sa --reads 64 --sweeps 1000 --seed 5
+sa_skgauss --model sk --n 1000 --bonds gauss --method sa --reads 16 --sweeps 300 --seed 5
+sb_skpm --model sk --n 2000 --method sb-discrete --reads 64 --sweeps 1000 --seed 5
+sa_g22 --gset $2/G22 --method sa --reads 32 --sweeps 2000 --seed 5
+EOT
+    tar -C "$tmp" -cJf "$3" h5
+    rm -rf "$tmp" ;;
+  compare)
+    # Every dataset and attribute equal but the timings, the command line and the
+    # device (h5dump's text, those lines dropped).
+    tmp=$(mktemp -d)
+    tar -C "$tmp" -xJf "$2"
+    rc=0
+    for c in "$tmp"/h5/*_cpu.h5; do
+      g=${c%_cpu.h5}_gpu.h5
+      strip() {
+        h5dump "$1" | awk '/(DATASET|ATTRIBUTE) "(seconds|seconds_to_target|command_line|device|tts99_seconds|cpu_seconds)"/ {skip = 1; d = 0}
+          skip {d += gsub(/{/, "{") - gsub(/}/, "}"); if (d <= 0) skip = 0; next} 1' | grep -v '^HDF5'
+      }
+      if diff <(strip "$c") <(strip "$g") >/dev/null; then
+        echo "$(basename "${c%_cpu.h5}"): gpu file equals the cpu file but for timings and device"
+      else
+        echo "$(basename "${c%_cpu.h5}"): DIFFERENT"; diff <(strip "$c") <(strip "$g") | head -20; rc=1
+      fi
+      h5dump -a device "$g" | grep -A1 DATA | tail -1
+    done
+    rm -rf "$tmp"
+    exit $rc ;;
+  *) echo "usage: run_sa.sh ref BUILD DIR | gpu DIR [BUILD] [BENCH_READS] | cpu DIR [SWEEPS] | cli DIR OUT.tar.xz | compare OUT.tar.xz" >&2; exit 2 ;;
 esac
