@@ -24,11 +24,11 @@
 /* Reads a kernel runs at once: enough blocks to fill a GPU many times over, and
  * for n = 16384 two configurations of 16 KiB a read in host memory. */
 #define GPU_BATCH 4096
-/* Threads a block and reads a block of the integer kernels; the real-coupling sa
- * runs one read a block. */
+/* Threads a block; reads a block of the integer kernels: 0, the most up to 4 that
+ * fit in shared memory (4 measured fastest at n = 2000 on the H100; the
+ * real-coupling sa runs one read a block). */
 #define GPU_THREADS 256
-#define GPU_GROUP_SA 4
-#define GPU_GROUP_SB 2
+#define GPU_GROUP 0
 
 typedef struct {
   ceas_anneal_dyn_head head; /* first (sb): ceas_anneal_dyn_cost reads it */
@@ -185,7 +185,7 @@ static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
     if (!res) return CEAS_ENOMEM;
     const ceas_anneal_dyn_params *d = &w->head.used;
     rc = ceas_gpu_sb_dense_run(pb->n, w->J8, pb->unit, d->dt, d->a0, d->c0, d->x_init, sweeps,
-                               p->seed, b0, nb, GPU_THREADS, GPU_GROUP_SB, w->best, w->final,
+                               p->seed, b0, nb, GPU_THREADS, GPU_GROUP, w->best, w->final,
                                res, NULL);
     for (uint64_t q = 0; !rc && q < nb; q++) {
       w->best_sweep[q] = res[q].best_sweep;
@@ -197,7 +197,7 @@ static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
     ceas_gpu_sa_read *res = ceas_malloc(nb * sizeof *res);
     if (!res) return CEAS_ENOMEM;
     rc = ceas_gpu_sa_dense_run(pb->n, w->J8, pb->unit, p->schedule->betas, sweeps, p->seed, b0,
-                               nb, GPU_THREADS, GPU_GROUP_SA, w->best, w->final, res, NULL);
+                               nb, GPU_THREADS, GPU_GROUP, w->best, w->final, res, NULL);
     for (uint64_t q = 0; !rc && q < nb; q++) {
       w->best_sweep[q] = res[q].best_sweep;
       w->flips[q] = res[q].flips;

@@ -37,7 +37,8 @@ typedef struct {
  * along betas[sweeps] (finite, >= 0; sweeps < 2^32 - 1). Outputs (host memory,
  * NULL to skip): best and final configurations reads x n, per-read results;
  * *kernel_seconds the GPU time of the annealing kernel. group: reads a block
- * (1..8; shared memory 5 group n + 4 n bytes, at most 227 KiB), threads: a
+ * (1..8; shared memory 5 group n + 4 n bytes, at most 227 KiB; 0: the most up to
+ * 4 that fit, 4 measured fastest at n = 2000 on the H100), threads: a
  * block's threads (a multiple of 32, 32 group .. 1024). Returns CEAS_OK or an
  * error code with a message. */
 int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit, const double *betas,
@@ -79,7 +80,8 @@ int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs_sum, const
  * state: the first of the lowest exact energy; the CPU decides on a double
  * running energy whose rounding drift stays below its noise floor of 1e-12
  * abs_sum, hence the same decisions (checked read by read). group: reads a
- * block (1..8; shared memory about 13 group n bytes, at most 227 KiB). */
+ * block (1..8; shared memory about 13 group n bytes, at most 227 KiB; 0 as in
+ * ceas_gpu_sa_dense_run). */
 int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double unit, double dt, double a0,
                           double c0, double x_init, uint64_t steps, uint64_t seed,
                           uint64_t read0, uint64_t reads, int threads, int group, int8_t *best,

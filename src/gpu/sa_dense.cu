@@ -215,18 +215,22 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
                           (long long)n);
   if (sweeps < 1 || sweeps >= (UINT64_C(1) << 32) - 1)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 1 <= sweeps < 2^32 - 1");
-  if (group < 1 || group > 8)
-    return ceas_error_set(CEAS_EINPUT, "gpu sa: group %d: expected 1 .. 8 reads a block",
-                          group);
+  if (group < 0 || group > 8)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: group %d: expected 1 .. 8 reads a block "
+                          "(0: the most up to 4 that fit)", group);
+  const int nb = (int)((n + 31) / 32);
+#define SA_SMEM(g) ((size_t)(32 * nb) * 4 + (size_t)(2 * (g) + 2 * (g) * nb) * 4 + \
+                    (size_t)(g) * (size_t)(32 * nb) * 5)
+  if (group == 0)
+    for (group = 4; group > 1 && SA_SMEM(group) > 227 * 1024;) group--;
   if (threads < 32 * group || threads > 1024 || threads % 32)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: threads %d: expected a multiple of 32 "
                           "from 32 x group to 1024", threads);
   if (reads < 1 || reads > INT32_MAX)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 1 <= reads < 2^31");
-  const int nb = (int)((n + 31) / 32);
   const size_t nw = (size_t)nb * (size_t)n;
-  const size_t smem = (size_t)(32 * nb) * 4 + (size_t)(2 * group + 2 * group * nb) * 4 +
-                      (size_t)group * (size_t)(32 * nb) * 5;
+  const size_t smem = SA_SMEM(group);
+#undef SA_SMEM
   if (smem > 227 * 1024)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: n = %lld with group %d needs %zu bytes of "
                           "shared memory (at most 227 KiB): use a smaller group",

@@ -200,16 +200,20 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
     return ceas_error_set(CEAS_EINPUT, "gpu sb: expected 2 <= n <= 8192, got %lld",
                           (long long)n);
   if (steps < 1) return ceas_error_set(CEAS_EINPUT, "gpu sb: expected at least one step");
-  if (group < 1 || group > SB_GROUP_MAX)
-    return ceas_error_set(CEAS_EINPUT, "gpu sb: group %d: expected 1 .. %d reads a block",
-                          group, SB_GROUP_MAX);
+  if (group < 0 || group > SB_GROUP_MAX)
+    return ceas_error_set(CEAS_EINPUT, "gpu sb: group %d: expected 1 .. %d reads a block "
+                          "(0: the most up to 4 that fit)", group, SB_GROUP_MAX);
   if (threads < 32 || threads > 1024 || threads % 32)
     return ceas_error_set(CEAS_EINPUT, "gpu sb: threads %d: expected a multiple of 32 "
                           "from 32 to 1024", threads);
   const int nb = (int)((n + 31) / 32);
   const size_t nw = (size_t)nb * (size_t)n;
-  const size_t smem = (size_t)group * (size_t)(32 * nb) * 13 + (size_t)(2 * group * nb) * 4 +
-                      (size_t)(3 * group) * 8;
+#define SB_SMEM(g) ((size_t)(g) * (size_t)(32 * nb) * 13 + (size_t)(2 * (g) * nb) * 4 + \
+                    (size_t)(3 * (g)) * 8)
+  if (group == 0)
+    for (group = 4; group > 1 && SB_SMEM(group) > 227 * 1024;) group--;
+  const size_t smem = SB_SMEM(group);
+#undef SB_SMEM
   if (smem > 227 * 1024)
     return ceas_error_set(CEAS_EINPUT, "gpu sb: n = %lld with group %d needs %zu bytes of "
                           "shared memory (at most 227 KiB): use a smaller group",
