@@ -44,36 +44,20 @@ typedef struct {
   ceas_anneal_options o;
   const char *write_instance, *out;
   int force, quiet, help;
+  ceas_cli_group g[2]; /* the library's options, then the CLI's (slots) */
+  void *slots[4];
 } anneal_args;
 
 static int set_anneal(void *o, const char *key, const char *value) {
   return ceas_anneal_option_set(o, key, value);
 }
 
-static void anneal_groups(anneal_args *a, ceas_cli_group g[2], void *slots[4]) {
-  slots[0] = &a->write_instance;
-  slots[1] = &a->out;
-  slots[2] = &a->force;
-  slots[3] = &a->quiet;
-  g[0] = (ceas_cli_group){ceas_anneal_option_table, set_anneal, &a->o};
-  g[1] = (ceas_cli_group){anneal_cli_options, NULL, slots};
-}
-
-static void anneal_usage(FILE *out) {
-  anneal_args a;
-  ceas_cli_group g[2];
-  void *slots[4];
-  anneal_groups(&a, g, slots);
-  ceas_cli_usage(out, anneal_head, g, 2, anneal_tail);
-}
-
 static int parse_args(int argc, char **argv, anneal_args *a) {
-  memset(a, 0, sizeof *a);
+  *a = (anneal_args){.slots = {&a->write_instance, &a->out, &a->force, &a->quiet}};
   ceas_anneal_options_default(&a->o);
-  ceas_cli_group g[2];
-  void *slots[4];
-  anneal_groups(a, g, slots);
-  int rc = ceas_cli_parse(argc, argv, "anneal", g, 2, &a->help);
+  a->g[0] = (ceas_cli_group){ceas_anneal_option_table, set_anneal, &a->o};
+  a->g[1] = (ceas_cli_group){anneal_cli_options, NULL, a->slots};
+  int rc = ceas_cli_parse(argc, argv, "anneal", a->g, 2, &a->help);
   if (rc || a->help) return rc;
   if ((rc = ceas_cli_no_arguments(argc, argv, "anneal"))) return rc;
   return ceas_anneal_options_finish(&a->o);
@@ -204,7 +188,7 @@ static int anneal_main(int argc, char **argv, int rank, int size) {
   anneal_args a;
   int rc = parse_args(argc, argv, &a);
   if (a.help) {
-    if (rank == 0) anneal_usage(stdout);
+    if (rank == 0) ceas_cli_usage(stdout, anneal_head, a.g, 2, anneal_tail);
     return 0;
   }
   if (rc) return fail(rank, rc);

@@ -31,27 +31,21 @@ typedef struct {
   ceas_head_analysis_options o;
   const char *out;
   int force, help;
+  ceas_cli_group g[3]; /* head source, analysis, the CLI's (slots) */
+  void *slots[2];
 } att_args;
 
 static int set_att(void *o, const char *key, const char *value) {
   return ceas_head_analysis_option_set(o, key, value);
 }
 
-static void att_groups(att_args *a, ceas_cli_group g[3], void *slots[2]) {
-  slots[0] = &a->out;
-  slots[1] = &a->force;
-  g[0] = (ceas_cli_group){ceas_headsrc_option_table, set_att, &a->o};
-  g[1] = (ceas_cli_group){ceas_head_analysis_option_table, set_att, &a->o};
-  g[2] = (ceas_cli_group){att_cli_options, NULL, slots};
-}
-
 static int parse_args(int argc, char **argv, att_args *a) {
-  memset(a, 0, sizeof *a);
+  *a = (att_args){.slots = {&a->out, &a->force}};
   ceas_head_analysis_options_default(&a->o);
-  ceas_cli_group g[3];
-  void *slots[2];
-  att_groups(a, g, slots);
-  int rc = ceas_cli_parse(argc, argv, "attention", g, 3, &a->help);
+  a->g[0] = (ceas_cli_group){ceas_headsrc_option_table, set_att, &a->o};
+  a->g[1] = (ceas_cli_group){ceas_head_analysis_option_table, set_att, &a->o};
+  a->g[2] = (ceas_cli_group){att_cli_options, NULL, a->slots};
+  int rc = ceas_cli_parse(argc, argv, "attention", a->g, 3, &a->help);
   if (!rc) rc = ceas_cli_no_arguments(argc, argv, "attention");
   if (!rc && !a->help) rc = ceas_head_analysis_options_finish(&a->o);
   return rc;
@@ -61,10 +55,7 @@ int ceas_cli_attention(int argc, char **argv) {
   att_args a;
   int rc = parse_args(argc, argv, &a);
   if (a.help) {
-    ceas_cli_group g[3];
-    void *slots[2];
-    att_groups(&a, g, slots);
-    ceas_cli_usage(stdout, attention_head, g, 3, NULL);
+    ceas_cli_usage(stdout, attention_head, a.g, 3, NULL);
     return 0;
   }
   if (rc) return ceas_cli_fail(rc);

@@ -17,6 +17,8 @@ const char *ceas_cli_command_line(void);
 int ceas_cli_exit_code(int rc);
 /* Prints "ceasim: <message>" on stderr and returns the exit status. */
 int ceas_cli_fail(int rc);
+/* The same after MPI started: every rank returns the status, rank 0 prints, MPI ends. */
+int ceas_cli_fail_all(int rank, int rc);
 
 
 /* Every command parses with getopt_long(argc, argv, CEAS_CLI_OPTSTRING, ...): the

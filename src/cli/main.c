@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ceas_io.h"
+#include "ceas_parallel.h"
 #include "cli.h"
 
 volatile sig_atomic_t ceas_cli_stop = 0;
@@ -25,6 +26,13 @@ int ceas_cli_exit_code(int rc) {
 int ceas_cli_fail(int rc) {
   fprintf(stderr, "ceasim: %s\n", ceas_error_message());
   return ceas_cli_exit_code(rc);
+}
+
+int ceas_cli_fail_all(int rank, int rc) {
+  int code = ceas_cli_exit_code(rc);
+  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  ceas_parallel_finalize();
+  return code;
 }
 
 /* Counts may be written 100000 or 1e5; anything not a whole number is an error. */

@@ -27,33 +27,27 @@ static const ceas_option map_cli_options[] = {
     {"force", NULL, NULL, "allow --out to replace an existing file", "output"},
     {NULL, NULL, NULL, NULL, NULL}};
 
+#define MAP_GROUPS 4
 typedef struct {
   ceas_mapping_request r;
   const char *out;
   int force, help;
+  ceas_cli_group g[MAP_GROUPS]; /* head source, mapping, value vectors, the CLI's */
+  void *slots[2];
 } map_args;
 
 static int set_map(void *r, const char *key, const char *value) {
   return ceas_mapping_option_set(r, key, value);
 }
 
-#define MAP_GROUPS 4
-static void map_groups(map_args *a, ceas_cli_group g[MAP_GROUPS], void *slots[2]) {
-  slots[0] = &a->out;
-  slots[1] = &a->force;
-  g[0] = (ceas_cli_group){ceas_headsrc_option_table, set_map, &a->r};
-  g[1] = (ceas_cli_group){ceas_mapping_option_table, set_map, &a->r};
-  g[2] = (ceas_cli_group){ceas_headsrc_value_option_table, set_map, &a->r};
-  g[3] = (ceas_cli_group){map_cli_options, NULL, slots};
-}
-
 static int parse_args(int argc, char **argv, map_args *a) {
-  memset(a, 0, sizeof *a);
+  *a = (map_args){.slots = {&a->out, &a->force}};
   ceas_mapping_request_default(&a->r);
-  ceas_cli_group g[MAP_GROUPS];
-  void *slots[2];
-  map_groups(a, g, slots);
-  int rc = ceas_cli_parse(argc, argv, "map", g, MAP_GROUPS, &a->help);
+  a->g[0] = (ceas_cli_group){ceas_headsrc_option_table, set_map, &a->r};
+  a->g[1] = (ceas_cli_group){ceas_mapping_option_table, set_map, &a->r};
+  a->g[2] = (ceas_cli_group){ceas_headsrc_value_option_table, set_map, &a->r};
+  a->g[3] = (ceas_cli_group){map_cli_options, NULL, a->slots};
+  int rc = ceas_cli_parse(argc, argv, "map", a->g, MAP_GROUPS, &a->help);
   if (!rc) rc = ceas_cli_no_arguments(argc, argv, "map");
   if (rc || a->help) return rc;
   if ((rc = ceas_mapping_request_check(&a->r))) return rc;
@@ -106,10 +100,7 @@ int ceas_cli_map(int argc, char **argv) {
   map_args a;
   int rc = parse_args(argc, argv, &a);
   if (a.help) {
-    ceas_cli_group g[MAP_GROUPS];
-    void *slots[2];
-    map_groups(&a, g, slots);
-    ceas_cli_usage(stdout, map_head, g, MAP_GROUPS, NULL);
+    ceas_cli_usage(stdout, map_head, a.g, MAP_GROUPS, NULL);
     return 0;
   }
   if (rc) return ceas_cli_fail(rc);

@@ -44,37 +44,20 @@ typedef struct {
   ceas_task_options o;
   const char *out;
   int force, quiet, help, decompose;
+  ceas_cli_group g[2]; /* the task's options, then the CLI's (slots) */
+  void *slots[4];
 } run_args;
 
 static int set_task(void *o, const char *key, const char *value) {
   return ceas_task_option_set(o, key, value);
 }
 
-static void run_groups(run_args *a, ceas_cli_group g[2], void *slots[4]) {
-  slots[0] = &a->decompose;
-  slots[1] = &a->out;
-  slots[2] = &a->force;
-  slots[3] = &a->quiet;
-  g[0] = (ceas_cli_group){ceas_task_option_table, set_task, &a->o};
-  g[1] = (ceas_cli_group){run_cli_options, NULL, slots};
-}
-
-static void run_usage(FILE *out) {
-  run_args a;
-  ceas_cli_group g[2];
-  void *slots[4];
-  run_groups(&a, g, slots);
-  ceas_cli_usage(out, run_head, g, 2, run_tail);
-}
-
 static int parse_run_args(int argc, char **argv, run_args *a) {
+  *a = (run_args){.slots = {&a->decompose, &a->out, &a->force, &a->quiet}};
   ceas_task_options_default(&a->o);
-  a->out = NULL;
-  a->force = a->quiet = a->help = a->decompose = 0;
-  ceas_cli_group g[2];
-  void *slots[4];
-  run_groups(a, g, slots);
-  int rc = ceas_cli_parse(argc, argv, "run", g, 2, &a->help);
+  a->g[0] = (ceas_cli_group){ceas_task_option_table, set_task, &a->o};
+  a->g[1] = (ceas_cli_group){run_cli_options, NULL, a->slots};
+  int rc = ceas_cli_parse(argc, argv, "run", a->g, 2, &a->help);
   if (!rc) rc = ceas_cli_no_arguments(argc, argv, "run");
   if (!rc) rc = ceas_task_options_finish(&a->o);
   return rc;
@@ -141,14 +124,6 @@ static int write_decomposed(const void *r, hid_t loc, const char *cmdline) {
   return ceas_decomp_run_write(r, loc, cmdline);
 }
 
-/* Everybody fails the same way; only rank 0 speaks. */
-static int fail_all(int rank, int rc) {
-  int code = ceas_cli_exit_code(rc);
-  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
-  ceas_parallel_finalize();
-  return code;
-}
-
 /* `ceasim run ... --decompose`: MPI starts before parsing so that a bad option is
  * reported once (by rank 0), not once per rank. */
 static int run_decomposed(int argc, char **argv) {
@@ -157,7 +132,7 @@ static int run_decomposed(int argc, char **argv) {
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
-    if (rank == 0) run_usage(stdout);
+    if (rank == 0) ceas_cli_usage(stdout, run_head, a.g, 2, run_tail);
     ceas_parallel_finalize();
     return 0;
   }
@@ -168,12 +143,12 @@ static int run_decomposed(int argc, char **argv) {
   if (!rc && a.o.p.device == CEAS_DEVICE_GPU)
     rc = ceas_error_set(CEAS_EINPUT,
                         "--device gpu: not with --decompose (one GPU runs the whole lattice)");
-  if (rc) return fail_all(rank, rc);
+  if (rc) return ceas_cli_fail_all(rank, rc);
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (rc) {
     if (rank != 0) ceas_error_set(rc, "--out refused on rank 0");
-    return fail_all(rank, rc);
+    return ceas_cli_fail_all(rank, rc);
   }
   ceas_cli_install_signals();
   int show = rank == 0 && !a.quiet && isatty(STDERR_FILENO);
@@ -181,7 +156,7 @@ static int run_decomposed(int argc, char **argv) {
   ceas_decomp_run *r = NULL;
   rc = ceas_decomp_run_task(MPI_COMM_WORLD, &a.o.p, &hooks, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
-  if (rc) return fail_all(rank, rc);
+  if (rc) return ceas_cli_fail_all(rank, rc);
   if (rank == 0) {
     print_header(&a.o.p, r->n_spins, a.o.p.algo);
     printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
@@ -218,7 +193,7 @@ int ceas_cli_run(int argc, char **argv) {
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
-    run_usage(stdout);
+    ceas_cli_usage(stdout, run_head, a.g, 2, run_tail);
     return 0;
   }
   if (rc) return ceas_cli_fail(rc);

@@ -43,6 +43,8 @@ static const ceas_option sweep_cli_options[] = {
 typedef struct {
   ceas_sweep_spec spec;
   int quiet, help, no_analysis;
+  ceas_cli_group g[2]; /* the sweep's options, then the CLI's (slots) */
+  void *slots[3];
 } sweep_args;
 
 static int set_sweep(void *spec, const char *key, const char *value) {
@@ -51,31 +53,22 @@ static int set_sweep(void *spec, const char *key, const char *value) {
   return ceas_sweep_option_set(spec, key, value, what);
 }
 
-static void sweep_groups(sweep_args *a, ceas_cli_group g[2], void *slots[3]) {
-  slots[0] = &a->spec.force;
-  slots[1] = &a->no_analysis;
-  slots[2] = &a->quiet;
-  g[0] = (ceas_cli_group){ceas_sweep_option_table, set_sweep, &a->spec};
-  g[1] = (ceas_cli_group){sweep_cli_options, NULL, slots};
-}
-
 static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
-  memset(a, 0, sizeof *a);
+  *a = (sweep_args){.slots = {&a->spec.force, &a->no_analysis, &a->quiet}};
   ceas_sweep_spec_init(&a->spec);
-  ceas_cli_group g[2];
-  void *slots[3];
-  sweep_groups(a, g, slots);
+  a->g[0] = (ceas_cli_group){ceas_sweep_option_table, set_sweep, &a->spec};
+  a->g[1] = (ceas_cli_group){sweep_cli_options, NULL, a->slots};
   /* A sweep file comes first so that options override it: find it before parsing. */
   for (int i = 1; i < argc; i++) {
     const char *prev = i > 1 ? argv[i - 1] : "";
-    int is_value = prev[0] == '-' && prev[1] == '-' && ceas_cli_takes_value(g, 2, prev + 2);
+    int is_value = prev[0] == '-' && prev[1] == '-' && ceas_cli_takes_value(a->g, 2, prev + 2);
     if (argv[i][0] != '-' && !is_value) {
       int rc = ceas_sweep_file_read(&a->spec, argv[i]);
       if (rc) return rc;
       break;
     }
   }
-  int rc = ceas_cli_parse(argc, argv, "sweep", g, 2, &a->help);
+  int rc = ceas_cli_parse(argc, argv, "sweep", a->g, 2, &a->help);
   int files = 0;
   for (int i = optind; !rc && i < argc; i++)
     if (++files > 1)
@@ -85,14 +78,6 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a) {
 }
 
 static void sweep_args_free(sweep_args *a) { ceas_sweep_spec_free(&a->spec); }
-
-/* Everybody fails the same way; only rank 0 speaks. */
-static int fail_all(int rank, int rc) {
-  int code = ceas_cli_exit_code(rc);
-  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
-  ceas_parallel_finalize();
-  return code;
-}
 
 typedef struct {
   int quiet;
@@ -208,10 +193,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   sweep_args a;
   int rc = parse_sweep_args(argc, argv, &a);
   if (a.help) {
-    ceas_cli_group g[2];
-    void *slots[3];
-    sweep_groups(&a, g, slots);
-    if (rank == 0) ceas_cli_usage(stdout, sweep_head, g, 2, sweep_tail);
+    if (rank == 0) ceas_cli_usage(stdout, sweep_head, a.g, 2, sweep_tail);
     sweep_args_free(&a);
     ceas_parallel_finalize();
     return 0;
@@ -219,7 +201,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   if (!rc) rc = ceas_sweep_check(&a.spec);
   if (rc) {
     sweep_args_free(&a);
-    return fail_all(rank, rc);
+    return ceas_cli_fail_all(rank, rc);
   }
   sweep_start_ctx sc = {a.quiet, a.spec.dir};
   ceas_sweep_hooks hooks = {ceas_cli_command_line(), &ceas_cli_stop, !a.quiet, sweep_start, &sc};
@@ -230,7 +212,7 @@ int ceas_cli_sweep(int argc, char **argv) {
   char final[4096] = "";
   if (rc && res.stage == CEAS_SWEEP_PREPARE) {
     sweep_args_free(&a);
-    return fail_all(rank, rc);
+    return ceas_cli_fail_all(rank, rc);
   }
   if (rank == 0) {
     if (rc == CEAS_EINTERRUPT) {
