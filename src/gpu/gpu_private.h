@@ -20,4 +20,15 @@ static inline int ceas_gpu_fail(const char *who, cudaError_t e, const char *what
     if (e_ != cudaSuccess) return ceas_gpu_fail(GPU_WHO, e_, what); \
   } while (0)
 
+/* The same inside a function that frees what it holds at a `done:` label: rc
+ * takes the error and control goes there. */
+#define CUDA_GOTO(call, what)                \
+  do {                                           \
+    cudaError_t e_ = (call);                     \
+    if (e_ != cudaSuccess) {                     \
+      rc = ceas_gpu_fail(GPU_WHO, e_, what);     \
+      goto done;                                 \
+    }                                            \
+  } while (0)
+
 #endif

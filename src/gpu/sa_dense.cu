@@ -25,6 +25,7 @@
 #include "ceas_core.h"
 #include "ceas_gpu_sa.h"
 #include "gpu_anneal_bits.cuh"
+#include "gpu_anneal_run.cuh"
 #include "gpu_philox.cuh"
 #include "gpu_private.h"
 
@@ -35,7 +36,6 @@
 #define SA_X_MAX 22.18f
 
 #define GPU_WHO "gpu"
-static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 struct sa_args {
   int n, nb, group;
@@ -242,7 +242,7 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   int rc = anneal_bits_make("gpu sa", n, dense8, &Z, &N, &complete);
   if (rc) return rc;
   float *thr = (float *)calloc((size_t)(sweeps * (uint64_t)n), sizeof *thr);
-  uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
+  uint32_t *key = anneal_read_keys(seed, read0, reads, SA_PURPOSE);
   int *deg = (int *)calloc((size_t)n, sizeof *deg);
   if (!thr || !key || !deg) {
     free(thr), free(key), free(deg), free(Z), free(N);
@@ -273,12 +273,6 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
     free(thr), free(key), free(deg), free(Z), free(N);
     return rc;
   }
-  for (uint64_t r = 0; r < reads; r++) {
-    ceas_rng_key rk = {seed, read0 + r};
-    ceas_rng_key32 k32 = ceas_rng_key32_derive(rk, SA_PURPOSE);
-    key[2 * r] = k32.k[0];
-    key[2 * r + 1] = k32.k[1];
-  }
   sa_args a;
   memset(&a, 0, sizeof a);
   a.n = (int)n;
@@ -292,69 +286,34 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
   int *ddeg = NULL;
   float *dthr = NULL;
-  int8_t *dbest = NULL, *dfinal = NULL;
-  ceas_gpu_sa_read *dres = NULL;
-  cudaEvent_t e0 = NULL, e1 = NULL;
-#define SA_STEP(call, what)                         \
-  do {                                              \
-    cudaError_t e_ = (call);                        \
-    if (e_ != cudaSuccess) {                        \
-      rc = cuda_fail(e_, what);                     \
-      goto done;                                    \
-    }                                               \
-  } while (0)
-  SA_STEP(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
-  SA_STEP(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
-  SA_STEP(cudaMalloc((void **)&dthr, (size_t)(sweeps * (uint64_t)n) * sizeof *dthr),
-          "device memory");
-  SA_STEP(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
-  SA_STEP(cudaMalloc((void **)&dbest, (size_t)(reads * (uint64_t)n)), "device memory");
-  SA_STEP(cudaMalloc((void **)&dfinal, (size_t)(reads * (uint64_t)n)), "device memory");
-  SA_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
-  SA_STEP(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
-  SA_STEP(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dthr, thr, (size_t)(sweeps * (uint64_t)n) * sizeof *thr,
-                     cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
-          "copy");
-  SA_STEP(cudaFuncSetAttribute(sa_dense_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)smem), "shared memory");
+  anneal_out<ceas_gpu_sa_read> d = {NULL, NULL, NULL};
+  CUDA_GOTO(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dthr, (size_t)(sweeps * (uint64_t)n) * sizeof *dthr),
+            "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
+  CUDA_GOTO(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dthr, thr, (size_t)(sweeps * (uint64_t)n) * sizeof *thr,
+                       cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
+            "copy");
   a.J.Z = dZ;
   a.J.N = dN;
   a.deg = ddeg;
   a.thr = dthr;
   a.key = dkey;
-  a.best = dbest;
-  a.final = dfinal;
-  a.res = dres;
-  SA_STEP(cudaEventCreate(&e0), "event");
-  SA_STEP(cudaEventCreate(&e1), "event");
-  SA_STEP(cudaEventRecord(e0), "event");
-  sa_dense_kernel<<<(unsigned)((reads + group - 1) / group), (unsigned)threads, smem>>>(a);
-  SA_STEP(cudaGetLastError(), "sa kernel launch");
-  SA_STEP(cudaEventRecord(e1), "event");
-  SA_STEP(cudaEventSynchronize(e1), "sa kernel");
-  if (kernel_seconds) {
-    float ms = 0;
-    SA_STEP(cudaEventElapsedTime(&ms, e0, e1), "event");
-    *kernel_seconds = ms * 1e-3;
-  }
-  if (res)
-    SA_STEP(cudaMemcpy(res, dres, (size_t)reads * sizeof *res, cudaMemcpyDeviceToHost), "copy");
-  if (best)
-    SA_STEP(cudaMemcpy(best, dbest, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
-  if (final)
-    SA_STEP(cudaMemcpy(final, dfinal, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
+  a.best = d.best;
+  a.final = d.final;
+  a.res = d.res;
+  rc = anneal_launch(GPU_WHO, "sa", sa_dense_kernel, (unsigned)((reads + group - 1) / group),
+                     (unsigned)threads, smem, a, d, reads, n, best, final, res, kernel_seconds);
 done:
-#undef SA_STEP
-  if (e0) cudaEventDestroy(e0);
-  if (e1) cudaEventDestroy(e1);
-  cudaFree(dZ), cudaFree(dN), cudaFree(ddeg), cudaFree(dthr), cudaFree(dkey), cudaFree(dbest),
-      cudaFree(dfinal), cudaFree(dres);
+  cudaFree(dZ), cudaFree(dN), cudaFree(ddeg), cudaFree(dthr), cudaFree(dkey);
+  anneal_out_free(&d);
   free(thr), free(key), free(deg), free(Z), free(N);
   return rc;
 }
@@ -582,7 +541,7 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   const int nblk = (int)((n + 3) / 4);
   float *Jf = (float *)malloc(nn * sizeof *Jf);
   float *bu = (float *)malloc((size_t)sweeps * sizeof *bu);
-  uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
+  uint32_t *key = anneal_read_keys(seed, read0, reads, SA_PURPOSE);
   int *deg = (int *)calloc((size_t)n, sizeof *deg);
   if (!Jf || !bu || !key || !deg) {
     free(Jf), free(bu), free(key), free(deg);
@@ -600,12 +559,6 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
     }
     bu[k] = (float)(betas[k] * 1.0);
   }
-  for (uint64_t r = 0; r < reads; r++) {
-    ceas_rng_key rk = {seed, read0 + r};
-    ceas_rng_key32 k32 = ceas_rng_key32_derive(rk, SA_PURPOSE);
-    key[2 * r] = k32.k[0];
-    key[2 * r + 1] = k32.k[1];
-  }
   sa_real_args a;
   memset(&a, 0, sizeof a);
   a.n = (int)n;
@@ -617,69 +570,34 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   double *dJd = NULL;
   uint32_t *dkey = NULL;
   int *ddeg = NULL;
-  int8_t *dbest = NULL, *dfinal = NULL;
-  ceas_gpu_anneal_read *dres = NULL;
+  anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
   int rc = CEAS_OK;
-  cudaEvent_t e0 = NULL, e1 = NULL;
   const size_t smem = (size_t)(4 * nblk) * (8 + 4 + 4 + 1);
-#define SA_STEP(call, what)                         \
-  do {                                              \
-    cudaError_t e_ = (call);                        \
-    if (e_ != cudaSuccess) {                        \
-      rc = cuda_fail(e_, what);                     \
-      goto done;                                    \
-    }                                               \
-  } while (0)
-  SA_STEP(cudaMalloc((void **)&dJ, nn * sizeof *dJ), "device memory");
-  SA_STEP(cudaMalloc((void **)&dJd, nn * sizeof *dJd), "device memory");
-  SA_STEP(cudaMalloc((void **)&dbu, (size_t)sweeps * sizeof *dbu), "device memory");
-  SA_STEP(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
-  SA_STEP(cudaMalloc((void **)&dbest, (size_t)(reads * (uint64_t)n)), "device memory");
-  SA_STEP(cudaMalloc((void **)&dfinal, (size_t)(reads * (uint64_t)n)), "device memory");
-  SA_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
-  SA_STEP(cudaMemcpy(dJ, Jf, nn * sizeof *dJ, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dJd, J, nn * sizeof *dJd, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
-  SA_STEP(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dbu, bu, (size_t)sweeps * sizeof *dbu, cudaMemcpyHostToDevice), "copy");
-  SA_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
-          "copy");
-  SA_STEP(cudaFuncSetAttribute(sa_dense_real_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)smem), "shared memory");
+  CUDA_GOTO(cudaMalloc((void **)&dJ, nn * sizeof *dJ), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dJd, nn * sizeof *dJd), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dbu, (size_t)sweeps * sizeof *dbu), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(cudaMemcpy(dJ, Jf, nn * sizeof *dJ, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dJd, J, nn * sizeof *dJd, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
+  CUDA_GOTO(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dbu, bu, (size_t)sweeps * sizeof *dbu, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
+            "copy");
   a.J = dJ;
   a.Jd = dJd;
   a.deg = ddeg;
   a.beta_u = dbu;
   a.key = dkey;
-  a.best = dbest;
-  a.final = dfinal;
-  a.res = dres;
-  SA_STEP(cudaEventCreate(&e0), "event");
-  SA_STEP(cudaEventCreate(&e1), "event");
-  SA_STEP(cudaEventRecord(e0), "event");
-  sa_dense_real_kernel<<<(unsigned)reads, (unsigned)threads, smem>>>(a);
-  SA_STEP(cudaGetLastError(), "sa kernel launch");
-  SA_STEP(cudaEventRecord(e1), "event");
-  SA_STEP(cudaEventSynchronize(e1), "sa kernel");
-  if (kernel_seconds) {
-    float ms = 0;
-    SA_STEP(cudaEventElapsedTime(&ms, e0, e1), "event");
-    *kernel_seconds = ms * 1e-3;
-  }
-  if (res)
-    SA_STEP(cudaMemcpy(res, dres, (size_t)reads * sizeof *res, cudaMemcpyDeviceToHost), "copy");
-  if (best)
-    SA_STEP(cudaMemcpy(best, dbest, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
-  if (final)
-    SA_STEP(cudaMemcpy(final, dfinal, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
+  a.best = d.best;
+  a.final = d.final;
+  a.res = d.res;
+  rc = anneal_launch(GPU_WHO, "sa", sa_dense_real_kernel, (unsigned)reads, (unsigned)threads,
+                     smem, a, d, reads, n, best, final, res, kernel_seconds);
 done:
-#undef SA_STEP
-  if (e0) cudaEventDestroy(e0);
-  if (e1) cudaEventDestroy(e1);
-  cudaFree(dJ), cudaFree(dJd), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey), cudaFree(dbest),
-      cudaFree(dfinal), cudaFree(dres);
+  cudaFree(dJ), cudaFree(dJd), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey);
+  anneal_out_free(&d);
   free(Jf), free(bu), free(key), free(deg);
   return rc;
 }

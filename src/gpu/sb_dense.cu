@@ -15,6 +15,7 @@
 #include "ceas_core.h"
 #include "ceas_gpu_sa.h"
 #include "gpu_anneal_bits.cuh"
+#include "gpu_anneal_run.cuh"
 #include "gpu_philox.cuh"
 #include "gpu_private.h"
 
@@ -24,7 +25,6 @@
 #define SB_INIT_C 0xFFFFFFFFu
 
 #define GPU_WHO "gpu sb"
-static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
 struct sb_args {
   int n, nb, group;
@@ -229,7 +229,7 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   int rc = anneal_bits_make("gpu sb", n, dense8, &Z, &N, &complete);
   if (rc) return rc;
   float *ka = (float *)malloc((size_t)steps * sizeof *ka);
-  uint32_t *key = (uint32_t *)malloc((size_t)(2 * reads) * sizeof *key);
+  uint32_t *key = anneal_read_keys(seed, read0, reads, SB_PURPOSE);
   if (!ka || !key) {
     free(ka), free(key), free(Z), free(N);
     return ceas_error_set(CEAS_ENOMEM, "gpu sb: host memory");
@@ -238,12 +238,6 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   for (uint64_t k = 0; k < steps; k++) {
     const double at = steps > 1 ? a0 * (double)k / (double)(steps - 1) : a0;
     ka[k] = (float)(dt * (a0 - at));
-  }
-  for (uint64_t r = 0; r < reads; r++) {
-    ceas_rng_key rk = {seed, read0 + r};
-    ceas_rng_key32 k32 = ceas_rng_key32_derive(rk, SB_PURPOSE);
-    key[2 * r] = k32.k[0];
-    key[2 * r + 1] = k32.k[1];
   }
   sb_args a;
   memset(&a, 0, sizeof a);
@@ -259,66 +253,31 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   a.xi = (float)x_init;
   a.steps = steps;
   a.unit = unit;
-  int8_t *dbest = NULL, *dfinal = NULL;
   float *dka = NULL;
   uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
-  ceas_gpu_anneal_read *dres = NULL;
-  cudaEvent_t e0 = NULL, e1 = NULL;
-#define SB_STEP(call, what)                         \
-  do {                                              \
-    cudaError_t e_ = (call);                        \
-    if (e_ != cudaSuccess) {                        \
-      rc = cuda_fail(e_, what);                     \
-      goto done;                                    \
-    }                                               \
-  } while (0)
-  SB_STEP(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
-  SB_STEP(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
-  SB_STEP(cudaMalloc((void **)&dka, (size_t)steps * sizeof *dka), "device memory");
-  SB_STEP(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
-  SB_STEP(cudaMalloc((void **)&dbest, (size_t)(reads * (uint64_t)n)), "device memory");
-  SB_STEP(cudaMalloc((void **)&dfinal, (size_t)(reads * (uint64_t)n)), "device memory");
-  SB_STEP(cudaMalloc((void **)&dres, (size_t)reads * sizeof *dres), "device memory");
-  SB_STEP(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
-  SB_STEP(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
-  SB_STEP(cudaMemcpy(dka, ka, (size_t)steps * sizeof *ka, cudaMemcpyHostToDevice), "copy");
-  SB_STEP(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
-          "copy");
-  SB_STEP(cudaFuncSetAttribute(sb_dense_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)smem), "shared memory");
+  anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
+  CUDA_GOTO(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dka, (size_t)steps * sizeof *dka), "device memory");
+  CUDA_GOTO(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dka, ka, (size_t)steps * sizeof *ka, cudaMemcpyHostToDevice), "copy");
+  CUDA_GOTO(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
+            "copy");
   a.J.Z = dZ;
   a.J.N = dN;
   a.ka = dka;
   a.key = dkey;
-  a.best = dbest;
-  a.final = dfinal;
-  a.res = dres;
-  SB_STEP(cudaEventCreate(&e0), "event");
-  SB_STEP(cudaEventCreate(&e1), "event");
-  SB_STEP(cudaEventRecord(e0), "event");
-  sb_dense_kernel<<<(unsigned)((reads + group - 1) / group), (unsigned)threads, smem>>>(a);
-  SB_STEP(cudaGetLastError(), "sb kernel launch");
-  SB_STEP(cudaEventRecord(e1), "event");
-  SB_STEP(cudaEventSynchronize(e1), "sb kernel");
-  if (kernel_seconds) {
-    float ms = 0;
-    SB_STEP(cudaEventElapsedTime(&ms, e0, e1), "event");
-    *kernel_seconds = ms * 1e-3;
-  }
-  if (res)
-    SB_STEP(cudaMemcpy(res, dres, (size_t)reads * sizeof *res, cudaMemcpyDeviceToHost), "copy");
-  if (best)
-    SB_STEP(cudaMemcpy(best, dbest, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
-  if (final)
-    SB_STEP(cudaMemcpy(final, dfinal, (size_t)(reads * (uint64_t)n), cudaMemcpyDeviceToHost),
-            "copy");
+  a.best = d.best;
+  a.final = d.final;
+  a.res = d.res;
+  rc = anneal_launch(GPU_WHO, "sb", sb_dense_kernel, (unsigned)((reads + group - 1) / group),
+                     (unsigned)threads, smem, a, d, reads, n, best, final, res, kernel_seconds);
 done:
-#undef SB_STEP
-  if (e0) cudaEventDestroy(e0);
-  if (e1) cudaEventDestroy(e1);
-  cudaFree(dZ), cudaFree(dN), cudaFree(dka), cudaFree(dkey), cudaFree(dbest), cudaFree(dfinal),
-      cudaFree(dres);
+  cudaFree(dZ), cudaFree(dN), cudaFree(dka), cudaFree(dkey);
+  anneal_out_free(&d);
   free(ka), free(key), free(Z), free(N);
   return rc;
 }
