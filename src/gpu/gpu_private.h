@@ -22,7 +22,7 @@ static inline int ceas_gpu_fail(const char *who, cudaError_t e, const char *what
 
 /* The same inside a function that frees what it holds at a `done:` label: rc
  * takes the error and control goes there. */
-#define CUDA_GOTO(call, what)                \
+#define CUDA_GOTO(call, what)                    \
   do {                                           \
     cudaError_t e_ = (call);                     \
     if (e_ != cudaSuccess) {                     \
