@@ -14,9 +14,10 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv,noheader
 lscpu | grep -E '^Model name|^CPU\(s\)' || true
 b=$build/gpu_msc_replica
-# GPU: 2D L = 1024, every variant, schedules and block widths.
+# GPU: 2D L = 1024, every variant, schedules and block widths (2 = shared,
+# the default where it fits; 256 replicas do not fit at L = 1024).
 for anti in 0 1; do
-  for shape in "1 256" "1 512" "0 256"; do
+  for shape in "2 512" "2 256" "1 512" "0 256"; do
     # shellcheck disable=SC2086
     "$b" bench 2 1024 64 $anti 2000 $shape
   done
@@ -26,13 +27,17 @@ for anti in 0 1; do
   done
 done
 "$b" bench 2 4096 64 0 200
-"$b" bench 3 128 64 0 200
-"$b" bench 3 128 64 1 200
+for anti in 0 1; do
+  "$b" bench 3 128 64 $anti 200 2 512
+  "$b" bench 3 128 64 $anti 200 1 256
+done
 "$b" bench 3 128 256 0 50
 "$b" bench 3 256 64 0 30
-# The single-lattice kernel on the same card.
+# The single-lattice kernel on the same card, 2D and 3D.
 "$build/gpu_msc_single" bench 1024 4000
 "$build/gpu_msc_single" bench 32768 400
+"$build/gpu_msc_single" bench3 1024 80
+"$build/gpu_msc_single" bench3 2048 40
 # The CPU kernel (the auto instruction set) on one core and on every core.
 for cores in 1 "$(nproc)"; do
   "$b" cpu 2 1024 64 0 40 "$cores"

@@ -1,7 +1,7 @@
 /* GPU kernels (CUDA), built only with -DCEASIM_CUDA=ON (src/gpu/CMakeLists.txt).
  *
- * msc-single on the GPU: the 2D single-lattice multi-spin-coded checkerboard
- * Metropolis of src/msc/single.c (layout, update rule and Philox draws as
+ * msc-single on the GPU: the 2D and 3D single-lattice multi-spin-coded
+ * checkerboard Metropolis of src/msc/single.c (layout, update rule and Philox draws as
  * ceas_msc.h describes them), bit for bit: on the same key, initial state and
  * betas the lattice after k sweeps equals the CPU kernel's (tests/gpu/).
  *
@@ -41,6 +41,11 @@ typedef struct ceas_gpu_msc_single ceas_gpu_msc_single;
  * initial state of ceas_msc_single_alloc (same key and init: same bits). */
 int ceas_gpu_msc_single_alloc(long L, ceas_rng_key key, ceas_msc_init init,
                               ceas_gpu_msc_single **out);
+/* The same in dimension dim, 2 or 3 (3D: 128 <= L <= 2048, the state of
+ * ceas_msc_single_alloc_dim). In 3D a block takes threads / (L / 128) whole
+ * rows, one word a thread, and the shape's rows are not used. */
+int ceas_gpu_msc_single_alloc_dim(int dim, long L, ceas_rng_key key, ceas_msc_init init,
+                                  ceas_gpu_msc_single **out);
 void ceas_gpu_msc_single_free(ceas_gpu_msc_single *st);
 
 /* Block shape: threads (a multiple of 32 from 32 to 1024) times rows (1, 2 or
@@ -54,7 +59,8 @@ int ceas_gpu_msc_single_sweep(ceas_gpu_msc_single *st, double beta, uint64_t n);
 int ceas_gpu_msc_single_sync(ceas_gpu_msc_single *st);
 uint64_t ceas_gpu_msc_single_sweeps_done(const ceas_gpu_msc_single *st);
 
-/* The state in host layout, L * L / 128 words per colour (see above). */
+/* The state in host layout, L^dim / 128 words per colour (see above; 3D: L^2
+ * rows z L + y of L / 128 words, as ceas_msc_single_unpack). */
 int ceas_gpu_msc_single_get(ceas_gpu_msc_single *st, uint64_t *c0, uint64_t *c1);
 int ceas_gpu_msc_single_set(ceas_gpu_msc_single *st, const uint64_t *c0, const uint64_t *c1,
                             uint64_t sweeps_done);
@@ -78,7 +84,10 @@ const uint64_t *ceas_gpu_msc_single_words(const ceas_gpu_msc_single *st, int col
  * whole call: each block owns a strip of slabs, rows in 2D or planes in 3D,
  * and waits only for its two neighbours' boundary slabs of the previous half,
  * which it signals as soon as its own are done, so no grid-wide barrier and no
- * launch between halves).
+ * launch between halves). A third, "shared", is resident with each block's
+ * strip (both colours) held in shared memory for the whole call, only the
+ * boundary slabs mirrored to device memory; it needs the strips to fit (2D L =
+ * 1024 and 3D L = 128 with 64 replicas do on an H100).
  *
  * Errors as above. */
 typedef struct ceas_gpu_msc ceas_gpu_msc;
@@ -90,10 +99,11 @@ int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc
 void ceas_gpu_msc_free(ceas_gpu_msc *st);
 /* As ceas_msc_set_antithetic: part of the chain, set it before sweeping. */
 void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on);
-/* resident 1 or 0 (one launch a half-sweep); threads a block, a multiple of
- * 32 from 32 to 1024 (a resident block of over 512 may not fit: CEAS_EINPUT at
- * the sweep). Default: resident x 512 for 64 replicas, launch x 256 for 256,
- * the fastest measured. Speed only, never the bits. */
+/* resident 1, 0 (one launch a half-sweep) or 2 (shared); threads a block, a
+ * multiple of 32 from 32 to 1024, 512 at most for shared (a resident block of
+ * over 512 may not fit, nor a shared strip: CEAS_EINPUT at the sweep). Default:
+ * shared x 512 where the strips fit, else resident x 512 for 64 replicas and
+ * launch x 256 for 256. Speed only, never the bits. */
 int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads);
 /* n sweeps at beta (finite, >= 0), queued; ceas_gpu_msc_sync waits. */
 int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n);

@@ -4,7 +4,8 @@
  * tests/gpu/run.sh.
  *
  *   gpu_msc_replica check       bitwise equality of the states, exit 1 on any mismatch
- *   gpu_msc_replica bench DIM L R ANTI SWEEPS [RESIDENT THREADS]   GPU flips/ns, 3 runs
+ *   gpu_msc_replica bench DIM L R ANTI SWEEPS [SCHEDULE THREADS]   GPU flips/ns, 3 runs
+ *       (SCHEDULE 0 launch, 1 resident, 2 shared; default: the library's)
  *   gpu_msc_replica cpu DIM L R ANTI SWEEPS CORES   the CPU kernel, CORES independent
  *       states in as many threads (one each), aggregate flips/ns, 3 runs
  * A flip here is one spin update: R replicas x L^DIM sites per sweep. */
@@ -21,6 +22,8 @@
 
 #define BETA_C2 0.44068679350977151
 #define BETA_C3 0.2216544
+
+static const char *const sched_name[] = {"launch  ", "resident", "shared  "};
 
 typedef struct {
   int dim;
@@ -77,7 +80,7 @@ static int check_one(const check_case *cc) {
          "down=%.4f",
          rc ? "ERR" : bad ? "FAIL" : "ok", cc->dim, cc->L, cc->R, cc->anti ? "anti" : "    ",
          (unsigned long long)cc->seed, cc->beta, (unsigned long long)cc->sweeps,
-         cc->init == CEAS_MSC_HOT ? "hot " : "cold", cc->resident ? "resident" : "launch  ",
+         cc->init == CEAS_MSC_HOT ? "hot " : "cold", sched_name[cc->resident],
          cc->threads, words ? (double)down / (64.0 * (double)words) : 0.0);
   if (bad > 0) printf("  %zu of %zu words differ, first %zu", diff, words, first);
   printf("\n");
@@ -116,9 +119,10 @@ static int check(void) {
         gpu_test_count(&tally, check_one(&cc));
       }
   }
-  /* The timed configurations, both schedules, every variant at L = 1024. */
+  /* The timed configurations, every schedule, every variant at L = 1024 (the
+   * shared one with 64 replicas: 256 do not fit). */
   for (int v = 0; v < 4; v++)
-    for (int res = 0; res < 2; res++) {
+    for (int res = 0; res < (v & 2 ? 2 : 3); res++) {
       check_case cc = {2, 1024, v & 2 ? 256 : 64, v & 1, 77, BETA_C2, 4, CEAS_MSC_HOT, res, 256};
       gpu_test_count(&tally, check_one(&cc));
     }
@@ -126,6 +130,27 @@ static int check(void) {
     check_case cc = {3, 128, 64, v, 78, BETA_C3, 2, CEAS_MSC_HOT, 1, 256};
     gpu_test_count(&tally, check_one(&cc));
   }
+  /* The shared schedule (strips in shared memory) wherever its strips fit: the
+   * sizes above with 64 replicas (odd rows per strip, strips of one slab, tori
+   * of two slabs), 256 where the strips are small, plain and antithetic. */
+  const long S2[] = {2, 4, 6, 10, 64, 130, 512, 1024, 2, 10, 130, 512};
+  const long S3[] = {2, 4, 6, 16, 34, 64, 96, 128, 4, 16, 64};
+  for (int dim = 2; dim <= 3; dim++)
+    for (int i = 0; i < (dim == 2 ? 12 : 11); i++) {
+      const int big = i >= 8;
+      check_case cc;
+      cc.dim = dim;
+      cc.L = dim == 2 ? S2[i] : S3[i];
+      cc.R = big ? 256 : 64;
+      cc.anti = i & 1;
+      cc.seed = (uint64_t)(100 + 20 * dim + i);
+      cc.beta = dim == 3 && i % 5 == 2 ? BETA_C3 : betas[i % 5];
+      cc.sweeps = cc.L >= 512 || (dim == 3 && cc.L >= 64) ? 3 + (uint64_t)(i % 2) : 2 + (uint64_t)(i % 3) * 5;
+      cc.init = i % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
+      cc.resident = 2;
+      cc.threads = i % 3 == 2 ? 256 : 512;
+      gpu_test_count(&tally, check_one(&cc));
+    }
   return gpu_test_summary(&tally);
 }
 
@@ -142,7 +167,7 @@ static int bench(int dim, long L, int R, int anti, uint64_t sweeps, int resident
   if (!rc) rc = ceas_gpu_msc_alloc(dim, L, R, key, CEAS_MSC_HOT, &st);
   if (!rc) {
     ceas_gpu_msc_set_antithetic(st, anti);
-    rc = ceas_gpu_msc_set_schedule(st, resident, threads);
+    if (resident >= 0) rc = ceas_gpu_msc_set_schedule(st, resident, threads);
   }
   if (!rc) rc = ceas_gpu_msc_sweep(st, beta, 10);
   if (!rc) rc = ceas_gpu_msc_sync(st);
@@ -159,8 +184,8 @@ static int bench(int dim, long L, int R, int anti, uint64_t sweeps, int resident
     return 1;
   }
   printf("gpu %s %dD L=%ld R=%d%s sweeps=%llu %s x%d flips/ns %.0f %.0f %.0f\n", name, dim, L, R,
-         anti ? " anti" : "", (unsigned long long)sweeps, resident ? "resident" : "launch",
-         threads, rate[0], rate[1], rate[2]);
+         anti ? " anti" : "", (unsigned long long)sweeps, resident >= 0 ? sched_name[resident] : "default ",
+         resident >= 0 ? threads : 0, rate[0], rate[1], rate[2]);
   return 0;
 }
 
@@ -230,8 +255,8 @@ int main(int argc, char **argv) {
   if (argc == 2 && !strcmp(argv[1], "check")) return check();
   if ((argc == 7 || argc == 9) && !strcmp(argv[1], "bench"))
     return bench(atoi(argv[2]), atol(argv[3]), atoi(argv[4]), atoi(argv[5]),
-                 (uint64_t)atoll(argv[6]), argc == 9 ? atoi(argv[7]) : 1,
-                 argc == 9 ? atoi(argv[8]) : 256);
+                 (uint64_t)atoll(argv[6]), argc == 9 ? atoi(argv[7]) : -1,
+                 argc == 9 ? atoi(argv[8]) : 0);
   if (argc == 8 && !strcmp(argv[1], "cpu")) {
     const int cores = atoi(argv[7]);
     if (cores < 1 || cores > 256) {

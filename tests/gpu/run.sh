@@ -1,8 +1,8 @@
 #!/bin/bash
 # The GPU tests (src/gpu): build the CUDA part on its own and check the kernels
-# bitwise against the CPU ones (msc-single, msc-replica64/256 and -anti), then
-# time msc-single at L = 32768 and 65536 (the replica kernels:
-# bench/gpu_msc_replica.sh).
+# bitwise against the CPU ones (msc-single 2D and 3D, msc-replica64/256 and
+# -anti in every schedule), then time msc-single at 2D L = 32768 and 65536 and
+# 3D L = 1024 and 2048 (the replica kernels: bench/gpu_msc_replica.sh).
 # Needs a CUDA device and nvcc, so the suite (tests/CMakeLists.txt) does not run
 # it; run it on the GPU machine before resolving GPU work:
 #   tests/gpu/run.sh [BUILD_DIR]          (default build-cuda-gpu)
@@ -21,4 +21,7 @@ for L in 32768 65536; do
     # shellcheck disable=SC2086
     "$build/gpu_msc_single" bench "$L" $((2 * 65536 / L * 100)) $shape
   done
+done
+for L in 1024 2048; do
+  "$build/gpu_msc_single" bench3 "$L" $((2048 / L * 40))
 done
