@@ -102,8 +102,8 @@ void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on);
 /* resident 1, 0 (one launch a half-sweep) or 2 (shared); threads a block, a
  * multiple of 32 from 32 to 1024, 512 at most for shared (a resident block of
  * over 512 may not fit, nor a shared strip: CEAS_EINPUT at the sweep). Default:
- * shared x 512 where the strips fit, else resident x 512 for 64 replicas and
- * launch x 256 for 256. Speed only, never the bits. */
+ * shared x 512 where the strips fit, else resident x 512 for 64 replicas (x 256
+ * in 3D) and launch x 256 for 256. Speed only, never the bits. */
 int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads);
 /* n sweeps at beta (finite, >= 0), queued; ceas_gpu_msc_sync waits. */
 int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n);

@@ -21,6 +21,7 @@
 struct rep_params {
   uint64_t rk[10][2]; /* Philox4x64-10 round keys */
   uint64_t thr[4];    /* thr[k], k antiparallel neighbours (msc_private.h) */
+  uint32_t tm1[4], tnz[4]; /* thr[k] - 1 mod 2^32, and ~0 unless thr[k] = 0 */
   uint64_t pat[2][64 * 4]; /* P_c[k] lane l at [c][k W + l] (antithetic) */
   uint32_t L, n;      /* side, sites of a row and colour (L / 2) */
   uint32_t slab_rows; /* rows of a slab: 1 (2D) or L (3D) */
@@ -270,49 +271,67 @@ __device__ __forceinline__ void rep_draw(const rep_params &p, uint64_t t, int c,
                     (uint32_t)(r[3] >> 32));
 }
 
-/* Sites [lo, hi) of colour c (colour-global indices, all in rows [rlo, rhi) of
- * the strip) with the draws of sweep t, round robin over the warps as
- * update_range. as/bs: the strip's colour c and 1 - c in shared memory (row rlo
- * first), ag/bg: the same colours in device memory; mirror: store the new words
- * to ag too; drawn: the warp's first item of the half (number warp) has its
- * uniforms in ubuf already. Steps go in batches of B sites a lane: all loads of a batch are
- * issued before its first update, which the compiler cannot do across the
- * stores of a plain loop (they may alias). */
-template <int W, int D3, int ANTI>
-__device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_t *as,
-                                                    const uint64_t *bs, uint64_t *ag,
-                                                    const uint64_t *__restrict__ bg,
-                                                    uint32_t rlo, uint32_t rhi, int c, uint64_t t,
-                                                    uint32_t lo, uint32_t hi, uint32_t first_item,
-                                                    uint32_t warp, uint32_t nwarps,
-                                                    uint32_t *ubuf, const uint64_t *pat,
-                                                    bool mirror, bool drawn) {
-  if (hi <= lo) return 0;
+/* The update of the segment of sites s0 .. s0 + 255 (row row0, from site j00
+ * of it) that lie in [lo, hi), uniforms in ubuf; arguments as update_range_sh.
+ * FAST: the whole segment is in [lo, hi) and in row row0. Steps go in batches
+ * of B sites a lane: all loads of a batch are issued before its first update,
+ * which the compiler cannot do across the stores of a plain loop (they may
+ * alias). */
+template <int W, int D3, int ANTI, bool FAST>
+__device__ __forceinline__ void update_seg(const rep_params &p, uint64_t *as, const uint64_t *bs,
+                                           uint64_t *ag, const uint64_t *__restrict__ bg,
+                                           uint32_t rlo, uint32_t rhi, int c, uint32_t s0,
+                                           uint32_t row0, uint32_t j00, uint32_t lo, uint32_t hi,
+                                           const uint32_t *ubuf, const uint64_t *pat,
+                                           bool mirror) {
   constexpr int B = W == 1 ? 4 : 1;
   constexpr int NB = D3 ? 6 : 4;
-  const uint32_t base = lo & ~7u;
-  const uint32_t items = (hi - base + SEG - 1) / SEG;
   const int lane = threadIdx.x & 31;
   const uint32_t n = p.n, L = p.L, nW = n * W;
-  uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
-  for (uint32_t it = i0; it < items; it += nwarps) {
-    const uint32_t s0 = base + it * SEG;
-    if (!drawn || first_item + it != warp) rep_draw(p, t, c, s0, ubuf);
-    __syncwarp();
-    const uint32_t row0 = s0 / n, j00 = s0 - row0 * n;
+  /* FAST: the row's neighbour rows, parity and bases, for every step. */
+  const uint64_t *fpm = nullptr, *fpp = nullptr, *fzm = nullptr, *fzp = nullptr;
+  int fright = 0;
+  if constexpr (FAST) {
+    const uint32_t r = row0, y = r % L, z = D3 ? r / L : 0;
+    fright = (int)((c + y + z) & 1);
+    const uint32_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
+    fpm = rm - rlo < rhi - rlo ? bs + (rm - rlo) * nW : bg + (size_t)rm * nW;
+    fpp = rp - rlo < rhi - rlo ? bs + (rp - rlo) * nW : bg + (size_t)rp * nW;
+    if (D3) {
+      const uint32_t plane = L * L;
+      const uint32_t rzm = z == 0 ? r + (L - 1) * L : r - L;
+      const uint32_t rzp = z == L - 1 ? r + L - plane : r + L;
+      fzm = rzm - rlo < rhi - rlo ? bs + (rzm - rlo) * nW : bg + (size_t)rzm * nW;
+      fzp = rzp - rlo < rhi - rlo ? bs + (rzp - rlo) * nW : bg + (size_t)rzp * nW;
+    }
+  }
 #pragma unroll
-    for (int k0 = 0; k0 < 8; k0 += B) {
-      uint64_t S[B][W], N[B][NB][W];
-      uint32_t ia[B], ig[B];
-      bool on[B];
+  for (int k0 = 0; k0 < 8; k0 += B) {
+    uint64_t S[B][W], N[B][NB][W];
+    uint32_t ia[B], ig[B];
+    bool on[B];
 #pragma unroll
-      for (int k = 0; k < B; k++) {
+    for (int k = 0; k < B; k++) {
+      uint32_t j, r, is;
+      const uint64_t *pm, *pp, *pzm = nullptr, *pzp = nullptr;
+      if constexpr (FAST) {
+        j = j00 + (uint32_t)(32 * (k0 + k) + lane);
+        r = row0;
+        on[k] = true;
+        const uint32_t js = fright ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
+        is = (r - rlo) * nW + js * W;
+        pm = fpm;
+        pp = fpp;
+        pzm = fzm;
+        pzp = fzp;
+      } else {
         const uint32_t q = s0 + (uint32_t)(32 * (k0 + k) + lane);
         on[k] = q >= lo && q < hi;
         /* An inactive lane reads a site of the range instead (loads stay in
          * bounds) and stores nothing. */
         const uint32_t qq = on[k] ? q : lo;
-        uint32_t j = j00 + (qq - s0), r = row0;
+        j = j00 + (qq - s0);
+        r = row0;
         if (qq < s0) {
           j = qq % n;
           r = qq / n;
@@ -325,14 +344,10 @@ __device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_
         const int right = (int)((c + y + z) & 1);
         const uint32_t js = right ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
         const uint32_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
-        const uint32_t lr = r - rlo;
-        ia[k] = lr * nW + j * W;
-        ig[k] = r * nW + j * W;
-        const uint32_t is = lr * nW + js * W;
+        is = (r - rlo) * nW + js * W;
         /* Rows of the strip from shared memory, others from device memory. */
-        const uint64_t *pm = rm - rlo < rhi - rlo ? bs + (rm - rlo) * nW : bg + (size_t)rm * nW;
-        const uint64_t *pp = rp - rlo < rhi - rlo ? bs + (rp - rlo) * nW : bg + (size_t)rp * nW;
-        const uint64_t *pzm = pm, *pzp = pp;
+        pm = rm - rlo < rhi - rlo ? bs + (rm - rlo) * nW : bg + (size_t)rm * nW;
+        pp = rp - rlo < rhi - rlo ? bs + (rp - rlo) * nW : bg + (size_t)rp * nW;
         if (D3) {
           const uint32_t plane = L * L;
           const uint32_t rzm = z == 0 ? r + (L - 1) * L : r - L;
@@ -340,52 +355,98 @@ __device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_
           pzm = rzm - rlo < rhi - rlo ? bs + (rzm - rlo) * nW : bg + (size_t)rzm * nW;
           pzp = rzp - rlo < rhi - rlo ? bs + (rzp - rlo) * nW : bg + (size_t)rzp * nW;
         }
-#pragma unroll
-        for (int l = 0; l < W; l++) {
-          S[k][l] = as[ia[k] + l];
-          N[k][0][l] = bs[ia[k] + l];
-          N[k][1][l] = bs[is + l];
-          N[k][2][l] = pm[j * W + l];
-          N[k][3][l] = pp[j * W + l];
-          if (D3) {
-            N[k][4 % NB][l] = pzm[j * W + l];
-            N[k][5 % NB][l] = pzp[j * W + l];
-          }
-        }
       }
+      ia[k] = (r - rlo) * nW + j * W;
+      ig[k] = r * nW + j * W;
 #pragma unroll
-      for (int k = 0; k < B; k++) {
-        const uint32_t u = ubuf[32 * (k0 + k) + lane];
-        const uint32_t q = s0 + (uint32_t)(32 * (k0 + k) + lane);
-        uint64_t mk[4], am[4];
-#pragma unroll
-        for (int kk = 0; kk < 4; kk++) {
-          if (kk == 3 && !D3) continue;
-          mk[kk] = (uint64_t)u < p.thr[kk] ? ~0ull : 0ull;
-          am[kk] = ANTI ? ((uint64_t)(~u) < p.thr[kk] ? ~0ull : 0ull) : 0ull;
-        }
-#pragma unroll
-        for (int l = 0; l < W; l++) {
-          uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2], m3 = D3 ? mk[3] : 0;
-          if (ANTI) {
-            const uint64_t pq = pat[(q & 63) * W + l];
-            m0 = SEL(pq, am[0], m0);
-            m1 = SEL(pq, am[1], m1);
-            m2 = SEL(pq, am[2], m2);
-            if (D3) m3 = SEL(pq, am[3], m3);
-          }
-          const uint64_t sv = S[k][l];
-          const uint64_t f =
-              D3 ? rep_flip3(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l],
-                             N[k][4 % NB][l], N[k][5 % NB][l], m0, m1, m2, m3)
-                 : rep_flip2(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l], m0, m1, m2);
-          if (on[k]) {
-            as[ia[k] + l] = sv ^ f;
-            if (mirror) ag[ig[k] + l] = sv ^ f;
-          }
+      for (int l = 0; l < W; l++) {
+        S[k][l] = as[ia[k] + l];
+        N[k][0][l] = bs[ia[k] + l];
+        N[k][1][l] = bs[is + l];
+        N[k][2][l] = pm[j * W + l];
+        N[k][3][l] = pp[j * W + l];
+        if (D3) {
+          N[k][4 % NB][l] = pzm[j * W + l];
+          N[k][5 % NB][l] = pzp[j * W + l];
         }
       }
     }
+#pragma unroll
+    for (int k = 0; k < B; k++) {
+      const uint32_t u = ubuf[32 * (k0 + k) + lane];
+      const uint32_t q = s0 + (uint32_t)(32 * (k0 + k) + lane);
+      uint64_t mk[4], am[4];
+#pragma unroll
+      for (int kk = 0; kk < 4; kk++) {
+        if (kk == 3 && !D3) continue;
+        /* u < thr as a 32-bit compare (rep_params.tm1), the mask one register
+         * wide for both halves of a word. */
+        const uint32_t m = u <= p.tm1[kk] ? p.tnz[kk] : 0u;
+        mk[kk] = (uint64_t)m << 32 | m;
+        if (ANTI) {
+          const uint32_t a = ~u <= p.tm1[kk] ? p.tnz[kk] : 0u;
+          am[kk] = (uint64_t)a << 32 | a;
+        } else {
+          am[kk] = 0;
+        }
+      }
+#pragma unroll
+      for (int l = 0; l < W; l++) {
+        uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2], m3 = D3 ? mk[3] : 0;
+        if (ANTI) {
+          const uint64_t pq = pat[(q & 63) * W + l];
+          m0 = SEL(pq, am[0], m0);
+          m1 = SEL(pq, am[1], m1);
+          m2 = SEL(pq, am[2], m2);
+          if (D3) m3 = SEL(pq, am[3], m3);
+        }
+        const uint64_t sv = S[k][l];
+        const uint64_t f =
+            D3 ? rep_flip3(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l],
+                           N[k][4 % NB][l], N[k][5 % NB][l], m0, m1, m2, m3)
+               : rep_flip2(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l], m0, m1, m2);
+        if (on[k]) {
+          as[ia[k] + l] = sv ^ f;
+          if (mirror) ag[ig[k] + l] = sv ^ f;
+        }
+      }
+    }
+  }
+}
+
+/* Sites [lo, hi) of colour c (colour-global indices, all in rows [rlo, rhi) of
+ * the strip) with the draws of sweep t, round robin over the warps as
+ * update_range. as/bs: the strip's colour c and 1 - c in shared memory (row rlo
+ * first), ag/bg: the same colours in device memory; mirror: store the new words
+ * to ag too; drawn: the warp's first item of the half (number warp) has its
+ * uniforms in ubuf already. */
+template <int W, int D3, int ANTI>
+__device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_t *as,
+                                                    const uint64_t *bs, uint64_t *ag,
+                                                    const uint64_t *__restrict__ bg,
+                                                    uint32_t rlo, uint32_t rhi, int c, uint64_t t,
+                                                    uint32_t lo, uint32_t hi, uint32_t first_item,
+                                                    uint32_t warp, uint32_t nwarps,
+                                                    uint32_t *ubuf, const uint64_t *pat,
+                                                    bool mirror, bool drawn) {
+  if (hi <= lo) return 0;
+  const uint32_t base = lo & ~7u;
+  const uint32_t items = (hi - base + SEG - 1) / SEG;
+  const uint32_t n = p.n;
+  uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
+  for (uint32_t it = i0; it < items; it += nwarps) {
+    const uint32_t s0 = base + it * SEG;
+    if (!drawn || first_item + it != warp) rep_draw(p, t, c, s0, ubuf);
+    __syncwarp();
+    const uint32_t row0 = s0 / n, j00 = s0 - row0 * n;
+    /* Most segments lie in one row and in the range: their addressing is the
+     * row's, once, and every lane stores. */
+    if (s0 >= lo && s0 + SEG <= hi && j00 + SEG <= n)
+      update_seg<W, D3, ANTI, true>(p, as, bs, ag, bg, rlo, rhi, c, s0, row0, j00, lo, hi, ubuf,
+                                    pat, mirror);
+    else
+      update_seg<W, D3, ANTI, false>(p, as, bs, ag, bg, rlo, rhi, c, s0, row0, j00, lo, hi, ubuf,
+                                     pat, mirror);
     __syncwarp();
   }
   return items;
@@ -580,8 +641,8 @@ int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc
   st->key = key;
   /* The fastest measured schedule of each width (bench/README.md, "GPU:
    * replica-packed kernels"): shared 512 threads where the strips fit in
-   * shared memory, else resident 512 threads for 64 replicas, one launch a
-   * half of 256 threads for 256 (ceas_gpu_msc_sweep falls back). */
+   * shared memory, else resident 512 threads for 64 replicas (256 in 3D), one
+   * launch a half of 256 threads for 256 (ceas_gpu_msc_sweep falls back). */
   st->resident = 2;
   st->threads = 512;
   const size_t sites = (size_t)L * (size_t)L * (dim == 3 ? (size_t)L : 1);
@@ -681,6 +742,10 @@ int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
   const int d = st->dim;
   for (int k = 0; k < d; k++) p.thr[k] = ceas_lattice_threshold(exp(-beta * 4.0 * (d - k)));
   p.thr[d] = 1ull << 31;
+  for (int k = 0; k <= d; k++) {
+    p.tm1[k] = (uint32_t)(p.thr[k] - 1);
+    p.tnz[k] = p.thr[k] ? ~0u : 0u;
+  }
   for (int c = 0; c < 2; c++)
     for (int k = 0; k < 64; k++) {
       uint64_t b[4];
@@ -701,9 +766,10 @@ int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
     int rc = shared_plan(st, sf, &p, &smem);
     if (rc && st->chosen) return rc;
     if (rc) {
+      /* the fastest measured where the strips do not fit (bench/README.md) */
       ceas_error_clear();
       st->resident = st->W == 1;
-      st->threads = st->W == 1 ? 512 : 256;
+      st->threads = st->W == 1 && d == 2 ? 512 : 256;
       st->resident_blocks = 0;
     }
   }
