@@ -49,8 +49,8 @@ int ceas_gpu_msc_single_alloc_dim(int dim, long L, ceas_rng_key key, ceas_msc_in
 void ceas_gpu_msc_single_free(ceas_gpu_msc_single *st);
 
 /* Block shape: threads (a multiple of 32 from 32 to 1024) times rows (1, 2 or
- * 4), at most 2048 words; default 256 x 2. Speed only: the result is the same
- * bits for every shape. */
+ * 4), at most 2048 words; default 256 x 2 (3D: 128 threads). Speed only: the
+ * result is the same bits for every shape. */
 int ceas_gpu_msc_single_set_shape(ceas_gpu_msc_single *st, int threads, int rows);
 
 /* n sweeps at beta (finite, >= 0), queued on the device; returns once launched

@@ -412,7 +412,8 @@ int ceas_gpu_msc_single_alloc_dim(int dim, long L, ceas_rng_key key, ceas_msc_in
   st->L = L;
   st->nw = (int)(L / 128);
   st->rows = dim == 3 ? L * L : L;
-  st->threads = 256;
+  /* the fastest measured shapes (bench/README.md): 256 x 2 in 2D, 128 in 3D */
+  st->threads = dim == 3 ? 128 : 256;
   st->rows_per_block = 2;
   const ceas_rng_key32 k = ceas_rng_key32_derive(key, CEAS_MSC_TAG_SINGLE);
   st->k32[0] = k.k[0];

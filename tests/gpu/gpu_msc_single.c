@@ -3,7 +3,7 @@
  *
  *   gpu_msc_single check                  bitwise equality, exit 1 on any mismatch
  *   gpu_msc_single bench L SWEEPS [THREADS ROWS]  2D flips/ns at beta_c, three timed runs
- *   gpu_msc_single bench3 L SWEEPS [THREADS]      the same in 3D (beta_c of 3D)
+ *   gpu_msc_single bench3 L SWEEPS [THREADS]      the same in 3D (beta_c of 3D; 128 threads)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
     char *end;
     long L = strtol(argv[2], &end, 10);
     long long sw = strtoll(argv[3], &end, 10);
-    int threads = argc >= 5 ? atoi(argv[4]) : 256, rows = argc == 6 ? atoi(argv[5]) : 2;
+    int threads = argc >= 5 ? atoi(argv[4]) : three ? 128 : 256, rows = argc == 6 ? atoi(argv[5]) : 2;
     if (sw <= 0) {
       fprintf(stderr, "gpu_msc_single: SWEEPS = %s, expected a positive count\n", argv[3]);
       return 2;
