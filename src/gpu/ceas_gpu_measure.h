@@ -1,5 +1,5 @@
 /* Measurements of a GPU msc-single state on the device (src/gpu/measure.cu), so
- * that a run's measurement copies 2 L + 1 counts to the host, not the lattice.
+ * that a run's measurement copies dim L + 1 counts to the host, not the lattice.
  * Built only with -DCEASIM_CUDA=ON; errors as ceas_gpu.h. */
 #ifndef CEAS_GPU_MEASURE_H
 #define CEAS_GPU_MEASURE_H
@@ -14,15 +14,15 @@ extern "C" {
 
 typedef struct ceas_gpu_meter ceas_gpu_meter;
 
-/* Device counters for a 2D msc-single torus of L sites a side. */
-int ceas_gpu_meter_alloc(long L, ceas_gpu_meter **out);
+/* Device counters for an msc-single torus of dimension dim (2 or 3), L a side. */
+int ceas_gpu_meter_alloc(int dim, long L, ceas_gpu_meter **out);
 void ceas_gpu_meter_free(ceas_gpu_meter *m);
 
 /* The totals of ceas_msc_single_measure, exact integers: *E = -(sum of s_i s_j
- * over the 2 L^2 bonds), *M = sum of s_i; and, proj not NULL, the axis
- * projections proj[x] (sum over y of s_{x,y}) and proj[L + y] (sum over x), the
- * input of ceas_lattice_structure_factor_from_projections. Waits for the
- * state's queued sweeps. */
+ * over the dim N bonds), *M = sum of s_i; and, proj not NULL, the dim L axis
+ * projections proj[d L + i] (the sum of the spins with coordinate i along axis
+ * d: x, y, z), the input of ceas_lattice_structure_factor_from_projections.
+ * Waits for the state's queued sweeps. */
 int ceas_gpu_meter_single(ceas_gpu_meter *m, const ceas_gpu_msc_single *st, int64_t *E,
                           int64_t *M, int64_t *proj);
 

@@ -1,6 +1,7 @@
 /* Reductions of a GPU msc-single state (ceas_gpu_measure.h). The layout is
- * ceas_gpu.h's: colour c, row y, word w of nw = L / 128, bit j & 63 of word
- * j >> 6 is the site x = 2 j + ((c + y) & 1); a set bit is a down spin. */
+ * ceas_gpu.h's: rows g = z L + y (2D: z = 0) of nw = L / 128 words per colour
+ * c; bit j & 63 of word j >> 6 of row g is the site x = 2 j + ((c + y + z) & 1);
+ * a set bit is a down spin. */
 #include <cuda_runtime.h>
 #include <stdlib.h>
 
@@ -10,30 +11,36 @@
 #define GPU_WHO "gpu measure"
 
 struct ceas_gpu_meter {
+  int dim;
   long L;
-  /* down[x] for x < L: down spins of column x; down[L + y]: of row y;
-   * down[2 L]: antiparallel bonds. */
+  /* down[d L + i]: down spins with coordinate i along axis d (x, y, z);
+   * down[dim L]: antiparallel bonds. */
   unsigned long long *dev;
   unsigned long long *host;
 };
 
-/* Row y (one block): its down spins in both colours and, from colour 0, the
- * antiparallel bonds to its four colour-1 neighbours (each bond once). */
+/* Row g (one block): its down spins in both colours and, from colour 0, the
+ * antiparallel bonds to its 2 dim colour-1 neighbours (each bond once). */
 __global__ void meter_rows(const uint64_t *__restrict__ c0, const uint64_t *__restrict__ c1,
-                           int L, int nw, unsigned long long *down) {
-  const int y = blockIdx.x;
-  const uint64_t *a = c0 + (size_t)y * nw, *mid = c1 + (size_t)y * nw;
-  const uint64_t *up = c1 + (size_t)(y == 0 ? L - 1 : y - 1) * nw;
-  const uint64_t *dn = c1 + (size_t)(y == L - 1 ? 0 : y + 1) * nw;
+                           int dim, int L, int nw, unsigned long long *down) {
+  const int g = blockIdx.x, y = g % L, z = g / L;
+  const size_t plane = (size_t)z * L;
+  const uint64_t *a = c0 + (size_t)g * nw, *mid = c1 + (size_t)g * nw;
+  const uint64_t *up = c1 + (plane + (y == 0 ? L - 1 : y - 1)) * nw;
+  const uint64_t *dn = c1 + (plane + (y == L - 1 ? 0 : y + 1)) * nw;
+  /* 3D: the same row y of the planes z - 1 and z + 1 (2D: not read). */
+  const uint64_t *zb = dim == 3 ? c1 + ((size_t)(z == 0 ? L - 1 : z - 1) * L + y) * nw : mid;
+  const uint64_t *zf = dim == 3 ? c1 + ((size_t)(z == L - 1 ? 0 : z + 1) * L + y) * nw : mid;
   unsigned long long n_down = 0, n_anti = 0;
   for (int w = threadIdx.x; w < nw; w += blockDim.x) {
     const uint64_t s = a[w], m = mid[w];
-    /* The horizontal neighbours of colour 0 in row y: x - 1 and x + 1 (single.c's
-     * shift, as in the kernel's bulk_word). */
-    const uint64_t sh = y & 1 ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
-                              : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
+    /* The horizontal neighbours x - 1 and x + 1 of colour 0 in this row
+     * (single.c's shift, as in the kernel's bulk_word). */
+    const uint64_t sh = (y + z) & 1 ? (m >> 1) | (mid[w + 1 == nw ? 0 : w + 1] << 63)
+                                    : (m << 1) | (mid[w == 0 ? nw - 1 : w - 1] >> 63);
     n_down += __popcll(s) + __popcll(m);
     n_anti += __popcll(s ^ up[w]) + __popcll(s ^ dn[w]) + __popcll(s ^ m) + __popcll(s ^ sh);
+    if (dim == 3) n_anti += __popcll(s ^ zb[w]) + __popcll(s ^ zf[w]);
   }
   __shared__ unsigned long long part[2][32];
   for (int o = 16; o; o >>= 1) {
@@ -51,32 +58,36 @@ __global__ void meter_rows(const uint64_t *__restrict__ c0, const uint64_t *__re
       n_down += part[0][i];
       n_anti += part[1][i];
     }
-    down[L + y] = n_down;
-    atomicAdd(&down[2 * L], n_anti);
+    atomicAdd(&down[L + y], n_down);
+    if (dim == 3) atomicAdd(&down[2 * L + z], n_down);
+    atomicAdd(&down[dim * L], n_anti);
   }
 }
 
-/* Column counts: block (word w, colour c, a stretch of rows); warp k of the
- * block takes word w + k of 32 rows at a time, one row a lane, and turns the 64
- * bit columns into counts with one ballot each, split by row parity (which
- * decides the site's x). Lane i keeps the counts of bits i and i + 32. */
+/* Column counts (axis x): block (word w, colour c, a stretch of rows); warp k
+ * of the block takes word w + k of 32 rows at a time, one row a lane, and turns
+ * the 64 bit columns into counts with one ballot each, split by row parity
+ * (which decides the site's x). 32 rows never straddle two planes (L is a
+ * multiple of 128), so the parity alternates lane by lane. Lane i keeps the
+ * counts of bits i and i + 32. */
 #define METER_WARPS 4
 __global__ void meter_cols(const uint64_t *__restrict__ c0, const uint64_t *__restrict__ c1,
-                           int L, int nw, int rows_per_block, unsigned long long *down) {
+                           int L, int nw, long rows, long rows_per_block,
+                           unsigned long long *down) {
   const int lane = threadIdx.x & 31, w = blockIdx.x * METER_WARPS + (threadIdx.x >> 5);
   const int c = blockIdx.y;
   if (w >= nw) return;
   const uint64_t *col = c ? c1 : c0;
-  const int y_begin = blockIdx.z * rows_per_block;
-  const int y_end = min(L, y_begin + rows_per_block);
-  /* acc[h][q]: bit lane + 32 h, rows of parity (c + y) & 1 == q. */
+  const long g_begin = (long)blockIdx.z * rows_per_block;
+  const long g_end = min(rows, g_begin + rows_per_block);
+  /* acc[h][q]: bit lane + 32 h, rows of parity (c + y + z) & 1 == q. */
   unsigned acc[2][2] = {{0, 0}, {0, 0}};
   const unsigned even = 0x55555555u;
-  for (int y0 = y_begin; y0 < y_end; y0 += 32) {
-    const int y = y0 + lane;
-    const uint64_t v = y < y_end ? col[(size_t)y * nw + w] : 0;
-    /* Lanes of even i hold rows of parity q0 = (c + y0) & 1 (y0 is even). */
-    const int q0 = c & 1;
+  for (long g0 = g_begin; g0 < g_end; g0 += 32) {
+    const long g = g0 + lane;
+    const uint64_t v = g < g_end ? col[(size_t)g * nw + w] : 0;
+    /* Lanes of even i hold rows of the parity of g0's (y0 + z). */
+    const int q0 = (int)((c + g0 % L + g0 / L) & 1);
 #pragma unroll
     for (int b = 0; b < 64; b++) {
       const unsigned m = __ballot_sync(0xffffffffu, (v >> b) & 1);
@@ -98,12 +109,15 @@ __global__ void meter_cols(const uint64_t *__restrict__ c0, const uint64_t *__re
 
 extern "C" {
 
-int ceas_gpu_meter_alloc(long L, ceas_gpu_meter **out) {
+int ceas_gpu_meter_alloc(int dim, long L, ceas_gpu_meter **out) {
   *out = NULL;
+  if (dim != 2 && dim != 3)
+    return ceas_error_set(CEAS_EINPUT, "gpu measure: dim = %d, expected 2 or 3", dim);
   ceas_gpu_meter *m = (ceas_gpu_meter *)ceas_calloc(1, sizeof *m);
   if (!m) return CEAS_ENOMEM;
+  m->dim = dim;
   m->L = L;
-  const size_t bytes = (2 * (size_t)L + 1) * sizeof(unsigned long long);
+  const size_t bytes = ((size_t)dim * (size_t)L + 1) * sizeof(unsigned long long);
   if (!(m->host = (unsigned long long *)ceas_malloc(bytes))) {
     free(m);
     return CEAS_ENOMEM;
@@ -126,32 +140,34 @@ void ceas_gpu_meter_free(ceas_gpu_meter *m) {
 
 int ceas_gpu_meter_single(ceas_gpu_meter *m, const ceas_gpu_msc_single *st, int64_t *E,
                           int64_t *M, int64_t *proj) {
-  const long L = m->L;
+  const int dim = m->dim;
+  const long L = m->L, rows = dim == 3 ? L * L : L;
   const int nw = (int)(L / 128);
   const uint64_t *c0 = ceas_gpu_msc_single_words(st, 0), *c1 = ceas_gpu_msc_single_words(st, 1);
-  const size_t n = 2 * (size_t)L + 1;
+  const size_t n = (size_t)dim * (size_t)L + 1;
   CUDA_TRY(cudaMemset(m->dev, 0, n * sizeof *m->dev), "clear counters");
-  meter_rows<<<(unsigned)L, 256>>>(c0, c1, (int)L, nw, m->dev);
+  meter_rows<<<(unsigned)rows, 256>>>(c0, c1, dim, (int)L, nw, m->dev);
   CUDA_TRY(cudaGetLastError(), "row counts");
   if (proj) {
-    /* Enough blocks to fill the card at every L: a stretch of rows shrinks to
-     * 32 as the rows get shorter. */
-    int rows = 32;
-    while (rows < L && (long)nw * 2 * (L / (2 * rows)) > 4096) rows *= 2;
+    /* Stretches of rows (multiples of 32) long enough that the blocks'
+     * atomics stay few, short enough that the card is filled. */
+    long per = 32;
+    while (per < rows && ((long)nw + METER_WARPS - 1) / METER_WARPS * 2 * (rows / (2 * per)) > 4096)
+      per *= 2;
     const dim3 grid((unsigned)((nw + METER_WARPS - 1) / METER_WARPS), 2,
-                    (unsigned)((L + rows - 1) / rows));
-    meter_cols<<<grid, 32 * METER_WARPS>>>(c0, c1, (int)L, nw, rows, m->dev);
+                    (unsigned)((rows + per - 1) / per));
+    meter_cols<<<grid, 32 * METER_WARPS>>>(c0, c1, (int)L, nw, rows, per, m->dev);
     CUDA_TRY(cudaGetLastError(), "column counts");
   }
   CUDA_TRY(cudaMemcpy(m->host, m->dev, n * sizeof *m->host, cudaMemcpyDeviceToHost),
            "copy counts");
-  const int64_t N = (int64_t)L * L;
+  const int64_t N = (int64_t)rows * L, per_plane = N / L;
   int64_t down = 0;
   for (long y = 0; y < L; y++) down += (int64_t)m->host[L + y];
   *M = N - 2 * down;
-  *E = -(2 * N - 2 * (int64_t)m->host[2 * L]);
+  *E = -(dim * N - 2 * (int64_t)m->host[dim * L]);
   if (proj)
-    for (long i = 0; i < 2 * L; i++) proj[i] = L - 2 * (int64_t)m->host[i];
+    for (long i = 0; i < dim * L; i++) proj[i] = per_plane - 2 * (int64_t)m->host[i];
   return CEAS_OK;
 }
 

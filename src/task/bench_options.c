@@ -41,9 +41,9 @@ const ceas_option ceas_kernel_bench_option_table[] = {
      "sweeps between measurements with --tau, 0 = automatic (the wavefront depth for "
      "msc-replica*, else 1)", "benchmark"},
     {"device", "cpu|gpu", "cpu",
-     "gpu: each kernel that has a GPU version (msc-single in 2D, msc-replica* in 2D and "
-     "3D; a build with -DCEASIM_CUDA=ON) is also timed on the GPU, right after its CPU "
-     "figure, with ns per spin update", "benchmark"},
+     "gpu: each kernel listed that has a GPU version (msc-single, msc-replica*; a build "
+     "with -DCEASIM_CUDA=ON) is timed on the CPU and then on the GPU, the GPU line's ratio "
+     "GPU over CPU, with ns per spin update; metropolis is left out", "benchmark"},
     {"gpu", "N", "0", "with --device gpu: the CUDA device to use", "benchmark"},
     {NULL, NULL, NULL, NULL, NULL}};
 

@@ -14,8 +14,8 @@
  *   msc-single                        one lattice, 64 sites per word (ceas_msc.h);
  *                                     L a multiple of 128, h = 0
  * In a CUDA build (ceas_device.h) the table also holds GPU entries of the same
- * names, device CEAS_DEVICE_GPU, bit for bit their CPU twins: msc-single (2D)
- * and the four msc-replica* (2D and 3D) of src/gpu.
+ * names, device CEAS_DEVICE_GPU, bit for bit their CPU twins: msc-single and
+ * the four msc-replica*, 2D and 3D, of src/gpu.
  * Adding a kernel is one more entry (a type and its operations) in kernel.c.
  *
  * A kernel holds `replicas` chains (R for a replica-packed one, else 1); every

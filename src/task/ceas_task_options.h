@@ -31,9 +31,9 @@ int ceas_task_param_set(ceas_task_params *p, const char *key, const char *value,
 
 /* The help of --device and --gpu, which run, sweep and bench share. */
 #define CEAS_TASK_DEVICE_HELP                                                              \
-  "where the kernel runs: gpu runs msc-single (2D) and msc-replica* (2D and 3D) on a CUDA " \
-  "GPU, bitwise the CPU run (a build with -DCEASIM_CUDA=ON or AUTO); one GPU per MPI rank: " \
-  "the node-local rank modulo the node's GPU count"
+  "where the kernel runs: gpu runs msc-single and msc-replica* (2D and 3D) on a CUDA GPU, " \
+  "bitwise the CPU run (a build with -DCEASIM_CUDA=ON or AUTO); one GPU per MPI rank: the " \
+  "node-local rank modulo the node's GPU count"
 #define CEAS_TASK_GPU_HELP "with --device gpu: the CUDA device to use (default: as above)"
 
 /* The parsed options of `ceasim run`. p.algo and p.couplings point at the values

@@ -17,14 +17,9 @@
 /* GPU kernels queue their sweeps; a call waits for them, so a failure is
  * reported by the call that caused it and a timing around it is the device's. */
 
+/* The CPU twin's constraints are the GPU kernel's (ceas_gpu.h: the same sizes). */
 static int gpu_check(const ceas_kernel_type *T, ceas_model_kind model, long L, double h) {
-  int rc = kernel_msc_check(T, model, L, h);
-  if (!rc && !(T->flags & CEAS_KERNEL_PACKED) && model != CEAS_MODEL_ISING2D)
-    rc = ceas_error_set(CEAS_EINPUT,
-                        "--device gpu: --algo %s runs on the GPU in 2D only (--model "
-                        "ising2d; got %s)",
-                        T->name, ceas_lattice_model_name(model));
-  return rc;
+  return kernel_msc_check(T, model, L, h);
 }
 
 static int gpu_configure(void *s, const char *isa, int depth) {
@@ -36,7 +31,7 @@ static int gpu_configure(void *s, const char *isa, int depth) {
   return CEAS_OK;
 }
 
-/* ---- msc-single (2D) ---------------------------------------------------------- */
+/* ---- msc-single (2D and 3D) ---------------------------------------------------- */
 
 typedef struct {
   ceas_gpu_msc_single *st;
@@ -44,7 +39,7 @@ typedef struct {
   const ceas_lattice_system *sys;
   uint64_t *c[2];  /* host copies of the words, for checkpoints and spins */
   int8_t *spins;   /* scratch: N spins */
-  int64_t *proj;   /* 2 L axis projections */
+  int64_t *proj;   /* dim L axis projections */
   double *cs;      /* the k_min phases (ceas_lattice_kmin_phases) */
 } gsingle_state;
 
@@ -52,15 +47,16 @@ static int gsingle_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_
                          ceas_rng_key key, ceas_lattice_init init) {
   gsingle_state *p = s;
   p->sys = sys;
-  const size_t words = (size_t)sys->L * (size_t)(sys->L / 128);
+  /* Rows of L / 128 words, L of them in 2D, L^2 in 3D (ceas_gpu.h). */
+  const size_t words = (size_t)(sys->n / sys->L) * (size_t)(sys->L / 128);
   int rc = gpu_check(T, sys->kind, sys->L, 0.0);
-  if (!rc) rc = ceas_gpu_msc_single_alloc(sys->L, key, init, &p->st);
-  if (!rc) rc = ceas_gpu_meter_alloc(sys->L, &p->meter);
+  if (!rc) rc = ceas_gpu_msc_single_alloc_dim(sys->dim, sys->L, key, init, &p->st);
+  if (!rc) rc = ceas_gpu_meter_alloc(sys->dim, sys->L, &p->meter);
   if (rc) return rc;
   p->c[0] = ceas_malloc(words * sizeof(uint64_t));
   p->c[1] = ceas_malloc(words * sizeof(uint64_t));
   p->spins = ceas_malloc((size_t)sys->n);
-  p->proj = ceas_malloc(2 * (size_t)sys->L * sizeof *p->proj);
+  p->proj = ceas_malloc((size_t)sys->dim * (size_t)sys->L * sizeof *p->proj);
   p->cs = ceas_malloc(2 * (size_t)sys->L * sizeof *p->cs);
   if (!p->c[0] || !p->c[1] || !p->spins || !p->proj || !p->cs) return CEAS_ENOMEM;
   ceas_lattice_kmin_phases(sys->L, p->cs);
@@ -98,7 +94,8 @@ static int gsingle_measure(void *s, double *e, double *m, double *f) {
   *m = (double)M / N;
   /* The table holds the very values cos() and sin() give (system.c), so F is
    * ceas_lattice_structure_factor_kmin's to the bit. */
-  if (f) *f = ceas_lattice_structure_factor_from_projections(2, p->sys->L, p->proj, p->cs);
+  if (f)
+    *f = ceas_lattice_structure_factor_from_projections(p->sys->dim, p->sys->L, p->proj, p->cs);
   return CEAS_OK;
 }
 
@@ -118,7 +115,8 @@ static int gsingle_abs_m(void *s, double *avg, double *m2, double *one, int sing
 /* The spins from the device (ceas_msc_single_unpack's order, as the CPU twin). */
 static int gsingle_spins(gsingle_state *p) {
   int rc = ceas_gpu_msc_single_get(p->st, p->c[0], p->c[1]);
-  if (!rc) ceas_msc_single_unpack(2, p->sys->L, 0, p->sys->L, p->c[0], p->c[1], p->spins);
+  if (!rc)
+    ceas_msc_single_unpack(p->sys->dim, p->sys->L, 0, p->sys->L, p->c[0], p->c[1], p->spins);
   return rc;
 }
 
@@ -138,18 +136,19 @@ static void gsingle_get_spins(void *s, int8_t *spins) {
 
 static int gsingle_read_state(void *s, hid_t f, const char *path, uint64_t sweep) {
   gsingle_state *p = s;
-  const long L = p->sys->L;
-  const size_t nw = (size_t)(L / 128), words = (size_t)L * nw;
+  const long L = p->sys->L, rows = (long)(p->sys->n / L);
+  const size_t nw = (size_t)(L / 128), words = (size_t)rows * nw;
   int rc = kernel_read_spins(p->spins, p->sys->n, f, path);
   if (rc) return rc;
-  /* Site (x, y) is bit j & 63 of word j >> 6, j = x / 2, of row y in colour
-   * (x + y) & 1; a set bit is a down spin (ceas_gpu.h). */
+  /* Site (x, y, z) is bit j & 63 of word j >> 6, j = x / 2, of row g = z L + y
+   * in colour (x + y + z) & 1; a set bit is a down spin (ceas_gpu.h). */
   memset(p->c[0], 0, words * sizeof(uint64_t));
   memset(p->c[1], 0, words * sizeof(uint64_t));
-  for (long y = 0; y < L; y++)
+  for (long g = 0; g < rows; g++)
     for (long x = 0; x < L; x++)
-      if (p->spins[(size_t)y * (size_t)L + (size_t)x] < 0)
-        p->c[(x + y) & 1][(size_t)y * nw + (size_t)(x >> 7)] |= UINT64_C(1) << ((x >> 1) & 63);
+      if (p->spins[(size_t)g * (size_t)L + (size_t)x] < 0)
+        p->c[(x + g % L + g / L) & 1][(size_t)g * nw + (size_t)(x >> 7)] |=
+            UINT64_C(1) << ((x >> 1) & 63);
   return ceas_gpu_msc_single_set(p->st, p->c[0], p->c[1], sweep);
 }
 

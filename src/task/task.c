@@ -63,9 +63,8 @@ static int task_kernel_type(const ceas_task_params *p, const ceas_kernel_type **
   if (!ceas_gpu_built()) return ceas_gpu_require("--device gpu");
   if (!*T)
     return ceas_error_set(CEAS_EINPUT,
-                          "--device gpu: --algo %s has no GPU kernel (the GPU runs msc-single "
-                          "in 2D and msc-replica64, msc-replica256 and their -anti in 2D and "
-                          "3D)",
+                          "--device gpu: --algo %s has no GPU kernel (the GPU runs msc-single, "
+                          "msc-replica64, msc-replica256 and their -anti, in 2D and 3D)",
                           p->algo);
   return CEAS_OK;
 }

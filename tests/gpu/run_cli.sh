@@ -1,7 +1,7 @@
 #!/bin/bash
 # The GPU kernels behind the commands (--device gpu): every check is bitwise
 # against the CPU run of the same kernel on the same Philox counters.
-#   - run: msc-single 2D, msc-replica64/256 and -anti in 2D and 3D, CPU vs GPU:
+#   - run: msc-single and msc-replica64/256 and -anti, 2D and 3D, CPU vs GPU:
 #     the HDF5 files equal (h5dump, doubles at 17 digits) but for the attributes
 #     command_line and device, the printed observables equal;
 #   - sweep --device gpu (one rank, and two under mpirun when it works): every
@@ -10,7 +10,8 @@
 #   - with TEST_DIR: tests/gpu's kernel programs (gpu_msc_single, gpu_msc_replica
 #     check);
 #   - full: larger sizes, and bench --device gpu at L = 32768 (msc-single) and
-#     1024 (msc-replica64), 3D 256 (msc-replica64): flips/ns beside the CPU's.
+#     1024 (msc-replica64, -anti), 3D 256 (msc-replica64) and 1024 (msc-single):
+#     flips/ns beside the CPU's of the same kernel.
 # Exit 77 (ctest's skip) when the machine has no CUDA device.
 #
 # usage: tests/gpu/run_cli.sh CEASIM [TEST_DIR] [full]
@@ -82,6 +83,8 @@ common=(--beta 0.43 --sweeps 1000 --therm 100 --seed 7)
 runpair single2d --model ising2d --L 256 --algo msc-single "${common[@]}"
 runpair single2d_cold --model ising2d --L 128 --algo msc-single --init cold --beta 0.6 \
   --sweeps 640 --therm 0 --measure-every 5
+runpair single3d --model ising3d --L 128 --algo msc-single --beta 0.22 --sweeps 200 \
+  --therm 20 --seed 11
 runpair r64_2d --model ising2d --L 64 --algo msc-replica64 "${common[@]}"
 runpair r256_2d --model ising2d --L 32 --algo msc-replica256 "${common[@]}"
 runpair r64a_2d --model ising2d --L 48 --algo msc-replica64-anti "${common[@]}"
@@ -101,7 +104,7 @@ if [ "$FULL" = full ]; then
 fi
 
 # Errors: one line, exit 2.
-for args in "--algo metropolis" "--algo msc-single --model ising3d --L 128" \
+for args in "--algo metropolis" "--algo wolff --model ising3d --L 8" \
   "--algo msc-single --L 128 --gpu 1023"; do
   # shellcheck disable=SC2086
   "$CEASIM" run --device gpu $args --sweeps 100 >/dev/null 2>err
@@ -163,6 +166,7 @@ if [ "$FULL" = full ]; then
   "$CEASIM" bench --device gpu --algo msc-single --L 32768 --seconds 1
   "$CEASIM" bench --device gpu --algo msc-replica64,msc-replica64-anti --L 1024 --seconds 1
   "$CEASIM" bench --device gpu --model ising3d --algo msc-replica64 --L 256 --seconds 1
+  "$CEASIM" bench --device gpu --model ising3d --algo msc-single --L 1024 --seconds 1
 fi
 
 say "$fails failure(s)"
