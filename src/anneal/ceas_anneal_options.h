@@ -17,6 +17,8 @@
 #ifndef CEAS_ANNEAL_OPTIONS_H
 #define CEAS_ANNEAL_OPTIONS_H
 
+#include <stdio.h>
+
 #include "ceas_anneal.h"
 #include "ceas_anneal_ceas.h"
 #include "ceas_anneal_npu.h"
@@ -125,6 +127,22 @@ void ceas_anneal_result_totals(const ceas_anneal_result *r, ceas_anneal_cost *co
  * j_rounding, j_step, j_max_error, j_rms_error, j_zeroed. Errors of the writers. */
 int ceas_anneal_setup_write(const ceas_anneal_setup *s, const ceas_anneal_result *r,
                             const char *path, int force, const char *command_line);
+
+/* The report `ceasim anneal` prints, in two parts. Before the run, for the
+ * options o and their setup s on `ranks` ranks: the instance and how its fields
+ * are updated; the schedule (or the steps of a dynamical method), order, seed,
+ * reads and pt's ladder; the enumerated ground state if any; the --j-bits
+ * rounding and the NPU model if either applies. */
+void ceas_anneal_setup_print(FILE *out, const ceas_anneal_options *o,
+                             const ceas_anneal_setup *s, int ranks);
+/* After it, for its result r (energies on s->pb: ceas_anneal_rescore a run on a
+ * --j-bits copy first): the method's parameters as used, a table of the first 32
+ * reads (best E, E/n, the cut for MaxCut, the sweep it was found at, reached and
+ * time to target, seconds), the best read, the spin updates and their time, the
+ * machine cost (pJ, MACs, bytes, updates: totals and per read), the target's
+ * success probability and TTS99, and pt's ladder of read 0. */
+void ceas_anneal_result_print(FILE *out, const ceas_anneal_setup *s,
+                              const ceas_anneal_result *r);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,15 @@ const char *ceas_cli_command_line(void);
 int ceas_cli_exit_code(int rc);
 /* Prints "ceasim: <message>" on stderr and returns the exit status. */
 int ceas_cli_fail(int rc);
-/* The same after MPI started: every rank returns the status, rank 0 prints, MPI ends. */
+/* The same on MPI ranks: only rank 0 prints; every rank returns the exit status. */
+int ceas_cli_fail_rank(int rank, int rc);
+/* ceas_cli_fail_rank, then MPI ends. */
 int ceas_cli_fail_all(int rank, int rc);
+/* A collective command: run(argc, argv, rank, size) between ceas_parallel_init
+ * (before its options are parsed: a bad option is reported once, by rank 0) and
+ * ceas_parallel_finalize. */
+int ceas_cli_collective(int argc, char **argv, int (*run)(int argc, char **argv, int rank,
+                                                          int size));
 
 
 /* Every command parses with getopt_long(argc, argv, CEAS_CLI_OPTSTRING, ...): the
@@ -52,7 +59,6 @@ void ceas_cli_usage(FILE *out, const char *head, const ceas_cli_group *g, int ng
 
 void ceas_cli_install_signals(void);
 void ceas_cli_progress(double fraction, double elapsed, void *ctx);
-void ceas_cli_print_observables(const ceas_task *t);
 
 int ceas_cli_run(int argc, char **argv);
 int ceas_cli_demo(int argc, char **argv);

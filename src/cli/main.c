@@ -28,14 +28,25 @@ int ceas_cli_fail(int rc) {
   return ceas_cli_exit_code(rc);
 }
 
+int ceas_cli_fail_rank(int rank, int rc) {
+  return rank == 0 ? ceas_cli_fail(rc) : ceas_cli_exit_code(rc);
+}
+
 int ceas_cli_fail_all(int rank, int rc) {
-  int code = ceas_cli_exit_code(rc);
-  if (rank == 0) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+  int code = ceas_cli_fail_rank(rank, rc);
   ceas_parallel_finalize();
   return code;
 }
 
-/* Counts may be written 100000 or 1e5; anything not a whole number is an error. */
+int ceas_cli_collective(int argc, char **argv, int (*run)(int argc, char **argv, int rank,
+                                                          int size)) {
+  int rank = 0, size = 1;
+  ceas_parallel_init(&argc, &argv, &rank, &size);
+  int code = run(argc, argv, rank, size);
+  ceas_parallel_finalize();
+  return code;
+}
+
 static void on_signal(int sig) {
   (void)sig;
   ceas_cli_stop = 1;

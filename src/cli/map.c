@@ -1,9 +1,7 @@
 /* ceasim map: attention head or FFN block -> Ising couplings file (CSR HDF5 that
  * `ceasim run --model graph --couplings FILE` reads). See docs/mapping.md. */
 #define _POSIX_C_SOURCE 200809L
-#include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "ceas_io.h"
 #include "ceas_mapping.h"
@@ -55,47 +53,6 @@ static int parse_args(int argc, char **argv, map_args *a) {
   return CEAS_OK;
 }
 
-/* The summary on stdout, before the file is written. */
-static void print_summary(const map_args *a, const ceas_mapping_couplings *c) {
-  const ceas_mapping_options *o = &c->options;
-  const ceas_mapping_eigen_info *eig = &c->eigen;
-  double lam = c->lambda_max, scale = c->scale;
-  printf("ceasim %s  map  %s: n=%zu spins", ceas_version(), c->kind, c->n);
-  if (a->r.ffn)
-    printf(" (d_model=%zu visible + d_ff=%zu hidden, %s%s%s)", c->d_model, c->d_ff,
-           c->tensor_w1, a->r.ffn_spec.w2 ? " + " : "", a->r.ffn_spec.w2 ? c->tensor_w2 : "");
-  else if (a->r.src.synthetic)
-    printf(" (synthetic %s, d_k=%zu, seed %llu)", ceas_headsrc_kind_name(a->r.src.spec.kind),
-           c->d_k, (unsigned long long)a->r.src.spec.seed);
-  else
-    printf(" (%s %s, d_k=%zu)", a->r.src.weights, c->source->mode, c->d_k);
-  printf("\nnnz=%zu  normalize=%s (scale %.10g)  lambda_max(J)=%.10g  mean-field "
-         "beta_c=1/lambda_max=%.10g\n",
-         c->nnz, ceas_mapping_normalize_name(o->normalize), scale, lam,
-         lam > 0 ? 1 / lam : INFINITY);
-  printf("eigen: %s -> %s", ceas_mapping_eigen_name(o->eigen), eig->method);
-  if (!strcmp(eig->method, "dense"))
-    printf(" (GSL %s)", c->top_eigenvector ? "gsl_eigen_symmv" : "gsl_eigen_symm");
-  else
-    printf(" (%ld products J v, residual %.3g <= %.3g)", eig->matvecs, eig->residual, eig->tol);
-  printf(", %.2f s\n", eig->seconds);
-  if (o->fields == CEAS_MAPPING_FIELDS_VALUE)
-    printf("fields: value (d_v=%zu, |mean v|=%.6g), field-scale %g\n", c->d_v,
-           c->value_mean_norm, o->field_scale);
-  else if (o->fields == CEAS_MAPPING_FIELDS_BIAS)
-    printf("fields: bias (%s visible, %s hidden), field-scale %g\n", c->tensor_b2,
-           c->tensor_b1, o->field_scale);
-  if (o->gauge == CEAS_MAPPING_GAUGE_TOP) {
-    printf("gauge: top (%zu of %zu spins flipped)\n", c->flipped, c->n);
-    double gap = (eig->lambda - eig->lambda2) / fabs(eig->lambda);
-    if (isfinite(gap) && gap < 0.05)
-      printf("note: lambda_2 = %.6g is within %.2g%% of lambda_max: the top eigenspace is "
-             "nearly degenerate and the Mattis overlap with one mode is only part of the "
-             "order parameter (docs/mapping.md)\n",
-             eig->lambda2 * scale, 100 * gap);
-  }
-}
-
 int ceas_cli_map(int argc, char **argv) {
   map_args a;
   int rc = parse_args(argc, argv, &a);
@@ -108,7 +65,7 @@ int ceas_cli_map(int argc, char **argv) {
   ceas_mapping_couplings *c = NULL;
   rc = ceas_mapping_request_run(&a.r, &c);
   if (!rc) {
-    print_summary(&a, c);
+    ceas_mapping_couplings_print(stdout, &a.r, c);
     rc = ceas_mapping_couplings_write(c, a.out, a.force, ceas_cli_command_line());
     if (!rc) printf("wrote %s\n", a.out);
   }

@@ -71,69 +71,12 @@ void ceas_cli_progress(double fraction, double elapsed, void *ctx) {
   fflush(stderr);
 }
 
-static void print_result(const ceas_measure_result *r) {
-  printf("%-26s %14s %12s %14s\n", "observable", "mean", "error", "tau_int");
-  for (int o = 0; o < CEAS_OBS_COUNT; o++) {
-    const ceas_measure_value *v = &r->obs[o];
-    if (!v->defined) continue;
-    char tau[48] = "";
-    if (!isnan(v->tau_int)) snprintf(tau, sizeof tau, "%.3g +- %.2g", v->tau_int, v->tau_int_err);
-    printf("%-26s %14.8g %12.3g %14s\n", ceas_measure_obs_name(o), v->mean, v->error, tau);
-  }
-  printf("errors from %zu bins of %zu measurements%s\n", r->n_bins, r->bin_size,
-         r->converged ? ""
-                      : "  (WARNING: fewer than 16 tau_int per bin: run longer; "
-                        "error bars may be too small)");
-}
-
-void ceas_cli_print_observables(const ceas_task *t) { print_result(&t->result); }
-
-static void print_header(const ceas_task_params *p, int64_t n_spins, const char *algo) {
-  if (p->model == CEAS_MODEL_GRAPH)
-    printf("ceasim %s  graph %s (%lld spins)", ceas_version(), p->couplings,
-           (long long)n_spins);
-  else
-    printf("ceasim %s  %s L=%ld (%lld spins)", ceas_version(),
-           ceas_lattice_model_name(p->model), p->L, (long long)n_spins);
-  printf("  beta=%.10g  h=%g  algo=%s  seed=%llu\n", p->beta, p->h, algo,
-         (unsigned long long)p->seed);
-}
-
-/* Writes --out (atomically) through `write`; prints "wrote FILE". */
-static int write_output(const char *out, int force,
-                        int (*write)(const void *what, hid_t loc, const char *cmdline),
-                        const void *what) {
-  ceas_io_file f;
-  int rc = ceas_io_file_create(out, force, &f);
-  if (!rc) {
-    rc = write(what, f.file, ceas_cli_command_line());
-    if (rc)
-      ceas_io_file_abort(&f);
-    else
-      rc = ceas_io_file_commit(&f);
-  }
-  if (!rc) printf("wrote %s\n", out);
-  return rc;
-}
-
-static int write_task(const void *t, hid_t loc, const char *cmdline) {
-  return ceas_task_write(t, loc, cmdline);
-}
-
-static int write_decomposed(const void *r, hid_t loc, const char *cmdline) {
-  return ceas_decomp_run_write(r, loc, cmdline);
-}
-
-/* `ceasim run ... --decompose`: MPI starts before parsing so that a bad option is
- * reported once (by rank 0), not once per rank. */
-static int run_decomposed(int argc, char **argv) {
-  int rank = 0, size = 1;
-  ceas_parallel_init(&argc, &argv, &rank, &size);
+/* `ceasim run ... --decompose`, collective (ceas_cli_collective). */
+static int run_decomposed(int argc, char **argv, int rank, int size) {
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
     if (rank == 0) ceas_cli_usage(stdout, run_head, a.g, 2, run_tail);
-    ceas_parallel_finalize();
     return 0;
   }
   /* What cannot be decomposed first (a graph without --couplings is still a
@@ -143,38 +86,25 @@ static int run_decomposed(int argc, char **argv) {
   if (!rc && a.o.p.device == CEAS_DEVICE_GPU)
     rc = ceas_error_set(CEAS_EINPUT,
                         "--device gpu: not with --decompose (one GPU runs the whole lattice)");
-  if (rc) return ceas_cli_fail_all(rank, rc);
+  if (rc) return ceas_cli_fail_rank(rank, rc);
   if (rank == 0 && a.out) rc = ceas_io_check_output(a.out, a.force);
-  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (rc) {
-    if (rank != 0) ceas_error_set(rc, "--out refused on rank 0");
-    return ceas_cli_fail_all(rank, rc);
-  }
+  if ((rc = ceas_parallel_root_status(MPI_COMM_WORLD, rc, "--out refused")))
+    return ceas_cli_fail_rank(rank, rc);
   ceas_cli_install_signals();
   int show = rank == 0 && !a.quiet && isatty(STDERR_FILENO);
   ceas_decomp_hooks hooks = {&ceas_cli_stop, show ? ceas_cli_progress : NULL, NULL};
   ceas_decomp_run *r = NULL;
   rc = ceas_decomp_run_task(MPI_COMM_WORLD, &a.o.p, &hooks, &r);
   if (show) fprintf(stderr, "\r%60s\r", "");
-  if (rc) return ceas_cli_fail_all(rank, rc);
+  if (rc) return ceas_cli_fail_rank(rank, rc);
   if (rank == 0) {
-    print_header(&a.o.p, r->n_spins, a.o.p.algo);
-    printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
-           "(%.4g sweeps/s), decomposed over %d rank%s\n",
-           (unsigned long long)a.o.p.sweeps, (unsigned long long)a.o.p.therm, r->n_meas, r->seconds,
-           (double)(a.o.p.sweeps + a.o.p.therm) / r->seconds, size, size == 1 ? "" : "s");
-    print_result(&r->result);
-    printf("time on rank 0: %.3f s updates, %.3f s exchange (largest over ranks %.3f s), "
-           "%.3f s measurements; CPU time of all ranks %.3f s\n",
-           r->t_update, r->t_exchange, r->t_exchange_max, r->t_measure, r->cpu_seconds);
-    if (a.out) rc = write_output(a.out, a.force, write_decomposed, r);
-    if (rc) fprintf(stderr, "ceasim: %s\n", ceas_error_message());
+    ceas_decomp_run_print(stdout, r);
+    if (a.out && !(rc = ceas_decomp_run_write_file(r, a.out, a.force, ceas_cli_command_line())))
+      printf("wrote %s\n", a.out);
   }
-  int code = ceas_cli_exit_code(rc);
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  rc = ceas_parallel_root_status(MPI_COMM_WORLD, rc, "--out failed");
   ceas_decomp_run_free(r);
-  ceas_parallel_finalize();
-  return code;
+  return rc ? ceas_cli_fail_rank(rank, rc) : 0;
 }
 
 /* --decompose decides, before anything is parsed, whether MPI starts; getopt_long
@@ -189,7 +119,7 @@ static int wants_decompose(int argc, char **argv) {
 }
 
 int ceas_cli_run(int argc, char **argv) {
-  if (wants_decompose(argc, argv)) return run_decomposed(argc, argv);
+  if (wants_decompose(argc, argv)) return ceas_cli_collective(argc, argv, run_decomposed);
   run_args a;
   int rc = parse_run_args(argc, argv, &a);
   if (a.help) {
@@ -208,18 +138,9 @@ int ceas_cli_run(int argc, char **argv) {
     ceas_task_free(t);
     return ceas_cli_fail(rc);
   }
-  print_header(&t->p, t->sys->n, t->algo);
-  if (t->type->device == CEAS_DEVICE_GPU) printf("device: gpu, %s\n", t->device_name);
-  printf("%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
-         "(%.4g sweeps/s)",
-         (unsigned long long)a.o.p.sweeps, (unsigned long long)a.o.p.therm, t->n_meas,
-         t->seconds, (double)(a.o.p.sweeps + a.o.p.therm) / t->seconds);
-  if (!isnan(t->mean_cluster_size))
-    printf(", %ld clusters/sweep of mean size %.4g", ceas_kernel_clusters(t->kernel),
-           t->mean_cluster_size);
-  printf("\n");
-  ceas_cli_print_observables(t);
-  if (a.out) rc = write_output(a.out, a.force, write_task, t);
+  ceas_task_print(stdout, t);
+  if (a.out && !(rc = ceas_task_write_file(t, a.out, a.force, ceas_cli_command_line())))
+    printf("wrote %s\n", a.out);
   ceas_task_free(t);
   return rc ? ceas_cli_fail(rc) : 0;
 }

@@ -241,6 +241,15 @@ void ceas_decomp_run_summary(const ceas_decomp_run *r, ceas_task_summary *s);
 /* Root only: the `ceasim run` layout (ceas_task_write_summary) plus the attributes
  * decompose = 1 and ranks = R. */
 int ceas_decomp_run_write(const ceas_decomp_run *r, hid_t loc, const char *command_line);
+/* Root only: the same as the file `path`, atomically (ceas_io_write_hdf5). */
+int ceas_decomp_run_write_file(const ceas_decomp_run *r, const char *path, int force,
+                               const char *command_line);
+
+/* Root only: the report of `ceasim run --decompose`: ceas_task_params_print's line,
+ * the sweeps, measurements, seconds and ranks, ceas_measure_result_print, and where
+ * the root's time went (updates, halo exchange, measurements) beside the largest
+ * exchange time over the ranks and the CPU time of all ranks. */
+void ceas_decomp_run_print(FILE *out, const ceas_decomp_run *r);
 
 #ifdef __cplusplus
 }

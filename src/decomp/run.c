@@ -2,6 +2,7 @@
  * measurement every measure_every-th sweep) on a ceas_decomp, series on the root. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -168,4 +169,32 @@ int ceas_decomp_run_write(const ceas_decomp_run *r, hid_t loc, const char *comma
   if (!rc) rc = ceas_io_attr_int64(loc, "decompose", 1);
   if (!rc) rc = ceas_io_attr_int64(loc, "ranks", r->ranks);
   return rc;
+}
+
+typedef struct {
+  const ceas_decomp_run *r;
+  const char *command_line;
+} run_file;
+
+static int write_run_file(const void *ctx, hid_t f) {
+  const run_file *w = ctx;
+  return ceas_decomp_run_write(w->r, f, w->command_line);
+}
+
+int ceas_decomp_run_write_file(const ceas_decomp_run *r, const char *path, int force,
+                               const char *command_line) {
+  return ceas_io_write_hdf5(path, force, write_run_file, &(run_file){r, command_line});
+}
+
+void ceas_decomp_run_print(FILE *out, const ceas_decomp_run *r) {
+  const ceas_task_params *p = &r->p;
+  ceas_task_params_print(out, p, r->n_spins, p->algo);
+  fprintf(out, "%llu sweeps after %llu thermalisation sweeps, %zu measurements, %.2f s "
+               "(%.4g sweeps/s), decomposed over %d rank%s\n",
+          (unsigned long long)p->sweeps, (unsigned long long)p->therm, r->n_meas, r->seconds,
+          (double)(p->sweeps + p->therm) / r->seconds, r->ranks, r->ranks == 1 ? "" : "s");
+  ceas_measure_result_print(out, &r->result);
+  fprintf(out, "time on rank 0: %.3f s updates, %.3f s exchange (largest over ranks %.3f s), "
+               "%.3f s measurements; CPU time of all ranks %.3f s\n",
+          r->t_update, r->t_exchange, r->t_exchange_max, r->t_measure, r->cpu_seconds);
 }

@@ -268,3 +268,22 @@ void ceas_head_analysis_free(ceas_head_analysis *r) {
   free(r->s);
   free(r);
 }
+
+typedef struct {
+  const ceas_headsrc_spec *spec;
+  const ceas_headsrc *hs;
+  const ceas_head_analysis *r;
+  const char *preset, *command_line;
+} analysis_file;
+
+static int write_analysis_file(const void *ctx, hid_t f) {
+  const analysis_file *w = ctx;
+  return ceas_head_analysis_write(f, w->spec, w->hs, w->r, w->preset, w->command_line);
+}
+
+int ceas_head_analysis_write_file(const ceas_headsrc_spec *spec, const ceas_headsrc *hs,
+                                  const ceas_head_analysis *r, const char *preset,
+                                  const char *path, int force, const char *command_line) {
+  analysis_file w = {spec, hs, r, preset, command_line};
+  return ceas_io_write_hdf5(path, force, write_analysis_file, &w);
+}

@@ -10,6 +10,7 @@
 #define CEAS_HEAD_ANALYSIS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ceas_attention.h"
 #include "ceas_headsrc.h"
@@ -70,6 +71,11 @@ void ceas_head_analysis_free(ceas_head_analysis *r);
 int ceas_head_analysis_write(hid_t f, const ceas_headsrc_spec *spec, const ceas_headsrc *hs,
                              const ceas_head_analysis *r, const char *preset,
                              const char *command_line);
+/* The same as the file `path` (`ceasim attention --out`), written atomically
+ * (ceas_io_write_hdf5: `force` allows replacing a file). */
+int ceas_head_analysis_write_file(const ceas_headsrc_spec *spec, const ceas_headsrc *hs,
+                                  const ceas_head_analysis *r, const char *preset,
+                                  const char *path, int force, const char *command_line);
 
 /* ---- `ceasim attention` as key/value options ------------------------------- */
 
@@ -96,6 +102,14 @@ int ceas_head_analysis_option_set(ceas_head_analysis_options *o, const char *key
  * --controller refused, the controller's parameters (preset, then overrides) into
  * o->p.cp. CEAS_OK or CEAS_EINPUT. */
 int ceas_head_analysis_options_finish(ceas_head_analysis_options *o);
+
+/* The report `ceasim attention` prints for the analysis r of the head hs loaded
+ * from o->src: the head and its source, beta0, the head means with their errors
+ * (sigma_qk, the REM beta_c, beta* at beta0 and self-consistent, the per-query
+ * heat peak, H and N_eff at beta0, the peak of the head-mean heat), the beta grid
+ * and, with the controller, its steps, corridor, clipping and margin. */
+void ceas_head_analysis_print(FILE *out, const ceas_head_analysis_options *o,
+                              const ceas_headsrc *hs, const ceas_head_analysis *r);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,10 @@ int ceas_io_file_create(const char *path, int force, ceas_io_file *f);
 int ceas_io_file_commit(ceas_io_file *f);
 /* Closes and removes the temporary (after an error or an interrupt). */
 void ceas_io_file_abort(ceas_io_file *f);
+/* The three in one: creates `path`, calls write(ctx, file) and commits the file if
+ * it returns CEAS_OK, else aborts it and returns its code. */
+int ceas_io_write_hdf5(const char *path, int force, int (*write)(const void *ctx, hid_t file),
+                       const void *ctx);
 /* A text file (JSON, edge list) written the same way: check, exclusive temporary,
  * write(2), fsync, link or rename, directory fsync; nothing published on error. */
 int ceas_io_write_text(const char *path, int force, const char *text, size_t len);

@@ -219,6 +219,18 @@ void ceas_io_file_abort(ceas_io_file *f) {
   file_release(f);
 }
 
+int ceas_io_write_hdf5(const char *path, int force, int (*write)(const void *ctx, hid_t file),
+                       const void *ctx) {
+  ceas_io_file f;
+  int rc = ceas_io_file_create(path, force, &f);
+  if (rc) return rc;
+  if ((rc = write(ctx, f.file))) {
+    ceas_io_file_abort(&f);
+    return rc;
+  }
+  return ceas_io_file_commit(&f);
+}
+
 /* fsync of the temporary by name, after HDF5 closed it: O_NOFOLLOW and the inode
  * recorded at creation make sure it is still the file we wrote. */
 static int sync_file(const ceas_io_file *f) {

@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ceas_attention.h"
 #include "ceas_headsrc.h"
@@ -242,6 +243,14 @@ int ceas_mapping_request_run(const ceas_mapping_request *r, ceas_mapping_couplin
  * CEAS_EINPUT unless force; CEAS_EIO naming the file. */
 int ceas_mapping_couplings_write(const ceas_mapping_couplings *c, const char *path, int force,
                                  const char *command_line);
+
+/* The summary `ceasim map` prints for the couplings c of request r: what was
+ * mapped (spins, source, tensors), nnz, the normalisation and its scale,
+ * lambda_max(J) and the mean-field beta_c, the eigen-solver used (its products,
+ * residual and seconds), the fields, and the gauge (with a note when lambda_2 is
+ * within 5 % of lambda_max). */
+void ceas_mapping_couplings_print(FILE *out, const ceas_mapping_request *r,
+                                  const ceas_mapping_couplings *c);
 
 #ifdef __cplusplus
 }

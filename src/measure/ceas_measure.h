@@ -38,6 +38,7 @@
 #define CEAS_MEASURE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -209,6 +210,11 @@ typedef struct {
 } ceas_measure_series;
 
 int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r);
+
+/* The table `ceasim run` prints: a header line, one line per defined observable
+ * (name, mean, error, "tau_int +- error" where defined), then the bins the errors
+ * come from, with a warning when the result is not converged. */
+void ceas_measure_result_print(FILE *out, const ceas_measure_result *r);
 
 /* ---- exact references ---------------------------------------------------- */
 

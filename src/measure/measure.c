@@ -2,6 +2,7 @@
 #include <gsl/gsl_fft_real.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ceas_core.h"
@@ -508,4 +509,19 @@ int ceas_measure_analyze(const ceas_measure_series *s, ceas_measure_result *r) {
   for (int i = 0; i < CEAS_OBS_COUNT; i++) o[i].defined = 1;
   if (!s->f) set_undefined(&o[CEAS_OBS_XI_2ND]);
   return CEAS_OK;
+}
+
+void ceas_measure_result_print(FILE *out, const ceas_measure_result *r) {
+  fprintf(out, "%-26s %14s %12s %14s\n", "observable", "mean", "error", "tau_int");
+  for (int o = 0; o < CEAS_OBS_COUNT; o++) {
+    const ceas_measure_value *v = &r->obs[o];
+    if (!v->defined) continue;
+    char tau[48] = "";
+    if (!isnan(v->tau_int)) snprintf(tau, sizeof tau, "%.3g +- %.2g", v->tau_int, v->tau_int_err);
+    fprintf(out, "%-26s %14.8g %12.3g %14s\n", ceas_measure_obs_name(o), v->mean, v->error, tau);
+  }
+  fprintf(out, "errors from %zu bins of %zu measurements%s\n", r->n_bins, r->bin_size,
+          r->converged ? ""
+                       : "  (WARNING: fewer than 16 tau_int per bin: run longer; "
+                         "error bars may be too small)");
 }

@@ -64,6 +64,12 @@ void ceas_parallel_init(int *argc, char ***argv, int *rank, int *size);
  * check that would otherwise run at exit: see lifecycle.c for why. */
 void ceas_parallel_finalize(void);
 
+/* The verdict of a step only rank 0 takes (checking an output path, writing a
+ * file), on every rank of comm (collective): rank 0's status rc. A rank other than
+ * 0 that receives a nonzero status gets the message "<what> on rank 0" (only rank
+ * 0 reports the real one). Without MPI (not initialised): rc as given. */
+int ceas_parallel_root_status(MPI_Comm comm, int rc, const char *what);
+
 typedef struct {
   size_t ntasks;
   const double *cost;  /* per task, for progress and ETA (spin updates) */

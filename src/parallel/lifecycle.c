@@ -34,3 +34,13 @@ void ceas_parallel_finalize(void) {
 #endif
   MPI_Finalize();
 }
+
+int ceas_parallel_root_status(MPI_Comm comm, int rc, const char *what) {
+  int started = 0, rank = 0;
+  MPI_Initialized(&started);
+  if (!started) return rc;
+  MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+  MPI_Comm_rank(comm, &rank);
+  if (rc && rank != 0) ceas_error_set(rc, "%s on rank 0", what);
+  return rc;
+}

@@ -317,3 +317,24 @@ int ceas_kernel_bench_write_json(const ceas_kernel_bench_options *o, const char 
   free(line);
   return rc;
 }
+
+void ceas_kernel_bench_result_print(FILE *out, const ceas_kernel_bench_options *o,
+                                    const ceas_kernel_bench_result *r) {
+  const char *model =
+      ceas_lattice_model_name(r->dim == 2 ? CEAS_MODEL_ISING2D : CEAS_MODEL_ISING3D);
+  if (!o->p.tau && o->device == CEAS_DEVICE_GPU)
+    /* Each GPU line follows its kernel's CPU line: the same counting of spin
+     * updates, so the two figures compare directly. */
+    fprintf(out, "%s L=%-5ld %-20s %-7s x%-8.1f %9.3f flips/ns  %.4g ns/update%s\n", model,
+            r->L, r->type->name, r->isa, r->ratio, r->rate, 1 / r->rate,
+            r->type->device == CEAS_DEVICE_GPU ? "  (gpu)" : "");
+  else if (!o->p.tau)
+    fprintf(out, "%s L=%-5ld %-20s %-7s x%-8.1f %9.3f flips/ns\n", model, r->L, r->type->name,
+            r->isa, r->ratio, r->rate);
+  else
+    fprintf(out, "%s L=%-5ld %-20s tau=%.4g+-%.2g sweeps  n/tau=%.0f  n_eff=%.4g%s  "
+                 "worth=%.3g  %s  x%.4g  %.4g indep/s\n",
+            model, r->L, r->type->name, r->tau, r->tau_err, r->run_taus, r->n_eff,
+            r->bins_ok ? "" : "(tau)", r->replicas_worth,
+            r->converged ? "converged" : "NOT-CONVERGED", r->ratio, r->indep_per_s);
+}

@@ -12,6 +12,8 @@
 #ifndef CEAS_KERNEL_BENCH_OPTIONS_H
 #define CEAS_KERNEL_BENCH_OPTIONS_H
 
+#include <stdio.h>
+
 #include "ceas_kernel_bench.h"
 #include "ceas_options.h"
 
@@ -57,6 +59,13 @@ int ceas_kernel_bench_options_run(ceas_kernel_bench_options *o, volatile sig_ato
 /* The results as a JSON file (the fields of ceas_kernel_bench_write_h5), atomically. */
 int ceas_kernel_bench_write_json(const ceas_kernel_bench_options *o, const char *path,
                                  int force, const char *command_line);
+/* The line `ceasim bench` prints for one result r of a run of o (from the done
+ * callback, as each finishes): model, L, kernel, ISA, ratio to the plain
+ * Metropolis and flips/ns (--device gpu: also ns per update and "(gpu)" on a GPU
+ * kernel's line); with tau, tau_int(|m|), n/tau, n_eff, the replicas' worth,
+ * whether it converged, the ratio and independent samples per second. */
+void ceas_kernel_bench_result_print(FILE *out, const ceas_kernel_bench_options *o,
+                                    const ceas_kernel_bench_result *r);
 
 #ifdef __cplusplus
 }

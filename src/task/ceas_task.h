@@ -41,6 +41,7 @@
 #include "ceas_hid.h" /* hid_t only: no <hdf5.h> for users */
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ceas_kernel.h"
 #include "ceas_lattice.h"
@@ -135,6 +136,21 @@ int ceas_task_checkpoint_load(ceas_task *t, const char *path);
 
 /* Writes attributes, /timeseries and /observables under loc (a file or group). */
 int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line);
+/* The same as the file `path` (`ceasim run --out`), written atomically
+ * (ceas_io_write_hdf5: `force` allows replacing a file). */
+int ceas_task_write_file(const ceas_task *t, const char *path, int force,
+                         const char *command_line);
+
+/* ---- the report `ceasim run` prints ------------------------------------------ */
+
+/* One line: the version, the system (model and L, or the couplings file of a
+ * graph) with its n_spins, beta, h, the kernel's name `algo` and the seed. */
+void ceas_task_params_print(FILE *out, const ceas_task_params *p, int64_t n_spins,
+                            const char *algo);
+/* A finished task (ceas_task_run): ceas_task_params_print's line, the GPU's name
+ * on a GPU, the sweeps, measurements, seconds and sweeps per second (Wolff: its
+ * clusters per sweep and their mean size), then ceas_measure_result_print. */
+void ceas_task_print(FILE *out, const ceas_task *t);
 
 /* ---- a run's record without the run -----------------------------------------
  * What ceas_task_write and the analysis need, and nothing of the chain itself: a

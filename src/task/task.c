@@ -323,6 +323,21 @@ int ceas_task_write(const ceas_task *t, hid_t loc, const char *command_line) {
   return ceas_task_write_summary(&s, loc, command_line);
 }
 
+typedef struct {
+  const ceas_task *t;
+  const char *command_line;
+} task_file;
+
+static int write_task_file(const void *ctx, hid_t f) {
+  const task_file *w = ctx;
+  return ceas_task_write(w->t, f, w->command_line);
+}
+
+int ceas_task_write_file(const ceas_task *t, const char *path, int force,
+                         const char *command_line) {
+  return ceas_io_write_hdf5(path, force, write_task_file, &(task_file){t, command_line});
+}
+
 /* One value per measurement, or a measurements x replicas table. */
 static int write_series(hid_t g, const char *name, const double *x,
                         const ceas_task_summary *s) {
