@@ -21,6 +21,9 @@ void ceas_anneal_setup_print(FILE *out, const ceas_anneal_options *o,
           from_file ? " " : "", pb->origin, (long long)pb->n, (long long)(pb->nnz / 2),
           pb->has_field ? ", fields" : "",
           method->kernel ? "packed multi-spin-coded updates (64 replicas per word)"
+          /* the GPU twins (src/anneal/gpu.c): the CPU's reads, another layout */
+          : method->device ? (pb->one_magnitude ? "on the GPU, couplings as bit matrices"
+                                                : "on the GPU, float32 field updates")
           : pb->dense8   ? "dense int8 field updates"
           : pb->dense    ? "dense float32 field updates"
                          : "sparse field updates");
