@@ -1,6 +1,6 @@
 /* Internal to src/gpu's annealers (sa_dense.cu, sb_dense.cu): the host side every
  * annealer run shares: the reads' Philox keys, the per-read outputs on the device,
- * and the timed launch that brings them back. */
+ * the inputs' upload, and the timed launch that brings the outputs back. */
 #ifndef CEAS_GPU_ANNEAL_RUN_CUH
 #define CEAS_GPU_ANNEAL_RUN_CUH
 
@@ -47,6 +47,17 @@ static cudaError_t anneal_out_alloc(anneal_out<Rec> *o, uint64_t reads, int64_t 
 template <typename Rec>
 static void anneal_out_free(anneal_out<Rec> *o) {
   cudaFree(o->best), cudaFree(o->final), cudaFree(o->res);
+}
+
+/* *d = a new device copy of the host array h[count] (cudaMalloc, then
+ * cudaMemcpy). *d is NULL when the allocation fails and the allocation when the
+ * copy does: the caller cudaFrees *d either way. */
+template <typename T>
+static cudaError_t anneal_upload(T **d, const T *h, size_t count) {
+  *d = NULL;
+  cudaError_t e = cudaMalloc((void **)d, count * sizeof **d);
+  if (e == cudaSuccess) e = cudaMemcpy(*d, h, count * sizeof **d, cudaMemcpyHostToDevice);
+  return e;
 }
 
 /* kernel<<<blocks, threads, smem>>>(a) with smem bytes of dynamic shared memory,
