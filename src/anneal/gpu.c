@@ -10,14 +10,13 @@
  * their results; each read's seconds is the batch's wall time over its reads.
  * Without CUDA (the default build) the entries exist and refuse to run. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "anneal_npu.h"
 #include "anneal_private.h"
+#include "ceas_device.h"
 #ifdef CEASIM_HAVE_CUDA
-#include "ceas_gpu_device.h"
 #include "ceas_gpu_sa.h"
 #endif
 
@@ -84,17 +83,7 @@ int ceas_anneal_method_device(const ceas_anneal_method *m, const ceas_anneal_pro
                           "and sb-discrete run on the GPU)", m->name);
   int rc = gpu_applies(m, pb, p);
   if (rc) return rc;
-#ifdef CEASIM_HAVE_CUDA
-  int count;
-  if ((rc = ceas_gpu_device_count(&count))) {
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s", ceas_error_message());
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: %s", msg);
-  }
-#else
-  return ceas_error_set(CEAS_EINPUT,
-                        "--device gpu: ceasim was built without CUDA (-DCEASIM_CUDA=ON)");
-#endif
+  if ((rc = ceas_gpu_require("--device gpu"))) return rc;
   *out = m->gpu;
   return CEAS_OK;
 }

@@ -1,4 +1,4 @@
-/* The CUDA device calls behind ceas_device.h (src/task/device.c), built only
+/* The CUDA device calls behind ceas_device.h (device_select.c), built only
  * with -DCEASIM_CUDA=ON: a C program uses ceas_device.h, which also exists in a
  * build without CUDA. Errors as ceas_device.h says. */
 #ifndef CEAS_GPU_DEVICE_H

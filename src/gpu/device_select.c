@@ -1,5 +1,7 @@
-/* ceas_device.h: the device choice; the CUDA calls behind it are in
- * src/gpu/device.cu, linked only into a CUDA build (CEASIM_HAVE_CUDA). */
+/* ceas_device.h: the device choice, C compiled into every build (the rest of
+ * src/gpu is CUDA, compiled only with -DCEASIM_CUDA), so task, anneal and sweep
+ * ask one place whether and which GPU runs; the CUDA calls behind it are in
+ * device.cu, linked only into a CUDA build (CEASIM_HAVE_CUDA). */
 #include <stdio.h>
 #include <string.h>
 
