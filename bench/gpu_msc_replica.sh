@@ -14,10 +14,10 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv,noheader
 lscpu | grep -E '^Model name|^CPU\(s\)' || true
 b=$build/gpu_msc_replica
-# GPU: 2D L = 1024, every variant, schedules and block widths (2 = shared,
-# the default where it fits; 256 replicas do not fit at L = 1024).
+# GPU: 2D L = 1024, every variant, schedules and block widths (3 = sweep,
+# 2 = shared, both where the strips fit: 256 replicas do not at L = 1024).
 for anti in 0 1; do
-  for shape in "2 512" "2 256" "1 512" "0 256"; do
+  for shape in "3 512" "3 256" "2 512" "2 256" "1 512" "0 256"; do
     # shellcheck disable=SC2086
     "$b" bench 2 1024 64 $anti 2000 $shape
   done

@@ -99,11 +99,13 @@ int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc
 void ceas_gpu_msc_free(ceas_gpu_msc *st);
 /* As ceas_msc_set_antithetic: part of the chain, set it before sweeping. */
 void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on);
-/* resident 1, 0 (one launch a half-sweep) or 2 (shared); threads a block, a
- * multiple of 32 from 32 to 1024, 512 at most for shared (a resident block of
- * over 512 may not fit, nor a shared strip: CEAS_EINPUT at the sweep). Default:
- * shared x 512 where the strips fit, else resident x 512 for 64 replicas (x 256
- * in 3D) and launch x 256 for 256. Speed only, never the bits. */
+/* resident 1, 0 (one launch a half-sweep), 2 (shared) or 3 (sweep: shared with
+ * one neighbour exchange a sweep, 2D with L a multiple of 16); threads a block,
+ * a multiple of 32 from 32 to 1024, 512 at most for 2 and 3 (a resident block
+ * of over 512 may not fit, nor a shared strip: CEAS_EINPUT at the sweep).
+ * Default: x 512, sweep in 2D up to L = 6 x the card's SMs, else shared, where
+ * the strips fit, else resident x 512 for 64 replicas (x 256 in 3D) and launch
+ * x 256 for 256. Speed only, never the bits. */
 int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads);
 /* n sweeps at beta (finite, >= 0), queued; ceas_gpu_msc_sync waits. */
 int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n);

@@ -1,6 +1,6 @@
-/* msc-replica64 / msc-replica256 on the GPU (contract in ceas_gpu.h; the rule,
- * the draws and the layout are those of src/msc: ceas_msc.h, msc_private.h,
- * kernel_body.inc and msc_simd.h, whose comments say why). */
+/* msc-replica64 / msc-replica256 on the GPU (contract in ceas_gpu.h): the
+ * kernels of the four schedules and the host side; their device pieces are in
+ * msc_replica.cuh. */
 #include <cooperative_groups.h>
 #include <cuda/atomic>
 #include <cuda_runtime.h>
@@ -11,32 +11,18 @@
 
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
-#include "gpu_philox.cuh"
 #include "gpu_private.h"
-
-/* A warp's unit of work: 256 consecutive sites of a colour, 8 Philox blocks of
- * 8 uniforms, one a lane. */
-#define SEG 256
-
-struct rep_params {
-  uint64_t rk[10][2]; /* Philox4x64-10 round keys */
-  uint64_t thr[4];    /* thr[k], k antiparallel neighbours (msc_private.h) */
-  uint32_t tm1[4], tnz[4]; /* thr[k] - 1 mod 2^32, and ~0 unless thr[k] = 0 */
-  uint64_t pat[2][64 * 4]; /* P_c[k] lane l at [c][k W + l] (antithetic) */
-  uint32_t L, n;      /* side, sites of a row and colour (L / 2) */
-  uint32_t slab_rows; /* rows of a slab: 1 (2D) or L (3D) */
-  uint32_t slabs;     /* L */
-  uint32_t strip_words; /* shared schedule: words of a colour in the largest strip */
-};
+#include "msc_replica.cuh"
 
 struct ceas_gpu_msc {
-  int dim, W, anti, resident, threads; /* resident: 0 launch, 1 resident, 2 shared */
+  int dim, W, anti, resident, threads; /* resident: 0 launch, 1 resident, 2 shared, 3 sweep */
   int chosen; /* the schedule was set (ceas_gpu_msc_set_schedule), not the default */
   long L;
   ceas_rng_key key;
   size_t words;   /* per colour */
   uint64_t *col[2];
-  int *flags;     /* resident schedule: boundary halves done, one a block */
+  int *flags;     /* resident schedules: boundary halves (sweeps) done, one a block */
+  uint64_t *xb;   /* sweep schedule: rep_params.xb */
   int resident_blocks;
   uint64_t sweep;
 };
@@ -44,124 +30,6 @@ struct ceas_gpu_msc {
 #define GPU_WHO "gpu msc"
 static int cuda_fail(cudaError_t e, const char *what) { return ceas_gpu_fail(GPU_WHO, e, what); }
 
-#define SEL(p, x, y) (((p) & (x)) | (~(p) & (y)))
-
-/* The flip masks of src/msc/msc_simd.h (MSC_FLIP2D, MSC_FLIP3D), whose comments
- * say how the adders count the antiparallel neighbours. */
-__device__ __forceinline__ uint64_t rep_flip2(uint64_t s, uint64_t n1, uint64_t n2, uint64_t n3,
-                                              uint64_t n4, uint64_t m0, uint64_t m1,
-                                              uint64_t m2) {
-  const uint64_t x1 = n1 ^ n2, x2 = n3 ^ n4;
-  const uint64_t y1 = (s ^ n1) & (s ^ n2), y2 = (s ^ n3) & (s ^ n4);
-  const uint64_t odd = x1 ^ x2, any = y1 | y2 | (x1 & x2), ge4 = y1 & y2;
-  const uint64_t even = ge4 | (any & m2) | (~any & m0);
-  return (odd & (any | m1)) | (~odd & even);
-}
-
-__device__ __forceinline__ uint64_t rep_flip3(uint64_t s, uint64_t n1, uint64_t n2, uint64_t n3,
-                                              uint64_t n4, uint64_t n5, uint64_t n6,
-                                              uint64_t m0, uint64_t m1, uint64_t m2,
-                                              uint64_t m3) {
-  const uint64_t a1 = s ^ n1, a2 = s ^ n2, a3 = s ^ n3, a4 = s ^ n4, a5 = s ^ n5, a6 = s ^ n6;
-  const uint64_t s1 = a1 ^ a2 ^ a3, c1 = (a1 & a2) | (a3 & (a1 ^ a2));
-  const uint64_t s2 = a4 ^ a5 ^ a6, c2 = (a4 & a5) | (a6 & (a4 ^ a5));
-  const uint64_t b0 = s1 ^ s2, cc = s1 & s2;
-  const uint64_t ge4 = (c1 & c2) | (cc & (c1 ^ c2)), any = c1 | c2 | cc;
-  const uint64_t odds = (any & m3) | (~any & m1);
-  const uint64_t evens = (any & m2) | (~any & m0);
-  return ge4 | (b0 & odds) | (~b0 & evens);
-}
-
-/* Updates the sites q in [lo, hi) of colour c (a: colour c, b: 1 - c) with the
- * draws of sweep t: the warp's share of the segments that start at lo rounded
- * down to a Philox block, items first_item + warp, + nwarps, ... (numbered from
- * first_item so that several ranges share one round robin). ubuf: the warp's
- * 256 uniforms. Returns the number of items the range has. */
-template <int W, int D3, int ANTI>
-__device__ __forceinline__ uint32_t update_range(const rep_params &p, uint64_t *__restrict__ a,
-                                                 const uint64_t *__restrict__ b, int c,
-                                                 uint64_t t, uint64_t lo, uint64_t hi,
-                                                 uint32_t first_item, uint32_t warp,
-                                                 uint32_t nwarps, uint32_t *ubuf,
-                                                 const uint64_t *pat) {
-  if (hi <= lo) return 0;
-  const uint64_t base = lo & ~(uint64_t)7;
-  const uint32_t items = (uint32_t)((hi - base + SEG - 1) / SEG);
-  const int lane = threadIdx.x & 31;
-  const uint32_t n = p.n, L = p.L;
-  /* the first item this warp takes in this range */
-  uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
-  for (uint32_t it = i0; it < items; it += nwarps) {
-    const uint64_t s0 = base + (uint64_t)it * SEG;
-    {
-      const uint64_t g = (s0 >> 3) + (uint64_t)lane;
-      uint64_t r[4];
-      ceas_gpu_philox4x64(t, g, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
-      uint4 *o = (uint4 *)(ubuf + 8 * lane);
-      o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
-                        (uint32_t)(r[1] >> 32));
-      o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
-                        (uint32_t)(r[3] >> 32));
-    }
-    __syncwarp();
-    /* Position of the segment's first site: row, and (y, z) of the row. */
-    uint64_t row = s0 / n;
-    uint32_t j0 = (uint32_t)(s0 - row * n);
-    uint32_t y0 = (uint32_t)(row % L), z0 = D3 ? (uint32_t)(row / L) : 0;
-#pragma unroll
-    for (int k = 0; k < 8; k++) {
-      const uint64_t q = s0 + (uint64_t)(32 * k + lane);
-      if (q < lo || q >= hi) continue;
-      uint32_t j = j0 + (uint32_t)(32 * k + lane);
-      uint64_t r = row;
-      uint32_t y = y0, z = z0;
-      while (j >= n) {
-        j -= n;
-        r++;
-        if (++y == L) {
-          y = 0;
-          z++;
-        }
-      }
-      const uint32_t u = ubuf[32 * k + lane];
-      const int right = (int)((c + y + z) & 1);
-      const uint32_t js = right ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
-      const uint64_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
-      const uint64_t plane = (uint64_t)L * L;
-      const uint64_t rzm = D3 ? (z == 0 ? r + (L - 1) * (uint64_t)L : r - L) : 0;
-      const uint64_t rzp = D3 ? (z == L - 1 ? r + L - plane : r + L) : 0;
-      (void)plane;
-      const size_t i_s = (size_t)(r * n + j) * W, i_js = (size_t)(r * n + js) * W;
-      const size_t i_m = (size_t)(rm * n + j) * W, i_p = (size_t)(rp * n + j) * W;
-      const size_t i_zm = (size_t)(rzm * n + j) * W, i_zp = (size_t)(rzp * n + j) * W;
-      uint64_t mk[4], am[4];
-#pragma unroll
-      for (int kk = 0; kk < 4; kk++) {
-        if (kk == 3 && !D3) continue;
-        mk[kk] = (uint64_t)u < p.thr[kk] ? ~0ull : 0ull;
-        am[kk] = ANTI ? ((uint64_t)(~u) < p.thr[kk] ? ~0ull : 0ull) : 0ull;
-      }
-#pragma unroll
-      for (int l = 0; l < W; l++) {
-        uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2], m3 = D3 ? mk[3] : 0;
-        if (ANTI) {
-          const uint64_t pp = pat[(q & 63) * W + l];
-          m0 = SEL(pp, am[0], m0);
-          m1 = SEL(pp, am[1], m1);
-          m2 = SEL(pp, am[2], m2);
-          if (D3) m3 = SEL(pp, am[3], m3);
-        }
-        const uint64_t s = a[i_s + l], n1 = b[i_s + l], n2 = b[i_js + l], n3 = b[i_m + l],
-                       n4 = b[i_p + l];
-        const uint64_t f = D3 ? rep_flip3(s, n1, n2, n3, n4, b[i_zm + l], b[i_zp + l], m0, m1, m2, m3)
-                              : rep_flip2(s, n1, n2, n3, n4, m0, m1, m2);
-        a[i_s + l] = s ^ f;
-      }
-    }
-    __syncwarp();
-  }
-  return items;
-}
 
 /* One half-sweep, the grid over all sites of colour c. */
 template <int W, int D3, int ANTI>
@@ -198,8 +66,6 @@ __global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
   const uint32_t s0 = (uint32_t)((uint64_t)bi * p.slabs / B);
   const uint32_t s1 = (uint32_t)((uint64_t)(bi + 1) * p.slabs / B);
   const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
-  cuda::atomic_ref<int, cuda::thread_scope_device> fl(flags[bi]);
-  cuda::atomic_ref<int, cuda::thread_scope_device> fm(flags[left]), fp(flags[rightb]);
   if (threadIdx.x == 0) bdone = 0;
   __syncthreads();
   for (uint32_t h = 0; h < halves; h++) {
@@ -213,36 +79,17 @@ __global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
     const uint32_t nb0 = (uint32_t)((bhi - (blo & ~7ull) + SEG - 1) / SEG);
     const uint32_t nb1 = s1 - 1 > s0 ? (uint32_t)((ehi - (elo & ~7ull) + SEG - 1) / SEG) : 0;
     const uint32_t nb = nb0 + nb1;
-    /* This warp's boundary items, then one count each into bdone. */
+    /* This warp's boundary items, counted into bdone (rep_signal). */
     uint32_t mine = 0;
     for (uint32_t it = warp; it < nb; it += wpb) mine++;
     update_range<W, D3, ANTI>(p, a, b, c, t, blo, bhi, 0, warp, wpb, ubuf[warp], pat[c]);
     if (nb1)
       update_range<W, D3, ANTI>(p, a, b, c, t, elo, ehi, nb0, warp, wpb, ubuf[warp], pat[c]);
-    if (mine) {
-      __threadfence();
-      __syncwarp();
-      if ((threadIdx.x & 31) == 0) {
-        /* cumulative over the halves: a reset could land before a slow warp's
-         * count and lose the signal */
-        const uint32_t before = atomicAdd(&bdone, mine);
-        if (before + mine == (h + 1) * nb) {
-          __threadfence();
-          fl.store((int)h + 1, cuda::memory_order_release);
-        }
-      }
-    }
+    rep_signal(mine, &bdone, (h + 1) * nb, &flags[bi], (int)h + 1);
     if (s1 - s0 > 2)
       update_range<W, D3, ANTI>(p, a, b, c, t, (uint64_t)(s0 + 1) * P, (uint64_t)(s1 - 1) * P,
                                 nb, warp, wpb, ubuf[warp], pat[c]);
-    if (threadIdx.x == 0) {
-      if (B > 1)
-        while (fm.load(cuda::memory_order_acquire) < (int)h + 1 ||
-               fp.load(cuda::memory_order_acquire) < (int)h + 1) {
-        }
-    }
-    __threadfence();
-    __syncthreads();
+    rep_wait(flags, left, rightb, (int)h + 1);
   }
 }
 
@@ -255,202 +102,6 @@ __global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
  * slabs as it updates them. At 2D L = 1024, R = 64 the state is 8 MB, 64 KB a
  * block: the update no longer waits on L2 for every word. Interior slabs go back
  * to device memory at the end of the call. */
-
-/* The uniforms of sites s0 .. s0 + 255 of colour c in sweep t into ubuf: lane l
- * draws Philox block s0 / 8 + l, 8 sites' uniforms. */
-__device__ __forceinline__ void rep_draw(const rep_params &p, uint64_t t, int c, uint32_t s0,
-                                         uint32_t *ubuf) {
-  const int lane = threadIdx.x & 31;
-  uint64_t r[4];
-  ceas_gpu_philox4x64(t, (uint64_t)(s0 >> 3) + (uint64_t)lane, CEAS_MSC_TAG_METROPOLIS,
-                      (uint64_t)c, p.rk, r);
-  uint4 *o = (uint4 *)(ubuf + 8 * lane);
-  o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
-                    (uint32_t)(r[1] >> 32));
-  o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
-                    (uint32_t)(r[3] >> 32));
-}
-
-/* The update of the segment of sites s0 .. s0 + 255 (row row0, from site j00
- * of it) that lie in [lo, hi), uniforms in ubuf; arguments as update_range_sh.
- * FAST: the whole segment is in [lo, hi) and in row row0. Steps go in batches
- * of B sites a lane: all loads of a batch are issued before its first update,
- * which the compiler cannot do across the stores of a plain loop (they may
- * alias). */
-template <int W, int D3, int ANTI, bool FAST>
-__device__ __forceinline__ void update_seg(const rep_params &p, uint64_t *as, const uint64_t *bs,
-                                           uint64_t *ag, const uint64_t *__restrict__ bg,
-                                           uint32_t rlo, uint32_t rhi, int c, uint32_t s0,
-                                           uint32_t row0, uint32_t j00, uint32_t lo, uint32_t hi,
-                                           const uint32_t *ubuf, const uint64_t *pat,
-                                           bool mirror) {
-  constexpr int B = W == 1 ? 4 : 1;
-  constexpr int NB = D3 ? 6 : 4;
-  const int lane = threadIdx.x & 31;
-  const uint32_t n = p.n, L = p.L, nW = n * W;
-  /* FAST: the row's neighbour rows, parity and bases, for every step. */
-  const uint64_t *fpm = nullptr, *fpp = nullptr, *fzm = nullptr, *fzp = nullptr;
-  int fright = 0;
-  if constexpr (FAST) {
-    const uint32_t r = row0, y = r % L, z = D3 ? r / L : 0;
-    fright = (int)((c + y + z) & 1);
-    const uint32_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
-    fpm = rm - rlo < rhi - rlo ? bs + (rm - rlo) * nW : bg + (size_t)rm * nW;
-    fpp = rp - rlo < rhi - rlo ? bs + (rp - rlo) * nW : bg + (size_t)rp * nW;
-    if (D3) {
-      const uint32_t plane = L * L;
-      const uint32_t rzm = z == 0 ? r + (L - 1) * L : r - L;
-      const uint32_t rzp = z == L - 1 ? r + L - plane : r + L;
-      fzm = rzm - rlo < rhi - rlo ? bs + (rzm - rlo) * nW : bg + (size_t)rzm * nW;
-      fzp = rzp - rlo < rhi - rlo ? bs + (rzp - rlo) * nW : bg + (size_t)rzp * nW;
-    }
-  }
-#pragma unroll
-  for (int k0 = 0; k0 < 8; k0 += B) {
-    uint64_t S[B][W], N[B][NB][W];
-    uint32_t ia[B], ig[B];
-    bool on[B];
-#pragma unroll
-    for (int k = 0; k < B; k++) {
-      uint32_t j, r, is;
-      const uint64_t *pm, *pp, *pzm = nullptr, *pzp = nullptr;
-      if constexpr (FAST) {
-        j = j00 + (uint32_t)(32 * (k0 + k) + lane);
-        r = row0;
-        on[k] = true;
-        const uint32_t js = fright ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
-        is = (r - rlo) * nW + js * W;
-        pm = fpm;
-        pp = fpp;
-        pzm = fzm;
-        pzp = fzp;
-      } else {
-        const uint32_t q = s0 + (uint32_t)(32 * (k0 + k) + lane);
-        on[k] = q >= lo && q < hi;
-        /* An inactive lane reads a site of the range instead (loads stay in
-         * bounds) and stores nothing. */
-        const uint32_t qq = on[k] ? q : lo;
-        j = j00 + (qq - s0);
-        r = row0;
-        if (qq < s0) {
-          j = qq % n;
-          r = qq / n;
-        }
-        while (j >= n) {
-          j -= n;
-          r++;
-        }
-        const uint32_t y = r % L, z = D3 ? r / L : 0;
-        const int right = (int)((c + y + z) & 1);
-        const uint32_t js = right ? (j + 1 == n ? 0 : j + 1) : (j == 0 ? n - 1 : j - 1);
-        const uint32_t rm = y == 0 ? r + (L - 1) : r - 1, rp = y == L - 1 ? r - (L - 1) : r + 1;
-        is = (r - rlo) * nW + js * W;
-        /* Rows of the strip from shared memory, others from device memory. */
-        pm = rm - rlo < rhi - rlo ? bs + (rm - rlo) * nW : bg + (size_t)rm * nW;
-        pp = rp - rlo < rhi - rlo ? bs + (rp - rlo) * nW : bg + (size_t)rp * nW;
-        if (D3) {
-          const uint32_t plane = L * L;
-          const uint32_t rzm = z == 0 ? r + (L - 1) * L : r - L;
-          const uint32_t rzp = z == L - 1 ? r + L - plane : r + L;
-          pzm = rzm - rlo < rhi - rlo ? bs + (rzm - rlo) * nW : bg + (size_t)rzm * nW;
-          pzp = rzp - rlo < rhi - rlo ? bs + (rzp - rlo) * nW : bg + (size_t)rzp * nW;
-        }
-      }
-      ia[k] = (r - rlo) * nW + j * W;
-      ig[k] = r * nW + j * W;
-#pragma unroll
-      for (int l = 0; l < W; l++) {
-        S[k][l] = as[ia[k] + l];
-        N[k][0][l] = bs[ia[k] + l];
-        N[k][1][l] = bs[is + l];
-        N[k][2][l] = pm[j * W + l];
-        N[k][3][l] = pp[j * W + l];
-        if (D3) {
-          N[k][4 % NB][l] = pzm[j * W + l];
-          N[k][5 % NB][l] = pzp[j * W + l];
-        }
-      }
-    }
-#pragma unroll
-    for (int k = 0; k < B; k++) {
-      const uint32_t u = ubuf[32 * (k0 + k) + lane];
-      const uint32_t q = s0 + (uint32_t)(32 * (k0 + k) + lane);
-      uint64_t mk[4], am[4];
-#pragma unroll
-      for (int kk = 0; kk < 4; kk++) {
-        if (kk == 3 && !D3) continue;
-        /* u < thr as a 32-bit compare (rep_params.tm1), the mask one register
-         * wide for both halves of a word. */
-        const uint32_t m = u <= p.tm1[kk] ? p.tnz[kk] : 0u;
-        mk[kk] = (uint64_t)m << 32 | m;
-        if (ANTI) {
-          const uint32_t a = ~u <= p.tm1[kk] ? p.tnz[kk] : 0u;
-          am[kk] = (uint64_t)a << 32 | a;
-        } else {
-          am[kk] = 0;
-        }
-      }
-#pragma unroll
-      for (int l = 0; l < W; l++) {
-        uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2], m3 = D3 ? mk[3] : 0;
-        if (ANTI) {
-          const uint64_t pq = pat[(q & 63) * W + l];
-          m0 = SEL(pq, am[0], m0);
-          m1 = SEL(pq, am[1], m1);
-          m2 = SEL(pq, am[2], m2);
-          if (D3) m3 = SEL(pq, am[3], m3);
-        }
-        const uint64_t sv = S[k][l];
-        const uint64_t f =
-            D3 ? rep_flip3(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l],
-                           N[k][4 % NB][l], N[k][5 % NB][l], m0, m1, m2, m3)
-               : rep_flip2(sv, N[k][0][l], N[k][1][l], N[k][2][l], N[k][3][l], m0, m1, m2);
-        if (on[k]) {
-          as[ia[k] + l] = sv ^ f;
-          if (mirror) ag[ig[k] + l] = sv ^ f;
-        }
-      }
-    }
-  }
-}
-
-/* Sites [lo, hi) of colour c (colour-global indices, all in rows [rlo, rhi) of
- * the strip) with the draws of sweep t, round robin over the warps as
- * update_range. as/bs: the strip's colour c and 1 - c in shared memory (row rlo
- * first), ag/bg: the same colours in device memory; mirror: store the new words
- * to ag too; drawn: the warp's first item of the half (number warp) has its
- * uniforms in ubuf already. */
-template <int W, int D3, int ANTI>
-__device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_t *as,
-                                                    const uint64_t *bs, uint64_t *ag,
-                                                    const uint64_t *__restrict__ bg,
-                                                    uint32_t rlo, uint32_t rhi, int c, uint64_t t,
-                                                    uint32_t lo, uint32_t hi, uint32_t first_item,
-                                                    uint32_t warp, uint32_t nwarps,
-                                                    uint32_t *ubuf, const uint64_t *pat,
-                                                    bool mirror, bool drawn) {
-  if (hi <= lo) return 0;
-  const uint32_t base = lo & ~7u;
-  const uint32_t items = (hi - base + SEG - 1) / SEG;
-  const uint32_t n = p.n;
-  uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
-  for (uint32_t it = i0; it < items; it += nwarps) {
-    const uint32_t s0 = base + it * SEG;
-    if (!drawn || first_item + it != warp) rep_draw(p, t, c, s0, ubuf);
-    __syncwarp();
-    const uint32_t row0 = s0 / n, j00 = s0 - row0 * n;
-    /* Most segments lie in one row and in the range: their addressing is the
-     * row's, once, and every lane stores. */
-    if (s0 >= lo && s0 + SEG <= hi && j00 + SEG <= n)
-      update_seg<W, D3, ANTI, true>(p, as, bs, ag, bg, rlo, rhi, c, s0, row0, j00, lo, hi, ubuf,
-                                    pat, mirror);
-    else
-      update_seg<W, D3, ANTI, false>(p, as, bs, ag, bg, rlo, rhi, c, s0, row0, j00, lo, hi, ubuf,
-                                     pat, mirror);
-    __syncwarp();
-  }
-  return items;
-}
 
 template <int W, int D3, int ANTI>
 __global__ void __launch_bounds__(512, 1)
@@ -477,8 +128,6 @@ __global__ void __launch_bounds__(512, 1)
     sh1[i] = c1[(size_t)rlo * p.n * W + i];
   }
   const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
-  cuda::atomic_ref<int, cuda::thread_scope_device> fl(flags[bi]);
-  cuda::atomic_ref<int, cuda::thread_scope_device> fm(flags[left]), fp(flags[rightb]);
   /* The block's items, the same every half: boundary slab s0 (nb0), slab
    * s1 - 1 (nb1), then the interior (ni). */
   const uint32_t blo = s0 * P, bhi = (s0 + 1) * P, elo = (s1 - 1) * P, ehi = s1 * P;
@@ -509,29 +158,12 @@ __global__ void __launch_bounds__(512, 1)
     if (nb1)
       update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t, elo,
                                    ehi, nb0, warp, wpb, ubuf, pat[c], true, drawn);
-    if (mine) {
-      __threadfence();
-      __syncwarp();
-      if ((threadIdx.x & 31) == 0) {
-        const uint32_t before = atomicAdd(&bdone, mine);
-        if (before + mine == (h + 1) * nb) {
-          __threadfence();
-          fl.store((int)h + 1, cuda::memory_order_release);
-        }
-      }
-    }
+    rep_signal(mine, &bdone, (h + 1) * nb, &flags[bi], (int)h + 1);
     if (s1 - s0 > 2)
       update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t,
                                    ilo, ihi, nb, warp, wpb, ubuf, pat[c], false, drawn);
     if (drawn && h + 1 < halves) rep_draw(p, t0 + ((h + 1) >> 1), 1 - c, first_s0, ubuf);
-    if (threadIdx.x == 0) {
-      if (B > 1)
-        while (fm.load(cuda::memory_order_acquire) < (int)h + 1 ||
-               fp.load(cuda::memory_order_acquire) < (int)h + 1) {
-        }
-    }
-    __threadfence();
-    __syncthreads();
+    rep_wait(flags, left, rightb, (int)h + 1);
   }
   /* The boundary slabs are in device memory already (mirrored); the interior
    * ones, which no other block reads, go back now. */
@@ -544,27 +176,122 @@ __global__ void __launch_bounds__(512, 1)
   }
 }
 
+/* ---- the sweep schedule (2D) -----------------------------------------------
+ * As "shared", but the blocks exchange once a sweep instead of once a half. A
+ * block of rows [rlo, rhi) (S >= 2 of them) keeps rows rlo - 2 .. rhi + 1 of
+ * both colours in shared memory (extended rows e = 0 .. S + 3) and updates
+ * colour 0 on rows e = 1 .. S + 2: its own and the neighbours' edge rows, which
+ * it computes bitwise as they do (the same inputs, the same Philox counters).
+ * Colour 1 on its own rows then reads nothing another block changes in this
+ * sweep. What the neighbours need for the next sweep is colour 1 on rows rlo,
+ * rlo + 1, rhi - 2 and rhi - 1: updated first in the half, stored to
+ * p.xb[parity of the next sweep] as well, and signalled; before the next sweep
+ * the block copies its four halo rows of colour 1 from there. Two buffers, as a
+ * neighbour may still copy the rows of sweep t - 1 while the block stores those
+ * of sweep t. The price: 2 rows of colour 0 a sweep more than the S of each
+ * colour. Needs n a multiple of 8 (every row's draws start a Philox block). */
+template <int W, int ANTI>
+__global__ void __launch_bounds__(512, 1)
+    rep_sweep(const rep_params p, uint64_t *__restrict__ c0, uint64_t *__restrict__ c1,
+              uint64_t t0, uint32_t halves, int *flags) {
+  extern __shared__ __align__(16) uint64_t smem[];
+  __shared__ uint64_t pat[2][ANTI ? 64 * W : 1];
+  __shared__ uint32_t bdone;
+  const uint32_t B = gridDim.x, bi = blockIdx.x;
+  const uint32_t wpb = blockDim.x >> 5, warp = threadIdx.x >> 5;
+  const uint32_t L = p.L, n = p.n, nW = n * W;
+  const uint32_t rlo = (uint32_t)((uint64_t)bi * L / B);
+  const uint32_t S = (uint32_t)((uint64_t)(bi + 1) * L / B) - rlo;
+  const uint32_t sw = p.strip_words; /* (the largest S + 4) n W */
+  uint64_t *const sh0 = smem, *const sh1 = smem + sw;
+  uint32_t *ubuf = (uint32_t *)(smem + 2 * (size_t)sw) + warp * SEG;
+  const size_t words = (size_t)L * nW;
+  const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
+  auto grow = [&](uint32_t e) { return (rlo + L - 2 + e) % L; };
+  if (ANTI)
+    for (int i = threadIdx.x; i < 2 * 64 * W; i += blockDim.x)
+      pat[i / (64 * W)][i % (64 * W)] = p.pat[i / (64 * W)][i % (64 * W)];
+  for (uint32_t i = threadIdx.x; i < (S + 4) * nW; i += blockDim.x) {
+    const uint32_t e = i / nW;
+    const size_t gi = (size_t)grow(e) * nW + (i - e * nW);
+    sh0[i] = c0[gi];
+    sh1[i] = c1[gi];
+  }
+  /* Items: a row's SEG-site pieces. Colour 1 takes its edge rows first. */
+  const uint32_t nc = (n + SEG - 1) / SEG, items0 = (S + 2) * nc, items1 = S * nc;
+  const uint32_t npub = S < 4 ? S : 4, nb = npub * nc;
+  const uint32_t mine = warp < nb ? (nb - 1 - warp) / wpb + 1 : 0;
+  auto row1 = [&](uint32_t k) { return k >= npub ? k : k == 0 ? 2 : k == 1 ? S + 1 : k == 2 ? 3 : S; };
+  auto site0 = [&](uint32_t it) { return grow(1 + it / nc) * n + (it % nc) * SEG; };
+  auto site1 = [&](uint32_t it) { return grow(row1(it / nc)) * n + (it % nc) * SEG; };
+  if (threadIdx.x == 0) bdone = 0;
+  if (halves && warp < items0) rep_draw(p, t0, 0, site0(warp), ubuf);
+  __syncthreads();
+  for (uint32_t h = 0; h < halves; h += 2) {
+    const uint64_t t = t0 + (h >> 1);
+    const int v = (int)(h >> 1) + 1; /* sweeps done after this one */
+    uint64_t *const x = p.xb + (size_t)(v & 1) * words;
+    for (uint32_t it = warp; it < items0; it += wpb) {
+      const uint32_t e = 1 + it / nc;
+      if (it != warp) rep_draw(p, t, 0, site0(it), ubuf);
+      __syncwarp();
+      update_row<W, ANTI>(p, sh0, sh1, nullptr, e, grow(e), (it % nc) * SEG, 0, ubuf, pat[0]);
+      __syncwarp();
+    }
+    /* the draws of the warp's first colour 1 item before the barrier's wait */
+    if (warp < items1) rep_draw(p, t, 1, site1(warp), ubuf);
+    __syncthreads();
+    for (uint32_t it = warp; it < items1; it += wpb) {
+      const uint32_t e = row1(it / nc), g = grow(e);
+      if (it != warp) rep_draw(p, t, 1, site1(it), ubuf);
+      __syncwarp();
+      update_row<W, ANTI>(p, sh1, sh0, it < nb ? x + (size_t)g * nW : nullptr, e, g,
+                          (it % nc) * SEG, 1, ubuf, pat[1]);
+      __syncwarp();
+      if (it < nb && it + wpb >= nb) rep_signal(mine, &bdone, (uint32_t)v * nb, &flags[bi], v);
+    }
+    if (h + 2 < halves && warp < items0) rep_draw(p, t + 1, 0, site0(warp), ubuf);
+    rep_wait(flags, left, rightb, v);
+    if (h + 2 < halves) {
+      for (uint32_t i = threadIdx.x; i < 4 * nW; i += blockDim.x) {
+        const uint32_t k = i / nW, e = k < 2 ? k : S + k;
+        sh1[e * nW + (i - k * nW)] = x[(size_t)grow(e) * nW + (i - k * nW)];
+      }
+      __syncthreads();
+    }
+  }
+  /* The block's own rows go back; the last wait made sure that the neighbours
+   * have copied their first halo rows out of c1 long ago. */
+  for (uint32_t i = threadIdx.x; i < S * nW; i += blockDim.x) {
+    c0[(size_t)rlo * nW + i] = sh0[2 * nW + i];
+    c1[(size_t)rlo * nW + i] = sh1[2 * nW + i];
+  }
+}
+
 typedef void (*half_fn)(const rep_params, uint64_t *, const uint64_t *, int, uint64_t, uint64_t);
 typedef void (*res_fn)(const rep_params, uint64_t *, uint64_t *, uint64_t, uint32_t, int *);
 
+/* The kernels of one variant: a launch a half, resident, shared, sweep (2D
+ * only: null in 3D). */
 template <int W, int D3, int ANTI>
-static void pick(half_fn *h, res_fn *r, res_fn *sh) {
+static void pick(half_fn *h, res_fn *r, res_fn *sh, res_fn *sw) {
   *h = rep_half<W, D3, ANTI>;
   *r = rep_resident<W, D3, ANTI>;
   *sh = rep_shared<W, D3, ANTI>;
+  *sw = D3 ? nullptr : rep_sweep<W, ANTI>;
 }
 
-static void kernels(int W, int dim, int anti, half_fn *h, res_fn *r, res_fn *sh) {
+static void kernels(int W, int dim, int anti, half_fn *h, res_fn *r, res_fn *sh, res_fn *sw) {
   const int k = (W == 4) * 4 + (dim == 3) * 2 + (anti != 0);
   switch (k) {
-    case 0: pick<1, 0, 0>(h, r, sh); break;
-    case 1: pick<1, 0, 1>(h, r, sh); break;
-    case 2: pick<1, 1, 0>(h, r, sh); break;
-    case 3: pick<1, 1, 1>(h, r, sh); break;
-    case 4: pick<4, 0, 0>(h, r, sh); break;
-    case 5: pick<4, 0, 1>(h, r, sh); break;
-    case 6: pick<4, 1, 0>(h, r, sh); break;
-    default: pick<4, 1, 1>(h, r, sh); break;
+    case 0: pick<1, 0, 0>(h, r, sh, sw); break;
+    case 1: pick<1, 0, 1>(h, r, sh, sw); break;
+    case 2: pick<1, 1, 0>(h, r, sh, sw); break;
+    case 3: pick<1, 1, 1>(h, r, sh, sw); break;
+    case 4: pick<4, 0, 0>(h, r, sh, sw); break;
+    case 5: pick<4, 0, 1>(h, r, sh, sw); break;
+    case 6: pick<4, 1, 0>(h, r, sh, sw); break;
+    default: pick<4, 1, 1>(h, r, sh, sw); break;
   }
 }
 
@@ -575,6 +302,7 @@ void ceas_gpu_msc_free(ceas_gpu_msc *st) {
   cudaFree(st->col[0]);
   cudaFree(st->col[1]);
   cudaFree(st->flags);
+  cudaFree(st->xb);
   free(st);
 }
 
@@ -640,10 +368,11 @@ int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc
   st->W = replicas / 64;
   st->key = key;
   /* The fastest measured schedule of each width (bench/README.md, "GPU:
-   * replica-packed kernels"): shared 512 threads where the strips fit in
-   * shared memory, else resident 512 threads for 64 replicas (256 in 3D), one
-   * launch a half of 256 threads for 256 (ceas_gpu_msc_sweep falls back). */
-  st->resident = 2;
+   * replica-packed kernels"): sweep (2D, thin strips) or shared, 512 threads,
+   * where the strips fit in shared memory, else resident 512 threads for 64
+   * replicas (256 in 3D), one launch a half of 256 threads for 256
+   * (ceas_gpu_msc_sweep chooses and falls back). */
+  st->resident = dim == 2 ? 3 : 2;
   st->threads = 512;
   const size_t sites = (size_t)L * (size_t)L * (dim == 3 ? (size_t)L : 1);
   st->words = sites / 2 * (size_t)st->W;
@@ -676,11 +405,11 @@ int ceas_gpu_msc_alloc(int dim, long L, int replicas, ceas_rng_key key, ceas_msc
 void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on) { st->anti = on != 0; }
 
 int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads) {
-  if (threads < 32 || threads > 1024 || threads % 32 || resident < 0 || resident > 2 ||
-      (resident == 2 && threads > 512))
+  if (threads < 32 || threads > 1024 || threads % 32 || resident < 0 || resident > 3 ||
+      (resident >= 2 && threads > 512))
     return ceas_error_set(CEAS_EINPUT,
-                          "gpu msc: schedule %d with %d threads, expected 0, 1 or 2 and a "
-                          "multiple of 32 from 32 to 1024 (512 for 2)",
+                          "gpu msc: schedule %d with %d threads, expected 0, 1, 2 or 3 and a "
+                          "multiple of 32 from 32 to 1024 (512 for 2 and 3)",
                           resident, threads);
   st->chosen = 1;
   st->resident = resident;
@@ -691,43 +420,62 @@ int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads) {
 
 uint64_t ceas_gpu_msc_sweeps_done(const ceas_gpu_msc *st) { return st->sweep; }
 
-/* The shared schedule's grid: one block an SM (at most one a slab), each holding its strip's two colours
- * and its warps' uniforms in shared memory. Sets st->resident_blocks,
- * p->strip_words and *smem; CEAS_EINPUT if the strips do not fit. */
+/* The grid of the shared and sweep schedules (st->resident 2, 3): one block an
+ * SM (at most one a slab; two rows at least for sweep), each holding its
+ * strip's two colours (sweep: and two halo rows a side) and its warps'
+ * uniforms in shared memory. Sets st->resident_blocks, p->strip_words, p->xb
+ * and *smem; CEAS_EINPUT if the strips do not fit or sweep does not apply. */
 static int shared_plan(ceas_gpu_msc *st, res_fn sf, rep_params *p, size_t *smem) {
+  const int sweep = st->resident == 3;
+  if (sweep && (st->dim != 2 || st->L % 16))
+    return ceas_error_set(CEAS_EINPUT,
+                          "gpu msc: schedule 3 needs 2D and L a multiple of 16, not %dD L = "
+                          "%ld: take schedule 2",
+                          st->dim, st->L);
   int dev = 0, sms = 0, optin = 0, per = 0;
   CUDA_TRY(cudaGetDevice(&dev), "device");
   CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "device");
   CUDA_TRY(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev),
            "device");
   const long L = st->L, th = st->threads;
-  /* As many blocks as SMs (or slabs): the more blocks, the smaller a strip. */
-  const long B = sms < L ? sms : L;
-  const uint64_t rows = (uint64_t)((L + B - 1) / B) * p->slab_rows;
-  const uint64_t sw = rows * p->n * (uint64_t)st->W;
-  const uint64_t bytes = 2 * sw * 8 + (uint64_t)(th / 32) * SEG * 4;
   cudaFuncAttributes fa;
   CUDA_TRY(cudaFuncGetAttributes(&fa, (const void *)sf), "shared kernel");
-  if (bytes + fa.sharedSizeBytes > (uint64_t)optin)
+  /* As many blocks as SMs (or slabs): the more blocks, the smaller a strip;
+   * two an SM where two fit (threads, registers, shared memory): one updates
+   * while the other waits for its neighbours. */
+  const long most = sweep ? L / 2 : L;
+  long B = 0;
+  uint64_t sw = 0, bytes = 0;
+  for (int k = 2; k >= 1 && !B; k--) {
+    const long b = (long)k * sms < most ? (long)k * sms : most;
+    const uint64_t rows = (uint64_t)((L + b - 1) / b + (sweep ? 4 : 0)) * p->slab_rows;
+    sw = rows * p->n * (uint64_t)st->W;
+    bytes = 2 * sw * 8 + (uint64_t)(th / 32) * SEG * 4;
+    if (bytes + fa.sharedSizeBytes > (uint64_t)optin) continue;
+    CUDA_TRY(cudaFuncSetAttribute((const void *)sf, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  (int)bytes),
+             "shared kernel");
+    CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, (const void *)sf, (int)th,
+                                                           (size_t)bytes),
+             "occupancy");
+    if (per >= k) B = b;
+  }
+  if (!B && bytes + fa.sharedSizeBytes > (uint64_t)optin)
     return ceas_error_set(CEAS_EINPUT,
-                          "gpu msc: the shared schedule needs %llu bytes of shared memory a "
-                          "block here, more than the card's %d: take schedule 0 or 1",
-                          (unsigned long long)(bytes + fa.sharedSizeBytes), optin);
-  CUDA_TRY(cudaFuncSetAttribute((const void *)sf, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                (int)bytes),
-           "shared kernel");
-  CUDA_TRY(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, (const void *)sf, (int)th,
-                                                         (size_t)bytes),
-           "occupancy");
-  if (per < 1)
+                          "gpu msc: schedule %d needs %llu bytes of shared memory a block "
+                          "here, more than the card's %d: take schedule 0 or 1",
+                          st->resident, (unsigned long long)(bytes + fa.sharedSizeBytes), optin);
+  if (!B)
     return ceas_error_set(CEAS_EINPUT,
-                          "gpu msc: a shared-schedule block of %ld threads does not fit on "
-                          "an SM: take fewer threads",
-                          th);
+                          "gpu msc: a schedule %d block of %ld threads does not fit on an SM: "
+                          "take fewer threads",
+                          st->resident, th);
   st->resident_blocks = (int)B;
   p->strip_words = (uint32_t)sw;
   *smem = (size_t)bytes;
   if (!st->flags) CUDA_TRY(cudaMalloc((void **)&st->flags, 65536 * sizeof(int)), "flags");
+  if (sweep && !st->xb) CUDA_TRY(cudaMalloc((void **)&st->xb, 2 * st->words * 8), "edge rows");
+  p->xb = st->xb;
   return CEAS_OK;
 }
 
@@ -758,10 +506,28 @@ int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
   p.slab_rows = d == 3 ? (uint32_t)L : 1;
   p.slabs = (uint32_t)L;
   half_fn hf;
-  res_fn rf, sf;
-  kernels(st->W, d, st->anti, &hf, &rf, &sf);
+  res_fn rf, sf, wf;
+  kernels(st->W, d, st->anti, &hf, &rf, &sf, &wf);
   const uint64_t S = (uint64_t)st->words / (uint64_t)st->W;
   size_t smem = 0;
+  if (st->resident == 3 && !st->chosen) {
+    int dev = 0, sms = 0;
+    CUDA_TRY(cudaGetDevice(&dev), "device");
+    CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "device");
+    /* Recomputing the halo pays where the strips are thin: on the H100 (132
+     * SMs) sweep was the faster at L = 512 and 768 (4 and 6 rows a block),
+     * shared at L = 1024 and 1536 (8 and 12). */
+    if (L > 6L * sms) st->resident = 2;
+  }
+  if (st->resident == 3) {
+    int rc = shared_plan(st, wf, &p, &smem);
+    if (rc && st->chosen) return rc;
+    if (rc) {
+      ceas_error_clear();
+      st->resident = 2;
+      st->resident_blocks = 0;
+    }
+  }
   if (st->resident == 2) {
     int rc = shared_plan(st, sf, &p, &smem);
     if (rc && st->chosen) return rc;
@@ -784,7 +550,7 @@ int ceas_gpu_msc_sweep(ceas_gpu_msc *st, double beta, uint64_t n) {
       }
     return CEAS_OK;
   }
-  if (st->resident == 2) rf = sf;
+  if (st->resident >= 2) rf = st->resident == 3 ? wf : sf;
   if (!st->resident_blocks) {
     int dev = 0, sms = 0, per = 0;
     CUDA_TRY(cudaGetDevice(&dev), "device");

@@ -5,7 +5,7 @@
  *
  *   gpu_msc_replica check       bitwise equality of the states, exit 1 on any mismatch
  *   gpu_msc_replica bench DIM L R ANTI SWEEPS [SCHEDULE THREADS]   GPU flips/ns, 3 runs
- *       (SCHEDULE 0 launch, 1 resident, 2 shared; default: the library's)
+ *       (SCHEDULE 0 launch, 1 resident, 2 shared, 3 sweep; default: the library's)
  *   gpu_msc_replica cpu DIM L R ANTI SWEEPS CORES   the CPU kernel, CORES independent
  *       states in as many threads (one each), aggregate flips/ns, 3 runs
  * A flip here is one spin update: R replicas x L^DIM sites per sweep. */
@@ -23,7 +23,7 @@
 #define BETA_C2 0.44068679350977151
 #define BETA_C3 0.2216544
 
-static const char *const sched_name[] = {"launch  ", "resident", "shared  "};
+static const char *const sched_name[] = {"launch  ", "resident", "shared  ", "sweep   "};
 
 typedef struct {
   int dim;
@@ -126,6 +126,13 @@ static int check(void) {
       check_case cc = {2, 1024, v & 2 ? 256 : 64, v & 1, 77, BETA_C2, 4, CEAS_MSC_HOT, res, 256};
       gpu_test_count(&tally, check_one(&cc));
     }
+  /* The sweep schedule at L = 1024 in every block width timed (two blocks an
+   * SM at 256 and fewer threads). */
+  const int widths[] = {512, 384, 320, 256, 192};
+  for (int i = 0; i < 5; i++) {
+    check_case cc = {2, 1024, 64, i & 1, 79, BETA_C2, 4, CEAS_MSC_HOT, 3, widths[i]};
+    gpu_test_count(&tally, check_one(&cc));
+  }
   for (int v = 0; v < 2; v++) {
     check_case cc = {3, 128, 64, v, 78, BETA_C3, 2, CEAS_MSC_HOT, 1, 256};
     gpu_test_count(&tally, check_one(&cc));
@@ -149,6 +156,31 @@ static int check(void) {
       cc.init = i % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
       cc.resident = 2;
       cc.threads = i % 3 == 2 ? 256 : 512;
+      gpu_test_count(&tally, check_one(&cc));
+    }
+  /* The sweep schedule (2D, L a multiple of 16; halo rows recomputed, one
+   * exchange a sweep): strips of 2 rows (L 16 .. 64: every halo row is a
+   * neighbour's edge), of 2 and 3 (272, 512), 7 and 8 (1024) and 11 and 12
+   * (1536) rows on 132 SMs; rows of fewer sites than a warp's item (48, 80,
+   * 136), several items a row (768); 256 replicas where they fit; block widths
+   * that leave warps idle or take several items each; launches of 3 sweeps and
+   * more (both edge-row buffers reused). */
+  const long T[] = {16, 32, 48, 64, 96, 160, 272, 512, 1024, 1536, 16, 96, 160, 512};
+  const int tw[] = {512, 256, 96, 512, 320, 512, 256, 512, 512, 384, 64, 512, 256, 512};
+  for (int i = 0; i < 14; i++)
+    for (int anti = 0; anti < 2; anti++) {
+      const int big = i >= 10;
+      check_case cc;
+      cc.dim = 2;
+      cc.L = T[i];
+      cc.R = big ? 256 : 64;
+      cc.anti = anti;
+      cc.seed = (uint64_t)(200 + 2 * i + anti);
+      cc.beta = betas[(i + anti) % 5];
+      cc.sweeps = cc.L >= 512 ? 6 + (uint64_t)((i + anti) % 3) : 6 + (uint64_t)((i + anti) % 4) * 3;
+      cc.init = (i + anti) % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
+      cc.resident = 3;
+      cc.threads = tw[i];
       gpu_test_count(&tally, check_one(&cc));
     }
   return gpu_test_summary(&tally);
