@@ -72,8 +72,10 @@ case "${1:-}" in
     done
     sec replica
     for anti in 0 1; do "$B/gpu_msc_replica" bench 2 1024 64 "$anti" 2000; done
+    "$B/gpu_msc_replica" bench 2 1024 64 0 2000 3 512
+    "$B/gpu_msc_replica" bench 2 512 64 0 1000
     "$B/gpu_msc_replica" bench 2 1024 256 0 500
-    "$B/gpu_msc_replica" bench 3 128 64 0 200
+    for anti in 0 1; do "$B/gpu_msc_replica" bench 3 128 64 "$anti" 200; done
     "$B/gpu_msc_single" bench3 2048 40
     sec run_cli full
     bash "$root/tests/gpu/run_cli.sh" "$B/ceasim" "" full 2>&1
