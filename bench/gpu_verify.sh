@@ -42,6 +42,7 @@ case "${1:-}" in
     (cd "$tmp/pkg" && tar -c bin lib lib-mpi env.sh) | xz -T0 -6 >"$out/pkg.tar.xz"
     mkdir -p "$out/sa"
     for f in "$tmp"/sa/*.bin; do xz -T0 -6 -c "$f" >"$out/sa/$(basename "$f").xz"; done
+    cp "$tmp/sa/G22" "$out/sa/G22" # run_cli's anneal --device gpu time to target
     du -sh "$out" ;;
   run)
     C=$(cd "$2" && pwd)
@@ -78,7 +79,7 @@ case "${1:-}" in
     for anti in 0 1; do "$B/gpu_msc_replica" bench 3 128 64 "$anti" 200; done
     "$B/gpu_msc_single" bench3 2048 40
     sec run_cli full
-    bash "$root/tests/gpu/run_cli.sh" "$B/ceasim" "" full 2>&1
+    CEASIM_G22=$C/sa/G22 bash "$root/tests/gpu/run_cli.sh" "$B/ceasim" "" full 2>&1
     rm -rf "$T" ;;
   *)
     echo "usage: gpu_verify.sh pack CPU_BUILD CUDA_BUILD ISING_GPU_DIR CARRY | run CARRY" >&2

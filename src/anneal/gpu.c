@@ -41,6 +41,8 @@ typedef struct {
   uint64_t b0, nb;   /* the batch held: reads b0 .. b0 + nb - 1 */
   int8_t *best, *final;
   uint64_t *best_sweep, *flips, *deg_sum;
+  uint64_t *to_target; /* with a target: the sweep it was reached, UINT64_MAX never */
+  double *trace;       /* with --trace-every: reads x trace_len running energies */
   double seconds;    /* the batch's wall time */
 } gpu_work;
 
@@ -49,8 +51,9 @@ static int gpu_applies(const ceas_anneal_method *m, const ceas_anneal_problem *p
                        const ceas_anneal_params *p) {
   const int sb = m->params == CEAS_ANNEAL_PARAMS_DYN;
   const int pm = pb->one_magnitude && !pb->has_field;
-  if (pb->has_field)
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: instances with fields h run on the CPU");
+  if (sb && pb->has_field)
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete on instances with fields h "
+                          "runs on the CPU");
   if (sb && !pm)
     return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete runs couplings of one "
                           "magnitude (±J) on the GPU");
@@ -59,10 +62,16 @@ static int gpu_applies(const ceas_anneal_method *m, const ceas_anneal_problem *p
     return ceas_error_set(CEAS_EINPUT, "--device gpu: expected 2 <= n <= %lld for %s%s, got "
                           "%lld", (long long)nmax, m->name,
                           sb || pm ? "" : " on real couplings", (long long)pb->n);
-  if (p->field_noise > 0 || p->update == CEAS_ANNEAL_UPDATE_SYNC ||
-      p->order == CEAS_ANNEAL_ORDER_RANDOM || p->trace_every || p->has_target)
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: not with --field-noise, --update sync, "
-                          "--order random, --trace-every or a target (the GPU kernels keep "
+  /* The noise's normals come from glibc's logf, cosf and sinf (npu.c), which no
+   * GPU function reproduces bit for bit. */
+  if (p->field_noise > 0)
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: not with --field-noise (the CPU draws "
+                          "its Gaussian noise with glibc's logf, cosf and sinf, which the GPU "
+                          "does not reproduce bit for bit)");
+  if (sb && (p->update == CEAS_ANNEAL_UPDATE_SYNC || p->order == CEAS_ANNEAL_ORDER_RANDOM ||
+             p->trace_every || p->has_target))
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete not with --update sync, "
+                          "--order random, --trace-every or a target (its GPU kernel keeps "
                           "no running target or trace)");
   if (sb) {
     ceas_anneal_dyn_params d;
@@ -106,6 +115,7 @@ static void gpu_free(void *work) {
   if (w->cpu) ceas_anneal_method_sb_discrete.free(w->cpu);
   free(w->J8), free(w->J), free(w->best), free(w->final);
   free(w->best_sweep), free(w->flips), free(w->deg_sum);
+  free(w->to_target), free(w->trace);
   free(w);
 }
 
@@ -132,7 +142,12 @@ static int gpu_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
            (w->best_sweep = ceas_malloc(batch * sizeof *w->best_sweep)) &&
            (w->flips = ceas_malloc(batch * sizeof *w->flips)) &&
            (w->deg_sum = ceas_malloc(batch * sizeof *w->deg_sum));
-  if (ok && pb->one_magnitude) {
+  const uint64_t trace_len = p->trace_every ? p->schedule->sweeps / p->trace_every : 0;
+  if (ok && p->has_target) ok = (w->to_target = ceas_malloc(batch * sizeof *w->to_target)) != NULL;
+  if (ok && trace_len)
+    ok = (w->trace = ceas_malloc(batch * (size_t)trace_len * sizeof *w->trace)) != NULL;
+  /* sa: the integer kernel where the CPU takes its int path (±J, no field). */
+  if (ok && pb->one_magnitude && !pb->has_field) {
     /* In units: the signs of the couplings, on the dense copy's layout. */
     if ((ok = (w->J8 = ceas_calloc(n * n, 1)) != NULL))
       for (size_t i = 0; i < n; i++)
@@ -161,6 +176,24 @@ static int gpu_alloc_sb(const ceas_anneal_problem *pb, const ceas_anneal_params 
   return gpu_alloc(pb, p, 1, out);
 }
 
+#ifdef CEASIM_HAVE_CUDA
+/* sa's options as the CPU runs them (sa.c, machine.c), into the work's arrays. */
+static void gpu_sa_opts(const gpu_work *w, ceas_gpu_sa_opts *o) {
+  const ceas_anneal_params *p = w->p;
+  memset(o, 0, sizeof *o);
+  o->random = p->order == CEAS_ANNEAL_ORDER_RANDOM;
+  o->sync = p->update == CEAS_ANNEAL_UPDATE_SYNC;
+  o->h = w->pb->has_field ? w->pb->h : NULL;
+  o->abs_sum = w->pb->abs_sum;
+  o->has_target = p->has_target;
+  o->target = p->target;
+  o->target_tol = p->target_tol;
+  o->sweeps_to_target = w->to_target;
+  o->trace_every = p->trace_every;
+  o->trace = w->trace;
+}
+#endif
+
 /* Reads b0 .. b0 + nb - 1 on the GPU into the work's arrays. */
 static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
 #ifdef CEASIM_HAVE_CUDA
@@ -185,8 +218,10 @@ static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
   } else if (w->J8) {
     ceas_gpu_sa_read *res = ceas_malloc(nb * sizeof *res);
     if (!res) return CEAS_ENOMEM;
+    ceas_gpu_sa_opts o;
+    gpu_sa_opts(w, &o);
     rc = ceas_gpu_sa_dense_run(pb->n, w->J8, pb->unit, p->schedule->betas, sweeps, p->seed, b0,
-                               nb, GPU_THREADS, GPU_GROUP, w->best, w->final, res, NULL);
+                               nb, GPU_THREADS, GPU_GROUP, &o, w->best, w->final, res, NULL);
     for (uint64_t q = 0; !rc && q < nb; q++) {
       w->best_sweep[q] = res[q].best_sweep;
       w->flips[q] = res[q].flips;
@@ -196,9 +231,11 @@ static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
   } else {
     ceas_gpu_anneal_read *res = ceas_malloc(nb * sizeof *res);
     if (!res) return CEAS_ENOMEM;
-    rc = ceas_gpu_sa_dense_real_run(pb->n, w->J, pb->abs_sum, p->schedule->betas, sweeps,
-                                    p->seed, b0, nb, GPU_THREADS, w->best, w->final, res,
-                                    NULL);
+    ceas_gpu_sa_opts o;
+    gpu_sa_opts(w, &o);
+    rc = ceas_gpu_sa_dense_real_run(pb->n, w->J, pb->unit, pb->abs_sum, p->schedule->betas,
+                                    sweeps, p->seed, b0, nb, GPU_THREADS, &o, w->best, w->final,
+                                    res, NULL);
     for (uint64_t q = 0; !rc && q < nb; q++) {
       w->best_sweep[q] = res[q].best_sweep;
       w->flips[q] = res[q].flips;
@@ -223,7 +260,6 @@ static int gpu_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   const ceas_anneal_params *p = w->p;
   const size_t n = (size_t)pb->n;
   const uint64_t sweeps = p->schedule->sweeps;
-  (void)trace; /* none: gpu_applies refuses --trace-every */
   if (hooks && hooks->stop && *hooks->stop)
     return ceas_error_set(CEAS_EINTERRUPT, "interrupted");
   if (!(w->nb && r >= w->b0 && r < w->b0 + w->nb)) {
@@ -240,6 +276,17 @@ static int gpu_read(void *work, uint64_t r, const ceas_anneal_hooks *hooks,
   res->best_energy = ceas_anneal_energy(pb, best);
   res->final_energy = ceas_anneal_energy(pb, w->final + q * n);
   res->seconds = w->seconds / (double)w->nb;
+  if (w->to_target && w->to_target[q] != UINT64_MAX) {
+    /* The kernel keeps no clock: the read's share of the batch's time, pro rata. */
+    res->reached = 1;
+    res->sweeps_to_target = w->to_target[q];
+    res->updates_to_target = w->to_target[q] * (uint64_t)n;
+    res->seconds_to_target = res->seconds * (double)w->to_target[q] / (double)sweeps;
+  }
+  if (w->trace && trace) {
+    const size_t len = (size_t)(sweeps / p->trace_every);
+    memcpy(trace, w->trace + q * len, len * sizeof *trace);
+  }
   if (w->sb) {
     ceas_anneal_cost step;
     ceas_anneal_sb_step_cost(pb, w->head.used.j_bits, &step);

@@ -32,9 +32,36 @@ typedef struct {
   int64_t final_de;    /* final energy - initial energy, likewise */
 } ceas_gpu_sa_read;
 
+/* What a sa run does beyond plain sequential asynchronous sweeps, as the CPU's
+ * options of the same name do it (src/anneal/sa.c, machine.c); zeroed: nothing.
+ * random (--order random): update t of sweep k visits site (v_t n) >> 32, v_t
+ * word t of the blocks (2^32 + t/4, k low, k high) under the read's key; sync
+ * (--update sync): every update of the sweep decides on the sweep's starting
+ * state, the accepted flips then apply in update order. h: fields (real-coupling
+ * run only; NULL: none). has_target: the CPU's running target: a read reaches it
+ * at the first end of sweep whose running energy e (the CPU's double
+ * bookkeeping) is <= target + target_tol + 1e-6 abs_sum and 1e-12 abs_sum below
+ * every e checked before, where the exact energy (ceas_anneal_energy's sums, in
+ * its order) is <= target + target_tol; the initial state is checked likewise.
+ * abs_sum: the problem's (sum of |J_ij|, i < j, and |h_i|). sweeps_to_target
+ * (host, reads): that sweep, 0 for the initial state, UINT64_MAX if never.
+ * trace_every > 0: trace (host, reads x sweeps / trace_every) gets the running
+ * energy e after every trace_every-th sweep, as the CPU's --trace-every. */
+typedef struct {
+  int random, sync;
+  const double *h;
+  double abs_sum;
+  int has_target;
+  double target, target_tol;
+  uint64_t *sweeps_to_target;
+  uint64_t trace_every;
+  double *trace;
+} ceas_gpu_sa_opts;
+
 /* Reads read0 .. read0 + reads - 1 of sa with seed on the n x n int8 couplings
  * dense8 (J_ij / unit in {-1, 0, 1}, symmetric, zero diagonal; 2 <= n <= 16384)
- * along betas[sweeps] (finite, >= 0; sweeps < 2^32 - 1). Outputs (host memory,
+ * along betas[sweeps] (finite, >= 0; sweeps < 2^32 - 1), with opt (NULL: none;
+ * no fields h here). Outputs (host memory,
  * NULL to skip): best and final configurations reads x n, per-read results;
  * *kernel_seconds the GPU time of the annealing kernel. group: reads a block
  * (1..8; shared memory 5 group n + 4 n bytes, at most 227 KiB; 0: the most up to
@@ -43,8 +70,8 @@ typedef struct {
  * error code with a message. */
 int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit, const double *betas,
                           uint64_t sweeps, uint64_t seed, uint64_t read0, uint64_t reads,
-                          int threads, int group, int8_t *best, int8_t *final,
-                          ceas_gpu_sa_read *res, double *kernel_seconds);
+                          int threads, int group, const ceas_gpu_sa_opts *opt, int8_t *best,
+                          int8_t *final, ceas_gpu_sa_read *res, double *kernel_seconds);
 
 /* A read of the real-coupling sa or of sb: best_e, final_e the kernel's running
  * energies (sa: the CPU's double bookkeeping, refreshed every 256 sweeps; sb:
@@ -60,16 +87,18 @@ typedef struct {
 } ceas_gpu_anneal_read;
 
 /* sa on real couplings: J n x n doubles (finite, symmetric, zero diagonal; 2 <=
- * n <= 4096), no field, unit 1 (the CPU's unit when the couplings have several
- * magnitudes); abs_sum the problem's sum of |J_ij| over i < j (the CPU's noise
- * floor 1e-12 abs_sum of an improvement). The CPU's float path operation for
- * operation: float32 fields updated row by row in flip order, each decision
- * (float)u < expf(-beta de) 2^32 with glibc's expf, the energy's double
+ * n <= 4096) and the fields opt->h (NULL or opt NULL: none) in the CPU's unit
+ * (|J_ij| of a one-magnitude problem, else 1: the float fields and couplings are
+ * in units); abs_sum the problem's sum of |J_ij| over i < j and |h_i| (the CPU's
+ * noise floor 1e-12 abs_sum of an improvement). The CPU's float path operation
+ * for operation: float32 fields updated row by row in flip order, each decision
+ * (float)u < expf(-beta unit de) 2^32 with glibc's expf, the energy's double
  * bookkeeping and its refresh from the double couplings every 256 sweeps.
- * Other arguments and outputs as ceas_gpu_sa_dense_run. */
-int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs_sum, const double *betas,
-                               uint64_t sweeps, uint64_t seed, uint64_t read0, uint64_t reads,
-                               int threads, int8_t *best, int8_t *final,
+ * Other arguments and outputs as ceas_gpu_sa_dense_run (opt->abs_sum unused). */
+int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double unit, double abs_sum,
+                               const double *betas, uint64_t sweeps, uint64_t seed,
+                               uint64_t read0, uint64_t reads, int threads,
+                               const ceas_gpu_sa_opts *opt, int8_t *best, int8_t *final,
                                ceas_gpu_anneal_read *res, double *kernel_seconds);
 
 /* sb-discrete on dense ±1 couplings (dense8 as ceas_gpu_sa_dense_run; 2 <= n <=

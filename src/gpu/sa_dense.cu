@@ -14,9 +14,16 @@
  * table, done for all sites when the sweep starts): accept iff s f < q*, the
  * CPU's test (de <= 0 or (float)u < thr[|f|]) in one compare.
  *
+ * Random order or sync (either kernel): a chunk is 32 entries of the sweep's
+ * list of updates (random: its sites, with repeats; sync: the accepted ones),
+ * the couplings among them gathered, the flips applied one by one.
+ *
  * Real couplings (float fields): one block a read, warp 0 deciding each chunk as
  * above with float fields, the rows of the chunk's flips added field by field in
- * flip order (sa_dense_real_kernel below). */
+ * flip order (sa_dense_real_kernel below).
+ *
+ * A target or a trace: the running energy in the CPU's doubles (sa.c), the
+ * target's candidates confirmed on the exact energy summed in the CPU's order. */
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdlib.h>
@@ -46,6 +53,14 @@ struct sa_args {
   uint64_t sweeps, reads;
   int8_t *best, *final;
   ceas_gpu_sa_read *res;
+  /* ceas_gpu_sa_opts: lists (random or sync) take the general chunk loop; track:
+   * the running energy in the CPU's doubles (a target or a trace). */
+  int random, sync, lists, track, has_target;
+  double unit, noise, cand, reach; /* reach = target + tol, cand = reach + slack */
+  uint64_t trace_every, trace_len;
+  double *trace;
+  uint64_t *to_target;
+  double *scratch; /* n a block: the energy's terms */
 };
 
 /* The first q in [1, n) with thr[q] <= uf (thr non-increasing there), else n. */
@@ -61,17 +76,59 @@ __device__ __forceinline__ int sa_qstar(const float *thr, int n, float uf) {
   return lo;
 }
 
+/* J(x, i) in units: -1, 0 or 1. */
+__device__ __forceinline__ int sa_coupling(const anneal_bits &J, int x, int i) {
+  uint32_t z, neg;
+  anneal_bits_words(J, i >> 5, x, &z, &neg);
+  const int b = i & 31;
+  return (z >> b) & 1u ? ((neg >> b) & 1u ? -1 : 1) : 0;
+}
+
+/* ceas_anneal_energy of the spins s (J_ij = ±unit, no field), its sums in its
+ * order: row x's field over its couplings in ascending column order (the CSR's),
+ * each term ±unit exactly, then sum_x f_x s_x in site order by thread 0 (the
+ * field term adds +0). The whole block calls it; the value is thread 0's. */
+__device__ double sa_pm_energy(const sa_args &a, const int8_t *s) {
+  const int n = a.n;
+  double *xs = a.scratch + (size_t)blockIdx.x * n;
+  __syncthreads();
+  for (int x = threadIdx.x; x < n; x += blockDim.x) {
+    double fx = 0;
+    for (int c = 0; c < a.nb; c++) {
+      uint32_t z, neg;
+      anneal_bits_words(a.J, c, x, &z, &neg);
+      while (z) {
+        const int j = __ffs(z) - 1;
+        z &= z - 1;
+        const int v = (neg >> j) & 1u ? -s[32 * c + j] : s[32 * c + j];
+        fx = __dadd_rn(fx, v > 0 ? a.unit : -a.unit);
+      }
+    }
+    xs[x] = s[x] > 0 ? fx : -fx;
+  }
+  __syncthreads();
+  double e2 = 0;
+  if (threadIdx.x == 0)
+    for (int i = 0; i < n; i++) e2 = __dadd_rn(e2, xs[i]);
+  return __dmul_rn(-0.5, e2);
+}
+
 __global__ void sa_dense_kernel(sa_args a) {
   extern __shared__ uint32_t sm[];
   const int n = a.n, nb = a.nb, n32 = 32 * nb, G = a.group, nblk = (n + 3) / 4;
   const int tid = threadIdx.x, bd = blockDim.x, lane = tid & 31, warp = tid >> 5;
   float *thr = (float *)sm;                /* n32 */
-  uint32_t *Pm = (uint32_t *)(thr + n32);  /* G: the chunk's flips to +1 */
+  uint32_t *Pm = (uint32_t *)(thr + n32);  /* G: the chunk's flips to +1 (lists: all flips) */
   uint32_t *Mm = Pm + G;                   /* G: to -1 */
   uint32_t *Sm = Mm + G;                   /* 2 G nb: initial spin masks */
   int16_t *f = (int16_t *)(Sm + 2 * G * nb); /* G x n32 */
-  int16_t *qs = f + G * n32;               /* G x n32 */
-  int8_t *s = (int8_t *)(qs + G * n32);    /* G x n32 */
+  int16_t *qs = f + G * n32;               /* G x n32, by update */
+  int16_t *fsite = qs + G * n32;           /* G x 32: lists: the chunk's flipped sites */
+  int16_t *st = fsite + G * 32;            /* lists: G x n32, the sweep's sites or flips */
+  int8_t *s = (int8_t *)(st + (a.lists ? G * n32 : 0)); /* G x n32 */
+  int8_t *fv = s + G * n32;                /* G x 32: lists: their old spins */
+  __shared__ double E0s[8];
+  __shared__ int chk[8], reached[8], nlist[8];
   const uint64_t r0 = (uint64_t)blockIdx.x * G;
   const int nr = (int)min((uint64_t)G, a.reads - r0);
   for (int i = tid; i < G * n32; i += bd) {
@@ -110,13 +167,27 @@ __global__ void sa_dense_kernel(sa_args a) {
   }
   for (int idx = tid; idx < nr * n; idx += bd)
     a.best[(r0 + idx / n) * n + idx % n] = s[(idx / n) * n32 + idx % n];
+  /* The CPU's initial energy E0 (sa.c's first target check is on it). */
+  if (a.track) {
+    for (int rr = 0; rr < nr; rr++) {
+      const double e = sa_pm_energy(a, s + rr * n32);
+      if (tid == 0) {
+        E0s[rr] = e;
+        reached[rr] = a.has_target && e <= a.reach;
+        if (a.has_target) a.to_target[r0 + rr] = reached[rr] ? 0 : UINT64_MAX;
+      }
+    }
+    __syncthreads();
+  }
   /* Warp r's bookkeeping of read r (every lane the same). */
   int64_t de_run = 0, best_de = 0;
   uint64_t flips = 0, best_sweep = 0, dsum = 0; /* dsum: this lane's sites */
   const int r = warp;
   const int mine = r < nr;
-  int16_t *fr = f + r * n32, *qr = qs + r * n32;
+  int16_t *fr = f + r * n32, *qr = qs + r * n32, *str = st + r * n32;
   int8_t *sr = s + r * n32;
+  const double E0 = a.track && mine ? E0s[r] : 0;
+  double last_checked = INFINITY;
   for (uint64_t k = 0; k < a.sweeps; k++) {
     const float *tk = a.thr + k * (uint64_t)n;
     for (int i = tid; i < n32; i += bd) thr[i] = i < n ? tk[i] : 0.0f;
@@ -129,58 +200,146 @@ __global__ void sa_dense_kernel(sa_args a) {
       for (int q = 0; q < 4; q++)
         if (4 * b + q < n)
           qs[rr * n32 + 4 * b + q] = (int16_t)sa_qstar(thr, n, __uint2float_rn(w[q]));
+      if (a.random) {
+        /* machine.c's site words: blocks from 2^32 on, site (v n) >> 32. */
+        ceas_gpu_philox4x32_key((uint32_t)b, 1, (uint32_t)k, (uint32_t)(k >> 32),
+                                a.key[2 * (r0 + rr)], a.key[2 * (r0 + rr) + 1], w);
+        for (int q = 0; q < 4; q++)
+          if (4 * b + q < n)
+            st[rr * n32 + 4 * b + q] = (int16_t)(((uint64_t)w[q] * (uint64_t)n) >> 32);
+      }
     }
     __syncthreads();
     int acc = 0; /* lane's share of the sweep's dE, in units */
-    for (int c = 0; c < nb; c++) {
-      if (mine) {
-        const int site = 32 * c + lane;
-        const int valid = site < n;
-        int fl = fr[site], sl = sr[site];
-        const int q = qr[site];
-        uint32_t z = 0, neg = 0;
-        if (valid) anneal_bits_words(a.J, c, site, &z, &neg);
-        int jr[32];
+    if (!a.lists) {
+      for (int c = 0; c < nb; c++) {
+        if (mine) {
+          const int site = 32 * c + lane;
+          const int valid = site < n;
+          int fl = fr[site], sl = sr[site];
+          const int q = qr[site];
+          uint32_t z = 0, neg = 0;
+          if (valid) anneal_bits_words(a.J, c, site, &z, &neg);
+          int jr[32];
 #pragma unroll
-        for (int j = 0; j < 32; j++) jr[j] = (z >> j) & 1u ? ((neg >> j) & 1u ? -1 : 1) : 0;
-        uint32_t P = 0, M = 0;
+          for (int j = 0; j < 32; j++) jr[j] = (z >> j) & 1u ? ((neg >> j) & 1u ? -1 : 1) : 0;
+          uint32_t P = 0, M = 0;
 #pragma unroll
-        for (int j = 0; j < 32; j++) {
-          if (32 * c + j >= n) break;
-          const int sf = sl * fl;
-          /* Lane j's decision, broadcast as its old spin (0: rejected). */
-          const int v = __shfl_sync(0xffffffffu, sf < q ? sl : 0, j);
-          if (v) {
-            fl -= 2 * v * jr[j];
-            if (lane == j) {
-              sl = -sl;
-              acc += 2 * sf;
-              dsum += (uint64_t)a.deg[site];
+          for (int j = 0; j < 32; j++) {
+            if (32 * c + j >= n) break;
+            const int sf = sl * fl;
+            /* Lane j's decision, broadcast as its old spin (0: rejected). */
+            const int v = __shfl_sync(0xffffffffu, sf < q ? sl : 0, j);
+            if (v) {
+              fl -= 2 * v * jr[j];
+              if (lane == j) {
+                sl = -sl;
+                acc += 2 * sf;
+                dsum += (uint64_t)a.deg[site];
+              }
+              if (v < 0)
+                P |= 1u << j;
+              else
+                M |= 1u << j;
             }
-            if (v < 0)
-              P |= 1u << j;
-            else
-              M |= 1u << j;
+          }
+          if (valid) sr[site] = (int8_t)sl;
+          if (lane == 0) Pm[r] = P, Mm[r] = M;
+          flips += (uint64_t)__popc(P | M);
+        }
+        __syncthreads();
+        uint32_t any = 0;
+        for (int rr = 0; rr < nr; rr++) any |= Pm[rr] | Mm[rr];
+        if (any) {
+          for (int x = tid; x < n; x += bd) {
+            uint32_t z, neg;
+            anneal_bits_words(a.J, c, x, &z, &neg);
+            for (int rr = 0; rr < nr; rr++) {
+              const uint32_t P = Pm[rr], M = Mm[rr];
+              if (P | M) f[rr * n32 + x] = (int16_t)(f[rr * n32 + x] + 2 * anneal_bits_pm(z, neg, P, M));
+            }
           }
         }
-        if (valid) sr[site] = (int8_t)sl;
-        if (lane == 0) Pm[r] = P, Mm[r] = M;
-        flips += (uint64_t)__popc(P | M);
+        __syncthreads();
+      }
+    } else {
+      /* Random order or sync: the sweep's list of updates (the sites in update
+       * order; sync: the accepted ones, decided on the starting state, which then
+       * flip unconditionally, as sweep_npu applies them). A chunk of 32 entries
+       * may name a site twice: every lane holding a flipped site flips its spin
+       * (J_ii = 0 leaves its field). The chunk's couplings are gathered from the
+       * bit matrices, its flips applied to the fields one by one. */
+      if (mine) {
+        int cnt = n;
+        if (a.sync) {
+          cnt = 0;
+          for (int c = 0; c < nb; c++) {
+            const int t = 32 * c + lane;
+            int i = 0, ok = 0;
+            if (t < n) {
+              i = a.random ? str[t] : t;
+              ok = sr[i] * fr[i] < qr[t];
+            }
+            const uint32_t m = __ballot_sync(0xffffffffu, ok);
+            if (ok) str[cnt + __popc(m & ((1u << lane) - 1u))] = (int16_t)i;
+            cnt += __popc(m);
+          }
+        }
+        if (lane == 0) nlist[r] = cnt;
       }
       __syncthreads();
-      uint32_t any = 0;
-      for (int rr = 0; rr < nr; rr++) any |= Pm[rr] | Mm[rr];
-      if (any) {
-        for (int x = tid; x < n; x += bd) {
-          uint32_t z, neg;
-          anneal_bits_words(a.J, c, x, &z, &neg);
+      int nch = 0;
+      for (int rr = 0; rr < nr; rr++) nch = max(nch, (nlist[rr] + 31) / 32);
+      for (int c = 0; c < nch; c++) {
+        if (mine) {
+          const int len = nlist[r], e = 32 * c + lane, valid = e < len;
+          const int i = valid ? (a.random || a.sync ? str[e] : e) : 0;
+          int fl = valid ? fr[i] : 0, sl = valid ? sr[i] : 1;
+          const int q = valid && !a.sync ? qr[e] : 0;
+          int jr[32];
+#pragma unroll
+          for (int l = 0; l < 32; l++) {
+            const int il = __shfl_sync(0xffffffffu, i, l);
+            jr[l] = valid && 32 * c + l < len ? sa_coupling(a.J, i, il) : 0;
+          }
+          uint32_t mask = 0;
+#pragma unroll
+          for (int j = 0; j < 32; j++) {
+            if (32 * c + j >= len) break;
+            const int sf = sl * fl;
+            const int v = __shfl_sync(0xffffffffu, a.sync || sf < q ? sl : 0, j);
+            const int ij = __shfl_sync(0xffffffffu, i, j);
+            if (v) {
+              fl -= 2 * v * jr[j];
+              if (valid && i == ij) sl = -sl;
+              if (lane == j) {
+                acc += 2 * sf;
+                dsum += (uint64_t)a.deg[i];
+                fsite[r * 32 + j] = (int16_t)i;
+                fv[r * 32 + j] = (int8_t)v;
+              }
+              mask |= 1u << j;
+            }
+          }
+          if (valid) sr[i] = (int8_t)sl;
+          if (lane == 0) Pm[r] = mask;
+          flips += (uint64_t)__popc(mask);
+        }
+        __syncthreads();
+        for (int x = tid; x < n; x += bd)
           for (int rr = 0; rr < nr; rr++) {
-            const uint32_t P = Pm[rr], M = Mm[rr];
-            if (P | M) f[rr * n32 + x] = (int16_t)(f[rr * n32 + x] + 2 * anneal_bits_pm(z, neg, P, M));
+            uint32_t m = Pm[rr];
+            if (!m) continue;
+            int fx = f[rr * n32 + x];
+            while (m) {
+              const int j = __ffs(m) - 1;
+              m &= m - 1;
+              fx -= 2 * fv[rr * 32 + j] * sa_coupling(a.J, x, fsite[rr * 32 + j]);
+            }
+            f[rr * n32 + x] = (int16_t)fx;
           }
-        }
+        __syncthreads();
       }
-      __syncthreads();
     }
     if (mine) {
       for (int o = 16; o; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
@@ -189,6 +348,29 @@ __global__ void sa_dense_kernel(sa_args a) {
         best_de = de_run;
         best_sweep = k + 1;
         for (int i = lane; i < n; i += 32) a.best[(r0 + r) * n + i] = sr[i];
+      }
+    }
+    if (a.track) {
+      /* sa.c: e = E0 + unit e_u (exact fields: never refreshed); the trace; a
+       * target candidate, confirmed on the exact energy by the whole block. */
+      if (mine && lane == 0) {
+        const double e = __dadd_rn(E0, __dmul_rn(a.unit, (double)de_run));
+        if (a.trace_every && (k + 1) % a.trace_every == 0)
+          a.trace[(r0 + r) * a.trace_len + (k + 1) / a.trace_every - 1] = e;
+        chk[r] = a.has_target && !reached[r] && e <= a.cand &&
+                 e < __dsub_rn(last_checked, a.noise);
+        if (chk[r]) last_checked = e;
+      }
+      if (a.has_target) {
+        __syncthreads();
+        for (int rr = 0; rr < nr; rr++)
+          if (chk[rr]) {
+            const double e = sa_pm_energy(a, s + rr * n32);
+            if (tid == 0 && e <= a.reach) {
+              reached[rr] = 1;
+              a.to_target[r0 + rr] = k + 1;
+            }
+          }
       }
     }
   }
@@ -205,11 +387,21 @@ __global__ void sa_dense_kernel(sa_args a) {
   }
 }
 
+/* The CPU's target bounds (sa.c): reach = target + tol, cand = reach + slack. */
+static void sa_target_bounds(const ceas_gpu_sa_opts *o, double abs_sum, double *reach,
+                             double *cand) {
+  *reach = o->target + o->target_tol;
+  *cand = *reach + 1e-6 * abs_sum;
+}
+
 extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double unit,
                                      const double *betas, uint64_t sweeps, uint64_t seed,
                                      uint64_t read0, uint64_t reads, int threads, int group,
-                                     int8_t *best, int8_t *final, ceas_gpu_sa_read *res,
-                                     double *kernel_seconds) {
+                                     const ceas_gpu_sa_opts *opt, int8_t *best, int8_t *final,
+                                     ceas_gpu_sa_read *res, double *kernel_seconds) {
+  ceas_gpu_sa_opts none;
+  memset(&none, 0, sizeof none);
+  const ceas_gpu_sa_opts *o = opt ? opt : &none;
   if (n < 2 || n > 16384)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 2 <= n <= 16384, got %lld",
                           (long long)n);
@@ -218,11 +410,18 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   if (group < 0 || group > 8)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: group %d: expected 1 .. 8 reads a block "
                           "(0: the most up to 4 that fit)", group);
+  if (o->h)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: fields h run on ceas_gpu_sa_dense_real_run");
+  if (o->trace_every > sweeps)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: trace_every above the sweeps");
   const int nb = (int)((n + 31) / 32);
+  const int lists = o->random || o->sync;
+  /* The kernel's shared memory, its layout's order; 8 + 64 bytes a block of
+   * static shared arrays beside it. */
 #define SA_SMEM(g) ((size_t)(32 * nb) * 4 + (size_t)(2 * (g) + 2 * (g) * nb) * 4 + \
-                    (size_t)(g) * (size_t)(32 * nb) * 5)
+                    (size_t)(g) * (size_t)(32 * nb) * (5 + 2 * lists) + (size_t)(g) * 96)
   if (group == 0)
-    for (group = 4; group > 1 && SA_SMEM(group) > 227 * 1024;) group--;
+    for (group = 4; group > 1 && SA_SMEM(group) > 226 * 1024;) group--;
   if (threads < 32 * group || threads > 1024 || threads % 32)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: threads %d: expected a multiple of 32 "
                           "from 32 x group to 1024", threads);
@@ -231,9 +430,9 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   const size_t nw = (size_t)nb * (size_t)n;
   const size_t smem = SA_SMEM(group);
 #undef SA_SMEM
-  if (smem > 227 * 1024)
+  if (smem > 226 * 1024)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: n = %lld with group %d needs %zu bytes of "
-                          "shared memory (at most 227 KiB): use a smaller group",
+                          "shared memory (at most 226 KiB): use a smaller group",
                           (long long)n, group, smem);
   /* The CPU's tables (machine.c, sweep_int_body), with its expf: zero from kmax
    * on, where the CPU rejects outright, so one comparison decides both. */
@@ -283,24 +482,37 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   a.J.complete = complete;
   a.sweeps = sweeps;
   a.reads = reads;
+  a.random = o->random;
+  a.sync = o->sync;
+  a.lists = lists;
+  a.has_target = o->has_target;
+  a.track = o->has_target || o->trace_every;
+  a.unit = unit;
+  a.noise = 1e-12 * o->abs_sum;
+  sa_target_bounds(o, o->abs_sum, &a.reach, &a.cand);
+  a.trace_every = o->trace_every;
+  a.trace_len = o->trace_every ? sweeps / o->trace_every : 0;
+  const unsigned blocks = (unsigned)((reads + group - 1) / group);
   uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
   int *ddeg = NULL;
   float *dthr = NULL;
+  double *dtrace = NULL, *dscratch = NULL;
+  uint64_t *dtt = NULL;
   anneal_out<ceas_gpu_sa_read> d = {NULL, NULL, NULL};
-  CUDA_GOTO(cudaMalloc((void **)&dZ, nw * sizeof *dZ), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dN, nw * sizeof *dN), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dthr, (size_t)(sweeps * (uint64_t)n) * sizeof *dthr),
-            "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
+  CUDA_GOTO(anneal_upload(&dZ, Z, nw), "device memory");
+  CUDA_GOTO(anneal_upload(&dN, N, nw), "device memory");
+  CUDA_GOTO(anneal_upload(&dthr, thr, (size_t)(sweeps * (uint64_t)n)), "device memory");
+  CUDA_GOTO(anneal_upload(&dkey, key, (size_t)(2 * reads)), "device memory");
+  CUDA_GOTO(anneal_upload(&ddeg, deg, (size_t)n), "device memory");
   CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
-  CUDA_GOTO(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dZ, Z, nw * sizeof *Z, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dN, N, nw * sizeof *N, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dthr, thr, (size_t)(sweeps * (uint64_t)n) * sizeof *thr,
-                       cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
-            "copy");
+  if (a.track)
+    CUDA_GOTO(cudaMalloc((void **)&dscratch, (size_t)blocks * (size_t)n * sizeof *dscratch),
+              "device memory");
+  if (a.has_target)
+    CUDA_GOTO(cudaMalloc((void **)&dtt, (size_t)reads * sizeof *dtt), "device memory");
+  if (a.trace_len)
+    CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace),
+              "device memory");
   a.J.Z = dZ;
   a.J.N = dN;
   a.deg = ddeg;
@@ -309,18 +521,28 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   a.best = d.best;
   a.final = d.final;
   a.res = d.res;
-  rc = anneal_launch(GPU_WHO, "sa", sa_dense_kernel, (unsigned)((reads + group - 1) / group),
-                     (unsigned)threads, smem, a, d, reads, n, best, final, res, kernel_seconds);
+  a.scratch = dscratch;
+  a.to_target = dtt;
+  a.trace = dtrace;
+  rc = anneal_launch(GPU_WHO, "sa", sa_dense_kernel, blocks, (unsigned)threads, smem, a, d,
+                     reads, n, best, final, res, kernel_seconds);
+  if (!rc && a.has_target && o->sweeps_to_target)
+    CUDA_GOTO(cudaMemcpy(o->sweeps_to_target, dtt, (size_t)reads * sizeof *dtt,
+                         cudaMemcpyDeviceToHost), "copy");
+  if (!rc && a.trace_len && o->trace)
+    CUDA_GOTO(cudaMemcpy(o->trace, dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace,
+                         cudaMemcpyDeviceToHost), "copy");
 done:
   cudaFree(dZ), cudaFree(dN), cudaFree(ddeg), cudaFree(dthr), cudaFree(dkey);
+  cudaFree(dscratch), cudaFree(dtt), cudaFree(dtrace);
   anneal_out_free(&d);
   free(thr), free(key), free(deg), free(Z), free(N);
   return rc;
 }
 
 /* ---- real couplings: float32 fields, the CPU's float path ------------------
- * machine.c's float path (sweep_float_body, refresh_fields, accept) on a
- * problem without field and with unit 1, operation for operation: every float
+ * machine.c's float path (sweep_float_body or, sync, sweep_npu; refresh_fields,
+ * accept) with its unit and fields, operation for operation: every float
  * and double operation is an explicitly rounded intrinsic (nvcc would otherwise
  * fuse multiply-adds, which the CPU's ISO C build never does), and e^-x is
  * glibc's expf, not CUDA's. */
@@ -363,20 +585,27 @@ __device__ __forceinline__ float sa_glibc_expf(float x) {
 
 struct sa_real_args {
   int n, nblk;
-  const float *J;      /* n x n, (float)J_ij: the CPU's dense float32 rows */
+  const float *J;      /* n x n, (float)(J_ij / unit): the CPU's float32 rows */
   const double *Jd;    /* n x n, J_ij: the refresh's double sums */
+  const double *h;     /* n, the fields (zeros without) */
   const float *beta_u; /* a sweep's (float)(beta unit) */
   const int *deg;      /* a site's nonzero couplings */
   const uint32_t *key;
   uint64_t sweeps;
   double unit, noise;
+  int random, sync, has_target;
+  double cand, reach;
+  uint64_t trace_every, trace_len;
+  double *trace;
+  uint64_t *to_target;
   int8_t *best, *final;
   ceas_gpu_anneal_read *res;
 };
 
-/* refresh_fields: f_i = (float)(sum_j J_ij s_j), the sum in double in the CSR's
- * (ascending) column order, and the energy -0.5 sum_i x_i s_i summed in site
- * order by thread 0. */
+/* refresh_fields (f non-NULL) or ceas_anneal_energy (the same sums): x_i =
+ * sum_j J_ij s_j in double in the CSR's (ascending) column order, f_i =
+ * (float)((x_i + h_i) / unit), and the energy -0.5 sum_i x_i s_i - sum_i h_i s_i,
+ * both sums in site order by thread 0 (its value). */
 __device__ double sa_real_refresh(const sa_real_args &a, const int8_t *s, float *f,
                                   double *xs) {
   const int n = a.n, tid = threadIdx.x, bd = blockDim.x;
@@ -386,14 +615,24 @@ __device__ double sa_real_refresh(const sa_real_args &a, const int8_t *s, float 
     for (int j = 0; j < n; j++)
       if (j != i) x = __dadd_rn(x, __dmul_rn(a.Jd[(size_t)j * n + i], (double)s[j]));
     xs[i] = x;
-    f[i] = __double2float_rn(__ddiv_rn(x, a.unit));
+    if (f) f[i] = __double2float_rn(__ddiv_rn(__dadd_rn(x, a.h[i]), a.unit));
   }
   __syncthreads();
-  double e2 = 0;
+  double e2 = 0, eh = 0;
   if (tid == 0)
-    for (int i = 0; i < n; i++) e2 = __dadd_rn(e2, __dmul_rn(xs[i], (double)s[i]));
-  /* The CPU subtracts the field term eh, +0 without field: x - 0 = x. */
-  return __dmul_rn(-0.5, e2);
+    for (int i = 0; i < n; i++) {
+      e2 = __dadd_rn(e2, __dmul_rn(xs[i], (double)s[i]));
+      eh = __dadd_rn(eh, __dmul_rn(a.h[i], (double)s[i]));
+    }
+  return __dsub_rn(__dmul_rn(-0.5, e2), eh);
+}
+
+/* accept() of machine.c (zero_half 0): de = 0 accepts. */
+__device__ __forceinline__ int sa_real_accept(float de, float beta_u, uint32_t u) {
+  if (de == 0.0f) return 1;
+  const float x = __fmul_rn(beta_u, de);
+  return x <= 0.0f ||
+         (x < SA_X_MAX && __uint2float_rn(u) < __fmul_rn(sa_glibc_expf(-x), 0x1p32f));
 }
 
 __global__ void sa_dense_real_kernel(sa_real_args a) {
@@ -403,10 +642,14 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
   double *xs = smd;                       /* n4 */
   uint32_t *u = (uint32_t *)(xs + n4);    /* n4 */
   float *f = (float *)(u + n4);           /* n4 */
-  int8_t *s = (int8_t *)(f + n4);         /* n4 */
+  int *st = (int *)(f + n4);              /* n4: random: the sweep's sites */
+  int *lst = st + n4;                     /* n4: sync: the accepted updates' sites */
+  int8_t *s = (int8_t *)(lst + n4);       /* n4 */
+  int8_t *dec = s + n4;                   /* n4: sync: update t accepted */
   __shared__ int flip_site[32];
-  __shared__ int nflip;
-  __shared__ int improved;
+  __shared__ float flip_c[32];
+  __shared__ int nflip, nlist;
+  __shared__ int improved, chk;
   const uint64_t r = blockIdx.x;
   const uint32_t k0 = a.key[2 * r], k1 = a.key[2 * r + 1];
   int8_t *best = a.best + r * (uint64_t)n;
@@ -418,6 +661,9 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
   }
   /* Thread 0's bookkeeping, the CPU's doubles: E = E0 + unit e_u. */
   double E0 = sa_real_refresh(a, s, f, xs), e_u = 0, E = E0, best_e = E0;
+  double last_checked = INFINITY;
+  int reached = a.has_target && E0 <= a.reach; /* thread 0's */
+  if (tid == 0 && a.has_target) a.to_target[r] = reached ? 0 : UINT64_MAX;
   for (int i = tid; i < n; i += bd) best[i] = s[i];
   uint64_t flips = 0, best_sweep = 0, since = 0, dsum = 0;
   for (uint64_t k = 0; k < a.sweeps; k++) {
@@ -426,37 +672,69 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
       uint32_t w[4];
       ceas_gpu_philox4x32_key((uint32_t)b, 0, (uint32_t)k, (uint32_t)(k >> 32), k0, k1, w);
       for (int q = 0; q < 4; q++) u[4 * b + q] = w[q];
+      if (a.random) {
+        /* machine.c's site words: blocks from 2^32 on, site (v n) >> 32. */
+        ceas_gpu_philox4x32_key((uint32_t)b, 1, (uint32_t)k, (uint32_t)(k >> 32), k0, k1, w);
+        for (int q = 0; q < 4; q++) st[4 * b + q] = (int)(((uint64_t)w[q] * (uint64_t)n) >> 32);
+      }
     }
     __syncthreads();
-    double acc = 0; /* warp 0: sweep_float_body's acc */
-    for (int c0 = 0; c0 < n; c0 += 32) {
+    /* The sweep's list of updates: sites in update order (random: st), or, sync,
+     * the accepted ones, decided on the starting state, then flipped without a
+     * new decision in update order (sweep_npu's flip list, applied by
+     * flip_float). */
+    const int *list = a.random ? st : NULL;
+    int len = n;
+    if (a.sync) {
+      for (int t = tid; t < n; t += bd) {
+        const int i = a.random ? st[t] : t;
+        const float de = s[i] > 0 ? __fmul_rn(2.0f, f[i]) : __fmul_rn(-2.0f, f[i]);
+        dec[t] = (int8_t)sa_real_accept(de, beta_u, u[t]);
+      }
+      __syncthreads();
       if (warp == 0) {
-        const int site = c0 + lane;
-        const int valid = site < n;
+        int cnt = 0;
+        for (int c0 = 0; c0 < n; c0 += 32) {
+          const int t = c0 + lane, ok = t < n && dec[t];
+          const uint32_t m = __ballot_sync(0xffffffffu, ok);
+          if (ok) lst[cnt + __popc(m & ((1u << lane) - 1u))] = a.random ? st[t] : t;
+          cnt += __popc(m);
+        }
+        if (lane == 0) nlist = cnt;
+      }
+      __syncthreads();
+      list = lst;
+      len = nlist;
+    }
+    double acc = 0; /* warp 0: the sweep's acc */
+    for (int c0 = 0; c0 < len; c0 += 32) {
+      if (warp == 0) {
+        const int e = c0 + lane, valid = e < len;
+        const int site = valid ? (list ? list[e] : e) : 0;
         float fl = valid ? f[site] : 0.0f;
         int sl = valid ? s[site] : 1;
         float jr[32];
 #pragma unroll
-        for (int j = 0; j < 32; j++)
-          jr[j] = (valid && c0 + j < n) ? a.J[(size_t)(c0 + j) * n + site] : 0.0f;
+        for (int j = 0; j < 32; j++) {
+          const int sj = __shfl_sync(0xffffffffu, site, j);
+          jr[j] = (valid && c0 + j < len) ? a.J[(size_t)sj * n + site] : 0.0f;
+        }
         uint32_t mask = 0;
 #pragma unroll
         for (int j = 0; j < 32; j++) {
           const float fj = __shfl_sync(0xffffffffu, fl, j);
           const int sj = __shfl_sync(0xffffffffu, sl, j);
-          if (c0 + j >= n) break;
+          const int ij = __shfl_sync(0xffffffffu, site, j);
+          if (c0 + j >= len) break;
           const float de = sj > 0 ? __fmul_rn(2.0f, fj) : __fmul_rn(-2.0f, fj);
-          int ok = de == 0.0f;
-          if (!ok) {
-            const float x = __fmul_rn(beta_u, de);
-            ok = x <= 0.0f || (x < SA_X_MAX && __uint2float_rn(u[c0 + j]) <
-                                                   __fmul_rn(sa_glibc_expf(-x), 0x1p32f));
-          }
-          if (ok) {
-            fl = __fadd_rn(fl, __fmul_rn(sj > 0 ? -2.0f : 2.0f, jr[j]));
+          if (a.sync || sa_real_accept(de, beta_u, u[c0 + j])) {
+            const float c = sj > 0 ? -2.0f : 2.0f;
+            fl = __fadd_rn(fl, __fmul_rn(c, jr[j]));
+            if (valid && site == ij) sl = -sl;
             if (lane == j) {
-              sl = -sl;
               dsum += (uint64_t)a.deg[site];
+              flip_site[__popc(mask)] = site;
+              flip_c[__popc(mask)] = c;
             }
             mask |= 1u << j;
             acc = __dadd_rn(acc, (double)de);
@@ -464,24 +742,22 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
         }
         if (valid) s[site] = (int8_t)sl;
         if (lane == 0) nflip = __popc(mask);
-        if ((mask >> lane) & 1u) flip_site[__popc(mask & ((1u << lane) - 1u))] = site;
       }
       __syncthreads();
       const int nf = nflip;
       /* Each field takes the chunk's row updates one by one in flip order, as
-       * the CPU's axpy after each flip: c = -2 s_old = 2 s_new. */
+       * the CPU's axpy after each flip: c = -2 s_old. */
       for (int x = tid; nf && x < n; x += bd) {
         float fx = f[x];
-        for (int q = 0; q < nf; q++) {
-          const int i = flip_site[q];
-          fx = __fadd_rn(fx, __fmul_rn(s[i] > 0 ? 2.0f : -2.0f, a.J[(size_t)i * n + x]));
-        }
+        for (int q = 0; q < nf; q++)
+          fx = __fadd_rn(fx, __fmul_rn(flip_c[q], a.J[(size_t)flip_site[q] * n + x]));
         f[x] = fx;
       }
       if (tid == 0) flips += (uint64_t)nf;
       __syncthreads();
     }
-    /* ceas_anneal_machine_sweep's energy and refresh, then sa_read's best. */
+    /* ceas_anneal_machine_sweep's energy and refresh, then sa_read's best,
+     * target and trace. */
     if (tid == 0) {
       e_u = __dadd_rn(e_u, acc);
       E = __dadd_rn(E0, __dmul_rn(a.unit, e_u));
@@ -500,10 +776,22 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
         best_e = E;
         best_sweep = k + 1;
       }
+      chk = a.has_target && !reached && E <= a.cand && E < __dsub_rn(last_checked, a.noise);
+      if (chk) last_checked = E;
+      if (a.trace_every && (k + 1) % a.trace_every == 0)
+        a.trace[r * a.trace_len + (k + 1) / a.trace_every - 1] = E;
     }
     __syncthreads();
     if (improved)
       for (int i = tid; i < n; i += bd) best[i] = s[i];
+    if (chk) {
+      const double ex = sa_real_refresh(a, s, NULL, xs);
+      if (tid == 0 && ex <= a.reach) {
+        reached = 1;
+        a.to_target[r] = k + 1;
+      }
+      __syncthreads();
+    }
   }
   for (int i = tid; i < n; i += bd) a.final[r * (uint64_t)n + i] = s[i];
   if (warp == 0)
@@ -517,11 +805,15 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
   }
 }
 
-extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs_sum,
-                                          const double *betas, uint64_t sweeps, uint64_t seed,
-                                          uint64_t read0, uint64_t reads, int threads,
-                                          int8_t *best, int8_t *final, ceas_gpu_anneal_read *res,
-                                          double *kernel_seconds) {
+extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double unit,
+                                          double abs_sum, const double *betas, uint64_t sweeps,
+                                          uint64_t seed, uint64_t read0, uint64_t reads,
+                                          int threads, const ceas_gpu_sa_opts *opt,
+                                          int8_t *best, int8_t *final,
+                                          ceas_gpu_anneal_read *res, double *kernel_seconds) {
+  ceas_gpu_sa_opts none;
+  memset(&none, 0, sizeof none);
+  const ceas_gpu_sa_opts *o = opt ? opt : &none;
   if (n < 2 || n > 4096)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 2 <= n <= 4096 (real couplings), "
                           "got %lld", (long long)n);
@@ -532,6 +824,10 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
                           "from 32 to 1024", threads);
   if (reads < 1 || reads > INT32_MAX)
     return ceas_error_set(CEAS_EINPUT, "gpu sa: expected 1 <= reads < 2^31");
+  if (!(unit > 0) || !isfinite(unit))
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: unit %g: expected > 0", unit);
+  if (o->trace_every > sweeps)
+    return ceas_error_set(CEAS_EINPUT, "gpu sa: trace_every above the sweeps");
   const size_t nn = (size_t)n * (size_t)n;
   for (size_t q = 0; q < nn; q++)
     if (!isfinite(J[q]) || J[q] != J[(q % (size_t)n) * (size_t)n + q / (size_t)n] ||
@@ -543,61 +839,80 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double abs
   float *bu = (float *)malloc((size_t)sweeps * sizeof *bu);
   uint32_t *key = anneal_read_keys(seed, read0, reads, SA_PURPOSE);
   int *deg = (int *)calloc((size_t)n, sizeof *deg);
-  if (!Jf || !bu || !key || !deg) {
-    free(Jf), free(bu), free(key), free(deg);
+  double *h = (double *)calloc((size_t)n, sizeof *h);
+  if (!Jf || !bu || !key || !deg || !h) {
+    free(Jf), free(bu), free(key), free(deg), free(h);
     return ceas_error_set(CEAS_ENOMEM, "gpu sa: host memory");
   }
+  if (o->h) memcpy(h, o->h, (size_t)n * sizeof *h);
   for (size_t q = 0; q < nn; q++) {
-    Jf[q] = (float)J[q];
+    Jf[q] = (float)(J[q] / unit);
     deg[q / (size_t)n] += J[q] != 0;
   }
   for (uint64_t k = 0; k < sweeps; k++) {
     if (!(betas[k] >= 0) || !isfinite(betas[k])) {
-      free(Jf), free(bu), free(key), free(deg);
+      free(Jf), free(bu), free(key), free(deg), free(h);
       return ceas_error_set(CEAS_EINPUT, "gpu sa: beta of sweep %llu is %g (expected >= 0)",
                             (unsigned long long)k, betas[k]);
     }
-    bu[k] = (float)(betas[k] * 1.0);
+    bu[k] = (float)(betas[k] * unit);
   }
   sa_real_args a;
   memset(&a, 0, sizeof a);
   a.n = (int)n;
   a.nblk = nblk;
   a.sweeps = sweeps;
-  a.unit = 1.0;
+  a.unit = unit;
   a.noise = 1e-12 * abs_sum;
+  a.random = o->random;
+  a.sync = o->sync;
+  a.has_target = o->has_target;
+  sa_target_bounds(o, abs_sum, &a.reach, &a.cand);
+  a.trace_every = o->trace_every;
+  a.trace_len = o->trace_every ? sweeps / o->trace_every : 0;
   float *dJ = NULL, *dbu = NULL;
-  double *dJd = NULL;
+  double *dJd = NULL, *dh = NULL, *dtrace = NULL;
   uint32_t *dkey = NULL;
   int *ddeg = NULL;
+  uint64_t *dtt = NULL;
   anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
   int rc = CEAS_OK;
-  const size_t smem = (size_t)(4 * nblk) * (8 + 4 + 4 + 1);
-  CUDA_GOTO(cudaMalloc((void **)&dJ, nn * sizeof *dJ), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dJd, nn * sizeof *dJd), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dbu, (size_t)sweeps * sizeof *dbu), "device memory");
-  CUDA_GOTO(cudaMalloc((void **)&dkey, (size_t)(2 * reads) * sizeof *dkey), "device memory");
+  const size_t smem = (size_t)(4 * nblk) * (8 + 4 + 4 + 4 + 4 + 1 + 1);
+  CUDA_GOTO(anneal_upload(&dJ, Jf, nn), "device memory");
+  CUDA_GOTO(anneal_upload(&dJd, J, nn), "device memory");
+  CUDA_GOTO(anneal_upload(&dh, (const double *)h, (size_t)n), "device memory");
+  CUDA_GOTO(anneal_upload(&dbu, (const float *)bu, (size_t)sweeps), "device memory");
+  CUDA_GOTO(anneal_upload(&dkey, (const uint32_t *)key, (size_t)(2 * reads)), "device memory");
+  CUDA_GOTO(anneal_upload(&ddeg, (const int *)deg, (size_t)n), "device memory");
   CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
-  CUDA_GOTO(cudaMemcpy(dJ, Jf, nn * sizeof *dJ, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dJd, J, nn * sizeof *dJd, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMalloc((void **)&ddeg, (size_t)n * sizeof *ddeg), "device memory");
-  CUDA_GOTO(cudaMemcpy(ddeg, deg, (size_t)n * sizeof *deg, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dbu, bu, (size_t)sweeps * sizeof *dbu, cudaMemcpyHostToDevice), "copy");
-  CUDA_GOTO(cudaMemcpy(dkey, key, (size_t)(2 * reads) * sizeof *key, cudaMemcpyHostToDevice),
-            "copy");
+  if (a.has_target)
+    CUDA_GOTO(cudaMalloc((void **)&dtt, (size_t)reads * sizeof *dtt), "device memory");
+  if (a.trace_len)
+    CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace),
+              "device memory");
   a.J = dJ;
   a.Jd = dJd;
+  a.h = dh;
   a.deg = ddeg;
   a.beta_u = dbu;
   a.key = dkey;
   a.best = d.best;
   a.final = d.final;
   a.res = d.res;
+  a.to_target = dtt;
+  a.trace = dtrace;
   rc = anneal_launch(GPU_WHO, "sa", sa_dense_real_kernel, (unsigned)reads, (unsigned)threads,
                      smem, a, d, reads, n, best, final, res, kernel_seconds);
+  if (!rc && a.has_target && o->sweeps_to_target)
+    CUDA_GOTO(cudaMemcpy(o->sweeps_to_target, dtt, (size_t)reads * sizeof *dtt,
+                         cudaMemcpyDeviceToHost), "copy");
+  if (!rc && a.trace_len && o->trace)
+    CUDA_GOTO(cudaMemcpy(o->trace, dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace,
+                         cudaMemcpyDeviceToHost), "copy");
 done:
-  cudaFree(dJ), cudaFree(dJd), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey);
+  cudaFree(dJ), cudaFree(dJd), cudaFree(dh), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey);
+  cudaFree(dtt), cudaFree(dtrace);
   anneal_out_free(&d);
-  free(Jf), free(bu), free(key), free(deg);
+  free(Jf), free(bu), free(key), free(deg), free(h);
   return rc;
 }

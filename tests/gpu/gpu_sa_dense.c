@@ -1,9 +1,11 @@
 /* The GPU annealer (src/gpu/sa_dense.cu, sb_dense.cu) against ceasim's CPU sa and
  * sb-discrete: reads a file of tests/gpu/sa_dense_ref.c (instance, schedule, the
  * CPU's per-read results and best configurations), runs the same reads on the GPU
- * and checks bit for bit: best configurations, best sweeps, flips, and the best
- * energy recomputed from the GPU's configuration against the CPU's (two double
- * sums of the same n(n-1)/2 terms in different orders: within n^2 2^-52 abs_sum).
+ * and checks bit for bit: best configurations, best sweeps, flips, sa's sweeps to
+ * the running target and its trace (the file's options: random order, sync
+ * updates, fields), and the best energy recomputed from the GPU's configuration
+ * against the CPU's (two double sums of the same n(n-1)/2 + n terms in different
+ * orders: within n^2 2^-52 abs_sum).
  * Then times BENCH_READS reads (reads 0 .. BENCH_READS - 1: the checked ones
  * among them) and, with a target cut in the file, reports the fraction of those
  * reads that reach it and TTS99 = t_read ln(0.01) / ln(1 - p), t_read the
@@ -29,7 +31,11 @@ typedef struct {
   int64_t n, kind;
   uint64_t sweeps, seed, reads;
   double unit, abs_sum, cpu_s, dt, a0, c0, x_init, W, target;
+  int64_t opt[4];    /* random, sync, has_field, has_target */
+  uint64_t trace_every;
+  double run_target, target_tol;
   double *betas, *J; /* J: kind 1, n x n */
+  double *h;         /* has_field: n */
   int8_t *J8;        /* kind 0 */
 } ref_file;
 
@@ -39,23 +45,39 @@ static double energy(const ref_file *rf, const int8_t *s) {
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = i + 1; j < n; j++)
       e += (rf->kind ? rf->J[i * n + j] : rf->unit * rf->J8[i * n + j]) * s[i] * s[j];
+  for (int64_t i = 0; rf->h && i < n; i++) e += rf->h[i] * s[i];
   return -e;
 }
 
-/* Reads 0 .. reads - 1 on the GPU. */
+/* Reads 0 .. reads - 1 on the GPU; sa: the file's options, tt and trace (NULL:
+ * none) the sweeps to target and the traces. */
 static int gpu_run(const ref_file *rf, uint64_t reads, int threads, int group, int8_t *best,
-                   int8_t *final, ceas_gpu_anneal_read *res, double *ks) {
+                   int8_t *final, ceas_gpu_anneal_read *res, double *ks, uint64_t *tt,
+                   double *trace) {
+  ceas_gpu_sa_opts o;
+  memset(&o, 0, sizeof o);
+  o.random = (int)rf->opt[0];
+  o.sync = (int)rf->opt[1];
+  o.h = rf->h;
+  o.abs_sum = rf->abs_sum;
+  o.has_target = tt && rf->opt[3];
+  o.target = rf->run_target;
+  o.target_tol = rf->target_tol;
+  o.sweeps_to_target = tt;
+  o.trace_every = trace ? rf->trace_every : 0;
+  o.trace = trace;
   if (!strcmp(rf->method, "sb-discrete"))
     return ceas_gpu_sb_dense_run(rf->n, rf->J8, rf->unit, rf->dt, rf->a0, rf->c0, rf->x_init,
                                  rf->sweeps, rf->seed, 0, reads, threads, group, best, final,
                                  res, ks);
   if (rf->kind)
-    return ceas_gpu_sa_dense_real_run(rf->n, rf->J, rf->abs_sum, rf->betas, rf->sweeps,
-                                      rf->seed, 0, reads, threads, best, final, res, ks);
+    return ceas_gpu_sa_dense_real_run(rf->n, rf->J, rf->unit, rf->abs_sum, rf->betas,
+                                      rf->sweeps, rf->seed, 0, reads, threads, &o, best, final,
+                                      res, ks);
   ceas_gpu_sa_read *ir = malloc(reads * sizeof *ir);
   if (!ir) return ceas_error_set(CEAS_ENOMEM, "host memory");
   int rc = ceas_gpu_sa_dense_run(rf->n, rf->J8, rf->unit, rf->betas, rf->sweeps, rf->seed, 0,
-                                 reads, threads, group, best, final, ir, ks);
+                                 reads, threads, group, &o, best, final, ir, ks);
   for (uint64_t r = 0; !rc && res && r < reads; r++) {
     res[r].best_sweep = ir[r].best_sweep;
     res[r].flips = ir[r].flips;
@@ -75,12 +97,14 @@ int main(int argc, char **argv) {
   char magic[8];
   ref_file rf;
   memset(&rf, 0, sizeof rf);
-  if (!f || get(f, magic, 1, 8) || memcmp(magic, "CEASAN02", 8) || get(f, rf.method, 1, 16) ||
+  if (!f || get(f, magic, 1, 8) || memcmp(magic, "CEASAN03", 8) || get(f, rf.method, 1, 16) ||
       get(f, &rf.n, 8, 1) || get(f, &rf.sweeps, 8, 1) || get(f, &rf.seed, 8, 1) ||
       get(f, &rf.reads, 8, 1) || get(f, &rf.kind, 8, 1) || get(f, &rf.unit, 8, 1) ||
       get(f, &rf.abs_sum, 8, 1) || get(f, &rf.cpu_s, 8, 1) || get(f, &rf.dt, 8, 1) ||
       get(f, &rf.a0, 8, 1) || get(f, &rf.c0, 8, 1) || get(f, &rf.x_init, 8, 1) ||
-      get(f, &rf.W, 8, 1) || get(f, &rf.target, 8, 1) || rf.method[15] || rf.n < 2 ||
+      get(f, &rf.W, 8, 1) || get(f, &rf.target, 8, 1) || get(f, rf.opt, 8, 4) ||
+      get(f, &rf.trace_every, 8, 1) || get(f, &rf.run_target, 8, 1) ||
+      get(f, &rf.target_tol, 8, 1) || rf.method[15] || rf.n < 2 ||
       rf.n > 16384) {
     fprintf(stderr, "gpu_sa_dense: %s: not a sa_dense_ref file\n", argv[1]);
     return 2;
@@ -100,11 +124,20 @@ int main(int argc, char **argv) {
     rf.J8 = malloc((size_t)(n * n));
     bad = bad || get(f, rf.J8, 1, (size_t)(n * n));
   }
-  double *cpu = malloc(reads * 4 * sizeof *cpu);
+  if (rf.opt[2]) {
+    rf.h = malloc((size_t)n * sizeof *rf.h);
+    bad = bad || get(f, rf.h, 8, (size_t)n);
+  }
+  const uint64_t tlen = rf.trace_every ? rf.sweeps / rf.trace_every : 0;
+  double *cpu = malloc(reads * 5 * sizeof *cpu);
+  double *ctrace = malloc((reads * tlen + 1) * sizeof *ctrace);
+  double *gtrace = malloc((reads * tlen + 1) * sizeof *gtrace);
+  uint64_t *gtt = malloc(reads * sizeof *gtt);
   int8_t *cbest = malloc(reads * (size_t)n), *gbest = malloc(reads * (size_t)n);
   int8_t *gfinal = malloc(reads * (size_t)n);
   ceas_gpu_anneal_read *res = malloc(reads * sizeof *res);
-  if (bad || get(f, cpu, 8, 4 * reads) || get(f, cbest, 1, reads * (size_t)n)) {
+  if (bad || get(f, cpu, 8, 5 * reads) || get(f, cbest, 1, reads * (size_t)n) ||
+      get(f, ctrace, 8, reads * tlen)) {
     fprintf(stderr, "gpu_sa_dense: %s: truncated\n", argv[1]);
     return 2;
   }
@@ -113,28 +146,42 @@ int main(int argc, char **argv) {
   char dev[256] = "gpu";
   ceas_gpu_device_name(dev, sizeof dev);
   double ks;
-  if (gpu_run(&rf, reads, threads, group, gbest, gfinal, res, &ks)) {
+  const int sa = !strcmp(rf.method, "sa");
+  for (uint64_t r = 0; r < reads; r++) gtt[r] = UINT64_MAX;
+  if (gpu_run(&rf, reads, threads, group, gbest, gfinal, res, &ks, sa ? gtt : NULL,
+              sa && tlen ? gtrace : NULL)) {
     fprintf(stderr, "gpu_sa_dense: %s\n", ceas_error_message());
     return 1;
   }
   const double tol = (double)n * (double)n * 0x1p-52 * rf.abs_sum;
   gpu_test_tally tally = {0, 0, 0};
   for (uint64_t r = 0; r < reads; r++) {
-    uint64_t cbs, cfl;
-    memcpy(&cbs, &cpu[4 * r + 2], 8);
-    memcpy(&cfl, &cpu[4 * r + 3], 8);
+    uint64_t cbs, cfl, ctt;
+    memcpy(&cbs, &cpu[5 * r + 2], 8);
+    memcpy(&cfl, &cpu[5 * r + 3], 8);
+    memcpy(&ctt, &cpu[5 * r + 4], 8);
     double eb = energy(&rf, gbest + r * n);
+    /* sb keeps no running target (its file's column is the CPU's, unchecked). */
+    const int tt_ok = !sa || !rf.opt[3] || gtt[r] == ctt;
+    const int tr_ok = !sa || !tlen ||
+                      !memcmp(gtrace + r * tlen, ctrace + r * tlen, tlen * sizeof *ctrace);
     int ok = !memcmp(gbest + r * n, cbest + r * n, (size_t)n) && cbs == res[r].best_sweep &&
-             cfl == res[r].flips && fabs(eb - cpu[4 * r]) <= tol;
+             cfl == res[r].flips && fabs(eb - cpu[5 * r]) <= tol && tt_ok && tr_ok;
     if (!ok || r < 2)
-      printf("read %llu: %s best %.9f/%.9f sweep %llu/%llu flips %llu/%llu\n",
-             (unsigned long long)r, ok ? "equal" : "DIFFERENT", eb, cpu[4 * r],
+      printf("read %llu: %s best %.9f/%.9f sweep %llu/%llu flips %llu/%llu to target "
+             "%lld/%lld trace %s\n",
+             (unsigned long long)r, ok ? "equal" : "DIFFERENT", eb, cpu[5 * r],
              (unsigned long long)res[r].best_sweep, (unsigned long long)cbs,
-             (unsigned long long)res[r].flips, (unsigned long long)cfl);
+             (unsigned long long)res[r].flips, (unsigned long long)cfl,
+             gtt[r] == UINT64_MAX ? -1LL : (long long)gtt[r],
+             ctt == UINT64_MAX ? -1LL : (long long)ctt,
+             !tlen ? "none" : tr_ok ? "equal" : "DIFFERENT");
     gpu_test_count(&tally, !ok);
   }
-  printf("%s: gpu %s n=%lld sweeps=%llu kind=%s: %llu reads checked against the CPU's\n", dev,
-         rf.method, (long long)n, (unsigned long long)rf.sweeps, rf.kind ? "real" : "pm",
+  printf("%s: gpu %s n=%lld sweeps=%llu kind=%s%s%s%s%s%s: %llu reads checked against the "
+         "CPU's\n", dev, rf.method, (long long)n, (unsigned long long)rf.sweeps,
+         rf.kind ? "real" : "pm", rf.opt[0] ? " random" : "", rf.opt[1] ? " sync" : "",
+         rf.opt[2] ? " fields" : "", rf.opt[3] ? " target" : "", tlen ? " trace" : "",
          (unsigned long long)reads);
   int fails = gpu_test_summary(&tally);
   double cpu_ns = rf.cpu_s * 1e9 / ((double)reads * rf.sweeps * n);
@@ -142,7 +189,7 @@ int main(int argc, char **argv) {
   if (breads) {
     int8_t *b2 = malloc(breads * (size_t)n);
     ceas_gpu_anneal_read *r2 = malloc(breads * sizeof *r2);
-    if (gpu_run(&rf, breads, threads, group, b2, NULL, r2, &ks)) {
+    if (gpu_run(&rf, breads, threads, group, b2, NULL, r2, &ks, NULL, NULL)) {
       fprintf(stderr, "gpu_sa_dense: %s\n", ceas_error_message());
       return 1;
     }

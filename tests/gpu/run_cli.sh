@@ -9,6 +9,8 @@
 #     resumed from its checkpoints equal to the unbroken one;
 #   - with TEST_DIR: tests/gpu's kernel programs (gpu_msc_single, gpu_msc_replica
 #     check);
+#   - anneal --device gpu (sa, sb-discrete) against --device cpu: the files equal
+#     but for the device, the command line and the timings;
 #   - full: larger sizes, and bench --device gpu at L = 32768 (msc-single) and
 #     1024 (msc-replica64, -anti), 3D 256 (msc-replica64) and 1024 (msc-single):
 #     flips/ns beside the CPU's of the same kernel.
@@ -22,6 +24,7 @@ set -uo pipefail
 CEASIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 TEST_DIR=${2:-}
 FULL=${3:-}
+G22=${CEASIM_G22:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/gset/G22}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ceasim_gpu.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -37,26 +40,27 @@ esac
 say "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
 
 # A task file as text: doubles at 17 digits, without the file name line and the
-# attributes that may differ (command_line, device).
+# attributes that may differ (command_line, device), nor the datasets and
+# attributes named in $2 ("a|b|...": an anneal file's timings).
 h5text() {
-  h5dump -m %.17g "$1" | tail -n +2 | python3 -c '
-import re, sys
+  h5dump -m %.17g "$1" | tail -n +2 | SKIP="command_line|device${2:+|$2}" python3 -c '
+import os, re, sys
 skip = None
 for line in sys.stdin:
     if skip is not None:
         if line.rstrip("\n") == skip + "}":
             skip = None
         continue
-    m = re.match(r"^(\s*)ATTRIBUTE \"(command_line|device)\" \{", line)
+    m = re.match(r"^(\s*)(ATTRIBUTE|DATASET) \"(" + os.environ["SKIP"] + r")\" \{", line)
     if m:
         skip = m.group(1)
         continue
     sys.stdout.write(line)'
 }
-h5same() { # h5same A B LABEL
+h5same() { # h5same A B LABEL [NAMES]
   if [ ! -s "$1" ] || [ ! -s "$2" ]; then bad "$3: missing file"; return; fi
-  h5text "$1" >"$1.txt"
-  h5text "$2" >"$2.txt"
+  h5text "$1" "${4:-}" >"$1.txt"
+  h5text "$2" "${4:-}" >"$2.txt"
   if cmp -s "$1.txt" "$2.txt"; then say "ok   $3: HDF5 equal"; else
     bad "$3: HDF5 differs"; diff "$1.txt" "$2.txt" | head -5; fi
 }
@@ -102,6 +106,57 @@ if [ "$FULL" = full ]; then
   runpair r256_3d_big --model ising3d --L 64 --algo msc-replica256 --sweeps 200 --therm 20 \
     --measure-every 2
 fi
+
+# anneal --device gpu against --device cpu (src/anneal/gpu.c): the files equal but
+# for the device, the command line and the timings.
+annealpair() { # annealpair LABEL ARGS...
+  local label=$1
+  shift
+  local t0=$SECONDS
+  "$CEASIM" anneal "$@" --quiet --out "an_cpu_$label.h5" >"an_cpu_$label.out" 2>&1 ||
+    { bad "$label: cpu anneal: $(tail -1 "an_cpu_$label.out")"; return; }
+  local t1=$SECONDS
+  "$CEASIM" anneal "$@" --device gpu --quiet --out "an_gpu_$label.h5" >"an_gpu_$label.out" 2>&1 ||
+    { bad "$label: gpu anneal: $(tail -1 "an_gpu_$label.out")"; return; }
+  h5same "an_cpu_$label.h5" "an_gpu_$label.h5" \
+    "anneal $label ($((t1 - t0)) s cpu, $((SECONDS - t1)) s gpu)" \
+    "seconds|cpu_seconds|tts99_seconds|seconds_to_target"
+}
+# Couplings with fields: a mapped attention head's value fields, ±1 on ±1.
+"$CEASIM" map --synthetic --tokens 500 --d-k 32 --seed 3 --fields value --out head_h.h5 >/dev/null
+awk 'BEGIN {srand(7); print "n 300"; for (i = 0; i < 300; i++) {
+       print "h", i, rand() < 0.5 ? -1 : 1
+       for (j = i + 1; j < 300; j++) print i, j, rand() < 0.5 ? -1 : 1 } }' >pmh.txt
+# sa (ceas_gpu_sa_dense_run, _real_run): random order, sync updates, fields (the
+# head's; ±1 on ±1 couplings), running targets and traces, ±1 (dense and the
+# CPU's sparse rows), Gaussian couplings; G22's time to target (CEASIM_G22: the
+# G-set file, default ../shared/gset/G22 beside the repository).
+sac=(--method sa --seed 5)
+annealpair sa_skpm_rt --model sk --n 1000 --reads 16 --sweeps 300 --order random \
+  --target -755 --trace-every 10 "${sac[@]}"
+annealpair sa_skpm_sync --model sk --n 500 --reads 8 --sweeps 200 --update sync \
+  --trace-every 5 "${sac[@]}"
+annealpair sa_skgauss_rt --model sk --n 500 --bonds gauss --reads 8 --sweeps 300 \
+  --order random --target -372 --trace-every 10 "${sac[@]}"
+annealpair sa_skgauss_sync --model sk --n 300 --bonds gauss --reads 8 --sweeps 300 \
+  --update sync "${sac[@]}"
+annealpair sa_head_h --couplings head_h.h5 --reads 16 --sweeps 600 --target -59900 \
+  --trace-every 25 "${sac[@]}"
+annealpair sa_pmh --couplings pmh.txt --reads 16 --sweeps 300 --order random "${sac[@]}"
+annealpair sa_ea_tt --model ea3d --L 8 --dense no --kernel fields --reads 16 --sweeps 300 \
+  --target -880 --trace-every 30 "${sac[@]}"
+"$CEASIM" anneal --model sk --n 500 --field-noise 0.1 --device gpu >/dev/null 2>err
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ]; then say "ok   refused: $(cat err)"; else
+  bad "anneal --field-noise --device gpu: exit $rc, $(cat err)"; fi
+if [ -f "$G22" ]; then
+  annealpair sa_g22_tt --gset "$G22" --reads 16 --sweeps 10000 --target-cut 13359 \
+    --trace-every 100 --method sa --seed 7
+  if [ "$FULL" = full ]; then
+    "$CEASIM" anneal --gset "$G22" --reads 1024 --sweeps 10000 --target-cut 13359 \
+      --method sa --seed 7 --device gpu --quiet | grep -E "spin update|target"
+  fi
+else say "note: no G22 at $G22 (CEASIM_G22): its time to target was not run"; fi
 
 # Errors: one line, exit 2.
 for args in "--algo metropolis" "--algo wolff --model ising3d --L 8" \

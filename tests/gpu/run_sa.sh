@@ -33,7 +33,20 @@ case "${1:-}" in
     "$r" sa sk-gauss:2000:1 1000 7 16 "$3/sa_skgauss.bin"
     "$r" sb-discrete sk-pm:2000:1 1000 7 16 "$3/sb_skpm.bin"
     "$r" sb-discrete k2000:2 1000 7 16 "$3/sb_k2000.bin"
-    "$r" sa "gset:$3/G22" 10000 7 8 "$3/sa_g22.bin" 13359 ;;
+    "$r" sa "gset:$3/G22" 10000 7 8 "$3/sa_g22.bin" 13359 trace=100
+    # The options the GPU runs as the CPU does: random order (sites named twice
+    # in a chunk), sync updates, running targets and traces, on ±1
+    # (n = 500: padding words), Gaussian couplings and a mapped attention head
+    # with fields (600 sweeps: two refreshes of the float fields).
+    "$r" sa sk-pm:500:1 300 7 16 "$3/sa_skpm_random.bin" - random trace=10 target=-372
+    "$r" sa sk-pm:500:2 300 7 16 "$3/sa_skpm_sync.bin" - sync trace=7 target=-372
+    "$r" sa sk-gauss:300:1 300 7 16 "$3/sa_skgauss_random.bin" - random trace=10 target=-220
+    "$r" sa sk-gauss:300:2 300 7 16 "$3/sa_skgauss_sync.bin" - sync target=-13.9
+    "$2/ceasim" map --synthetic --tokens 300 --d-k 16 --seed 3 --normalize frobenius \
+      --fields value --out "$3/head.h5" >/dev/null
+    "$r" sa "couplings:$3/head.h5" 600 7 16 "$3/sa_head.bin" - trace=25 target=-425
+    "$r" sa "couplings:$3/head.h5" 300 7 16 "$3/sa_head_random.bin" - random
+    "$r" sa "couplings:$3/head.h5" 300 7 16 "$3/sa_head_sync.bin" - sync ;;
   gpu)
     build=${3:-$root/build-cuda-gpu}
     cmake -S "$root/src/gpu" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=ON \
