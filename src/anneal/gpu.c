@@ -34,6 +34,7 @@ typedef struct {
   const ceas_anneal_problem *pb;
   const ceas_anneal_params *p;
   int sb;            /* sb-discrete, else sa */
+  int sb_real;       /* sb on the float readout's kernel (ceas_gpu_sb_dense_real_run) */
   void *cpu;         /* sb: the CPU twin's work (its parameters, finish and cost) */
   int8_t *J8;        /* ±1 couplings in units, n x n, or NULL */
   double *J;         /* sa on real couplings: n x n */
@@ -46,39 +47,45 @@ typedef struct {
   double seconds;    /* the batch's wall time */
 } gpu_work;
 
+/* sb-discrete on the GPU: the bit-matrix kernel where the CPU's readout fields are
+ * exact integers (±J, no field) and nothing needs the running energy (no target,
+ * no trace, which the float readout's kernel follows step by step); the float
+ * readout's kernel otherwise. That one repeats the CPU's dense-row arithmetic, so
+ * it needs the CPU's dense rows, but for ±1 couplings without field (unit 1, as
+ * G-set graphs), whose sparse-row sums are the same exact integers. */
+static int gpu_applies_sb(const ceas_anneal_problem *pb, const ceas_anneal_params *p) {
+  ceas_anneal_dyn_params d;
+  ceas_anneal_dyn_params_of(p, &d);
+  if (d.field_noise > 0)
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: not with --field-noise");
+  if (pb->n < 2 || pb->n > 8192)
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: expected 2 <= n <= 8192 for "
+                          "sb-discrete, got %lld", (long long)pb->n);
+  const int exact = pb->one_magnitude && !pb->has_field;
+  const int real = !exact || p->has_target || p->trace_every;
+  if (real && !pb->dense && !pb->dense8 && !(exact && pb->unit == 1))
+    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete on real couplings, with "
+                          "fields, a target or a trace follows the CPU's dense rows (--dense "
+                          "yes)");
+  return CEAS_OK;
+}
+
 /* The instance and parameters the GPU kernels take (the message names --device gpu). */
 static int gpu_applies(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
                        const ceas_anneal_params *p) {
-  const int sb = m->params == CEAS_ANNEAL_PARAMS_DYN;
+  if (m->params == CEAS_ANNEAL_PARAMS_DYN) return gpu_applies_sb(pb, p);
   const int pm = pb->one_magnitude && !pb->has_field;
-  if (sb && pb->has_field)
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete on instances with fields h "
-                          "runs on the CPU");
-  if (sb && !pm)
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete runs couplings of one "
-                          "magnitude (±J) on the GPU");
-  const int64_t nmax = sb ? 8192 : pm ? 16384 : 4096;
+  const int64_t nmax = pm ? 16384 : 4096;
   if (pb->n < 2 || pb->n > nmax)
     return ceas_error_set(CEAS_EINPUT, "--device gpu: expected 2 <= n <= %lld for %s%s, got "
                           "%lld", (long long)nmax, m->name,
-                          sb || pm ? "" : " on real couplings", (long long)pb->n);
+                          pm ? "" : " on real couplings", (long long)pb->n);
   /* The noise's normals come from glibc's logf, cosf and sinf (npu.c), which no
    * GPU function reproduces bit for bit. */
   if (p->field_noise > 0)
     return ceas_error_set(CEAS_EINPUT, "--device gpu: not with --field-noise (the CPU draws "
                           "its Gaussian noise with glibc's logf, cosf and sinf, which the GPU "
                           "does not reproduce bit for bit)");
-  if (sb && (p->update == CEAS_ANNEAL_UPDATE_SYNC || p->order == CEAS_ANNEAL_ORDER_RANDOM ||
-             p->trace_every || p->has_target))
-    return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete not with --update sync, "
-                          "--order random, --trace-every or a target (its GPU kernel keeps "
-                          "no running target or trace)");
-  if (sb) {
-    ceas_anneal_dyn_params d;
-    ceas_anneal_dyn_params_of(p, &d);
-    if (d.field_noise > 0)
-      return ceas_error_set(CEAS_EINPUT, "--device gpu: not with --field-noise");
-  }
   return CEAS_OK;
 }
 
@@ -135,6 +142,7 @@ static int gpu_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
     return rc;
   }
   if (sb) w->head = *(const ceas_anneal_dyn_head *)w->cpu;
+  w->sb_real = sb && !(pb->one_magnitude && !pb->has_field && !p->has_target && !p->trace_every);
   /* p->reads is 0 where the caller is not ceas_anneal_run: full batches. */
   w->cap = p->reads && p->reads < GPU_BATCH ? p->reads : GPU_BATCH;
   const size_t n = (size_t)pb->n, batch = (size_t)w->cap;
@@ -147,7 +155,7 @@ static int gpu_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
   if (ok && trace_len)
     ok = (w->trace = ceas_malloc(batch * (size_t)trace_len * sizeof *w->trace)) != NULL;
   /* sa: the integer kernel where the CPU takes its int path (±J, no field). */
-  if (ok && pb->one_magnitude && !pb->has_field) {
+  if (ok && pb->one_magnitude && !pb->has_field && !w->sb_real) {
     /* In units: the signs of the couplings, on the dense copy's layout. */
     if ((ok = (w->J8 = ceas_calloc(n * n, 1)) != NULL))
       for (size_t i = 0; i < n; i++)
@@ -206,9 +214,18 @@ static int gpu_batch(gpu_work *w, uint64_t b0, uint64_t nb) {
     ceas_gpu_anneal_read *res = ceas_malloc(nb * sizeof *res);
     if (!res) return CEAS_ENOMEM;
     const ceas_anneal_dyn_params *d = &w->head.used;
-    rc = ceas_gpu_sb_dense_run(pb->n, w->J8, pb->unit, d->dt, d->a0, d->c0, d->x_init, sweeps,
-                               p->seed, b0, nb, GPU_THREADS, GPU_GROUP, w->best, w->final,
-                               res, NULL);
+    if (w->sb_real) {
+      ceas_gpu_sa_opts o;
+      gpu_sa_opts(w, &o);
+      o.random = o.sync = 0; /* sb moves every oscillator each step: no order, no --update */
+      rc = ceas_gpu_sb_dense_real_run(pb->n, w->J, pb->unit, pb->abs_sum, d->dt, d->a0, d->c0,
+                                      d->x_init, sweeps, p->seed, b0, nb, GPU_THREADS, &o,
+                                      w->best, w->final, res, NULL);
+    } else {
+      rc = ceas_gpu_sb_dense_run(pb->n, w->J8, pb->unit, d->dt, d->a0, d->c0, d->x_init,
+                                 sweeps, p->seed, b0, nb, GPU_THREADS, GPU_GROUP, w->best,
+                                 w->final, res, NULL);
+    }
     for (uint64_t q = 0; !rc && q < nb; q++) {
       w->best_sweep[q] = res[q].best_sweep;
       w->flips[q] = res[q].flips;

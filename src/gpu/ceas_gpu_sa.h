@@ -116,6 +116,28 @@ int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double unit, double d
                           uint64_t read0, uint64_t reads, int threads, int group, int8_t *best,
                           int8_t *final, ceas_gpu_anneal_read *res, double *kernel_seconds);
 
+/* sb-discrete where the CPU's readout fields are float32 sums, not exact
+ * integers: real couplings, fields, or a target or trace asked of ±1 couplings.
+ * J n x n doubles (finite, symmetric, zero diagonal; 2 <= n <= 8192), in energy
+ * units, the rows the CPU holds dense (the float rows (float)(J_ij / unit), or
+ * its int8 signs: the same sums); unit the CPU's (|J_ij| of a one-magnitude
+ * problem, else 1); abs_sum the problem's (sum of |J_ij|, i < j, and |h_i|);
+ * dt, a0, c0, x_init and steps as ceas_gpu_sb_dense_run. opt (NULL: none): h
+ * the fields (NULL: none), the target and trace as for sa; random and sync
+ * must be 0. Each read is the CPU's read operation for operation
+ * (src/anneal/npu.c's readout): sb_move in float32, the sign changes flipped in
+ * site order, each adding 2 s_j g_j unit to the double energy and +-2 J_jk to
+ * the float fields, a recompute from the rows when more than n/2 signs changed
+ * and every 256 steps of flips (not for one magnitude without field: the CPU's
+ * exact readout), the best state and the target on that running energy. One
+ * block a read, shared memory about 21 n bytes. best_e and final_e: the running
+ * energies. Other arguments and outputs as ceas_gpu_sb_dense_run. */
+int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double unit, double abs_sum,
+                               double dt, double a0, double c0, double x_init, uint64_t steps,
+                               uint64_t seed, uint64_t read0, uint64_t reads, int threads,
+                               const ceas_gpu_sa_opts *opt, int8_t *best, int8_t *final,
+                               ceas_gpu_anneal_read *res, double *kernel_seconds);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,6 +66,11 @@ static int gpu_run(const ref_file *rf, uint64_t reads, int threads, int group, i
   o.sweeps_to_target = tt;
   o.trace_every = trace ? rf->trace_every : 0;
   o.trace = trace;
+  /* sb: the float readout's kernel for real couplings, fields, targets, traces. */
+  if (!strcmp(rf->method, "sb-discrete") && (rf->kind || tt || trace))
+    return ceas_gpu_sb_dense_real_run(rf->n, rf->J, rf->unit, rf->abs_sum, rf->dt, rf->a0,
+                                      rf->c0, rf->x_init, rf->sweeps, rf->seed, 0, reads,
+                                      threads, &o, best, final, res, ks);
   if (!strcmp(rf->method, "sb-discrete"))
     return ceas_gpu_sb_dense_run(rf->n, rf->J8, rf->unit, rf->dt, rf->a0, rf->c0, rf->x_init,
                                  rf->sweeps, rf->seed, 0, reads, threads, group, best, final,
@@ -147,9 +152,15 @@ int main(int argc, char **argv) {
   ceas_gpu_device_name(dev, sizeof dev);
   double ks;
   const int sa = !strcmp(rf.method, "sa");
+  /* sb with a target or trace runs the float readout's kernel: it takes doubles. */
+  const int sbr = !sa && (rf.kind || rf.opt[3] || tlen);
+  if (sbr && !rf.kind) {
+    rf.J = malloc((size_t)(n * n) * sizeof *rf.J);
+    for (int64_t q = 0; rf.J && q < n * n; q++) rf.J[q] = rf.unit * rf.J8[q];
+  }
   for (uint64_t r = 0; r < reads; r++) gtt[r] = UINT64_MAX;
-  if (gpu_run(&rf, reads, threads, group, gbest, gfinal, res, &ks, sa ? gtt : NULL,
-              sa && tlen ? gtrace : NULL)) {
+  if (gpu_run(&rf, reads, threads, group, gbest, gfinal, res, &ks, sa || sbr ? gtt : NULL,
+              (sa || sbr) && tlen ? gtrace : NULL)) {
     fprintf(stderr, "gpu_sa_dense: %s\n", ceas_error_message());
     return 1;
   }
@@ -161,9 +172,8 @@ int main(int argc, char **argv) {
     memcpy(&cfl, &cpu[5 * r + 3], 8);
     memcpy(&ctt, &cpu[5 * r + 4], 8);
     double eb = energy(&rf, gbest + r * n);
-    /* sb keeps no running target (its file's column is the CPU's, unchecked). */
-    const int tt_ok = !sa || !rf.opt[3] || gtt[r] == ctt;
-    const int tr_ok = !sa || !tlen ||
+    const int tt_ok = !(sa || sbr) || !rf.opt[3] || gtt[r] == ctt;
+    const int tr_ok = !(sa || sbr) || !tlen ||
                       !memcmp(gtrace + r * tlen, ctrace + r * tlen, tlen * sizeof *ctrace);
     int ok = !memcmp(gbest + r * n, cbest + r * n, (size_t)n) && cbs == res[r].best_sweep &&
              cfl == res[r].flips && fabs(eb - cpu[5 * r]) <= tol && tt_ok && tr_ok;

@@ -127,6 +127,25 @@ annealpair() { # annealpair LABEL ARGS...
 awk 'BEGIN {srand(7); print "n 300"; for (i = 0; i < 300; i++) {
        print "h", i, rand() < 0.5 ? -1 : 1
        for (j = i + 1; j < 300; j++) print i, j, rand() < 0.5 ? -1 : 1 } }' >pmh.txt
+# sb-discrete's float readout (ceas_gpu_sb_dense_real_run): real couplings (SK
+# Gaussian, a mapped attention head), fields (the head's value fields; ±1 on ±1
+# couplings), a target and a trace (also of ±1 couplings, dense and G-set-like).
+sbc=(--method sb-discrete --seed 5)
+annealpair sb_skgauss --model sk --n 1000 --bonds gauss --reads 16 --sweeps 300 "${sbc[@]}"
+annealpair sb_head_h --couplings head_h.h5 --reads 16 --sweeps 300 "${sbc[@]}"
+annealpair sb_pmh --couplings pmh.txt --reads 16 --sweeps 300 "${sbc[@]}"
+annealpair sb_skgauss_tt --model sk --n 1000 --bonds gauss --reads 16 --sweeps 300 \
+  --target -745 --trace-every 7 "${sbc[@]}"
+annealpair sb_skpm_tt --model sk --n 1000 --reads 16 --sweeps 300 --target -758 \
+  --trace-every 10 "${sbc[@]}"
+annealpair sb_ea_tt --model ea3d --L 8 --dense no --reads 16 --sweeps 300 --target -884 \
+  --trace-every 30 "${sbc[@]}"
+if [ "$FULL" = full ]; then
+  "$CEASIM" map --synthetic --tokens 2000 --d-k 64 --seed 3 --out head.h5 >/dev/null
+  annealpair sb_head --couplings head.h5 --reads 64 --sweeps 1000 "${sbc[@]}"
+  annealpair sb_skgauss_big --model sk --n 2000 --bonds gauss --reads 64 --sweeps 1000 "${sbc[@]}"
+fi
+
 # sa (ceas_gpu_sa_dense_run, _real_run): random order, sync updates, fields (the
 # head's; ±1 on ±1 couplings), running targets and traces, ±1 (dense and the
 # CPU's sparse rows), Gaussian couplings; G22's time to target (CEASIM_G22: the
@@ -152,6 +171,8 @@ if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ]; then say "ok   refused: $(cat err
 if [ -f "$G22" ]; then
   annealpair sa_g22_tt --gset "$G22" --reads 16 --sweeps 10000 --target-cut 13359 \
     --trace-every 100 --method sa --seed 7
+  annealpair sb_g22_tt --gset "$G22" --reads 64 --sweeps 1000 --target-cut 13350 \
+    --trace-every 50 "${sbc[@]}"
   if [ "$FULL" = full ]; then
     "$CEASIM" anneal --gset "$G22" --reads 1024 --sweeps 10000 --target-cut 13359 \
       --method sa --seed 7 --device gpu --quiet | grep -E "spin update|target"

@@ -33,6 +33,7 @@ case "${1:-}" in
     "$r" sa sk-gauss:2000:1 1000 7 16 "$3/sa_skgauss.bin"
     "$r" sb-discrete sk-pm:2000:1 1000 7 16 "$3/sb_skpm.bin"
     "$r" sb-discrete k2000:2 1000 7 16 "$3/sb_k2000.bin"
+    "$r" sb-discrete sk-gauss:2000:1 1000 7 16 "$3/sb_skgauss.bin"
     "$r" sa "gset:$3/G22" 10000 7 8 "$3/sa_g22.bin" 13359 trace=100
     # The options the GPU runs as the CPU does: random order (sites named twice
     # in a chunk), sync updates, running targets and traces, on ±1
@@ -46,7 +47,12 @@ case "${1:-}" in
       --fields value --out "$3/head.h5" >/dev/null
     "$r" sa "couplings:$3/head.h5" 600 7 16 "$3/sa_head.bin" - trace=25 target=-425
     "$r" sa "couplings:$3/head.h5" 300 7 16 "$3/sa_head_random.bin" - random
-    "$r" sa "couplings:$3/head.h5" 300 7 16 "$3/sa_head_sync.bin" - sync ;;
+    "$r" sa "couplings:$3/head.h5" 300 7 16 "$3/sa_head_sync.bin" - sync
+    # sb-discrete's float readout with the head's fields, a target and a trace
+    # (two refreshes), and on ±1 couplings (no refresh) for the target and trace.
+    "$r" sb-discrete "couplings:$3/head.h5" 600 7 16 "$3/sb_head.bin" - trace=25 target=-429
+    "$r" sb-discrete sk-pm:500:1 300 7 16 "$3/sb_skpm_tt.bin" - trace=10 target=-371
+    "$r" sb-discrete "gset:$3/G22" 10000 7 8 "$3/sb_g22.bin" 13359 trace=100 ;;
   gpu)
     build=${3:-$root/build-cuda-gpu}
     cmake -S "$root/src/gpu" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCEASIM_WERROR=ON \
@@ -68,7 +74,7 @@ case "${1:-}" in
     # METHOD:INSTANCE:SWEEPS; the CPU's ns per spin update on one core, then the
     # throughput of one process a core (wall time of all, instance set-up included).
     for job in sa:sk-pm:2000:1:$s sa:k2000:2:$s sa:sk-gauss:2000:1:$s sb-discrete:sk-pm:2000:1:$s \
-               sb-discrete:k2000:2:$s "sa:gset:$2/G22:$((10 * s))"; do
+               sb-discrete:k2000:2:$s sb-discrete:sk-gauss:2000:1:$s "sa:gset:$2/G22:$((10 * s))"; do
       m=${job%%:*} rest=${job#*:}
       inst=${rest%:*} sw=${rest##*:}
       echo "== cpu $m $inst $sw sweeps: one core, then $(nproc) processes of 4 reads"
@@ -85,6 +91,14 @@ case "${1:-}" in
     tar -C "$tmp" -xJf "$2/cpu.tar.xz"
     export LD_LIBRARY_PATH=$tmp/lib
     mkdir "$tmp/h5"
+    # sb-discrete's float readout: a mapped attention head (real couplings, no
+    # field; then with the value fields) and ±1 couplings with ±1 fields.
+    "$tmp/lib/ceasim" map --synthetic --tokens 2000 --d-k 64 --seed 3 --out "$tmp/head.h5" >/dev/null
+    "$tmp/lib/ceasim" map --synthetic --tokens 2000 --d-k 64 --seed 3 --fields value \
+      --out "$tmp/head_h.h5" >/dev/null
+    awk 'BEGIN {srand(7); print "n 1000"; for (i = 0; i < 1000; i++) {
+           print "h", i, rand() < 0.5 ? -1 : 1
+           for (j = i + 1; j < 1000; j++) print i, j, rand() < 0.5 ? -1 : 1 } }' >"$tmp/pmh.txt"
     while read -r name args; do
       for d in cpu gpu; do
         echo "== ceasim anneal $args --device $d"
@@ -96,6 +110,13 @@ case "${1:-}" in
 sa_skpm --model sk --n 2000 --method sa --reads 64 --sweeps 1000 --seed 5
 sa_skgauss --model sk --n 1000 --bonds gauss --method sa --reads 16 --sweeps 300 --seed 5
 sb_skpm --model sk --n 2000 --method sb-discrete --reads 64 --sweeps 1000 --seed 5
+sb_skgauss --model sk --n 2000 --bonds gauss --method sb-discrete --reads 64 --sweeps 1000 --seed 5
+sb_head --couplings $tmp/head.h5 --method sb-discrete --reads 64 --sweeps 1000 --seed 5
+sb_head_h --couplings $tmp/head_h.h5 --method sb-discrete --reads 64 --sweeps 1000 --seed 5
+sb_pmh --couplings $tmp/pmh.txt --method sb-discrete --reads 32 --sweeps 500 --seed 5
+sb_skgauss_tt --model sk --n 1000 --bonds gauss --method sb-discrete --reads 16 --sweeps 300 --seed 5 --target -745 --trace-every 7
+sb_skpm_tt --model sk --n 1000 --method sb-discrete --reads 16 --sweeps 300 --seed 5 --target -758 --trace-every 10
+sb_g22_tt --gset $2/G22 --method sb-discrete --reads 64 --sweeps 1000 --seed 5 --target-cut 13350 --trace-every 50
 sa_g22 --gset $2/G22 --method sa --reads 32 --sweeps 2000 --seed 5
 EOT
     tar -C "$tmp" -cJf "$3" h5
