@@ -18,6 +18,11 @@ int ceas_anneal_sa_msc_applies(const ceas_anneal_problem *pb);
 /* gpu.c: sa and sb-discrete on the GPU, the twins (ceas_anneal_method.gpu) of sa.c's
  * and sb.c's entries. */
 extern const ceas_anneal_method ceas_anneal_method_sa_gpu, ceas_anneal_method_sb_discrete_gpu;
+/* Whether a GPU twin runs the instance on its bit-matrix kernel (±J couplings, no
+ * field; sb-discrete also without target or trace), else on its float kernel:
+ * what the report's first line names. */
+int ceas_anneal_gpu_bit_matrices(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                                 const ceas_anneal_params *p);
 
 /* The non-pt methods' shape() and finish(): sweeps of the schedule, no bytes
  * beyond a read's configuration and trace, nothing more to hand over. */

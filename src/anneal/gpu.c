@@ -116,6 +116,12 @@ static int gpu_check_sb(const ceas_anneal_problem *pb, const ceas_anneal_params 
   return gpu_check(pb, p, 1);
 }
 
+int ceas_anneal_gpu_bit_matrices(const ceas_anneal_method *m, const ceas_anneal_problem *pb,
+                                 const ceas_anneal_params *p) {
+  const int sb = m->params == CEAS_ANNEAL_PARAMS_DYN;
+  return pb->one_magnitude && !pb->has_field && !(sb && (p->has_target || p->trace_every));
+}
+
 static void gpu_free(void *work) {
   gpu_work *w = work;
   if (!w) return;
@@ -142,7 +148,7 @@ static int gpu_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
     return rc;
   }
   if (sb) w->head = *(const ceas_anneal_dyn_head *)w->cpu;
-  w->sb_real = sb && !(pb->one_magnitude && !pb->has_field && !p->has_target && !p->trace_every);
+  w->sb_real = sb && !ceas_anneal_gpu_bit_matrices(&ceas_anneal_method_sb_discrete, pb, p);
   /* p->reads is 0 where the caller is not ceas_anneal_run: full batches. */
   w->cap = p->reads && p->reads < GPU_BATCH ? p->reads : GPU_BATCH;
   const size_t n = (size_t)pb->n, batch = (size_t)w->cap;
@@ -155,7 +161,8 @@ static int gpu_alloc(const ceas_anneal_problem *pb, const ceas_anneal_params *p,
   if (ok && trace_len)
     ok = (w->trace = ceas_malloc(batch * (size_t)trace_len * sizeof *w->trace)) != NULL;
   /* sa: the integer kernel where the CPU takes its int path (±J, no field). */
-  if (ok && pb->one_magnitude && !pb->has_field && !w->sb_real) {
+  if (ok && ceas_anneal_gpu_bit_matrices(sb ? &ceas_anneal_method_sb_discrete
+                                            : &ceas_anneal_method_sa, pb, p)) {
     /* In units: the signs of the couplings, on the dense copy's layout. */
     if ((ok = (w->J8 = ceas_calloc(n * n, 1)) != NULL))
       for (size_t i = 0; i < n; i++)

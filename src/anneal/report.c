@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "anneal_private.h"
 #include "ceas_anneal_options.h"
 
 /* Reads with their own table row; more are summarised (all are in the file). */
@@ -22,8 +23,9 @@ void ceas_anneal_setup_print(FILE *out, const ceas_anneal_options *o,
           pb->has_field ? ", fields" : "",
           method->kernel ? "packed multi-spin-coded updates (64 replicas per word)"
           /* the GPU twins (src/anneal/gpu.c): the CPU's reads, another layout */
-          : method->device ? (pb->one_magnitude ? "on the GPU, couplings as bit matrices"
-                                                : "on the GPU, float32 field updates")
+          : method->device ? (ceas_anneal_gpu_bit_matrices(method, pb, p)
+                                  ? "on the GPU, couplings as bit matrices"
+                                  : "on the GPU, float32 field updates")
           : pb->dense8   ? "dense int8 field updates"
           : pb->dense    ? "dense float32 field updates"
                          : "sparse field updates");
