@@ -116,6 +116,10 @@ uint64_t ceas_gpu_msc_sweeps_done(const ceas_gpu_msc *st);
 size_t ceas_gpu_msc_state_words(const ceas_gpu_msc *st);
 int ceas_gpu_msc_get_state(ceas_gpu_msc *st, uint64_t *words);
 int ceas_gpu_msc_set_state(ceas_gpu_msc *st, const uint64_t *words, uint64_t sweeps_done);
+/* Colour 0's or 1's words on the device in the layout of msc_private.h (row r,
+ * site j, lane l at (r L / 2 + j) R / 64 + l), complete once ceas_gpu_msc_sync
+ * returned, for reductions that stay on the device (ceas_gpu_measure.h). */
+const uint64_t *ceas_gpu_msc_words(const ceas_gpu_msc *st, int colour);
 
 #ifdef __cplusplus
 }

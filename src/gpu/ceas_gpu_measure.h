@@ -1,5 +1,6 @@
-/* Measurements of a GPU msc-single state on the device (src/gpu/measure.cu), so
- * that a run's measurement copies dim L + 1 counts to the host, not the lattice.
+/* Measurements of a GPU msc-single or replica-packed state on the device
+ * (src/gpu/measure.cu), so that a run's measurement copies (dim L + 1) R counts
+ * to the host, not the lattice.
  * Built only with -DCEASIM_CUDA=ON; errors as ceas_gpu.h. */
 #ifndef CEAS_GPU_MEASURE_H
 #define CEAS_GPU_MEASURE_H
@@ -25,6 +26,18 @@ void ceas_gpu_meter_free(ceas_gpu_meter *m);
  * Waits for the state's queued sweeps. */
 int ceas_gpu_meter_single(ceas_gpu_meter *m, const ceas_gpu_msc_single *st, int64_t *E,
                           int64_t *M, int64_t *proj);
+
+/* A meter for a replica state of `replicas` (64 or 256; 1: as
+ * ceas_gpu_meter_alloc). */
+int ceas_gpu_meter_alloc_replicas(int dim, long L, int replicas, ceas_gpu_meter **out);
+
+/* The totals of ceas_msc_measure, exact integers, E[r] and M[r] for each of the
+ * R replicas; and, proj not NULL, the dim L R axis projections proj[(d L + i) R
+ * + r] (replica r's ceas_gpu_meter_single projections), from which
+ * ceas_lattice_structure_factor_from_projections gives ceas_msc_measure_sf's
+ * F[r] to the bit. Waits for the state's queued sweeps. */
+int ceas_gpu_meter_replica(ceas_gpu_meter *m, const ceas_gpu_msc *st, int64_t *E, int64_t *M,
+                           int64_t *proj);
 
 #ifdef __cplusplus
 }

@@ -597,4 +597,8 @@ int ceas_gpu_msc_sync(ceas_gpu_msc *st) {
   return CEAS_OK;
 }
 
+const uint64_t *ceas_gpu_msc_words(const ceas_gpu_msc *st, int colour) {
+  return st->col[colour != 0];
+}
+
 } /* extern "C" */

@@ -156,13 +156,16 @@ static int gsingle_read_state(void *s, hid_t f, const char *path, uint64_t sweep
 
 typedef struct {
   ceas_gpu_msc *st;
-  /* A CPU state of the same chain that receives the device's words to measure
-   * them with ceas_msc_measure(_sf): the R per-replica projections F needs are
-   * d L R counts, which this keeps to one copy of the packed state per
-   * measurement. */
+  ceas_gpu_meter *meter;
+  /* A CPU state of the same chain, given the device's words only for the spins
+   * a caller asks for (get_spins); measurements stay on the device. */
   ceas_msc_state *host;
+  const ceas_lattice_system *sys;
   uint64_t *words;
   int64_t *E, *M;
+  int64_t *proj;  /* dim L R projections from the meter */
+  int64_t *one;   /* scratch: one replica's dim L projections */
+  double *cs;     /* the k_min phases (ceas_lattice_kmin_phases) */
 } grep_state;
 
 static int grep_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_system *sys,
@@ -172,22 +175,34 @@ static int grep_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_sys
   int rc = gpu_check(T, sys->kind, sys->L, 0.0);
   if (!rc) rc = ceas_gpu_msc_alloc(sys->dim, sys->L, T->replicas, key, init, &p->st);
   if (!rc) rc = ceas_msc_alloc(sys->dim, sys->L, T->replicas, key, init, &p->host);
+  if (!rc) rc = ceas_gpu_meter_alloc_replicas(sys->dim, sys->L, T->replicas, &p->meter);
   if (rc) return rc;
+  p->sys = sys;
   ceas_gpu_msc_set_antithetic(p->st, anti);
   ceas_msc_set_antithetic(p->host, anti);
+  const size_t dl = (size_t)sys->dim * (size_t)sys->L;
   p->words = ceas_malloc(ceas_gpu_msc_state_words(p->st) * sizeof *p->words);
   p->E = ceas_malloc((size_t)T->replicas * sizeof *p->E);
   p->M = ceas_malloc((size_t)T->replicas * sizeof *p->M);
-  return p->words && p->E && p->M ? CEAS_OK : CEAS_ENOMEM;
+  p->proj = ceas_malloc(dl * (size_t)T->replicas * sizeof *p->proj);
+  p->one = ceas_malloc(dl * sizeof *p->one);
+  p->cs = ceas_malloc(2 * (size_t)sys->L * sizeof *p->cs);
+  if (!p->words || !p->E || !p->M || !p->proj || !p->one || !p->cs) return CEAS_ENOMEM;
+  ceas_lattice_kmin_phases(sys->L, p->cs);
+  return CEAS_OK;
 }
 
 static void grep_free(void *s) {
   grep_state *p = s;
   ceas_gpu_msc_free(p->st);
+  ceas_gpu_meter_free(p->meter);
   ceas_msc_free(p->host);
   free(p->words);
   free(p->E);
   free(p->M);
+  free(p->proj);
+  free(p->one);
+  free(p->cs);
 }
 
 static int grep_sweep(void *s, double beta, uint64_t n) {
@@ -207,24 +222,28 @@ static int grep_pull(grep_state *p) {
   return rc;
 }
 
+/* ceas_msc_measure's E and M and ceas_msc_measure_sf's F, from the counts the
+ * device makes: the same integers and, F, the same expression on them. */
 static int grep_measure(void *s, double *e, double *m, double *f) {
   grep_state *p = s;
-  int rc = grep_pull(p);
-  if (!rc) rc = ceas_msc_measure(p->host, p->E, p->M);
-  if (!rc && f) rc = ceas_msc_measure_sf(p->host, f);
+  int rc = ceas_gpu_meter_replica(p->meter, p->st, p->E, p->M, f ? p->proj : NULL);
   if (rc) return rc;
+  const int R = ceas_msc_replicas(p->host), dim = p->sys->dim;
+  const long L = p->sys->L;
   const double N = (double)ceas_msc_sites(p->host);
-  for (int r = 0; r < ceas_msc_replicas(p->host); r++) {
+  for (int r = 0; r < R; r++) {
     e[r] = (double)p->E[r] / N;
     m[r] = (double)p->M[r] / N;
+    if (!f) continue;
+    for (long i = 0; i < dim * L; i++) p->one[i] = p->proj[(size_t)i * (size_t)R + (size_t)r];
+    f[r] = ceas_lattice_structure_factor_from_projections(dim, L, p->one, p->cs);
   }
   return CEAS_OK;
 }
 
 static int grep_abs_m(void *s, double *avg, double *m2, double *one, int singles) {
   grep_state *p = s;
-  int rc = grep_pull(p);
-  if (!rc) rc = ceas_msc_measure(p->host, p->E, p->M);
+  int rc = ceas_gpu_meter_replica(p->meter, p->st, p->E, p->M, NULL);
   if (rc) return rc;
   ceas_msc_sample smp;
   ceas_msc_replica_average(p->host, p->E, p->M, &smp);

@@ -105,6 +105,9 @@ if [ "$FULL" = full ]; then
     --therm 40 --measure-every 4
   runpair r256_3d_big --model ising3d --L 64 --algo msc-replica256 --sweeps 200 --therm 20 \
     --measure-every 2
+  # Measured every sweep: the replica meter's counts on the card, not the state.
+  runpair r64_2d_meas --model ising2d --L 1024 --algo msc-replica64 --sweeps 400 --therm 0 \
+    --measure-every 1
 fi
 
 # anneal --device gpu against --device cpu (src/anneal/gpu.c): the files equal but
