@@ -25,7 +25,8 @@
 #define GPU_BATCH 4096
 /* Threads a block; reads a block of the integer kernels: 0, the most up to 4 that
  * fit in shared memory (4 measured fastest at n = 2000 on the H100; the
- * real-coupling sa runs one read a block). */
+ * real-coupling sa makes the same choice itself, sb's float kernel runs one read
+ * a block). */
 #define GPU_THREADS 256
 #define GPU_GROUP 0
 

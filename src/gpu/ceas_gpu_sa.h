@@ -93,8 +93,10 @@ typedef struct {
  * noise floor 1e-12 abs_sum of an improvement). The CPU's float path operation
  * for operation: float32 fields updated row by row in flip order, each decision
  * (float)u < expf(-beta unit de) 2^32 with glibc's expf, the energy's double
- * bookkeeping and its refresh from the double couplings every 256 sweeps.
- * Other arguments and outputs as ceas_gpu_sa_dense_run (opt->abs_sum unused). */
+ * bookkeeping and its refresh from the double couplings every 256 sweeps. Up to
+ * 4 reads a block (as many as fit in shared memory, about 9 n bytes a read, 18 n
+ * with random order or sync, beside 8 n; at most 32 x threads reads). Other
+ * arguments and outputs as ceas_gpu_sa_dense_run (opt->abs_sum unused). */
 int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double unit, double abs_sum,
                                const double *betas, uint64_t sweeps, uint64_t seed,
                                uint64_t read0, uint64_t reads, int threads,

@@ -18,9 +18,9 @@
  * list of updates (random: its sites, with repeats; sync: the accepted ones),
  * the couplings among them gathered, the flips applied one by one.
  *
- * Real couplings (float fields): one block a read, warp 0 deciding each chunk as
- * above with float fields, the rows of the chunk's flips added field by field in
- * flip order (sa_dense_real_kernel below).
+ * Real couplings (float fields): up to 4 reads a block, warp r deciding read r's
+ * chunk as above with float fields, the rows of each read's flips added field by
+ * field in its flip order (sa_dense_real_kernel below).
  *
  * A target or a trace: the running energy in the CPU's doubles (sa.c), the
  * target's candidates confirmed on the exact energy summed in the CPU's order. */
@@ -584,7 +584,8 @@ __device__ __forceinline__ float sa_glibc_expf(float x) {
 }
 
 struct sa_real_args {
-  int n, nblk;
+  int n, nblk, group; /* group: reads a block */
+  uint64_t reads;
   const float *J;      /* n x n, (float)(J_ij / unit): the CPU's float32 rows */
   const double *Jd;    /* n x n, J_ij: the refresh's double sums */
   const double *h;     /* n, the fields (zeros without) */
@@ -637,82 +638,103 @@ __device__ __forceinline__ int sa_real_accept(float de, float beta_u, uint32_t u
 
 __global__ void sa_dense_real_kernel(sa_real_args a) {
   extern __shared__ double smd[];
-  const int n = a.n, n4 = 4 * a.nblk, tid = threadIdx.x, bd = blockDim.x;
-  const int lane = tid & 31, warp = tid >> 5;
-  double *xs = smd;                       /* n4 */
-  uint32_t *u = (uint32_t *)(xs + n4);    /* n4 */
-  float *f = (float *)(u + n4);           /* n4 */
-  int *st = (int *)(f + n4);              /* n4: random: the sweep's sites */
-  int *lst = st + n4;                     /* n4: sync: the accepted updates' sites */
-  int8_t *s = (int8_t *)(lst + n4);       /* n4 */
-  int8_t *dec = s + n4;                   /* n4: sync: update t accepted */
-  __shared__ int flip_site[32];
-  __shared__ float flip_c[32];
-  __shared__ int nflip, nlist;
-  __shared__ int improved, chk;
-  const uint64_t r = blockIdx.x;
-  const uint32_t k0 = a.key[2 * r], k1 = a.key[2 * r + 1];
-  int8_t *best = a.best + r * (uint64_t)n;
-  for (int b = tid; b < a.nblk; b += bd) {
+  const int n = a.n, n4 = 4 * a.nblk, G = a.group, tid = threadIdx.x, bd = blockDim.x;
+  const int lane = tid & 31, warp = tid >> 5, lists = a.random || a.sync;
+  double *xs = smd;                          /* n4: one read's refresh at a time */
+  uint32_t *u = (uint32_t *)(xs + n4);       /* G x n4 */
+  float *f = (float *)(u + G * n4);          /* G x n4 */
+  int8_t *s = (int8_t *)(f + G * n4);        /* G x n4 */
+  int *st = (int *)(s + G * n4);             /* lists: G x n4, random: the sweep's sites */
+  int *lst = st + (lists ? G * n4 : 0);      /* lists: G x n4, sync: the accepted updates */
+  int8_t *dec = (int8_t *)(lst + (lists ? G * n4 : 0)); /* lists: G x n4, sync: accepted */
+  __shared__ int flip_site[8][32];
+  __shared__ float flip_c[8][32];
+  __shared__ int nflip[8], nlist[8], improved[8], chk[8], reached[8];
+  __shared__ double Es[8];
+  const uint64_t r0 = (uint64_t)blockIdx.x * G;
+  const int nr = (int)min((uint64_t)G, a.reads - r0);
+  for (int idx = tid; idx < nr * a.nblk; idx += bd) {
+    const int rr = idx / a.nblk, b = idx % a.nblk;
     uint32_t w[4];
-    ceas_gpu_philox4x32_key((uint32_t)b, 0, SA_INIT_C, SA_INIT_C, k0, k1, w);
+    ceas_gpu_philox4x32_key((uint32_t)b, 0, SA_INIT_C, SA_INIT_C, a.key[2 * (r0 + rr)],
+                            a.key[2 * (r0 + rr) + 1], w);
     for (int q = 0; q < 4; q++)
-      if (4 * b + q < n) s[4 * b + q] = (w[q] >> 31) ? 1 : -1;
+      if (4 * b + q < n) s[rr * n4 + 4 * b + q] = (w[q] >> 31) ? 1 : -1;
   }
-  /* Thread 0's bookkeeping, the CPU's doubles: E = E0 + unit e_u. */
-  double E0 = sa_real_refresh(a, s, f, xs), e_u = 0, E = E0, best_e = E0;
-  double last_checked = INFINITY;
-  int reached = a.has_target && E0 <= a.reach; /* thread 0's */
-  if (tid == 0 && a.has_target) a.to_target[r] = reached ? 0 : UINT64_MAX;
-  for (int i = tid; i < n; i += bd) best[i] = s[i];
-  uint64_t flips = 0, best_sweep = 0, since = 0, dsum = 0;
+  /* Read rr's refresh by the block, its energy to Es[rr] (thread 0's sums). */
+  for (int rr = 0; rr < nr; rr++) {
+    const double e = sa_real_refresh(a, s + rr * n4, f + rr * n4, xs);
+    if (tid == 0) {
+      Es[rr] = e;
+      reached[rr] = a.has_target && e <= a.reach;
+      if (a.has_target) a.to_target[r0 + rr] = reached[rr] ? 0 : UINT64_MAX;
+    }
+  }
+  __syncthreads();
+  for (int idx = tid; idx < nr * n; idx += bd)
+    a.best[(r0 + idx / n) * n + idx % n] = s[(idx / n) * n4 + idx % n];
+  /* Warp r's bookkeeping of read r, the CPU's doubles: E = E0 + unit e_u (every
+   * lane the same; lane 0 writes). */
+  const int r = warp, mine = r < nr;
+  float *fr = f + r * n4;
+  int8_t *sr = s + r * n4;
+  const uint32_t *ur = u + r * n4;
+  double E0 = mine ? Es[r] : 0, e_u = 0, E = E0, best_e = E0, last_checked = INFINITY;
+  uint64_t flips = 0, best_sweep = 0, dsum = 0;
   for (uint64_t k = 0; k < a.sweeps; k++) {
     const float beta_u = a.beta_u[k];
-    for (int b = tid; b < a.nblk; b += bd) {
+    for (int idx = tid; idx < nr * a.nblk; idx += bd) {
+      const int rr = idx / a.nblk, b = idx % a.nblk;
+      const uint32_t k0 = a.key[2 * (r0 + rr)], k1 = a.key[2 * (r0 + rr) + 1];
       uint32_t w[4];
       ceas_gpu_philox4x32_key((uint32_t)b, 0, (uint32_t)k, (uint32_t)(k >> 32), k0, k1, w);
-      for (int q = 0; q < 4; q++) u[4 * b + q] = w[q];
+      for (int q = 0; q < 4; q++) u[rr * n4 + 4 * b + q] = w[q];
       if (a.random) {
         /* machine.c's site words: blocks from 2^32 on, site (v n) >> 32. */
         ceas_gpu_philox4x32_key((uint32_t)b, 1, (uint32_t)k, (uint32_t)(k >> 32), k0, k1, w);
-        for (int q = 0; q < 4; q++) st[4 * b + q] = (int)(((uint64_t)w[q] * (uint64_t)n) >> 32);
+        for (int q = 0; q < 4; q++)
+          st[rr * n4 + 4 * b + q] = (int)(((uint64_t)w[q] * (uint64_t)n) >> 32);
       }
     }
     __syncthreads();
-    /* The sweep's list of updates: sites in update order (random: st), or, sync,
-     * the accepted ones, decided on the starting state, then flipped without a
-     * new decision in update order (sweep_npu's flip list, applied by
-     * flip_float). */
-    const int *list = a.random ? st : NULL;
-    int len = n;
+    /* The sweep's list of updates, as the one-read kernel builds it. */
     if (a.sync) {
-      for (int t = tid; t < n; t += bd) {
-        const int i = a.random ? st[t] : t;
-        const float de = s[i] > 0 ? __fmul_rn(2.0f, f[i]) : __fmul_rn(-2.0f, f[i]);
-        dec[t] = (int8_t)sa_real_accept(de, beta_u, u[t]);
+      for (int idx = tid; idx < nr * n; idx += bd) {
+        const int rr = idx / n, t = idx % n;
+        const int i = a.random ? st[rr * n4 + t] : t;
+        const float fi = f[rr * n4 + i];
+        const float de = s[rr * n4 + i] > 0 ? __fmul_rn(2.0f, fi) : __fmul_rn(-2.0f, fi);
+        dec[rr * n4 + t] = (int8_t)sa_real_accept(de, beta_u, u[rr * n4 + t]);
       }
       __syncthreads();
-      if (warp == 0) {
+      if (mine) {
         int cnt = 0;
         for (int c0 = 0; c0 < n; c0 += 32) {
-          const int t = c0 + lane, ok = t < n && dec[t];
+          const int t = c0 + lane, ok = t < n && dec[r * n4 + t];
           const uint32_t m = __ballot_sync(0xffffffffu, ok);
-          if (ok) lst[cnt + __popc(m & ((1u << lane) - 1u))] = a.random ? st[t] : t;
+          if (ok)
+            lst[r * n4 + cnt + __popc(m & ((1u << lane) - 1u))] = a.random ? st[r * n4 + t] : t;
           cnt += __popc(m);
         }
-        if (lane == 0) nlist = cnt;
+        if (lane == 0) nlist[r] = cnt;
       }
       __syncthreads();
-      list = lst;
-      len = nlist;
     }
-    double acc = 0; /* warp 0: the sweep's acc */
-    for (int c0 = 0; c0 < len; c0 += 32) {
-      if (warp == 0) {
+    const int *list = a.sync ? lst + r * n4 : a.random ? st + r * n4 : NULL;
+    const int len = a.sync && mine ? nlist[r] : n;
+    int nch = (n + 31) / 32;
+    if (a.sync) {
+      nch = 0;
+      for (int rr = 0; rr < nr; rr++) nch = max(nch, (nlist[rr] + 31) / 32);
+    }
+    double acc = 0; /* warp r: the sweep's acc of read r */
+    for (int c = 0; c < nch; c++) {
+      const int c0 = 32 * c;
+      if (mine) {
         const int e = c0 + lane, valid = e < len;
         const int site = valid ? (list ? list[e] : e) : 0;
-        float fl = valid ? f[site] : 0.0f;
-        int sl = valid ? s[site] : 1;
+        float fl = valid ? fr[site] : 0.0f;
+        int sl = valid ? sr[site] : 1;
         float jr[32];
 #pragma unroll
         for (int j = 0; j < 32; j++) {
@@ -727,81 +749,95 @@ __global__ void sa_dense_real_kernel(sa_real_args a) {
           const int ij = __shfl_sync(0xffffffffu, site, j);
           if (c0 + j >= len) break;
           const float de = sj > 0 ? __fmul_rn(2.0f, fj) : __fmul_rn(-2.0f, fj);
-          if (a.sync || sa_real_accept(de, beta_u, u[c0 + j])) {
-            const float c = sj > 0 ? -2.0f : 2.0f;
-            fl = __fadd_rn(fl, __fmul_rn(c, jr[j]));
+          if (a.sync || sa_real_accept(de, beta_u, ur[c0 + j])) {
+            const float cf = sj > 0 ? -2.0f : 2.0f;
+            fl = __fadd_rn(fl, __fmul_rn(cf, jr[j]));
             if (valid && site == ij) sl = -sl;
             if (lane == j) {
               dsum += (uint64_t)a.deg[site];
-              flip_site[__popc(mask)] = site;
-              flip_c[__popc(mask)] = c;
+              flip_site[r][__popc(mask)] = site;
+              flip_c[r][__popc(mask)] = cf;
             }
             mask |= 1u << j;
             acc = __dadd_rn(acc, (double)de);
           }
         }
-        if (valid) s[site] = (int8_t)sl;
-        if (lane == 0) nflip = __popc(mask);
+        if (valid) sr[site] = (int8_t)sl;
+        if (lane == 0) nflip[r] = __popc(mask);
+        flips += (uint64_t)__popc(mask);
       }
       __syncthreads();
-      const int nf = nflip;
-      /* Each field takes the chunk's row updates one by one in flip order, as
-       * the CPU's axpy after each flip: c = -2 s_old. */
-      for (int x = tid; nf && x < n; x += bd) {
-        float fx = f[x];
-        for (int q = 0; q < nf; q++)
-          fx = __fadd_rn(fx, __fmul_rn(flip_c[q], a.J[(size_t)flip_site[q] * n + x]));
-        f[x] = fx;
-      }
-      if (tid == 0) flips += (uint64_t)nf;
+      /* Each read's fields take its chunk's rows one by one in its flip order
+       * (the CPU's axpy after each flip); without lists the rows are the chunk's
+       * 32, the same for every read (L1 serves the block's other reads). */
+      for (int x = tid; x < n; x += bd)
+        for (int rr = 0; rr < nr; rr++) {
+          const int nf = nflip[rr];
+          if (!nf) continue;
+          float fx = f[rr * n4 + x];
+          for (int q = 0; q < nf; q++)
+            fx = __fadd_rn(fx, __fmul_rn(flip_c[rr][q], a.J[(size_t)flip_site[rr][q] * n + x]));
+          f[rr * n4 + x] = fx;
+        }
       __syncthreads();
     }
     /* ceas_anneal_machine_sweep's energy and refresh, then sa_read's best,
      * target and trace. */
-    if (tid == 0) {
+    if (mine) {
       e_u = __dadd_rn(e_u, acc);
       E = __dadd_rn(E0, __dmul_rn(a.unit, e_u));
     }
-    if (++since == 256) { /* ANNEAL_MACHINE_REFRESH */
-      since = 0;
-      const double er = sa_real_refresh(a, s, f, xs);
-      if (tid == 0) {
-        E0 = E = er;
+    if ((k + 1) % 256 == 0) { /* ANNEAL_MACHINE_REFRESH */
+      for (int rr = 0; rr < nr; rr++) {
+        const double er = sa_real_refresh(a, s + rr * n4, f + rr * n4, xs);
+        if (tid == 0) Es[rr] = er;
+      }
+      __syncthreads();
+      if (mine) {
+        E0 = E = Es[r];
         e_u = 0;
       }
     }
-    if (tid == 0) {
-      improved = E < __dsub_rn(best_e, a.noise);
-      if (improved) {
+    if (mine) {
+      const int imp = E < __dsub_rn(best_e, a.noise);
+      if (imp) {
         best_e = E;
         best_sweep = k + 1;
       }
-      chk = a.has_target && !reached && E <= a.cand && E < __dsub_rn(last_checked, a.noise);
-      if (chk) last_checked = E;
-      if (a.trace_every && (k + 1) % a.trace_every == 0)
-        a.trace[r * a.trace_len + (k + 1) / a.trace_every - 1] = E;
+      const int ck = a.has_target && !reached[r] && E <= a.cand &&
+                     E < __dsub_rn(last_checked, a.noise);
+      if (ck) last_checked = E;
+      if (lane == 0) {
+        improved[r] = imp;
+        chk[r] = ck;
+        if (a.trace_every && (k + 1) % a.trace_every == 0)
+          a.trace[(r0 + r) * a.trace_len + (k + 1) / a.trace_every - 1] = E;
+      }
     }
     __syncthreads();
-    if (improved)
-      for (int i = tid; i < n; i += bd) best[i] = s[i];
-    if (chk) {
-      const double ex = sa_real_refresh(a, s, NULL, xs);
-      if (tid == 0 && ex <= a.reach) {
-        reached = 1;
-        a.to_target[r] = k + 1;
+    for (int rr = 0; rr < nr; rr++)
+      if (improved[rr])
+        for (int i = tid; i < n; i += bd) a.best[(r0 + rr) * n + i] = s[rr * n4 + i];
+    for (int rr = 0; rr < nr; rr++)
+      if (chk[rr]) {
+        const double ex = sa_real_refresh(a, s + rr * n4, NULL, xs);
+        if (tid == 0 && ex <= a.reach) {
+          reached[rr] = 1;
+          a.to_target[r0 + rr] = k + 1;
+        }
       }
-      __syncthreads();
-    }
+    __syncthreads();
   }
-  for (int i = tid; i < n; i += bd) a.final[r * (uint64_t)n + i] = s[i];
-  if (warp == 0)
+  if (mine) {
+    for (int i = lane; i < n; i += 32) a.final[(r0 + r) * n + i] = sr[i];
     for (int o = 16; o; o >>= 1) dsum += __shfl_xor_sync(0xffffffffu, dsum, o);
-  if (tid == 0) {
-    a.res[r].best_sweep = best_sweep;
-    a.res[r].flips = flips;
-    a.res[r].deg_sum = dsum;
-    a.res[r].best_e = best_e;
-    a.res[r].final_e = E;
+    if (lane == 0) {
+      a.res[r0 + r].best_sweep = best_sweep;
+      a.res[r0 + r].flips = flips;
+      a.res[r0 + r].deg_sum = dsum;
+      a.res[r0 + r].best_e = best_e;
+      a.res[r0 + r].final_e = E;
+    }
   }
 }
 
@@ -835,6 +871,14 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
       return ceas_error_set(CEAS_EINPUT, "gpu sa: couplings: expected a finite symmetric "
                             "matrix with zero diagonal");
   const int nblk = (int)((n + 3) / 4);
+  /* Reads a block: the most up to 4 whose arrays fit (a block's deciding warps
+   * work side by side; the chunk's rows serve its reads from L1). */
+  const int lists = o->random || o->sync;
+#define SA_REAL_SMEM(g) ((size_t)(4 * nblk) * (8 + (size_t)(g) * (9 + 9 * lists)))
+  int group = 4;
+  while (group > 1 && (SA_REAL_SMEM(group) > 224 * 1024 || 32 * group > threads)) group--;
+  const size_t smem = SA_REAL_SMEM(group);
+#undef SA_REAL_SMEM
   float *Jf = (float *)malloc(nn * sizeof *Jf);
   float *bu = (float *)malloc((size_t)sweeps * sizeof *bu);
   uint32_t *key = anneal_read_keys(seed, read0, reads, SA_PURPOSE);
@@ -861,6 +905,8 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   memset(&a, 0, sizeof a);
   a.n = (int)n;
   a.nblk = nblk;
+  a.group = group;
+  a.reads = reads;
   a.sweeps = sweeps;
   a.unit = unit;
   a.noise = 1e-12 * abs_sum;
@@ -877,7 +923,6 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   uint64_t *dtt = NULL;
   anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
   int rc = CEAS_OK;
-  const size_t smem = (size_t)(4 * nblk) * (8 + 4 + 4 + 4 + 4 + 1 + 1);
   CUDA_GOTO(anneal_upload(&dJ, Jf, nn), "device memory");
   CUDA_GOTO(anneal_upload(&dJd, J, nn), "device memory");
   CUDA_GOTO(anneal_upload(&dh, (const double *)h, (size_t)n), "device memory");
@@ -901,8 +946,9 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   a.res = d.res;
   a.to_target = dtt;
   a.trace = dtrace;
-  rc = anneal_launch(GPU_WHO, "sa", sa_dense_real_kernel, (unsigned)reads, (unsigned)threads,
-                     smem, a, d, reads, n, best, final, res, kernel_seconds);
+  rc = anneal_launch(GPU_WHO, "sa", sa_dense_real_kernel,
+                     (unsigned)((reads + group - 1) / group), (unsigned)threads, smem, a, d,
+                     reads, n, best, final, res, kernel_seconds);
   if (!rc && a.has_target && o->sweeps_to_target)
     CUDA_GOTO(cudaMemcpy(o->sweeps_to_target, dtt, (size_t)reads * sizeof *dtt,
                          cudaMemcpyDeviceToHost), "copy");
