@@ -376,6 +376,16 @@ __device__ double sbr_energy(const sbr_args &a, const int8_t *s, double *f) {
   return __dsub_rn(__dmul_rn(-0.5, e2), eh);
 }
 
+/* Flip t of the step's list (site j; v = J_jk / unit) seen by field k: the
+ * flip's energy term 2 s_j g_j unit when j is k itself (g_k as the earlier flips
+ * left it; the zero diagonal leaves it unchanged), then g_k += c_j v, c_j = -2
+ * s_j, as readout_flip. Returns the new g_k. */
+__device__ __forceinline__ float sbr_flip(const sbr_args &a, const int8_t *s, double *term,
+                                          int t, int j, int k, float v, float gk) {
+  if (j == k) term[t] = __dmul_rn(__dmul_rn(__dmul_rn(2.0, (double)s[j]), (double)gk), a.unit);
+  return __fadd_rn(gk, __fmul_rn(s[j] > 0 ? -2.0f : 2.0f, v));
+}
+
 __global__ void sbr_kernel(sbr_args a) {
   extern __shared__ double smd[];
   const int n = a.n, nb = a.nb, tid = threadIdx.x, bd = blockDim.x;
@@ -452,13 +462,21 @@ __global__ void sbr_kernel(sbr_args a) {
       since = 0;
     } else if (m > 0) {
       for (int kk = tid; kk < n; kk += bd) {
+        const float *col = a.J + kk;
         float gk = g[kk];
-        for (int t = 0; t < m; t++) {
-          const int j = list[t];
-          if (j == kk)
-            term[t] = __dmul_rn(__dmul_rn(__dmul_rn(2.0, (double)s[j]), (double)gk), a.unit);
-          gk = __fadd_rn(gk, __fmul_rn(s[j] > 0 ? -2.0f : 2.0f, a.J[(size_t)j * (size_t)n + kk]));
+        int t = 0;
+        /* Eight flips' couplings loaded at once (the loads overlap; one at a time
+         * each waited for its own), added in list order. */
+        for (; t + 8 <= m; t += 8) {
+          int j[8];
+          float v[8];
+#pragma unroll
+          for (int u = 0; u < 8; u++) j[u] = list[t + u], v[u] = col[(size_t)j[u] * (size_t)n];
+#pragma unroll
+          for (int u = 0; u < 8; u++) gk = sbr_flip(a, s, term, t + u, j[u], kk, v[u], gk);
         }
+        for (; t < m; t++)
+          gk = sbr_flip(a, s, term, t, list[t], kk, col[(size_t)list[t] * (size_t)n], gk);
         g[kk] = gk;
       }
       __syncthreads();
@@ -603,6 +621,14 @@ extern "C" int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double uni
     CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * tlen) * sizeof *dtrace),
               "device memory");
   CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  /* 80 registers a thread (sm_90): blocks of 1024 threads do not launch. */
+  cudaFuncAttributes fa;
+  CUDA_GOTO(cudaFuncGetAttributes(&fa, sbr_kernel), "kernel attributes");
+  if (threads > fa.maxThreadsPerBlock) {
+    rc = ceas_error_set(CEAS_EINPUT, "gpu sb: threads %d: the float readout's kernel runs "
+                        "at most %d a block", threads, fa.maxThreadsPerBlock);
+    goto done;
+  }
   a.J = dJ, a.h = dh, a.hu = dhu, a.Jd = dJd, a.fs = dfs, a.ka = dka, a.key = dkey;
   a.trace = dtrace, a.to_target = dto;
   a.best = d.best, a.final = d.final, a.res = d.res;
