@@ -12,6 +12,19 @@
 #include "ceas_gpu.h"
 #include "ceas_lattice.h"
 #include "gpu_private.h"
+
+/* Threads a block of the shared schedules at most, and blocks an SM: together
+ * they bound the registers a thread may use, hence how many warps an SM keeps
+ * to hide the update's latency (at 512 x 1 the update is latency bound: 4
+ * warps a scheduler, bench/README.md). A build may set them (-DREP_SHARED_
+ * THREADS=768: 80 registers) to time wider blocks; tests/gpu/gpu_msc_replica's
+ * check then takes CHECK_THREADS for its 512-thread cases. */
+#ifndef REP_SHARED_THREADS
+#define REP_SHARED_THREADS 512
+#endif
+#ifndef REP_SHARED_MINB
+#define REP_SHARED_MINB 1
+#endif
 #include "msc_replica.cuh"
 
 struct ceas_gpu_msc {
@@ -104,7 +117,7 @@ __global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
  * to device memory at the end of the call. */
 
 template <int W, int D3, int ANTI>
-__global__ void __launch_bounds__(512, 1)
+__global__ void __launch_bounds__(REP_SHARED_THREADS, REP_SHARED_MINB)
     rep_shared(const rep_params p, uint64_t *__restrict__ c0, uint64_t *__restrict__ c1,
                uint64_t t0, uint32_t halves, int *flags) {
   extern __shared__ __align__(16) uint64_t smem[];
@@ -191,7 +204,7 @@ __global__ void __launch_bounds__(512, 1)
  * of sweep t. The price: 2 rows of colour 0 a sweep more than the S of each
  * colour. Needs n a multiple of 8 (every row's draws start a Philox block). */
 template <int W, int ANTI>
-__global__ void __launch_bounds__(512, 1)
+__global__ void __launch_bounds__(REP_SHARED_THREADS, REP_SHARED_MINB)
     rep_sweep(const rep_params p, uint64_t *__restrict__ c0, uint64_t *__restrict__ c1,
               uint64_t t0, uint32_t halves, int *flags) {
   extern __shared__ __align__(16) uint64_t smem[];
@@ -406,11 +419,11 @@ void ceas_gpu_msc_set_antithetic(ceas_gpu_msc *st, int on) { st->anti = on != 0;
 
 int ceas_gpu_msc_set_schedule(ceas_gpu_msc *st, int resident, int threads) {
   if (threads < 32 || threads > 1024 || threads % 32 || resident < 0 || resident > 3 ||
-      (resident >= 2 && threads > 512))
+      (resident >= 2 && threads > REP_SHARED_THREADS))
     return ceas_error_set(CEAS_EINPUT,
                           "gpu msc: schedule %d with %d threads, expected 0, 1, 2 or 3 and a "
-                          "multiple of 32 from 32 to 1024 (512 for 2 and 3)",
-                          resident, threads);
+                          "multiple of 32 from 32 to 1024 (%d for 2 and 3)",
+                          resident, threads, REP_SHARED_THREADS);
   st->chosen = 1;
   st->resident = resident;
   st->threads = threads;

@@ -137,6 +137,10 @@ static int check(void) {
     check_case cc = {3, 128, 64, v, 78, BETA_C3, 2, CEAS_MSC_HOT, 1, 256};
     gpu_test_count(&tally, check_one(&cc));
   }
+  /* A build with wider shared-schedule blocks (msc_replica.cu, REP_SHARED_THREADS)
+   * checks them where the cases below take 512 threads. */
+  const char *ct = getenv("CHECK_THREADS");
+  const int wide = ct ? atoi(ct) : 512;
   /* The shared schedule (strips in shared memory) wherever its strips fit: the
    * sizes above with 64 replicas (odd rows per strip, strips of one slab, tori
    * of two slabs), 256 where the strips are small, plain and antithetic. */
@@ -156,6 +160,7 @@ static int check(void) {
       cc.init = i % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
       cc.resident = 2;
       cc.threads = i % 3 == 2 ? 256 : 512;
+      if (cc.threads == 512) cc.threads = wide;
       gpu_test_count(&tally, check_one(&cc));
     }
   /* The sweep schedule (2D, L a multiple of 16; halo rows recomputed, one
@@ -181,6 +186,7 @@ static int check(void) {
       cc.init = (i + anti) % 3 == 1 ? CEAS_MSC_COLD : CEAS_MSC_HOT;
       cc.resident = 3;
       cc.threads = tw[i];
+      if (cc.threads == 512) cc.threads = wide;
       gpu_test_count(&tally, check_one(&cc));
     }
   return gpu_test_summary(&tally);
