@@ -63,7 +63,7 @@ static int gpu_applies_sb(const ceas_anneal_problem *pb, const ceas_anneal_param
     return ceas_error_set(CEAS_EINPUT, "--device gpu: expected 2 <= n <= 8192 for "
                           "sb-discrete, got %lld", (long long)pb->n);
   const int exact = pb->one_magnitude && !pb->has_field;
-  const int real = !exact || p->has_target || p->trace_every;
+  const int real = !ceas_anneal_gpu_bit_matrices(&ceas_anneal_method_sb_discrete, pb, p);
   if (real && !pb->dense && !pb->dense8 && !(exact && pb->unit == 1))
     return ceas_error_set(CEAS_EINPUT, "--device gpu: sb-discrete on real couplings, with "
                           "fields, a target or a trace follows the CPU's dense rows (--dense "
