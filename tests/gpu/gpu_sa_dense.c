@@ -204,7 +204,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     printf("%s: gpu %s n=%lld sweeps=%llu reads=%llu threads=%d group=%d: %.4f s, %.4f ns per spin "
-           "update (reference file's CPU, one core here: %.2f ns)\n",
+           "update (the reference file's CPU time: %.2f ns on one core of the machine that wrote "
+           "it)\n",
            dev, rf.method, (long long)n, (unsigned long long)rf.sweeps,
            (unsigned long long)breads, threads, group, ks, ks * 1e9 / ((double)breads * rf.sweeps * n),
            cpu_ns);
