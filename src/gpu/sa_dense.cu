@@ -491,27 +491,20 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   a.noise = 1e-12 * o->abs_sum;
   sa_target_bounds(o, o->abs_sum, &a.reach, &a.cand);
   a.trace_every = o->trace_every;
-  a.trace_len = o->trace_every ? sweeps / o->trace_every : 0;
   const unsigned blocks = (unsigned)((reads + group - 1) / group);
   uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
   int *ddeg = NULL;
   float *dthr = NULL;
-  double *dtrace = NULL, *dscratch = NULL;
-  uint64_t *dtt = NULL;
-  anneal_out<ceas_gpu_sa_read> d = {NULL, NULL, NULL};
+  double *dscratch = NULL;
+  anneal_out<ceas_gpu_sa_read> d = {};
   CUDA_GOTO(anneal_upload(&dZ, Z, nw), "device memory");
   CUDA_GOTO(anneal_upload(&dN, N, nw), "device memory");
   CUDA_GOTO(anneal_upload(&dthr, thr, (size_t)(sweeps * (uint64_t)n)), "device memory");
   CUDA_GOTO(anneal_upload(&dkey, key, (size_t)(2 * reads)), "device memory");
   CUDA_GOTO(anneal_upload(&ddeg, deg, (size_t)n), "device memory");
-  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n, o, sweeps), "device memory");
   if (a.track)
     CUDA_GOTO(cudaMalloc((void **)&dscratch, (size_t)blocks * (size_t)n * sizeof *dscratch),
-              "device memory");
-  if (a.has_target)
-    CUDA_GOTO(cudaMalloc((void **)&dtt, (size_t)reads * sizeof *dtt), "device memory");
-  if (a.trace_len)
-    CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace),
               "device memory");
   a.J.Z = dZ;
   a.J.N = dN;
@@ -522,19 +515,14 @@ extern "C" int ceas_gpu_sa_dense_run(int64_t n, const int8_t *dense8, double uni
   a.final = d.final;
   a.res = d.res;
   a.scratch = dscratch;
-  a.to_target = dtt;
-  a.trace = dtrace;
+  a.to_target = d.to_target;
+  a.trace = d.trace;
+  a.trace_len = d.trace_len;
   rc = anneal_launch(GPU_WHO, "sa", sa_dense_kernel, blocks, (unsigned)threads, smem, a, d,
-                     reads, n, best, final, res, kernel_seconds);
-  if (!rc && a.has_target && o->sweeps_to_target)
-    CUDA_GOTO(cudaMemcpy(o->sweeps_to_target, dtt, (size_t)reads * sizeof *dtt,
-                         cudaMemcpyDeviceToHost), "copy");
-  if (!rc && a.trace_len && o->trace)
-    CUDA_GOTO(cudaMemcpy(o->trace, dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace,
-                         cudaMemcpyDeviceToHost), "copy");
+                     reads, n, best, final, res, o, kernel_seconds);
 done:
   cudaFree(dZ), cudaFree(dN), cudaFree(ddeg), cudaFree(dthr), cudaFree(dkey);
-  cudaFree(dscratch), cudaFree(dtt), cudaFree(dtrace);
+  cudaFree(dscratch);
   anneal_out_free(&d);
   free(thr), free(key), free(deg), free(Z), free(N);
   return rc;
@@ -915,13 +903,11 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   a.has_target = o->has_target;
   sa_target_bounds(o, abs_sum, &a.reach, &a.cand);
   a.trace_every = o->trace_every;
-  a.trace_len = o->trace_every ? sweeps / o->trace_every : 0;
   float *dJ = NULL, *dbu = NULL;
-  double *dJd = NULL, *dh = NULL, *dtrace = NULL;
+  double *dJd = NULL, *dh = NULL;
   uint32_t *dkey = NULL;
   int *ddeg = NULL;
-  uint64_t *dtt = NULL;
-  anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
+  anneal_out<ceas_gpu_anneal_read> d = {};
   int rc = CEAS_OK;
   CUDA_GOTO(anneal_upload(&dJ, Jf, nn), "device memory");
   CUDA_GOTO(anneal_upload(&dJd, J, nn), "device memory");
@@ -929,12 +915,7 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   CUDA_GOTO(anneal_upload(&dbu, (const float *)bu, (size_t)sweeps), "device memory");
   CUDA_GOTO(anneal_upload(&dkey, (const uint32_t *)key, (size_t)(2 * reads)), "device memory");
   CUDA_GOTO(anneal_upload(&ddeg, (const int *)deg, (size_t)n), "device memory");
-  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
-  if (a.has_target)
-    CUDA_GOTO(cudaMalloc((void **)&dtt, (size_t)reads * sizeof *dtt), "device memory");
-  if (a.trace_len)
-    CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace),
-              "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n, o, sweeps), "device memory");
   a.J = dJ;
   a.Jd = dJd;
   a.h = dh;
@@ -944,20 +925,14 @@ extern "C" int ceas_gpu_sa_dense_real_run(int64_t n, const double *J, double uni
   a.best = d.best;
   a.final = d.final;
   a.res = d.res;
-  a.to_target = dtt;
-  a.trace = dtrace;
+  a.to_target = d.to_target;
+  a.trace = d.trace;
+  a.trace_len = d.trace_len;
   rc = anneal_launch(GPU_WHO, "sa", sa_dense_real_kernel,
                      (unsigned)((reads + group - 1) / group), (unsigned)threads, smem, a, d,
-                     reads, n, best, final, res, kernel_seconds);
-  if (!rc && a.has_target && o->sweeps_to_target)
-    CUDA_GOTO(cudaMemcpy(o->sweeps_to_target, dtt, (size_t)reads * sizeof *dtt,
-                         cudaMemcpyDeviceToHost), "copy");
-  if (!rc && a.trace_len && o->trace)
-    CUDA_GOTO(cudaMemcpy(o->trace, dtrace, (size_t)(reads * a.trace_len) * sizeof *dtrace,
-                         cudaMemcpyDeviceToHost), "copy");
+                     reads, n, best, final, res, o, kernel_seconds);
 done:
   cudaFree(dJ), cudaFree(dJd), cudaFree(dh), cudaFree(ddeg), cudaFree(dbu), cudaFree(dkey);
-  cudaFree(dtt), cudaFree(dtrace);
   anneal_out_free(&d);
   free(Jf), free(bu), free(key), free(deg), free(h);
   return rc;

@@ -260,12 +260,12 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   a.unit = unit;
   float *dka = NULL;
   uint32_t *dZ = NULL, *dN = NULL, *dkey = NULL;
-  anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
+  anneal_out<ceas_gpu_anneal_read> d = {};
   CUDA_GOTO(anneal_upload(&dZ, Z, nw), "device memory");
   CUDA_GOTO(anneal_upload(&dN, N, nw), "device memory");
   CUDA_GOTO(anneal_upload(&dka, ka, (size_t)steps), "device memory");
   CUDA_GOTO(anneal_upload(&dkey, key, (size_t)(2 * reads)), "device memory");
-  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n, NULL, 0), "device memory");
   a.J.Z = dZ;
   a.J.N = dN;
   a.ka = dka;
@@ -274,7 +274,8 @@ extern "C" int ceas_gpu_sb_dense_run(int64_t n, const int8_t *dense8, double uni
   a.final = d.final;
   a.res = d.res;
   rc = anneal_launch(GPU_WHO, "sb", sb_dense_kernel, (unsigned)((reads + group - 1) / group),
-                     (unsigned)threads, smem, a, d, reads, n, best, final, res, kernel_seconds);
+                     (unsigned)threads, smem, a, d, reads, n, best, final, res, NULL,
+                     kernel_seconds);
 done:
   cudaFree(dZ), cudaFree(dN), cudaFree(dka), cudaFree(dkey);
   anneal_out_free(&d);
@@ -572,11 +573,9 @@ extern "C" int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double uni
   double *h = (double *)calloc((size_t)n, sizeof *h), *hu = (double *)calloc((size_t)n, sizeof *hu);
   uint32_t *key = anneal_read_keys(seed, read0, reads, SB_PURPOSE);
   float *dJ = NULL, *dka = NULL;
-  double *dh = NULL, *dhu = NULL, *dJd = NULL, *dfs = NULL, *dtrace = NULL;
+  double *dh = NULL, *dhu = NULL, *dJd = NULL, *dfs = NULL;
   uint32_t *dkey = NULL;
-  uint64_t *dto = NULL;
-  anneal_out<ceas_gpu_anneal_read> d = {NULL, NULL, NULL};
-  const uint64_t tlen = opt->trace_every ? steps / opt->trace_every : 0;
+  anneal_out<ceas_gpu_anneal_read> d = {};
   sbr_args a;
   memset(&a, 0, sizeof a);
   int rc = CEAS_OK;
@@ -600,7 +599,6 @@ extern "C" int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double uni
   a.steps = steps;
   a.reads = reads;
   a.trace_every = opt->trace_every;
-  a.trace_len = tlen;
   a.unit = unit;
   /* readout_step's floors, in its arithmetic. */
   a.noise = 1e-12 * abs_sum;
@@ -615,12 +613,8 @@ extern "C" int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double uni
     CUDA_GOTO(anneal_upload(&dJd, J, nn), "device memory");
     CUDA_GOTO(cudaMalloc((void **)&dfs, (size_t)(reads * (uint64_t)n) * sizeof *dfs),
               "device memory");
-    CUDA_GOTO(cudaMalloc((void **)&dto, (size_t)reads * sizeof *dto), "device memory");
   }
-  if (tlen)
-    CUDA_GOTO(cudaMalloc((void **)&dtrace, (size_t)(reads * tlen) * sizeof *dtrace),
-              "device memory");
-  CUDA_GOTO(anneal_out_alloc(&d, reads, n), "device memory");
+  CUDA_GOTO(anneal_out_alloc(&d, reads, n, opt, steps), "device memory");
   /* 80 registers a thread (sm_90): blocks of 1024 threads do not launch. */
   cudaFuncAttributes fa;
   CUDA_GOTO(cudaFuncGetAttributes(&fa, sbr_kernel), "kernel attributes");
@@ -630,19 +624,13 @@ extern "C" int ceas_gpu_sb_dense_real_run(int64_t n, const double *J, double uni
     goto done;
   }
   a.J = dJ, a.h = dh, a.hu = dhu, a.Jd = dJd, a.fs = dfs, a.ka = dka, a.key = dkey;
-  a.trace = dtrace, a.to_target = dto;
+  a.trace = d.trace, a.trace_len = d.trace_len, a.to_target = d.to_target;
   a.best = d.best, a.final = d.final, a.res = d.res;
   rc = anneal_launch(GPU_WHO, "sb real", sbr_kernel, (unsigned)reads, (unsigned)threads, smem,
-                     a, d, reads, n, best, final, res, kernel_seconds);
-  if (!rc && dto)
-    CUDA_GOTO(cudaMemcpy(opt->sweeps_to_target, dto, (size_t)reads * sizeof *dto,
-                         cudaMemcpyDeviceToHost), "copy");
-  if (!rc && dtrace)
-    CUDA_GOTO(cudaMemcpy(opt->trace, dtrace, (size_t)(reads * tlen) * sizeof *dtrace,
-                         cudaMemcpyDeviceToHost), "copy");
+                     a, d, reads, n, best, final, res, opt, kernel_seconds);
 done:
   cudaFree(dJ), cudaFree(dh), cudaFree(dhu), cudaFree(dka), cudaFree(dkey);
-  cudaFree(dJd), cudaFree(dfs), cudaFree(dto), cudaFree(dtrace);
+  cudaFree(dJd), cudaFree(dfs);
   anneal_out_free(&d);
   free(Jf), free(ka), free(h), free(hu), free(key);
   return rc;
