@@ -14,7 +14,8 @@
  * warp (the chunk's own couplings in registers) and then applies the chunk's flips
  * to all n fields with the whole block: the sequence of decisions is the CPU's.
  * Best state: the end-of-sweep state of lowest running energy, first held (the
- * CPU's rule, in exact integers). sa_dense.cu says how the kernels work. */
+ * CPU's rule, in exact integers). sa_dense.cu, sa_dense_real.cu and sb_dense.cu
+ * say how the kernels work. */
 #ifndef CEAS_GPU_SA_H
 #define CEAS_GPU_SA_H
 

@@ -1,6 +1,7 @@
-/* Internal to src/gpu's annealers (sa_dense.cu, sb_dense.cu): the host side every
- * annealer run shares: the reads' Philox keys, the per-read outputs on the device,
- * the inputs' upload, and the timed launch that brings the outputs back. */
+/* Internal to src/gpu's annealers (sa_dense.cu, sa_dense_real.cu, sb_dense.cu):
+ * the host side every annealer run shares: the reads' Philox keys, the per-read
+ * outputs on the device, the inputs' upload, and the timed launch that brings
+ * the outputs back. */
 #ifndef CEAS_GPU_ANNEAL_RUN_CUH
 #define CEAS_GPU_ANNEAL_RUN_CUH
 
