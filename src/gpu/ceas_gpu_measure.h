@@ -1,6 +1,6 @@
 /* Measurements of a GPU msc-single or replica-packed state on the device
- * (src/gpu/measure.cu), so that a run's measurement copies (dim L + 1) R counts
- * to the host, not the lattice.
+ * (src/gpu/measure.cu), so that a run's measurement copies at most (dim L + 1) R
+ * counts to the host, not the lattice.
  * Built only with -DCEASIM_CUDA=ON; errors as ceas_gpu.h. */
 #ifndef CEAS_GPU_MEASURE_H
 #define CEAS_GPU_MEASURE_H
