@@ -311,6 +311,12 @@ Test(msc, measure_equals_direct_sums) {
           cr_assert_eq(M[r], m, "%dD L=%ld R=%d replica %d: M", dims[c], Ls[c], R, r);
         }
         free(s);
+        /* The average from the sizes alone (the GPU twin has no ceas_msc_state)
+         * is the state's, bit for bit. */
+        ceas_msc_sample a, b;
+        ceas_msc_replica_average(st, E, M, &a);
+        ceas_msc_average(R, ceas_msc_sites(st), E, M, &b);
+        cr_assert_eq(memcmp(&a, &b, sizeof a), 0, "%dD L=%ld R=%d: averages", dims[c], Ls[c], R);
         ceas_msc_free(st);
       }
   /* Cold start: every replica at the ground state E = -d N, M = N. */

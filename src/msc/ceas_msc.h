@@ -139,6 +139,10 @@ typedef struct {
 
 void ceas_msc_replica_average(const ceas_msc_state *st, const int64_t *E,
                               const int64_t *M, ceas_msc_sample *out);
+/* The same of R replicas of `sites` sites, for totals whose state is not a
+ * ceas_msc_state (the GPU's). */
+void ceas_msc_average(int R, int64_t sites, const int64_t *E, const int64_t *M,
+                      ceas_msc_sample *out);
 
 /* ---- state ---------------------------------------------------------------- */
 

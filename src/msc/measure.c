@@ -117,8 +117,12 @@ int ceas_msc_measure(const ceas_msc_state *st, int64_t *E, int64_t *M) {
 
 void ceas_msc_replica_average(const ceas_msc_state *st, const int64_t *E,
                               const int64_t *M, ceas_msc_sample *out) {
-  const int R = 64 * st->lat.W;
-  const double N = (double)st->sites;
+  ceas_msc_average(64 * st->lat.W, st->sites, E, M, out);
+}
+
+void ceas_msc_average(int R, int64_t sites, const int64_t *E, const int64_t *M,
+                      ceas_msc_sample *out) {
+  const double N = (double)sites;
   double se = 0, se2 = 0, sm = 0, sm2 = 0, sm4 = 0;
   for (int r = 0; r < R; r++) {
     double e = (double)E[r] / N, m = (double)M[r] / N;

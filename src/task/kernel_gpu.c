@@ -157,10 +157,12 @@ static int gsingle_read_state(void *s, hid_t f, const char *path, uint64_t sweep
 typedef struct {
   ceas_gpu_msc *st;
   ceas_gpu_meter *meter;
-  /* A CPU state of the same chain, given the device's words only for the spins
-   * a caller asks for (get_spins); measurements stay on the device. */
+  /* A CPU state given the device's words for the spins a caller asks for
+   * (get_spins: only tests do), made by the first such call: it is a second host
+   * copy of the whole state, which measurements on the device no longer need. */
   ceas_msc_state *host;
   const ceas_lattice_system *sys;
+  int R;          /* replicas */
   uint64_t *words;
   int64_t *E, *M;
   int64_t *proj;  /* dim L R projections from the meter */
@@ -174,12 +176,11 @@ static int grep_alloc(void *s, const ceas_kernel_type *T, const ceas_lattice_sys
   const int anti = *(const int *)T->impl;
   int rc = gpu_check(T, sys->kind, sys->L, 0.0);
   if (!rc) rc = ceas_gpu_msc_alloc(sys->dim, sys->L, T->replicas, key, init, &p->st);
-  if (!rc) rc = ceas_msc_alloc(sys->dim, sys->L, T->replicas, key, init, &p->host);
   if (!rc) rc = ceas_gpu_meter_alloc_replicas(sys->dim, sys->L, T->replicas, &p->meter);
   if (rc) return rc;
   p->sys = sys;
+  p->R = T->replicas;
   ceas_gpu_msc_set_antithetic(p->st, anti);
-  ceas_msc_set_antithetic(p->host, anti);
   const size_t dl = (size_t)sys->dim * (size_t)sys->L;
   p->words = ceas_malloc(ceas_gpu_msc_state_words(p->st) * sizeof *p->words);
   p->E = ceas_malloc((size_t)T->replicas * sizeof *p->E);
@@ -215,22 +216,15 @@ static uint64_t grep_sweeps_done(const void *s) {
   return ceas_gpu_msc_sweeps_done(((const grep_state *)s)->st);
 }
 
-/* The device's state into the host mirror. */
-static int grep_pull(grep_state *p) {
-  int rc = ceas_gpu_msc_get_state(p->st, p->words);
-  if (!rc) ceas_msc_set_state(p->host, p->words, ceas_gpu_msc_sweeps_done(p->st));
-  return rc;
-}
-
 /* ceas_msc_measure's E and M and ceas_msc_measure_sf's F, from the counts the
  * device makes: the same integers and, F, the same expression on them. */
 static int grep_measure(void *s, double *e, double *m, double *f) {
   grep_state *p = s;
   int rc = ceas_gpu_meter_replica(p->meter, p->st, p->E, p->M, f ? p->proj : NULL);
   if (rc) return rc;
-  const int R = ceas_msc_replicas(p->host), dim = p->sys->dim;
+  const int R = p->R, dim = p->sys->dim;
   const long L = p->sys->L;
-  const double N = (double)ceas_msc_sites(p->host);
+  const double N = (double)p->sys->n;
   for (int r = 0; r < R; r++) {
     e[r] = (double)p->E[r] / N;
     m[r] = (double)p->M[r] / N;
@@ -246,12 +240,11 @@ static int grep_abs_m(void *s, double *avg, double *m2, double *one, int singles
   int rc = ceas_gpu_meter_replica(p->meter, p->st, p->E, p->M, NULL);
   if (rc) return rc;
   ceas_msc_sample smp;
-  ceas_msc_replica_average(p->host, p->E, p->M, &smp);
+  ceas_msc_average(p->R, p->sys->n, p->E, p->M, &smp);
   *avg = smp.abs_m;
   *m2 = smp.m2;
-  const double N = (double)ceas_msc_sites(p->host);
-  const int R = ceas_msc_replicas(p->host);
-  for (int k = 0; k < singles; k++) one[k] = fabs((double)p->M[k * (R / singles)]) / N;
+  const double N = (double)p->sys->n;
+  for (int k = 0; k < singles; k++) one[k] = fabs((double)p->M[k * (p->R / singles)]) / N;
   return CEAS_OK;
 }
 
@@ -263,11 +256,24 @@ static int grep_write_state(void *s, hid_t loc) {
                                     ceas_gpu_msc_state_words(p->st));
 }
 
+/* Replica 0's spins from the device through the host mirror, made cold and
+ * unkeyed on the first call: ceas_msc_set_state overwrites every word of it,
+ * and ceas_msc_get_replica reads nothing else. */
+static int grep_spins(grep_state *p, int8_t *spins) {
+  int rc = p->host ? CEAS_OK
+                   : ceas_msc_alloc(p->sys->dim, p->sys->L, p->R, (ceas_rng_key){0, 0},
+                                    CEAS_INIT_COLD, &p->host);
+  if (!rc) rc = ceas_gpu_msc_get_state(p->st, p->words);
+  if (rc) return rc;
+  ceas_msc_set_state(p->host, p->words, ceas_gpu_msc_sweeps_done(p->st));
+  return ceas_msc_get_replica(p->host, 0, spins);
+}
+
 static void grep_get_spins(void *s, int8_t *spins) {
   grep_state *p = s;
-  /* As gsingle_get_spins: a device failure shows at the next call. */
-  (void)grep_pull(p);
-  (void)ceas_msc_get_replica(p->host, 0, spins);
+  /* As gsingle_get_spins: a failure (the device's, or host memory for the
+   * mirror) leaves the spins all up; a device failure shows at the next call. */
+  if (grep_spins(p, spins)) memset(spins, 1, (size_t)p->sys->n);
 }
 
 static int grep_read_state(void *s, hid_t f, const char *path, uint64_t sweep) {
