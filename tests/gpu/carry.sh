@@ -16,7 +16,7 @@ out=$2
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib" "$out/lib-mpi"
 progs=("$build/ceasim")
-for p in gpu_msc_single gpu_msc_replica gpu_sa_dense; do
+for p in gpu_msc_single gpu_msc_replica gpu_sa_dense gpu_kernel_twins; do
   [ -x "$build/src/gpu/$p" ] && progs+=("$build/src/gpu/$p")
 done
 progs+=("$(command -v h5dump)")

@@ -9,6 +9,9 @@
 #     resumed from its checkpoints equal to the unbroken one;
 #   - with TEST_DIR: tests/gpu's kernel programs (gpu_msc_single, gpu_msc_replica
 #     check);
+#   - gpu_kernel_twins (from TEST_DIR, else beside CEASIM, as tests/gpu/carry.sh
+#     packs it): the kernel table's GPU entries through the calls the runs above
+#     do not make (a measurement without F, abs_m, get_spins);
 #   - anneal --device gpu (sa, sb-discrete) against --device cpu: the files equal
 #     but for the device, the command line and the timings;
 #   - full: larger sizes, and bench --device gpu at L = 32768 (msc-single) and
@@ -240,6 +243,11 @@ if [ -n "$TEST_DIR" ]; then
     else bad "$prog check: $(tail -3 "$prog.out")"; fi
   done
 fi
+twins=${TEST_DIR:-$(dirname "$CEASIM")}/gpu_kernel_twins
+if [ -x "$twins" ]; then
+  if "$twins" >twins.out 2>&1; then say "ok   gpu_kernel_twins: $(tail -1 twins.out)"
+  else bad "gpu_kernel_twins: $(grep -v '^ok' twins.out | tail -5)"; fi
+else say "note: no $twins: the kernel table's GPU entries were not checked beyond the runs"; fi
 
 if [ "$FULL" = full ]; then
   "$CEASIM" bench --device gpu --algo msc-single --L 32768 --seconds 1
