@@ -114,7 +114,8 @@ __global__ void rep_resident(const rep_params p, uint64_t *__restrict__ c0,
  * of other blocks from device memory, where each block mirrors its boundary
  * slabs as it updates them. At 2D L = 1024, R = 64 the state is 8 MB, 64 KB a
  * block: the update no longer waits on L2 for every word. Interior slabs go back
- * to device memory at the end of the call. */
+ * to device memory at the end of the call. Where the strips have 8 rows (2D, 64
+ * replicas) a warp's item is a tile of them (update_tile), else a segment. */
 
 template <int W, int D3, int ANTI>
 __global__ void __launch_bounds__(REP_SHARED_THREADS, REP_SHARED_MINB)
@@ -141,42 +142,76 @@ __global__ void __launch_bounds__(REP_SHARED_THREADS, REP_SHARED_MINB)
     sh1[i] = c1[(size_t)rlo * p.n * W + i];
   }
   const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
-  /* The block's items, the same every half: boundary slab s0 (nb0), slab
-   * s1 - 1 (nb1), then the interior (ni). */
-  const uint32_t blo = s0 * P, bhi = (s0 + 1) * P, elo = (s1 - 1) * P, ehi = s1 * P;
-  const uint32_t ilo = (s0 + 1) * P, ihi = (s1 - 1) * P;
-  const uint32_t nb0 = (bhi - (blo & ~7u) + SEG - 1) / SEG;
-  const uint32_t nb1 = s1 - 1 > s0 ? (ehi - (elo & ~7u) + SEG - 1) / SEG : 0;
-  const uint32_t nb = nb0 + nb1;
-  const uint32_t ni = s1 - s0 > 2 ? (ihi - (ilo & ~7u) + SEG - 1) / SEG : 0;
-  /* A warp draws the uniforms of its first item of the next half before it
-   * waits for the neighbours (they do not depend on the state): the wait hides
-   * a Philox block's ten dependent rounds. */
-  const bool drawn = warp < nb + ni;
-  const uint32_t first_s0 = warp < nb0  ? (blo & ~7u) + warp * SEG
-                            : warp < nb ? (elo & ~7u) + (warp - nb0) * SEG
-                                        : (ilo & ~7u) + (warp - nb) * SEG;
-  if (drawn && halves) rep_draw(p, t0, 0, first_s0, ubuf);
-  if (threadIdx.x == 0) bdone = 0;
-  __syncthreads();
-  for (uint32_t h = 0; h < halves; h++) {
-    const int c = (int)(h & 1);
-    const uint64_t t = t0 + (h >> 1);
-    uint32_t mine = 0;
-    for (uint32_t it = warp; it < nb; it += wpb) mine++;
-    uint64_t *const as = c ? sh1 : sh0, *const ag = c ? c1 : c0;
-    const uint64_t *const bs = c ? sh0 : sh1, *const bg = c ? c0 : c1;
-    update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t, blo, bhi,
-                                 0, warp, wpb, ubuf, pat[c], true, drawn);
-    if (nb1)
-      update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t, elo,
-                                   ehi, nb0, warp, wpb, ubuf, pat[c], true, drawn);
-    rep_signal(mine, &bdone, (h + 1) * nb, &flags[bi], (int)h + 1);
-    if (s1 - s0 > 2)
-      update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t,
-                                   ilo, ihi, nb, warp, wpb, ubuf, pat[c], false, drawn);
-    if (drawn && h + 1 < halves) rep_draw(p, t0 + ((h + 1) >> 1), 1 - c, first_s0, ubuf);
-    rep_wait(flags, left, rightb, (int)h + 1);
+  bool tiled = false;
+  if constexpr (!D3 && W == 1) tiled = p.tile;
+  if (tiled) {
+    /* Items are tiles (update_tile): columns 32 it .. 32 it + 31 on all the
+     * strip's rows, every one holding boundary rows; a warp draws its first
+     * tile of the next half before it waits, as below. */
+    const uint32_t S = rhi - rlo, nt = (p.n + 31) / 32;
+    if (halves && warp < nt) rep_draw_tile(p, t0, 0, rlo, warp * 32, ubuf);
+    if (threadIdx.x == 0) bdone = 0;
+    __syncthreads();
+    for (uint32_t h = 0; h < halves; h++) {
+      const int c = (int)(h & 1);
+      const uint64_t t = t0 + (h >> 1);
+      uint64_t *const as = c ? sh1 : sh0, *const ag = c ? c1 : c0;
+      const uint64_t *const bs = c ? sh0 : sh1, *const bg = c ? c0 : c1;
+      uint32_t mine = 0;
+      for (uint32_t it = warp; it < nt; it += wpb, mine++) {
+        if (it != warp) rep_draw_tile(p, t, c, rlo, it * 32, ubuf);
+        __syncwarp();
+        if constexpr (!D3 && W == 1) {
+          if (S == 8)
+            update_tile<W, ANTI, true>(p, as, bs, ag, bg, rlo, S, c, it * 32, ubuf, pat[c]);
+          else
+            update_tile<W, ANTI, false>(p, as, bs, ag, bg, rlo, S, c, it * 32, ubuf, pat[c]);
+        }
+        __syncwarp();
+      }
+      rep_signal(mine, &bdone, (h + 1) * nt, &flags[bi], (int)h + 1);
+      if (h + 1 < halves && warp < nt)
+        rep_draw_tile(p, t0 + ((h + 1) >> 1), 1 - c, rlo, warp * 32, ubuf);
+      rep_wait(flags, left, rightb, (int)h + 1);
+    }
+  } else {
+    /* The block's items, the same every half: boundary slab s0 (nb0), slab
+     * s1 - 1 (nb1), then the interior (ni). */
+    const uint32_t blo = s0 * P, bhi = (s0 + 1) * P, elo = (s1 - 1) * P, ehi = s1 * P;
+    const uint32_t ilo = (s0 + 1) * P, ihi = (s1 - 1) * P;
+    const uint32_t nb0 = (bhi - (blo & ~7u) + SEG - 1) / SEG;
+    const uint32_t nb1 = s1 - 1 > s0 ? (ehi - (elo & ~7u) + SEG - 1) / SEG : 0;
+    const uint32_t nb = nb0 + nb1;
+    const uint32_t ni = s1 - s0 > 2 ? (ihi - (ilo & ~7u) + SEG - 1) / SEG : 0;
+    /* A warp draws the uniforms of its first item of the next half before it
+     * waits for the neighbours (they do not depend on the state): the wait hides
+     * a Philox block's ten dependent rounds. */
+    const bool drawn = warp < nb + ni;
+    const uint32_t first_s0 = warp < nb0  ? (blo & ~7u) + warp * SEG
+                              : warp < nb ? (elo & ~7u) + (warp - nb0) * SEG
+                                          : (ilo & ~7u) + (warp - nb) * SEG;
+    if (drawn && halves) rep_draw(p, t0, 0, first_s0, ubuf);
+    if (threadIdx.x == 0) bdone = 0;
+    __syncthreads();
+    for (uint32_t h = 0; h < halves; h++) {
+      const int c = (int)(h & 1);
+      const uint64_t t = t0 + (h >> 1);
+      uint32_t mine = 0;
+      for (uint32_t it = warp; it < nb; it += wpb) mine++;
+      uint64_t *const as = c ? sh1 : sh0, *const ag = c ? c1 : c0;
+      const uint64_t *const bs = c ? sh0 : sh1, *const bg = c ? c0 : c1;
+      update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t, blo, bhi,
+                                   0, warp, wpb, ubuf, pat[c], true, drawn);
+      if (nb1)
+        update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t, elo,
+                                     ehi, nb0, warp, wpb, ubuf, pat[c], true, drawn);
+      rep_signal(mine, &bdone, (h + 1) * nb, &flags[bi], (int)h + 1);
+      if (s1 - s0 > 2)
+        update_range_sh<W, D3, ANTI>(p, as, bs, ag, bg, rlo, rhi, c, t,
+                                     ilo, ihi, nb, warp, wpb, ubuf, pat[c], false, drawn);
+      if (drawn && h + 1 < halves) rep_draw(p, t0 + ((h + 1) >> 1), 1 - c, first_s0, ubuf);
+      rep_wait(flags, left, rightb, (int)h + 1);
+    }
   }
   /* The boundary slabs are in device memory already (mirrored); the interior
    * ones, which no other block reads, go back now. */
@@ -485,6 +520,11 @@ static int shared_plan(ceas_gpu_msc *st, res_fn sf, rep_params *p, size_t *smem)
                           st->resident, th);
   st->resident_blocks = (int)B;
   p->strip_words = (uint32_t)sw;
+  /* The shared schedule's tiles (update_tile: 64 replicas, 2D, a row's Philox
+   * blocks in the row) where the strips have 8 rows (and 7): at 2D L = 1024 on
+   * the H100 17 % faster than segments, but 30 % slower with strips of 4, whose
+   * tiles leave half their steps idle (bench/README.md). */
+  p->tile = !sweep && st->dim == 2 && st->W == 1 && L % 16 == 0 && (L + B - 1) / B == 8;
   *smem = (size_t)bytes;
   if (!st->flags) CUDA_TRY(cudaMalloc((void **)&st->flags, 65536 * sizeof(int)), "flags");
   if (sweep && !st->xb) CUDA_TRY(cudaMalloc((void **)&st->xb, 2 * st->words * 8), "edge rows");

@@ -28,6 +28,7 @@ struct rep_params {
   uint32_t slabs;     /* L */
   uint32_t strip_words; /* shared schedules: words of a colour in the largest strip */
   uint64_t *xb; /* sweep schedule: edge rows, [sweep parity][colour][words of a colour] */
+  uint32_t tile; /* shared schedule, 2D: items are tiles (update_tile) */
 };
 
 #define SEL(p, x, y) (((p) & (x)) | (~(p) & (y)))
@@ -58,6 +59,20 @@ __device__ __forceinline__ uint64_t rep_flip3(uint64_t s, uint64_t n1, uint64_t 
   return ge4 | (b0 & odds) | (~b0 & evens);
 }
 
+/* Lane l's Philox block (block) of colour c in sweep t into its 8 uniforms'
+ * place, ubuf[8 l .. 8 l + 7]: the one draw of every schedule. */
+__device__ __forceinline__ void rep_draw_block(const rep_params &p, uint64_t t, int c,
+                                               uint64_t block, uint32_t *ubuf) {
+  const int lane = threadIdx.x & 31;
+  uint64_t r[4];
+  ceas_gpu_philox4x64(t, block, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
+  uint4 *o = (uint4 *)(ubuf + 8 * lane);
+  o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
+                    (uint32_t)(r[1] >> 32));
+  o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
+                    (uint32_t)(r[3] >> 32));
+}
+
 /* Updates the sites q in [lo, hi) of colour c (a: colour c, b: 1 - c) with the
  * draws of sweep t: the warp's share of the segments that start at lo rounded
  * down to a Philox block, items first_item + warp, + nwarps, ... (numbered from
@@ -79,16 +94,7 @@ __device__ __forceinline__ uint32_t update_range(const rep_params &p, uint64_t *
   uint32_t i0 = (warp + nwarps - first_item % nwarps) % nwarps;
   for (uint32_t it = i0; it < items; it += nwarps) {
     const uint64_t s0 = base + (uint64_t)it * SEG;
-    {
-      const uint64_t g = (s0 >> 3) + (uint64_t)lane;
-      uint64_t r[4];
-      ceas_gpu_philox4x64(t, g, CEAS_MSC_TAG_METROPOLIS, (uint64_t)c, p.rk, r);
-      uint4 *o = (uint4 *)(ubuf + 8 * lane);
-      o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
-                        (uint32_t)(r[1] >> 32));
-      o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
-                        (uint32_t)(r[3] >> 32));
-    }
+    rep_draw_block(p, t, c, (s0 >> 3) + (uint64_t)lane, ubuf);
     __syncwarp();
     /* Position of the segment's first site: row, and (y, z) of the row. */
     uint64_t row = s0 / n;
@@ -153,15 +159,7 @@ __device__ __forceinline__ uint32_t update_range(const rep_params &p, uint64_t *
  * draws Philox block s0 / 8 + l, 8 sites' uniforms. */
 __device__ __forceinline__ void rep_draw(const rep_params &p, uint64_t t, int c, uint32_t s0,
                                          uint32_t *ubuf) {
-  const int lane = threadIdx.x & 31;
-  uint64_t r[4];
-  ceas_gpu_philox4x64(t, (uint64_t)(s0 >> 3) + (uint64_t)lane, CEAS_MSC_TAG_METROPOLIS,
-                      (uint64_t)c, p.rk, r);
-  uint4 *o = (uint4 *)(ubuf + 8 * lane);
-  o[0] = make_uint4((uint32_t)r[0], (uint32_t)(r[0] >> 32), (uint32_t)r[1],
-                    (uint32_t)(r[1] >> 32));
-  o[1] = make_uint4((uint32_t)r[2], (uint32_t)(r[2] >> 32), (uint32_t)r[3],
-                    (uint32_t)(r[3] >> 32));
+  rep_draw_block(p, t, c, (uint64_t)(s0 >> 3) + (uint64_t)(threadIdx.x & 31), ubuf);
 }
 
 /* The update of the segment of sites s0 .. s0 + 255 (row row0, from site j00
@@ -343,6 +341,110 @@ __device__ __forceinline__ uint32_t update_range_sh(const rep_params &p, uint64_
     __syncwarp();
   }
   return items;
+}
+
+/* ---- the shared schedule's tiles (2D, strips of at most 8 rows) -----------
+ * A warp's item is the strip's S <= 8 rows by 32 columns j0 .. j0 + 31 of a
+ * colour: lane l takes column j0 + l down the rows, so a site's neighbours
+ * above it and at its place come from the registers of the step before, and a
+ * step loads three words (its own, the one below, the one beside) instead of
+ * five; only the rows above and below the strip are in device memory. The
+ * uniforms are those of the row-major Philox blocks: lane l draws the block of
+ * row rlo + l / 4, columns j0 + 8 (l % 4) .. + 7 (rep_draw_tile), so step k's
+ * lane l finds its site's uniform at ubuf[32 k + l], as in update_seg. Needs n
+ * a multiple of 8 (a Philox block in one row). */
+__device__ __forceinline__ void rep_draw_tile(const rep_params &p, uint64_t t, int c, uint32_t rlo,
+                                              uint32_t j0, uint32_t *ubuf) {
+  const int lane = threadIdx.x & 31;
+  const uint32_t q = (rlo + (uint32_t)(lane >> 2)) * p.n + j0 + 8u * (uint32_t)(lane & 3);
+  rep_draw_block(p, t, c, (uint64_t)(q >> 3), ubuf);
+}
+
+/* The tile of columns j0 .. j0 + 31 on the strip's rows rlo .. rlo + S - 1 of
+ * colour c (as, bs: colours c and 1 - c of the strip in shared memory, ag, bg:
+ * in device memory); its first and last rows, the strip's boundary, are
+ * mirrored to ag. FULL: S = 8, every step's rows known at compile time. Steps
+ * go in batches of B as update_seg's. */
+template <int W, int ANTI, bool FULL>
+__device__ __forceinline__ void update_tile(const rep_params &p, uint64_t *as, const uint64_t *bs,
+                                            uint64_t *ag, const uint64_t *__restrict__ bg,
+                                            uint32_t rlo, uint32_t S, int c, uint32_t j0,
+                                            const uint32_t *ubuf, const uint64_t *pat) {
+  constexpr int B = W == 1 ? 4 : 1;
+  const int lane = threadIdx.x & 31;
+  const uint32_t n = p.n, L = p.L, nW = n * W;
+  const uint32_t j1 = j0 + (uint32_t)lane;
+  /* a lane past the row reads a column of it and stores nothing */
+  const bool col = j1 < n;
+  const uint32_t j = col ? j1 : j0;
+  const uint32_t jr = j + 1 == n ? 0 : j + 1, jl = j == 0 ? n - 1 : j - 1;
+  /* the side neighbour alternates with the row: rows rlo + even take js0 */
+  const bool right0 = ((c + rlo) & 1) != 0;
+  const uint32_t js0 = right0 ? jr : jl, js1 = right0 ? jl : jr;
+  const uint32_t rup = rlo == 0 ? L - 1 : rlo - 1, rdn = rlo + S == L ? 0 : rlo + S;
+  const uint64_t *const gup = bg + (size_t)rup * nW, *const gdn = bg + (size_t)rdn * nW;
+  uint64_t up[W], mid[W];
+#pragma unroll
+  for (int l = 0; l < W; l++) {
+    up[l] = gup[j * W + l];
+    mid[l] = bs[j * W + l];
+  }
+#pragma unroll
+  for (int k0 = 0; k0 < 8; k0 += B) {
+    uint64_t sv[B][W], dn[B][W], sd[B][W];
+#pragma unroll
+    for (int k = 0; k < B; k++) {
+      const uint32_t kk = (uint32_t)(k0 + k);
+      /* a step past the strip reads its last row and stores nothing */
+      const uint32_t kr = FULL ? kk : (kk < S ? kk : S - 1);
+      const uint32_t js = (kk & 1) ? js1 : js0;
+      const uint64_t *const drow = (FULL ? kk + 1 < 8 : kr + 1 < S) ? bs + (kr + 1) * nW : gdn;
+#pragma unroll
+      for (int l = 0; l < W; l++) {
+        sv[k][l] = as[kr * nW + j * W + l];
+        dn[k][l] = drow[j * W + l];
+        sd[k][l] = bs[kr * nW + js * W + l];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < B; k++) {
+      const uint32_t kk = (uint32_t)(k0 + k);
+      const bool on = col && (FULL || kk < S);
+      const bool mirror = kk == 0 || (FULL ? kk == 7 : kk + 1 == S);
+      const uint32_t u = ubuf[32 * kk + lane];
+      const uint32_t q = (rlo + kk) * n + j;
+      uint64_t mk[3], am[3];
+#pragma unroll
+      for (int m = 0; m < 3; m++) {
+        const uint32_t v = u <= p.tm1[m] ? p.tnz[m] : 0u;
+        mk[m] = (uint64_t)v << 32 | v;
+        if (ANTI) {
+          const uint32_t a = ~u <= p.tm1[m] ? p.tnz[m] : 0u;
+          am[m] = (uint64_t)a << 32 | a;
+        } else {
+          am[m] = 0;
+        }
+      }
+#pragma unroll
+      for (int l = 0; l < W; l++) {
+        uint64_t m0 = mk[0], m1 = mk[1], m2 = mk[2];
+        if (ANTI) {
+          const uint64_t pq = pat[(q & 63) * W + l];
+          m0 = SEL(pq, am[0], m0);
+          m1 = SEL(pq, am[1], m1);
+          m2 = SEL(pq, am[2], m2);
+        }
+        const uint64_t v = sv[k][l];
+        const uint64_t f = rep_flip2(v, mid[l], sd[k][l], up[l], dn[k][l], m0, m1, m2);
+        if (on) {
+          as[kk * nW + j * W + l] = v ^ f;
+          if (mirror) ag[(size_t)(rlo + kk) * nW + j * W + l] = v ^ f;
+        }
+        up[l] = mid[l];
+        mid[l] = dn[k][l];
+      }
+    }
+  }
 }
 
 /* ---- the signals between neighbour blocks (the resident schedules) --------

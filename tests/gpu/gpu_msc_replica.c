@@ -98,6 +98,11 @@ static int check(void) {
   const long L3[] = {2, 4, 6, 16, 34, 64, 96};
   const int shapes[][2] = {{1, 256}, {0, 256}, {1, 64}, {1, 512}, {0, 96}, {1, 128}};
   gpu_test_tally tally = {0, 0, 0};
+  /* A build with other shared-schedule block widths (msc_replica.cu,
+   * REP_SHARED_THREADS) checks its width where the shared and sweep schedules'
+   * cases below take 512 threads. */
+  const char *ct = getenv("CHECK_THREADS");
+  const int wide = ct ? atoi(ct) : 512;
   /* Every size, each with two of the 8 kernel variants (R, anti) and the
    * betas, starts, sweep counts and schedules taken in turn. */
   for (int dim = 2; dim <= 3; dim++) {
@@ -126,21 +131,24 @@ static int check(void) {
       check_case cc = {2, 1024, v & 2 ? 256 : 64, v & 1, 77, BETA_C2, 4, CEAS_MSC_HOT, res, 256};
       gpu_test_count(&tally, check_one(&cc));
     }
+  /* The shared schedule's tiles (strips of 7 and 8 rows at L = 1024 on 132
+   * SMs), plain; antithetic below (S2). */
+  {
+    check_case cc = {2, 1024, 64, 0, 81, BETA_C2, 5, CEAS_MSC_HOT, 2, wide};
+    gpu_test_count(&tally, check_one(&cc));
+  }
   /* The sweep schedule at L = 1024 in every block width timed (two blocks an
    * SM at 256 and fewer threads). */
   const int widths[] = {512, 384, 320, 256, 192};
   for (int i = 0; i < 5; i++) {
-    check_case cc = {2, 1024, 64, i & 1, 79, BETA_C2, 4, CEAS_MSC_HOT, 3, widths[i]};
+    check_case cc = {2, 1024, 64, i & 1, 79, BETA_C2, 4, CEAS_MSC_HOT, 3,
+                     widths[i] == 512 ? wide : widths[i]};
     gpu_test_count(&tally, check_one(&cc));
   }
   for (int v = 0; v < 2; v++) {
     check_case cc = {3, 128, 64, v, 78, BETA_C3, 2, CEAS_MSC_HOT, 1, 256};
     gpu_test_count(&tally, check_one(&cc));
   }
-  /* A build with wider shared-schedule blocks (msc_replica.cu, REP_SHARED_THREADS)
-   * checks them where the cases below take 512 threads. */
-  const char *ct = getenv("CHECK_THREADS");
-  const int wide = ct ? atoi(ct) : 512;
   /* The shared schedule (strips in shared memory) wherever its strips fit: the
    * sizes above with 64 replicas (odd rows per strip, strips of one slab, tori
    * of two slabs), 256 where the strips are small, plain and antithetic. */
