@@ -142,39 +142,42 @@ __global__ void __launch_bounds__(REP_SHARED_THREADS, REP_SHARED_MINB)
     sh1[i] = c1[(size_t)rlo * p.n * W + i];
   }
   const uint32_t left = bi == 0 ? B - 1 : bi - 1, rightb = bi + 1 == B ? 0 : bi + 1;
+  /* Tiles are taken with 64 replicas in 2D only: the other kernels hold no tile
+   * code. */
   bool tiled = false;
-  if constexpr (!D3 && W == 1) tiled = p.tile;
-  if (tiled) {
-    /* Items are tiles (update_tile): columns 32 it .. 32 it + 31 on all the
-     * strip's rows, every one holding boundary rows; a warp draws its first
-     * tile of the next half before it waits, as below. */
-    const uint32_t S = rhi - rlo, nt = (p.n + 31) / 32;
-    if (halves && warp < nt) rep_draw_tile(p, t0, 0, rlo, warp * 32, ubuf);
-    if (threadIdx.x == 0) bdone = 0;
-    __syncthreads();
-    for (uint32_t h = 0; h < halves; h++) {
-      const int c = (int)(h & 1);
-      const uint64_t t = t0 + (h >> 1);
-      uint64_t *const as = c ? sh1 : sh0, *const ag = c ? c1 : c0;
-      const uint64_t *const bs = c ? sh0 : sh1, *const bg = c ? c0 : c1;
-      uint32_t mine = 0;
-      for (uint32_t it = warp; it < nt; it += wpb, mine++) {
-        if (it != warp) rep_draw_tile(p, t, c, rlo, it * 32, ubuf);
-        __syncwarp();
-        if constexpr (!D3 && W == 1) {
+  if constexpr (!D3 && W == 1) {
+    tiled = p.tile;
+    if (tiled) {
+      /* Items are tiles (update_tile): columns 32 it .. 32 it + 31 on all the
+       * strip's rows, every one holding boundary rows; a warp draws its first
+       * tile of the next half before it waits, as below. */
+      const uint32_t S = rhi - rlo, nt = (p.n + 31) / 32;
+      if (halves && warp < nt) rep_draw_tile(p, t0, 0, rlo, warp * 32, ubuf);
+      if (threadIdx.x == 0) bdone = 0;
+      __syncthreads();
+      for (uint32_t h = 0; h < halves; h++) {
+        const int c = (int)(h & 1);
+        const uint64_t t = t0 + (h >> 1);
+        uint64_t *const as = c ? sh1 : sh0, *const ag = c ? c1 : c0;
+        const uint64_t *const bs = c ? sh0 : sh1, *const bg = c ? c0 : c1;
+        uint32_t mine = 0;
+        for (uint32_t it = warp; it < nt; it += wpb, mine++) {
+          if (it != warp) rep_draw_tile(p, t, c, rlo, it * 32, ubuf);
+          __syncwarp();
           if (S == 8)
             update_tile<W, ANTI, true>(p, as, bs, ag, bg, rlo, S, c, it * 32, ubuf, pat[c]);
           else
             update_tile<W, ANTI, false>(p, as, bs, ag, bg, rlo, S, c, it * 32, ubuf, pat[c]);
+          __syncwarp();
         }
-        __syncwarp();
+        rep_signal(mine, &bdone, (h + 1) * nt, &flags[bi], (int)h + 1);
+        if (h + 1 < halves && warp < nt)
+          rep_draw_tile(p, t0 + ((h + 1) >> 1), 1 - c, rlo, warp * 32, ubuf);
+        rep_wait(flags, left, rightb, (int)h + 1);
       }
-      rep_signal(mine, &bdone, (h + 1) * nt, &flags[bi], (int)h + 1);
-      if (h + 1 < halves && warp < nt)
-        rep_draw_tile(p, t0 + ((h + 1) >> 1), 1 - c, rlo, warp * 32, ubuf);
-      rep_wait(flags, left, rightb, (int)h + 1);
     }
-  } else {
+  }
+  if (!tiled) {
     /* The block's items, the same every half: boundary slab s0 (nb0), slab
      * s1 - 1 (nb1), then the interior (ni). */
     const uint32_t blo = s0 * P, bhi = (s0 + 1) * P, elo = (s1 - 1) * P, ehi = s1 * P;
